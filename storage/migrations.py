@@ -1,0 +1,119 @@
+"""Numbered schema migrations, applied in order; `PRAGMA user_version` records the last one applied.
+
+Never edit a migration that has shipped: add a new one. Money is stored as integer satang and
+progress as integer hundredths of a percent, so that both are exact.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: projects, people, roles, chat identities, monthly reports with revisions, conversations.
+    """
+    CREATE TABLE projects (
+        id INTEGER PRIMARY KEY,
+        code TEXT NOT NULL UNIQUE CHECK (length(trim(code)) > 0),
+        name TEXT NOT NULL,
+        fiscal_year INTEGER NOT NULL CHECK (fiscal_year BETWEEN 2400 AND 2800),
+        start_date TEXT,
+        end_date TEXT,
+        budget_received_satang INTEGER CHECK (budget_received_satang >= 0),
+        budget_used_satang INTEGER CHECK (budget_used_satang >= 0),
+        agency TEXT NOT NULL DEFAULT '',
+        officer_name TEXT NOT NULL DEFAULT '',
+        officer_phone TEXT NOT NULL DEFAULT '',
+        coordinator_name TEXT NOT NULL DEFAULT '',
+        coordinator_phone TEXT NOT NULL DEFAULT '',
+        rationale TEXT NOT NULL DEFAULT '',
+        objectives TEXT NOT NULL DEFAULT '',
+        target_quantity TEXT NOT NULL DEFAULT '',
+        target_quality TEXT NOT NULL DEFAULT '',
+        strategy TEXT NOT NULL DEFAULT '',
+        sub_strategy TEXT NOT NULL DEFAULT '',
+        goal TEXT NOT NULL DEFAULT '',
+        indicator TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX projects_by_agency ON projects (agency);
+
+    CREATE TABLE people (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE CHECK (length(trim(name)) > 0),
+        phone TEXT NOT NULL DEFAULT '',
+        position TEXT NOT NULL DEFAULT ''
+    );
+
+    CREATE TABLE person_roles (
+        person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('officer', 'coordinator', 'admin')),
+        PRIMARY KEY (person_id, role)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE project_officers (
+        project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+        person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+        PRIMARY KEY (project_id, person_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX project_officers_by_person ON project_officers (person_id);
+
+    CREATE TABLE coordinator_scopes (
+        id INTEGER PRIMARY KEY,
+        person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+        agency TEXT,
+        project_id INTEGER REFERENCES projects (id) ON DELETE CASCADE,
+        CHECK ((agency IS NULL) <> (project_id IS NULL)),
+        UNIQUE (person_id, agency, project_id)
+    );
+
+    CREATE TABLE chat_identities (
+        channel TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+        PRIMARY KEY (channel, external_id)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE monthly_reports (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES projects (id),
+        fiscal_year INTEGER NOT NULL,
+        report_no INTEGER NOT NULL CHECK (report_no BETWEEN 1 AND 12),
+        current_revision INTEGER NOT NULL DEFAULT 1,
+        UNIQUE (project_id, fiscal_year, report_no)
+    );
+
+    -- Every version of every report; rows are only ever inserted (see the triggers below).
+    CREATE TABLE report_revisions (
+        report_id INTEGER NOT NULL REFERENCES monthly_reports (id),
+        revision INTEGER NOT NULL CHECK (revision >= 1),
+        reported_on TEXT NOT NULL,
+        progress_centi INTEGER NOT NULL CHECK (progress_centi BETWEEN 0 AND 10000),
+        disbursed_satang INTEGER NOT NULL CHECK (disbursed_satang >= 0),
+        note TEXT NOT NULL DEFAULT '',
+        on_plan INTEGER NOT NULL CHECK (on_plan IN (0, 1)),
+        plan_reason TEXT NOT NULL DEFAULT '',
+        on_target INTEGER NOT NULL CHECK (on_target IN (0, 1)),
+        target_reason TEXT NOT NULL DEFAULT '',
+        changed_by INTEGER REFERENCES people (id),
+        channel TEXT NOT NULL,
+        changed_at TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (report_id, revision)
+    ) WITHOUT ROWID;
+
+    CREATE TRIGGER report_revisions_no_update BEFORE UPDATE ON report_revisions
+    BEGIN SELECT RAISE(ABORT, 'report revisions are append-only'); END;
+    CREATE TRIGGER report_revisions_no_delete BEFORE DELETE ON report_revisions
+    BEGIN SELECT RAISE(ABORT, 'report revisions are append-only'); END;
+    CREATE TRIGGER monthly_reports_no_delete BEFORE DELETE ON monthly_reports
+    BEGIN SELECT RAISE(ABORT, 'monthly reports are never deleted'); END;
+
+    CREATE TABLE sessions (
+        channel TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        data TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (channel, external_id)
+    ) WITHOUT ROWID;
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,160 @@
+"""Domain types: plain frozen values that the rest of the product works with, never database rows."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+PERCENT_STEP = Decimal("0.01")
+MONEY_STEP = Decimal("0.01")
+
+
+class Role(enum.StrEnum):
+    """What a person does in the reporting process."""
+
+    OFFICER = "officer"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectData:
+    """Every section-1 field of the official form, as entered by a coordinator or an import."""
+
+    code: str
+    name: str
+    fiscal_year: int
+    start_date: date | None = None
+    end_date: date | None = None
+    budget_received: Decimal | None = None
+    budget_used: Decimal | None = None
+    agency: str = ""
+    officer_name: str = ""
+    officer_phone: str = ""
+    coordinator_name: str = ""
+    coordinator_phone: str = ""
+    rationale: str = ""
+    objectives: str = ""
+    target_quantity: str = ""
+    target_quality: str = ""
+    strategy: str = ""
+    sub_strategy: str = ""
+    goal: str = ""
+    indicator: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Project(ProjectData):
+    """A stored project."""
+
+    id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """An officer, coordinator or admin."""
+
+    id: int
+    name: str
+    phone: str = ""
+    position: str = ""
+    roles: frozenset[Role] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatIdentity:
+    """One account of a person on one chat channel."""
+
+    channel: str
+    external_id: str
+    person_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CoordinatorScope:
+    """What a coordinator looks after: every project whose agency path starts with `agency`, or one project."""
+
+    person_id: int
+    agency: str | None = None
+    project_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportValues:
+    """What an officer states in one monthly report."""
+
+    reported_on: date
+    progress: Decimal
+    disbursed: Decimal
+    note: str
+    on_plan: bool
+    plan_reason: str
+    on_target: bool
+    target_reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A monthly report to be stored, with who sent it, how and when."""
+
+    project_code: str
+    fiscal_year: int
+    report_no: int
+    values: ReportValues
+    sent_by: int | None
+    channel: str
+    sent_at: datetime
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MonthlyReport:
+    """The current version of one project's report for one month."""
+
+    id: int
+    project_code: str
+    fiscal_year: int
+    report_no: int
+    values: ReportValues
+    sent_by: int | None
+    channel: str
+    sent_at: datetime
+    revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """One version of a monthly report, kept forever: revision 1 is what was first sent."""
+
+    report_id: int
+    revision: int
+    values: ReportValues
+    changed_by: int | None
+    channel: str
+    changed_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    """Where a half-finished conversation stands, so that a restart resumes it."""
+
+    channel: str
+    external_id: str
+    state: str
+    data: str
+    updated_at: datetime
+
+
+class StorageError(Exception):
+    """Base of the errors the repository raises on purpose."""
+
+
+class NotFound(StorageError):
+    """A referenced project, person or report does not exist."""
+
+
+class AlreadyReported(StorageError):
+    """A report for that project and month exists already: correct it instead."""

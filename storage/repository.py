@@ -1,0 +1,141 @@
+"""The storage contract: everything the product asks of its data, in domain types.
+
+Two implementations honour it, checked by one contract suite (tests/test_storage_contract.py):
+`storage.sqlite.SqliteRepository` (the real one) and `storage.memory.MemoryRepository` (a fast fake).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from storage.models import (
+    ChatIdentity,
+    CoordinatorScope,
+    MonthlyReport,
+    Person,
+    Project,
+    ProjectData,
+    Revision,
+    Role,
+    SessionState,
+    Submission,
+)
+
+
+class Upsert(enum.StrEnum):
+    """What an idempotent write did."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+class Repository(Protocol):
+    """Async access to projects, people, monthly reports with their history, and conversations."""
+
+    async def close(self) -> None:
+        """Release the underlying resources."""
+
+    # Projects
+    async def upsert_project(self, data: ProjectData) -> tuple[Project, Upsert]:
+        """Create the project with this code, or update its fields; says which happened."""
+
+    async def get_project(self, code: str) -> Project | None:
+        """The project with this code, if any."""
+
+    async def list_projects(
+        self, *, fiscal_year: int | None = None, agency: str | None = None
+    ) -> list[Project]:
+        """Projects, by code, optionally of one fiscal year and under one agency path prefix."""
+
+    # People and roles
+    async def add_person(
+        self, name: str, *, phone: str = "", position: str = "", roles: frozenset[Role]
+    ) -> Person:
+        """Register a person, or return the one with that exact name with roles added."""
+
+    async def get_person(self, person_id: int) -> Person | None:
+        """The person with this id, if any."""
+
+    async def find_person(self, name: str) -> Person | None:
+        """The person with exactly this name, if any."""
+
+    async def link_officer(self, person_id: int, project_code: str) -> bool:
+        """Make the person a responsible officer of the project; False if already so."""
+
+    async def add_coordinator_scope(self, scope: CoordinatorScope) -> bool:
+        """Let a coordinator look after an agency or a project; False if already so."""
+
+    async def coordinator_scopes(self, person_id: int) -> list[CoordinatorScope]:
+        """What the coordinator looks after."""
+
+    async def link_identity(self, identity: ChatIdentity) -> None:
+        """Attach a chat account to a person (re-linking an account moves it)."""
+
+    async def find_person_by_identity(self, channel: str, external_id: str) -> Person | None:
+        """The person behind a chat account, if linked."""
+
+    async def identities_of(self, person_id: int) -> list[ChatIdentity]:
+        """Every chat account of a person."""
+
+    async def projects_of_officer(self, person_id: int) -> list[Project]:
+        """Projects the person is responsible for, by code."""
+
+    async def officers_of_project(self, project_code: str) -> list[Person]:
+        """Responsible officers of a project."""
+
+    async def projects_of_coordinator(self, person_id: int) -> list[Project]:
+        """Projects within any of the coordinator's scopes, by code."""
+
+    # Monthly reports
+    async def submit_report(
+        self, submission: Submission, *, finish_session: tuple[str, str] | None = None
+    ) -> MonthlyReport:
+        """Store a new monthly report (revision 1); raise AlreadyReported if that month has one.
+
+        With `finish_session=(channel, external_id)`, that conversation is cleared in the same
+        transaction, so a crash can never leave a stored report with a conversation still asking for it.
+        """
+
+    async def correct_report(
+        self, submission: Submission, *, finish_session: tuple[str, str] | None = None
+    ) -> MonthlyReport:
+        """Store a new revision of an existing report (the reason is required); raise NotFound if none."""
+
+    async def get_report(
+        self, project_code: str, fiscal_year: int, report_no: int
+    ) -> MonthlyReport | None:
+        """The current version of one month's report."""
+
+    async def reports_of_project(
+        self, project_code: str, fiscal_year: int | None = None
+    ) -> list[MonthlyReport]:
+        """Current versions of a project's reports, by fiscal year and report number."""
+
+    async def revisions(self, report_id: int) -> list[Revision]:
+        """Every version of a report, oldest first."""
+
+    async def report_rows(
+        self,
+        *,
+        fiscal_year: int | None = None,
+        project_code: str | None = None,
+        agency: str | None = None,
+    ) -> Sequence[tuple[Project, MonthlyReport]]:
+        """Every stored report with its project, by project code, fiscal year and report number."""
+
+    # Conversations
+    async def load_session(self, channel: str, external_id: str) -> SessionState | None:
+        """The half-finished conversation of this chat account, if any."""
+
+    async def save_session(self, session: SessionState) -> None:
+        """Remember where a conversation stands."""
+
+    async def clear_session(self, channel: str, external_id: str) -> None:
+        """Forget a finished or cancelled conversation."""
+
+    async def sessions_older_than(self, moment: datetime) -> list[SessionState]:
+        """Conversations idle since before `moment` (for reminders and clean-up)."""

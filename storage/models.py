@@ -1,4 +1,4 @@
-"""Domain types: plain frozen values that the rest of the product works with, never database rows."""
+"""Domain types: plain frozen values the rest of the product works with, never database rows."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ class ChatIdentity:
 
 @dataclass(frozen=True, slots=True)
 class CoordinatorScope:
-    """What a coordinator looks after: every project whose agency path starts with `agency`, or one project."""
+    """What a coordinator looks after: every project under the agency path, or one project."""
 
     person_id: int
     agency: str | None = None
@@ -146,6 +146,17 @@ class SessionState:
     state: str
     data: str
     updated_at: datetime
+
+
+def under_agency(path: str, agency: str) -> bool:
+    """Whether an agency path ("office / division / section") lies under `agency`, segment-wise.
+
+    "สำนักงานเขตลาดกระบัง" covers "สำนักงานเขตลาดกระบัง / ฝ่ายโยธา" but not "สำนักงานเขตลาดพร้าว".
+    """
+    agency = agency.strip()
+    return bool(agency) and (
+        path == agency or path.startswith(agency + "/") or path.startswith(agency + " /")
+    )
 
 
 class StorageError(Exception):

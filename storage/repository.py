@@ -1,7 +1,7 @@
 """The storage contract: everything the product asks of its data, in domain types.
 
 Two implementations honour it, checked by one contract suite (tests/test_storage_contract.py):
-`storage.sqlite.SqliteRepository` (the real one) and `storage.memory.MemoryRepository` (a fast fake).
+`storage.sqlite.SqliteRepository` (the real one) and `storage.memory.MemoryRepository` (a fake).
 """
 
 from __future__ import annotations
@@ -97,13 +97,13 @@ class Repository(Protocol):
         """Store a new monthly report (revision 1); raise AlreadyReported if that month has one.
 
         With `finish_session=(channel, external_id)`, that conversation is cleared in the same
-        transaction, so a crash can never leave a stored report with a conversation still asking for it.
+        transaction, so a crash never leaves a stored report with a conversation asking for it.
         """
 
     async def correct_report(
         self, submission: Submission, *, finish_session: tuple[str, str] | None = None
     ) -> MonthlyReport:
-        """Store a new revision of an existing report (the reason is required); raise NotFound if none."""
+        """Store a new revision of an existing report (a reason is required); NotFound if none."""
 
     async def get_report(
         self, project_code: str, fiscal_year: int, report_no: int

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
@@ -153,6 +154,11 @@ class SqliteRepository:
             await self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+            except sqlite3.IntegrityError as error:
+                # A schema rule (CHECK, foreign key) refused the data: callers see a StorageError,
+                # never a driver exception.
+                await self._db.execute("ROLLBACK")
+                raise StorageError(str(error)) from error
             except BaseException:
                 await self._db.execute("ROLLBACK")
                 raise
@@ -301,7 +307,9 @@ class SqliteRepository:
         async with self._transaction() as db:
             await self._require_person(db, scope.person_id)
             project_id = (
-                None if scope.project_code is None else await self._project_id(db, scope.project_code)
+                None
+                if scope.project_code is None
+                else await self._project_id(db, scope.project_code)
             )
             await db.execute(
                 "INSERT OR IGNORE INTO person_roles (person_id, role) VALUES (?, 'coordinator')",
@@ -379,7 +387,7 @@ class SqliteRepository:
         rows = await self._all(
             f"SELECT DISTINCT {_PROJECT_COLUMNS} FROM projects p "
             "JOIN coordinator_scopes s ON s.person_id = ? "
-            "AND (s.project_id = p.id OR instr(p.agency, s.agency) = 1)"
+            f"AND (s.project_id = p.id OR {_under_agency('trim(s.agency)')})"
             " ORDER BY p.code",
             (person_id,),
         )
@@ -428,7 +436,8 @@ class SqliteRepository:
             report_id, revision = int(row[0]), int(row[1]) + 1
             await self._insert_revision(db, report_id, revision, submission)
             await db.execute(
-                "UPDATE monthly_reports SET current_revision = ? WHERE id = ?", (revision, report_id)
+                "UPDATE monthly_reports SET current_revision = ? WHERE id = ?",
+                (revision, report_id),
             )
             await self._finish(db, finish_session)
         return _report(report_id, revision, submission)
@@ -463,9 +472,7 @@ class SqliteRepository:
     @staticmethod
     async def _finish(db: aiosqlite.Connection, session: tuple[str, str] | None) -> None:
         if session is not None:
-            await db.execute(
-                "DELETE FROM sessions WHERE channel = ? AND external_id = ?", session
-            )
+            await db.execute("DELETE FROM sessions WHERE channel = ? AND external_id = ?", session)
 
     async def get_report(
         self, project_code: str, fiscal_year: int, report_no: int
@@ -558,10 +565,22 @@ class SqliteRepository:
     async def sessions_older_than(self, moment: datetime) -> list[SessionState]:
         """Conversations idle since before `moment`."""
         rows = await self._all(
-            "SELECT channel, external_id, state, data, updated_at FROM sessions ORDER BY updated_at"
+            "SELECT channel, external_id, state, data, updated_at FROM sessions "
+            "ORDER BY channel, external_id"
         )
         found = [SessionState(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4])) for r in rows]
+        # Sorted as moments, not as ISO text: texts with different UTC offsets do not sort in time.
+        found.sort(key=lambda s: s.updated_at)
         return [s for s in found if s.updated_at < moment]
+
+
+def _under_agency(agency: str) -> str:
+    """SQL for `storage.models.under_agency(p.agency, agency)`: whole path segments only."""
+    return (
+        f"({agency} <> '' AND (p.agency = {agency} "
+        f"OR substr(p.agency, 1, length({agency}) + 1) = {agency} || '/' "
+        f"OR substr(p.agency, 1, length({agency}) + 2) = {agency} || ' /'))"
+    )
 
 
 def _fields(data: ProjectData) -> dict[str, Any]:
@@ -591,9 +610,10 @@ def _project_filter(
         clauses.append("p.fiscal_year = ?")
         params.append(fiscal_year)
     if agency:
-        # Agency paths are matched by prefix: "สำนักงานเขตลาดกระบัง" covers its divisions.
-        clauses.append("instr(p.agency, ?) = 1")
-        params.append(agency.strip())
+        # Whole path segments: "สำนักงานเขตลาดกระบัง" covers its divisions, not another district.
+        clause = _under_agency("?")
+        clauses.append(clause)
+        params.extend([agency.strip()] * clause.count("?"))
     if code is not None:
         clauses.append("p.code = ?")
         params.append(code)

@@ -1,0 +1,362 @@
+"""An in-memory repository honouring the same contract as SqliteRepository, for fast tests.
+
+Every method mutates state without awaiting in between, so each call is atomic under asyncio.
+Values are kept in the form SQLite would give back (money and percent to 2 places, datetimes
+through ISO text), and the schema's CHECK and foreign-key rules are enforced as StorageError.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from storage.models import (
+    MONEY_STEP,
+    AlreadyReported,
+    ChatIdentity,
+    CoordinatorScope,
+    MonthlyReport,
+    NotFound,
+    Person,
+    Project,
+    ProjectData,
+    ReportValues,
+    Revision,
+    Role,
+    SessionState,
+    StorageError,
+    Submission,
+    under_agency,
+)
+from storage.repository import Upsert
+
+_PROJECT_FIELDS = tuple(f.name for f in dataclasses.fields(ProjectData))
+_Month = tuple[str, int, int]
+
+
+def _two_places(amount: Decimal) -> Decimal:
+    """The amount with exactly 2 places; ValueError if it has more (as SQLite does)."""
+    exact = amount.quantize(MONEY_STEP)
+    if exact != amount:
+        raise ValueError(f"{amount} has more than 2 decimal places")
+    return exact
+
+
+def _as_stored(moment: datetime) -> datetime:
+    """The datetime as it comes back from ISO text."""
+    return datetime.fromisoformat(moment.isoformat())
+
+
+def _stored_project(data: ProjectData, project_id: int) -> Project:
+    fields = {n: getattr(data, n) for n in _PROJECT_FIELDS}
+    for name in ("budget_received", "budget_used"):
+        if fields[name] is not None:
+            fields[name] = _two_places(fields[name])
+    project = Project(id=project_id, **fields)
+    if not project.code.strip():
+        raise StorageError("a project needs a code")
+    if not 2400 <= project.fiscal_year <= 2800:
+        raise StorageError(f"fiscal year {project.fiscal_year} is not a Buddhist year")
+    if any(b is not None and b < 0 for b in (project.budget_received, project.budget_used)):
+        raise StorageError("a budget cannot be negative")
+    return project
+
+
+def _stored_values(v: ReportValues) -> ReportValues:
+    values = dataclasses.replace(
+        v, progress=_two_places(v.progress), disbursed=_two_places(v.disbursed)
+    )
+    if not 0 <= values.progress <= 100:
+        raise StorageError(f"progress {values.progress} is not within 0..100")
+    if values.disbursed < 0:
+        raise StorageError("the disbursed amount cannot be negative")
+    return values
+
+
+class MemoryRepository:
+    """A fast fake of the repository, keeping everything in dictionaries."""
+
+    def __init__(self) -> None:
+        self._projects: dict[str, Project] = {}
+        self._people: dict[int, Person] = {}
+        self._officers: set[tuple[str, int]] = set()
+        self._scopes: list[CoordinatorScope] = []
+        self._identities: dict[tuple[str, str], int] = {}
+        self._report_ids: dict[_Month, int] = {}
+        self._history: dict[int, tuple[_Month, list[Revision]]] = {}
+        self._sessions: dict[tuple[str, str], SessionState] = {}
+        self._last_project_id = 0
+        self._last_person_id = 0
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+    # Projects
+
+    async def upsert_project(self, data: ProjectData) -> tuple[Project, Upsert]:
+        """Create the project with this code, or update its fields; says which happened."""
+        existing = self._projects.get(data.code)
+        if existing is None:
+            project = _stored_project(data, self._last_project_id + 1)
+            self._last_project_id = project.id
+            self._projects[project.code] = project
+            return project, Upsert.CREATED
+        if all(getattr(existing, n) == getattr(data, n) for n in _PROJECT_FIELDS):
+            return existing, Upsert.UNCHANGED
+        project = _stored_project(data, existing.id)
+        self._projects[project.code] = project
+        return project, Upsert.UPDATED
+
+    async def get_project(self, code: str) -> Project | None:
+        """The project with this code, if any."""
+        return self._projects.get(code)
+
+    async def list_projects(
+        self, *, fiscal_year: int | None = None, agency: str | None = None
+    ) -> list[Project]:
+        """Projects, by code, optionally of one fiscal year and under one agency path prefix."""
+        return [
+            p
+            for p in sorted(self._projects.values(), key=lambda p: p.code)
+            if (fiscal_year is None or p.fiscal_year == fiscal_year)
+            and (not agency or under_agency(p.agency, agency))
+        ]
+
+    # People and roles
+
+    async def add_person(
+        self, name: str, *, phone: str = "", position: str = "", roles: frozenset[Role]
+    ) -> Person:
+        """Register a person, or return the one with that exact name with roles added."""
+        name = name.strip()
+        if not name:
+            raise StorageError("a person needs a name")
+        existing = self._by_name(name)
+        if existing is None:
+            self._last_person_id += 1
+            person = Person(self._last_person_id, name, phone, position, frozenset(roles))
+        else:
+            person = dataclasses.replace(
+                existing,
+                phone=phone or existing.phone,
+                position=position or existing.position,
+                roles=existing.roles | roles,
+            )
+        self._people[person.id] = person
+        return person
+
+    def _by_name(self, name: str) -> Person | None:
+        return next((p for p in self._people.values() if p.name == name), None)
+
+    def _require_person(self, person_id: int) -> Person:
+        person = self._people.get(person_id)
+        if person is None:
+            raise NotFound(f"no person with id {person_id}")
+        return person
+
+    def _require_project(self, code: str) -> Project:
+        project = self._projects.get(code)
+        if project is None:
+            raise NotFound(f"no project with code {code!r}")
+        return project
+
+    def _grant(self, person: Person, role: Role) -> None:
+        self._people[person.id] = dataclasses.replace(person, roles=person.roles | {role})
+
+    def _people_where(self, wanted: set[int]) -> list[Person]:
+        return sorted((p for p in self._people.values() if p.id in wanted), key=lambda p: p.name)
+
+    async def get_person(self, person_id: int) -> Person | None:
+        """The person with this id, if any."""
+        return self._people.get(person_id)
+
+    async def find_person(self, name: str) -> Person | None:
+        """The person with exactly this name, if any."""
+        return self._by_name(name.strip())
+
+    async def link_officer(self, person_id: int, project_code: str) -> bool:
+        """Make the person a responsible officer of the project; False if already so."""
+        person = self._require_person(person_id)
+        self._require_project(project_code)
+        self._grant(person, Role.OFFICER)
+        if (project_code, person_id) in self._officers:
+            return False
+        self._officers.add((project_code, person_id))
+        return True
+
+    async def add_coordinator_scope(self, scope: CoordinatorScope) -> bool:
+        """Let a coordinator look after an agency or a project; False if already so."""
+        if (scope.agency is None) == (scope.project_code is None):
+            raise StorageError("a coordinator scope is either an agency or a project")
+        person = self._require_person(scope.person_id)
+        if scope.project_code is not None:
+            self._require_project(scope.project_code)
+        self._grant(person, Role.COORDINATOR)
+        if scope in self._scopes:
+            return False
+        self._scopes.append(scope)
+        return True
+
+    async def coordinator_scopes(self, person_id: int) -> list[CoordinatorScope]:
+        """What the coordinator looks after."""
+        return [s for s in self._scopes if s.person_id == person_id]
+
+    async def link_identity(self, identity: ChatIdentity) -> None:
+        """Attach a chat account to a person (re-linking an account moves it)."""
+        self._require_person(identity.person_id)
+        self._identities[identity.channel, identity.external_id] = identity.person_id
+
+    async def find_person_by_identity(self, channel: str, external_id: str) -> Person | None:
+        """The person behind a chat account, if linked."""
+        person_id = self._identities.get((channel, external_id))
+        return None if person_id is None else self._people.get(person_id)
+
+    async def identities_of(self, person_id: int) -> list[ChatIdentity]:
+        """Every chat account of a person."""
+        return [
+            ChatIdentity(channel, external_id, person_id)
+            for (channel, external_id), owner in sorted(self._identities.items())
+            if owner == person_id
+        ]
+
+    async def projects_of_officer(self, person_id: int) -> list[Project]:
+        """Projects the person is responsible for, by code."""
+        codes = {code for code, officer in self._officers if officer == person_id}
+        return [self._projects[code] for code in sorted(codes)]
+
+    async def officers_of_project(self, project_code: str) -> list[Person]:
+        """Responsible officers of a project."""
+        return self._people_where({pid for code, pid in self._officers if code == project_code})
+
+    async def projects_of_coordinator(self, person_id: int) -> list[Project]:
+        """Projects within any of the coordinator's scopes, by code."""
+        scopes = [s for s in self._scopes if s.person_id == person_id]
+        return [
+            p
+            for p in sorted(self._projects.values(), key=lambda p: p.code)
+            if any(
+                s.project_code == p.code
+                or (s.agency is not None and under_agency(p.agency, s.agency))
+                for s in scopes
+            )
+        ]
+
+    # Monthly reports
+
+    def _new_revision(self, report_id: int, number: int, s: Submission) -> Revision:
+        if not 1 <= s.report_no <= 12:
+            raise StorageError(f"report number must be 1..12, not {s.report_no}")
+        values = _stored_values(s.values)
+        if s.sent_by is not None and s.sent_by not in self._people:
+            raise StorageError(f"no person with id {s.sent_by}")
+        return Revision(
+            report_id, number, values, s.sent_by, s.channel, _as_stored(s.sent_at), s.reason
+        )
+
+    def _current(self, report_id: int) -> MonthlyReport:
+        (code, fiscal_year, report_no), history = self._history[report_id]
+        last = history[-1]
+        return MonthlyReport(
+            id=report_id,
+            project_code=code,
+            fiscal_year=fiscal_year,
+            report_no=report_no,
+            values=last.values,
+            sent_by=last.changed_by,
+            channel=last.channel,
+            sent_at=last.changed_at,
+            revision=last.revision,
+        )
+
+    async def submit_report(
+        self, submission: Submission, *, finish_session: tuple[str, str] | None = None
+    ) -> MonthlyReport:
+        """Store a new monthly report (revision 1); raise AlreadyReported if that month has one."""
+        self._require_project(submission.project_code)
+        month = (submission.project_code, submission.fiscal_year, submission.report_no)
+        if month in self._report_ids:
+            raise AlreadyReported(
+                f"{submission.project_code} already has report "
+                f"{submission.report_no} of {submission.fiscal_year}"
+            )
+        report_id = len(self._history) + 1  # reports are never deleted
+        revision = self._new_revision(report_id, 1, submission)
+        self._report_ids[month] = report_id
+        self._history[report_id] = (month, [revision])
+        if finish_session is not None:
+            self._sessions.pop(finish_session, None)
+        return self._current(report_id)
+
+    async def correct_report(
+        self, submission: Submission, *, finish_session: tuple[str, str] | None = None
+    ) -> MonthlyReport:
+        """Store a new revision of an existing report (reason required); NotFound if none."""
+        if not submission.reason.strip():
+            raise StorageError("a correction needs a reason")
+        self._require_project(submission.project_code)
+        month = (submission.project_code, submission.fiscal_year, submission.report_no)
+        report_id = self._report_ids.get(month)
+        if report_id is None:
+            raise NotFound("no report to correct for that month")
+        _, history = self._history[report_id]
+        history.append(self._new_revision(report_id, len(history) + 1, submission))
+        if finish_session is not None:
+            self._sessions.pop(finish_session, None)
+        return self._current(report_id)
+
+    async def get_report(
+        self, project_code: str, fiscal_year: int, report_no: int
+    ) -> MonthlyReport | None:
+        """The current version of one month's report."""
+        report_id = self._report_ids.get((project_code, fiscal_year, report_no))
+        return None if report_id is None else self._current(report_id)
+
+    async def reports_of_project(
+        self, project_code: str, fiscal_year: int | None = None
+    ) -> list[MonthlyReport]:
+        """Current versions of a project's reports, by fiscal year and report number."""
+        rows = await self.report_rows(project_code=project_code, fiscal_year=fiscal_year)
+        return [report for _, report in rows]
+
+    async def revisions(self, report_id: int) -> list[Revision]:
+        """Every version of a report, oldest first."""
+        return list(self._history[report_id][1]) if report_id in self._history else []
+
+    async def report_rows(
+        self,
+        *,
+        fiscal_year: int | None = None,
+        project_code: str | None = None,
+        agency: str | None = None,
+    ) -> Sequence[tuple[Project, MonthlyReport]]:
+        """Every stored report with its project, by project code, fiscal year and report number."""
+        return [
+            (self._projects[code], self._current(report_id))
+            for (code, year, _), report_id in sorted(self._report_ids.items())
+            if (fiscal_year is None or year == fiscal_year)
+            and (project_code is None or code == project_code)
+            and (not agency or under_agency(self._projects[code].agency, agency))
+        ]
+
+    # Conversations
+
+    async def load_session(self, channel: str, external_id: str) -> SessionState | None:
+        """The half-finished conversation of this chat account, if any."""
+        return self._sessions.get((channel, external_id))
+
+    async def save_session(self, session: SessionState) -> None:
+        """Remember where a conversation stands."""
+        stored = dataclasses.replace(session, updated_at=_as_stored(session.updated_at))
+        self._sessions[session.channel, session.external_id] = stored
+
+    async def clear_session(self, channel: str, external_id: str) -> None:
+        """Forget a finished or cancelled conversation."""
+        self._sessions.pop((channel, external_id), None)
+
+    async def sessions_older_than(self, moment: datetime) -> list[SessionState]:
+        """Conversations idle since before `moment` (for reminders and clean-up)."""
+        ordered = sorted(self._sessions.values(), key=lambda s: (s.channel, s.external_id))
+        ordered.sort(key=lambda s: s.updated_at)
+        return [s for s in ordered if s.updated_at < moment]

@@ -1,0 +1,664 @@
+"""The storage contract: one suite run against every Repository implementation.
+
+If the in-memory fake and SQLite ever disagree, a test here fails for one of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from storage.memory import MemoryRepository
+from storage.models import (
+    AlreadyReported,
+    ChatIdentity,
+    CoordinatorScope,
+    MonthlyReport,
+    NotFound,
+    Project,
+    ProjectData,
+    ReportValues,
+    Role,
+    SessionState,
+    StorageError,
+    Submission,
+)
+from storage.repository import Repository, Upsert
+from storage.sqlite import SqliteRepository
+
+BANGKOK = ZoneInfo("Asia/Bangkok")
+T0 = datetime(2024, 11, 5, 9, 30, 15, 123456, tzinfo=BANGKOK)
+LAT_KRABANG = "สำนักงานเขตลาดกระบัง"
+WORKS = f"{LAT_KRABANG}/ฝ่ายโยธา"
+ADMIN_DIV = f"{LAT_KRABANG}/ฝ่ายปกครอง"
+BANG_KAPI = "สำนักงานเขตบางกะปิ"
+
+FULL_PROJECT = ProjectData(
+    code="67-LKB-001",
+    name="โครงการปรับปรุงถนนซอยลาดกระบัง 54",
+    fiscal_year=2568,
+    start_date=date(2024, 10, 1),
+    end_date=date(2025, 9, 30),
+    budget_received=Decimal("1234567.89"),
+    budget_used=Decimal("0.05"),
+    agency=WORKS,
+    officer_name="นายสมชาย ใจดี",
+    officer_phone="081-234-5678",
+    coordinator_name="นางสาวสมหญิง รักงาน",
+    coordinator_phone="02-326-9999",
+    rationale="ถนนชำรุด น้ำท่วมขังในฤดูฝน",
+    objectives="1. ลดน้ำท่วมขัง\n2. ความปลอดภัยในการสัญจร",
+    target_quantity="ถนนยาว 850 เมตร",
+    target_quality="ประชาชนพึงพอใจไม่น้อยกว่าร้อยละ 80",
+    strategy="มิติที่ 1 เมืองปลอดภัย",
+    sub_strategy="1.2 ลดอุบัติเหตุ",
+    goal="ถนนได้มาตรฐาน",
+    indicator="ร้อยละความสำเร็จของงาน",
+)
+
+
+def values(progress: str = "45.50", disbursed: str = "120000.25", note: str = "") -> ReportValues:
+    """Report values with Thai text and 2-place amounts."""
+    return ReportValues(
+        reported_on=date(2024, 11, 30),
+        progress=Decimal(progress),
+        disbursed=Decimal(disbursed),
+        note=note or "ดำเนินการขุดวางท่อแล้วครึ่งหนึ่ง",
+        on_plan=False,
+        plan_reason="ฝนตกหนัก ผู้รับจ้างหยุดงาน 5 วัน",
+        on_target=True,
+        target_reason="",
+    )
+
+
+def submission(
+    code: str = FULL_PROJECT.code,
+    fiscal_year: int = 2568,
+    report_no: int = 2,
+    *,
+    report_values: ReportValues | None = None,
+    sent_by: int | None = None,
+    channel: str = "telegram",
+    sent_at: datetime = T0,
+    reason: str = "",
+) -> Submission:
+    """A monthly report to store."""
+    return Submission(
+        project_code=code,
+        fiscal_year=fiscal_year,
+        report_no=report_no,
+        values=report_values or values(),
+        sent_by=sent_by,
+        channel=channel,
+        sent_at=sent_at,
+        reason=reason,
+    )
+
+
+def session(external_id: str, at: datetime, channel: str = "telegram") -> SessionState:
+    """A half-finished conversation."""
+    return SessionState(channel, external_id, "ask_progress", '{"project": "67-LKB-001"}', at)
+
+
+async def add_project(
+    repo: Repository, code: str, *, fiscal_year: int = 2568, agency: str = WORKS
+) -> Project:
+    """Store a small project."""
+    project, _ = await repo.upsert_project(
+        ProjectData(code=code, name=f"โครงการ {code}", fiscal_year=fiscal_year, agency=agency)
+    )
+    return project
+
+
+@pytest.fixture(params=["memory", "sqlite-file", "sqlite-memory"])
+async def repo(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Repository]:
+    """Each implementation of the contract, fresh and empty."""
+    repository: Repository
+    if request.param == "memory":
+        repository = MemoryRepository()
+    elif request.param == "sqlite-file":
+        repository = await SqliteRepository.open(tmp_path / "progress.db")
+    else:
+        repository = await SqliteRepository.open(":memory:")
+    try:
+        yield repository
+    finally:
+        await repository.close()
+
+
+class TestRepositoryContract:
+    """What every Repository must do, exactly alike."""
+
+    # Projects
+
+    async def test_upsert_creates_and_every_field_round_trips(self, repo: Repository) -> None:
+        project, outcome = await repo.upsert_project(FULL_PROJECT)
+        assert outcome is Upsert.CREATED
+        assert project.id > 0
+        stored = await repo.get_project(FULL_PROJECT.code)
+        assert stored == project
+        for field in dataclasses.fields(ProjectData):
+            assert getattr(stored, field.name) == getattr(FULL_PROJECT, field.name), field.name
+        assert stored is not None
+        assert isinstance(stored.budget_received, Decimal)
+        assert str(stored.budget_received) == "1234567.89"
+        assert str(stored.budget_used) == "0.05"
+        assert stored.start_date == date(2024, 10, 1)
+
+    async def test_empty_budgets_and_dates_round_trip_as_none(self, repo: Repository) -> None:
+        await repo.upsert_project(ProjectData(code="X-1", name="ทดสอบ", fiscal_year=2568))
+        stored = await repo.get_project("X-1")
+        assert stored is not None
+        assert (stored.budget_received, stored.budget_used) == (None, None)
+        assert (stored.start_date, stored.end_date) == (None, None)
+        assert stored.agency == ""
+
+    async def test_upsert_of_equal_data_is_unchanged(self, repo: Repository) -> None:
+        created, _ = await repo.upsert_project(FULL_PROJECT)
+        again, outcome = await repo.upsert_project(FULL_PROJECT)
+        assert outcome is Upsert.UNCHANGED
+        assert again == created
+        # The same amount written with a trailing zero is the same amount.
+        trailing = dataclasses.replace(FULL_PROJECT, budget_used=Decimal("0.050"))
+        assert (await repo.upsert_project(trailing))[1] is Upsert.UNCHANGED
+        # A stored Project handed back is data too.
+        assert (await repo.upsert_project(created))[1] is Upsert.UNCHANGED
+
+    async def test_upsert_of_changed_data_updates_in_place(self, repo: Repository) -> None:
+        created, _ = await repo.upsert_project(FULL_PROJECT)
+        changed = dataclasses.replace(
+            FULL_PROJECT, name="ชื่อใหม่", budget_used=Decimal("500.10"), end_date=None
+        )
+        updated, outcome = await repo.upsert_project(changed)
+        assert outcome is Upsert.UPDATED
+        assert updated.id == created.id
+        assert await repo.get_project(FULL_PROJECT.code) == updated
+        assert updated.name == "ชื่อใหม่"
+        assert updated.end_date is None
+        assert updated.budget_used == Decimal("500.10")
+        assert len(await repo.list_projects()) == 1
+
+    async def test_unknown_project_is_none(self, repo: Repository) -> None:
+        assert await repo.get_project("NOPE") is None
+
+    async def test_list_projects_by_code_with_filters(self, repo: Repository) -> None:
+        await add_project(repo, "C", agency=BANG_KAPI)
+        await add_project(repo, "A", agency=WORKS)
+        await add_project(repo, "B", agency=ADMIN_DIV, fiscal_year=2567)
+        await add_project(repo, "D", agency=LAT_KRABANG)
+
+        def codes(projects: list[Project]) -> list[str]:
+            return [p.code for p in projects]
+
+        assert codes(await repo.list_projects()) == ["A", "B", "C", "D"]
+        assert codes(await repo.list_projects(fiscal_year=2568)) == ["A", "C", "D"]
+        assert codes(await repo.list_projects(agency=LAT_KRABANG)) == ["A", "B", "D"]
+        assert codes(await repo.list_projects(agency=f"  {WORKS} ")) == ["A"]
+        assert codes(await repo.list_projects(agency=LAT_KRABANG, fiscal_year=2567)) == ["B"]
+        assert codes(await repo.list_projects(agency="")) == ["A", "B", "C", "D"]
+        assert await repo.list_projects(agency="ฝ่ายโยธา") == []
+        assert await repo.list_projects(fiscal_year=2569) == []
+
+    @pytest.mark.parametrize(
+        "data",
+        [
+            dataclasses.replace(FULL_PROJECT, budget_received=Decimal("-1.00")),
+            dataclasses.replace(FULL_PROJECT, fiscal_year=2025),
+            dataclasses.replace(FULL_PROJECT, code="   "),
+        ],
+        ids=["negative-budget", "christian-era-year", "blank-code"],
+    )
+    async def test_invalid_project_is_refused(self, repo: Repository, data: ProjectData) -> None:
+        with pytest.raises(StorageError):
+            await repo.upsert_project(data)
+        assert await repo.list_projects() == []
+
+    async def test_money_with_more_than_two_places_is_refused(self, repo: Repository) -> None:
+        data = dataclasses.replace(FULL_PROJECT, budget_used=Decimal("0.005"))
+        with pytest.raises(ValueError, match="decimal places"):
+            await repo.upsert_project(data)
+        assert await repo.list_projects() == []
+
+    # People, roles, chat identities
+
+    async def test_add_and_find_person(self, repo: Repository) -> None:
+        person = await repo.add_person(
+            " นายสมชาย ใจดี ", phone="0812345678", position="นายช่างโยธา", roles=frozenset()
+        )
+        assert person.name == "นายสมชาย ใจดี"
+        assert (person.phone, person.position, person.roles) == (
+            "0812345678",
+            "นายช่างโยธา",
+            frozenset(),
+        )
+        assert await repo.get_person(person.id) == person
+        assert await repo.find_person("นายสมชาย ใจดี") == person
+        assert await repo.find_person("  นายสมชาย ใจดี") == person
+        assert await repo.find_person("นายสมชาย") is None
+        assert await repo.get_person(person.id + 100) is None
+
+    async def test_same_name_adds_roles_and_keeps_known_details(self, repo: Repository) -> None:
+        first = await repo.add_person(
+            "นางสมศรี", phone="0811111111", position="นักวิเคราะห์", roles=frozenset({Role.OFFICER})
+        )
+        again = await repo.add_person("นางสมศรี ", roles=frozenset({Role.ADMIN}))
+        assert again.id == first.id
+        assert again.roles == {Role.OFFICER, Role.ADMIN}
+        assert (again.phone, again.position) == ("0811111111", "นักวิเคราะห์")
+        updated = await repo.add_person("นางสมศรี", phone="0822222222", roles=frozenset())
+        assert (updated.phone, updated.position) == ("0822222222", "นักวิเคราะห์")
+        assert updated.roles == {Role.OFFICER, Role.ADMIN}
+        assert await repo.get_person(first.id) == updated
+
+    async def test_blank_name_is_refused(self, repo: Repository) -> None:
+        with pytest.raises(StorageError):
+            await repo.add_person("   ", roles=frozenset())
+
+    async def test_chat_identities_link_find_and_move(self, repo: Repository) -> None:
+        somchai = await repo.add_person("สมชาย", roles=frozenset({Role.OFFICER}))
+        somying = await repo.add_person("สมหญิง", roles=frozenset({Role.COORDINATOR}))
+        await repo.link_identity(ChatIdentity("telegram", "1001", somchai.id))
+        await repo.link_identity(ChatIdentity("line", "Uabc", somchai.id))
+        assert await repo.find_person_by_identity("telegram", "1001") == somchai
+        assert await repo.identities_of(somchai.id) == [
+            ChatIdentity("line", "Uabc", somchai.id),
+            ChatIdentity("telegram", "1001", somchai.id),
+        ]
+        assert await repo.find_person_by_identity("telegram", "9999") is None
+        assert await repo.find_person_by_identity("line", "1001") is None
+
+        await repo.link_identity(ChatIdentity("telegram", "1001", somying.id))
+        assert await repo.find_person_by_identity("telegram", "1001") == somying
+        assert await repo.identities_of(somchai.id) == [ChatIdentity("line", "Uabc", somchai.id)]
+        assert await repo.identities_of(somying.id) == [
+            ChatIdentity("telegram", "1001", somying.id)
+        ]
+
+    async def test_identity_of_unknown_person_is_refused(self, repo: Repository) -> None:
+        with pytest.raises(NotFound):
+            await repo.link_identity(ChatIdentity("telegram", "1", 12345))
+        assert await repo.find_person_by_identity("telegram", "1") is None
+
+    async def test_officers_and_projects_both_ways(self, repo: Repository) -> None:
+        await add_project(repo, "P2")
+        await add_project(repo, "P1")
+        await add_project(repo, "P3")
+        somchai = await repo.add_person("ข สมชาย", roles=frozenset())
+        anan = await repo.add_person("ก อนันต์", roles=frozenset())
+        assert await repo.link_officer(somchai.id, "P2") is True
+        assert await repo.link_officer(somchai.id, "P1") is True
+        assert await repo.link_officer(somchai.id, "P1") is False
+        assert await repo.link_officer(anan.id, "P1") is True
+
+        assert [p.code for p in await repo.projects_of_officer(somchai.id)] == ["P1", "P2"]
+        assert await repo.projects_of_officer(somchai.id) == [
+            await repo.get_project("P1"),
+            await repo.get_project("P2"),
+        ]
+        officers = await repo.officers_of_project("P1")
+        assert [p.name for p in officers] == ["ก อนันต์", "ข สมชาย"]
+        assert all(Role.OFFICER in p.roles for p in officers)
+        assert officers[1] == await repo.get_person(somchai.id)
+        assert await repo.officers_of_project("P3") == []
+        assert await repo.officers_of_project("NOPE") == []
+        assert await repo.projects_of_officer(anan.id + 100) == []
+
+    async def test_link_officer_needs_person_and_project(self, repo: Repository) -> None:
+        await add_project(repo, "P1")
+        person = await repo.add_person("สมชาย", roles=frozenset())
+        with pytest.raises(NotFound):
+            await repo.link_officer(person.id, "NOPE")
+        with pytest.raises(NotFound):
+            await repo.link_officer(person.id + 100, "P1")
+        assert await repo.officers_of_project("P1") == []
+
+    async def test_coordinator_scopes_by_agency_and_project(self, repo: Repository) -> None:
+        await add_project(repo, "A-WORKS", agency=WORKS)
+        await add_project(repo, "B-ADMIN", agency=ADMIN_DIV)
+        await add_project(repo, "C-KAPI", agency=BANG_KAPI)
+        await add_project(repo, "D-KAPI", agency=BANG_KAPI)
+        somying = await repo.add_person("สมหญิง", roles=frozenset())
+        by_agency = CoordinatorScope(somying.id, agency=LAT_KRABANG)
+        by_project = CoordinatorScope(somying.id, project_code="C-KAPI")
+        inside_agency = CoordinatorScope(somying.id, project_code="A-WORKS")
+
+        assert await repo.add_coordinator_scope(by_agency) is True
+        assert await repo.add_coordinator_scope(by_agency) is False
+        assert await repo.add_coordinator_scope(by_project) is True
+        assert await repo.add_coordinator_scope(by_project) is False
+        assert await repo.add_coordinator_scope(inside_agency) is True
+
+        assert await repo.coordinator_scopes(somying.id) == [by_agency, by_project, inside_agency]
+        person = await repo.get_person(somying.id)
+        assert person is not None
+        assert person.roles == {Role.COORDINATOR}
+        covered = await repo.projects_of_coordinator(somying.id)
+        assert [p.code for p in covered] == ["A-WORKS", "B-ADMIN", "C-KAPI"]
+        assert covered[0] == await repo.get_project("A-WORKS")
+
+    async def test_agency_scope_is_a_prefix_not_a_substring(self, repo: Repository) -> None:
+        await add_project(repo, "A-WORKS", agency=WORKS)
+        person = await repo.add_person("สมหญิง", roles=frozenset({Role.COORDINATOR}))
+        await repo.add_coordinator_scope(CoordinatorScope(person.id, agency="ฝ่ายโยธา"))
+        assert await repo.projects_of_coordinator(person.id) == []
+        assert await repo.coordinator_scopes(person.id + 100) == []
+        assert await repo.projects_of_coordinator(person.id + 100) == []
+
+    async def test_agency_matches_whole_path_segments(self, repo: Repository) -> None:
+        await add_project(repo, "A-WORKS", agency=WORKS)
+        await add_project(repo, "B-SPACED", agency=f"{LAT_KRABANG} / ฝ่ายการศึกษา")
+        await add_project(repo, "C-PRAO", agency="สำนักงานเขตลาดพร้าว/ฝ่ายโยธา")
+        person = await repo.add_person("สมหญิง", roles=frozenset({Role.COORDINATOR}))
+        await repo.add_coordinator_scope(CoordinatorScope(person.id, agency="สำนักงานเขตลาด"))
+        assert await repo.projects_of_coordinator(person.id) == []
+        await repo.add_coordinator_scope(CoordinatorScope(person.id, agency=LAT_KRABANG))
+        covered = await repo.projects_of_coordinator(person.id)
+        assert [p.code for p in covered] == ["A-WORKS", "B-SPACED"]
+        listed = await repo.list_projects(agency=LAT_KRABANG)
+        assert [p.code for p in listed] == ["A-WORKS", "B-SPACED"]
+        assert await repo.list_projects(agency="สำนักงานเขตลาด") == []
+
+    @pytest.mark.parametrize(
+        ("agency", "project_code", "error"),
+        [
+            (None, None, StorageError),
+            ("สำนักงานเขตลาดกระบัง", "P1", StorageError),
+            (None, "NOPE", NotFound),
+        ],
+        ids=["neither", "both", "unknown-project"],
+    )
+    async def test_invalid_coordinator_scope_is_refused(
+        self,
+        repo: Repository,
+        agency: str | None,
+        project_code: str | None,
+        error: type[StorageError],
+    ) -> None:
+        await add_project(repo, "P1")
+        person = await repo.add_person("สมหญิง", roles=frozenset())
+        with pytest.raises(error):
+            await repo.add_coordinator_scope(CoordinatorScope(person.id, agency, project_code))
+        assert await repo.coordinator_scopes(person.id) == []
+        assert await repo.get_person(person.id) == person
+
+    async def test_scope_of_unknown_person_is_refused(self, repo: Repository) -> None:
+        with pytest.raises(NotFound):
+            await repo.add_coordinator_scope(CoordinatorScope(404, agency=LAT_KRABANG))
+
+    # Monthly reports
+
+    async def test_submit_then_read_back_exactly(self, repo: Repository) -> None:
+        await repo.upsert_project(FULL_PROJECT)
+        officer = await repo.add_person("สมชาย", roles=frozenset({Role.OFFICER}))
+        sent = submission(sent_by=officer.id, reason="ส่งครั้งแรก")
+        report = await repo.submit_report(sent)
+        assert (report.project_code, report.fiscal_year, report.report_no) == (
+            FULL_PROJECT.code,
+            2568,
+            2,
+        )
+        assert report.revision == 1
+        assert (report.values, report.sent_by, report.channel) == (
+            sent.values,
+            officer.id,
+            "telegram",
+        )
+        assert report.sent_at == T0
+
+        stored = await repo.get_report(FULL_PROJECT.code, 2568, 2)
+        assert stored == report
+        assert stored is not None
+        assert stored.sent_at.utcoffset() == timedelta(hours=7)
+        assert str(stored.values.progress) == "45.50"
+        assert str(stored.values.disbursed) == "120000.25"
+        assert stored.values.note == "ดำเนินการขุดวางท่อแล้วครึ่งหนึ่ง"
+        assert await repo.reports_of_project(FULL_PROJECT.code) == [report]
+        [first] = await repo.revisions(report.id)
+        assert (first.report_id, first.revision, first.values) == (report.id, 1, sent.values)
+        assert (first.changed_by, first.channel, first.changed_at) == (officer.id, "telegram", T0)
+        assert first.reason == "ส่งครั้งแรก"
+
+    async def test_missing_reports_are_none_or_empty(self, repo: Repository) -> None:
+        await repo.upsert_project(FULL_PROJECT)
+        assert await repo.get_report(FULL_PROJECT.code, 2568, 1) is None
+        assert await repo.get_report("NOPE", 2568, 1) is None
+        assert await repo.reports_of_project(FULL_PROJECT.code) == []
+        assert await repo.revisions(999) == []
+        assert await repo.report_rows() == []
+
+    async def test_report_rows_order_and_filters(self, repo: Repository) -> None:
+        await add_project(repo, "B", agency=BANG_KAPI)
+        await add_project(repo, "A", agency=WORKS)
+        for code, year, number in [
+            ("B", 2568, 3),
+            ("A", 2568, 2),
+            ("A", 2567, 12),
+            ("B", 2568, 1),
+            ("A", 2568, 1),
+        ]:
+            await repo.submit_report(submission(code, year, number))
+
+        def keys(rows: Sequence[tuple[Project, MonthlyReport]]) -> list[tuple[str, int, int]]:
+            return [(r.project_code, r.fiscal_year, r.report_no) for _, r in rows]
+
+        every = [("A", 2567, 12), ("A", 2568, 1), ("A", 2568, 2), ("B", 2568, 1), ("B", 2568, 3)]
+        assert keys(await repo.report_rows()) == every
+        assert keys(await repo.report_rows(fiscal_year=2568)) == every[1:]
+        assert keys(await repo.report_rows(project_code="B")) == every[3:]
+        assert keys(await repo.report_rows(agency=LAT_KRABANG)) == every[:3]
+        assert keys(await repo.report_rows(agency=LAT_KRABANG, fiscal_year=2567)) == every[:1]
+        assert await repo.report_rows(agency=BANG_KAPI, project_code="A") == []
+        for project, report in await repo.report_rows():
+            assert project == await repo.get_project(report.project_code)
+            assert report == await repo.get_report(
+                report.project_code, report.fiscal_year, report.report_no
+            )
+        by_project = await repo.reports_of_project("A")
+        assert [(r.fiscal_year, r.report_no) for r in by_project] == [
+            (2567, 12),
+            (2568, 1),
+            (2568, 2),
+        ]
+        by_year = await repo.reports_of_project("A", fiscal_year=2568)
+        assert [(r.fiscal_year, r.report_no) for r in by_year] == [(2568, 1), (2568, 2)]
+
+    async def test_submit_for_unknown_project_is_refused(self, repo: Repository) -> None:
+        with pytest.raises(NotFound):
+            await repo.submit_report(submission("NOPE"))
+        assert await repo.report_rows() == []
+
+    async def test_second_submit_of_a_month_is_refused(self, repo: Repository) -> None:
+        await repo.upsert_project(FULL_PROJECT)
+        first = await repo.submit_report(submission())
+        late = submission(report_values=values("80.00", note="ส่งซ้ำ"), sent_at=T0 + timedelta(1))
+        with pytest.raises(AlreadyReported):
+            await repo.submit_report(late)
+        assert await repo.get_report(FULL_PROJECT.code, 2568, 2) == first
+        assert len(await repo.revisions(first.id)) == 1
+        assert len(await repo.report_rows()) == 1
+
+    async def test_correction_appends_a_revision_and_keeps_the_first(
+        self, repo: Repository
+    ) -> None:
+        await repo.upsert_project(FULL_PROJECT)
+        officer = await repo.add_person("สมชาย", roles=frozenset({Role.OFFICER}))
+        coordinator = await repo.add_person("สมหญิง", roles=frozenset({Role.COORDINATOR}))
+        sent = submission(sent_by=officer.id)
+        original = await repo.submit_report(sent)
+        fix = submission(
+            report_values=values("50.00", "130000.00", note="แก้ไขตัวเลข"),
+            sent_by=coordinator.id,
+            channel="line",
+            sent_at=T0 + timedelta(days=2, hours=3),
+            reason="พิมพ์ตัวเลขผิด",
+        )
+        corrected = await repo.correct_report(fix)
+        assert corrected.id == original.id
+        assert corrected.revision == 2
+        assert (corrected.values, corrected.sent_by, corrected.channel) == (
+            fix.values,
+            coordinator.id,
+            "line",
+        )
+        assert corrected.sent_at == fix.sent_at
+        assert await repo.get_report(FULL_PROJECT.code, 2568, 2) == corrected
+        assert await repo.reports_of_project(FULL_PROJECT.code) == [corrected]
+
+        first, second = await repo.revisions(original.id)
+        assert (first.revision, first.values, first.changed_by) == (1, sent.values, officer.id)
+        assert (first.channel, first.changed_at, first.reason) == ("telegram", T0, "")
+        assert (second.revision, second.values, second.reason) == (2, fix.values, "พิมพ์ตัวเลขผิด")
+        assert (second.changed_by, second.channel, second.changed_at) == (
+            coordinator.id,
+            "line",
+            fix.sent_at,
+        )
+
+        third = await repo.correct_report(dataclasses.replace(fix, reason="อีกครั้ง"))
+        assert third.revision == 3
+        assert [r.revision for r in await repo.revisions(original.id)] == [1, 2, 3]
+
+    @pytest.mark.parametrize("reason", ["", "   "])
+    async def test_correction_needs_a_reason(self, repo: Repository, reason: str) -> None:
+        await repo.upsert_project(FULL_PROJECT)
+        original = await repo.submit_report(submission())
+        with pytest.raises(StorageError):
+            await repo.correct_report(submission(report_values=values("99.00"), reason=reason))
+        assert await repo.get_report(FULL_PROJECT.code, 2568, 2) == original
+        assert len(await repo.revisions(original.id)) == 1
+
+    async def test_correcting_a_missing_report_is_not_found(self, repo: Repository) -> None:
+        await repo.upsert_project(FULL_PROJECT)
+        await repo.save_session(session("1001", T0))
+        with pytest.raises(NotFound):
+            await repo.correct_report(submission(reason="แก้"), finish_session=("telegram", "1001"))
+        with pytest.raises(NotFound):
+            await repo.correct_report(submission("NOPE", reason="แก้"))
+        assert await repo.report_rows() == []
+        assert await repo.load_session("telegram", "1001") is not None
+
+    async def test_submit_finishes_only_its_own_session(self, repo: Repository) -> None:
+        await repo.upsert_project(FULL_PROJECT)
+        await repo.save_session(session("1001", T0))
+        await repo.save_session(session("1002", T0))
+        await repo.save_session(session("1001", T0, channel="line"))
+        await repo.submit_report(submission(), finish_session=("telegram", "1001"))
+        assert await repo.load_session("telegram", "1001") is None
+        assert await repo.load_session("telegram", "1002") == session("1002", T0)
+        assert await repo.load_session("line", "1001") == session("1001", T0, channel="line")
+
+    async def test_correction_finishes_its_session(self, repo: Repository) -> None:
+        await repo.upsert_project(FULL_PROJECT)
+        await repo.submit_report(submission())
+        await repo.save_session(session("1001", T0))
+        await repo.save_session(session("1002", T0))
+        await repo.correct_report(submission(reason="แก้"), finish_session=("telegram", "1001"))
+        assert await repo.load_session("telegram", "1001") is None
+        assert await repo.load_session("telegram", "1002") is not None
+
+    async def test_failed_submit_keeps_the_session(self, repo: Repository) -> None:
+        await repo.upsert_project(FULL_PROJECT)
+        await repo.submit_report(submission())
+        await repo.save_session(session("1001", T0))
+        with pytest.raises(AlreadyReported):
+            await repo.submit_report(submission(), finish_session=("telegram", "1001"))
+        with pytest.raises(NotFound):
+            await repo.submit_report(submission("NOPE"), finish_session=("telegram", "1001"))
+        assert await repo.load_session("telegram", "1001") == session("1001", T0)
+
+    @pytest.mark.parametrize(
+        "bad",
+        [
+            submission(report_no=13),
+            submission(report_no=0),
+            submission(report_values=values(progress="100.01")),
+            submission(report_values=values(disbursed="-0.01")),
+            submission(sent_by=404),
+        ],
+        ids=["month-13", "month-0", "progress-over-100", "negative-disbursed", "unknown-sender"],
+    )
+    async def test_invalid_report_is_refused(self, repo: Repository, bad: Submission) -> None:
+        await repo.upsert_project(FULL_PROJECT)
+        await repo.save_session(session("1001", T0))
+        with pytest.raises(StorageError):
+            await repo.submit_report(bad, finish_session=("telegram", "1001"))
+        assert await repo.report_rows() == []
+        assert await repo.load_session("telegram", "1001") is not None
+        # The failed attempt left no trace: the month can still be reported.
+        assert (await repo.submit_report(submission())).revision == 1
+
+    async def test_invalid_correction_keeps_the_report(self, repo: Repository) -> None:
+        await repo.upsert_project(FULL_PROJECT)
+        original = await repo.submit_report(submission())
+        bad = submission(report_values=values(progress="101.00"), reason="แก้")
+        with pytest.raises(StorageError):
+            await repo.correct_report(bad)
+        assert await repo.get_report(FULL_PROJECT.code, 2568, 2) == original
+        assert len(await repo.revisions(original.id)) == 1
+
+    async def test_percent_with_more_than_two_places_is_refused(self, repo: Repository) -> None:
+        await repo.upsert_project(FULL_PROJECT)
+        with pytest.raises(ValueError, match="decimal places"):
+            await repo.submit_report(submission(report_values=values(progress="12.345")))
+        assert await repo.report_rows() == []
+
+    async def test_racing_submits_of_one_month_have_one_winner(self, repo: Repository) -> None:
+        await repo.upsert_project(FULL_PROJECT)
+        attempts = [submission(report_values=values(note=f"ครั้งที่ {i}")) for i in range(10)]
+        results = await asyncio.gather(
+            *(repo.submit_report(a) for a in attempts), return_exceptions=True
+        )
+        winners = [r for r in results if isinstance(r, MonthlyReport)]
+        assert len(winners) == 1
+        assert sum(isinstance(r, AlreadyReported) for r in results) == 9
+        assert await repo.get_report(FULL_PROJECT.code, 2568, 2) == winners[0]
+        assert len(await repo.revisions(winners[0].id)) == 1
+
+    # Conversations
+
+    async def test_session_save_load_overwrite_clear(self, repo: Repository) -> None:
+        assert await repo.load_session("telegram", "1001") is None
+        first = session("1001", T0)
+        await repo.save_session(first)
+        loaded = await repo.load_session("telegram", "1001")
+        assert loaded == first
+        assert loaded is not None
+        assert loaded.updated_at.utcoffset() == timedelta(hours=7)
+
+        later = SessionState(
+            "telegram", "1001", "ask_note", '{"progress": "45.50"}', T0 + timedelta(1)
+        )
+        await repo.save_session(later)
+        assert await repo.load_session("telegram", "1001") == later
+        assert await repo.load_session("line", "1001") is None
+
+        await repo.clear_session("telegram", "1001")
+        assert await repo.load_session("telegram", "1001") is None
+        await repo.clear_session("telegram", "1001")  # clearing nothing is fine
+
+    async def test_sessions_older_than_oldest_first(self, repo: Repository) -> None:
+        noon = datetime(2024, 11, 5, 12, 0, tzinfo=BANGKOK)
+        await repo.save_session(session("late", noon + timedelta(hours=1)))
+        await repo.save_session(session("exact", noon))
+        await repo.save_session(session("oldest", noon - timedelta(days=2)))
+        # 04:30 UTC is 11:30 in Bangkok, after 10:00 in Bangkok, although its ISO text sorts first.
+        await repo.save_session(session("utc", datetime(2024, 11, 5, 4, 30, tzinfo=UTC)))
+        await repo.save_session(session("morning", datetime(2024, 11, 5, 10, 0, tzinfo=BANGKOK)))
+        await repo.save_session(session("oldest", noon - timedelta(days=2), channel="line"))
+
+        idle = await repo.sessions_older_than(noon)
+        assert [(s.external_id, s.channel) for s in idle] == [
+            ("oldest", "line"),
+            ("oldest", "telegram"),
+            ("morning", "telegram"),
+            ("utc", "telegram"),
+        ]
+        assert idle[1] == session("oldest", noon - timedelta(days=2))
+        assert await repo.sessions_older_than(noon - timedelta(days=3)) == []

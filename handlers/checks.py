@@ -1,0 +1,121 @@
+"""Checks of a month's figures against the months around it, the budget, and the officer's own note.
+
+Each check returns a `Finding` (a Thai explanation, and whether the officer may override it by
+giving a reason) or None. They are pure: the conversation decides what to ask.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from storage.models import MonthlyReport
+
+
+def baht(amount: Decimal) -> str:
+    """Money as the form shows it: thousands separators, satang only when there are any."""
+    return f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+
+
+def percent(value: Decimal) -> str:
+    """A percentage with two decimals, as the form shows it."""
+    return f"{value:.2f}"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Why a figure cannot be stored as it is."""
+
+    message: str
+    overridable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbours:
+    """The reports just before and just after the month being reported, if any."""
+
+    before: MonthlyReport | None
+    after: MonthlyReport | None
+
+    @classmethod
+    def around(cls, reports: list[MonthlyReport], fiscal_year: int, report_no: int) -> Neighbours:
+        """Find the nearest earlier and later reports of a project (across fiscal years)."""
+        key = (fiscal_year, report_no)
+        earlier = [r for r in reports if (r.fiscal_year, r.report_no) < key]
+        later = [r for r in reports if (r.fiscal_year, r.report_no) > key]
+        return cls(
+            max(earlier, key=lambda r: (r.fiscal_year, r.report_no), default=None),
+            min(later, key=lambda r: (r.fiscal_year, r.report_no), default=None),
+        )
+
+
+def check_progress(value: Decimal, around: Neighbours) -> Finding | None:
+    """Cumulative progress never goes down from one month to the next."""
+    if around.before is not None and value < around.before.values.progress:
+        previous = around.before.values.progress
+        return Finding(
+            f"ความก้าวหน้า {percent(value)} % ต่ำกว่ารายงานครั้งก่อน ({percent(previous)} %) "
+            "ความก้าวหน้าเป็นค่าสะสม จึงไม่ควรลดลง\n"
+            "กรุณาพิมพ์ตัวเลขใหม่ หรือหากตัวเลขเดิมผิดจริง กดปุ่มเพื่อระบุเหตุผล",
+            overridable=True,
+        )
+    if around.after is not None and value > around.after.values.progress:
+        later = around.after
+        return Finding(
+            f"ความก้าวหน้า {percent(value)} % สูงกว่ารายงานครั้งที่ {later.report_no} ที่ส่งไปแล้ว "
+            f"({percent(later.values.progress)} %) กรุณาตรวจสอบตัวเลข "
+            "หรือแก้ไขรายงานเดือนถัดไปก่อน",
+            overridable=False,
+        )
+    return None
+
+
+def check_disbursed(
+    value: Decimal, around: Neighbours, budget_received: Decimal | None
+) -> Finding | None:
+    """Cumulative disbursement never goes down and never exceeds the budget received."""
+    if budget_received is not None and budget_received > 0 and value > budget_received:
+        return Finding(
+            f"ยอดเบิกจ่าย {baht(value)} บาท มากกว่างบประมาณที่ได้รับ ({baht(budget_received)} บาท) "
+            "กรุณาตรวจสอบแล้วพิมพ์ยอดเบิกจ่ายสะสมใหม่",
+            overridable=False,
+        )
+    if around.before is not None and value < around.before.values.disbursed:
+        previous = around.before.values.disbursed
+        return Finding(
+            f"ยอดเบิกจ่าย {baht(value)} บาท ต่ำกว่ารายงานครั้งก่อน ({baht(previous)} บาท) "
+            "ยอดเบิกจ่ายเป็นยอดสะสม จึงไม่ควรลดลง\n"
+            "กรุณาพิมพ์ยอดใหม่ หรือหากมีการคืนเงินหรือตัวเลขเดิมผิด กดปุ่มเพื่อระบุเหตุผล",
+            overridable=True,
+        )
+    if around.after is not None and value > around.after.values.disbursed:
+        later = around.after
+        return Finding(
+            f"ยอดเบิกจ่าย {baht(value)} บาท สูงกว่ารายงานครั้งที่ {later.report_no} ที่ส่งไปแล้ว "
+            f"({baht(later.values.disbursed)} บาท) กรุณาตรวจสอบตัวเลข",
+            overridable=False,
+        )
+    return None
+
+
+# Phrases that say money was actually paid out (not merely that disbursement is being chased).
+_PAID = re.compile(r"เบิกจ่ายได้|เบิกจ่ายแล้ว|เบิกได้|จ่ายเงินแล้ว|จ่ายแล้ว|โอนเงินแล้ว|เบิกเงินแล้ว")
+_FINISHED = re.compile(r"เสร็จสิ้น|แล้วเสร็จ|เสร็จเรียบร้อย|ดำเนินการเสร็จ|ปิดโครงการ")
+_NOT_STARTED = re.compile(r"ยังไม่ได้ดำเนินการ|ยังไม่เริ่ม")
+
+
+def check_note(note: str, progress: Decimal, disbursed: Decimal, around: Neighbours) -> str | None:
+    """A note that contradicts the figures: the question to ask the officer, or None."""
+    previous_paid = around.before.values.disbursed if around.before else Decimal(0)
+    if _PAID.search(note) and disbursed <= previous_paid:
+        if disbursed == 0:
+            figure = "แต่ยอดเบิกจ่ายสะสมเป็น 0 บาท"
+        else:
+            figure = f"แต่ยอดเบิกจ่ายสะสม ({baht(disbursed)} บาท) ไม่เพิ่มจากครั้งก่อน"
+        return f"บันทึกกล่าวถึงการเบิกจ่ายเงิน {figure}"
+    if _FINISHED.search(note) and progress < 100:
+        return f"บันทึกระบุว่างานเสร็จแล้ว แต่ความก้าวหน้าเป็น {percent(progress)} %"
+    if _NOT_STARTED.search(note) and progress > 0:
+        return f"บันทึกระบุว่ายังไม่ได้เริ่มดำเนินการ แต่ความก้าวหน้าเป็น {percent(progress)} %"
+    return None

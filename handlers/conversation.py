@@ -1,0 +1,334 @@
+"""The conversation service: one entry point for every channel, `Conversation.handle(inbound)`.
+
+It finds who is talking, loads where their conversation stands (so a restart resumes it), runs
+commands and the step table of `handlers.flow`, saves the new state, and returns the replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import unicodedata
+import weakref
+from dataclasses import dataclass
+
+from pythainlp.util import thai_digit_to_arabic_digit
+
+from handlers import texts
+from handlers.closing import (
+    accept_confirm,
+    accept_reason,
+    accept_yes_no,
+    ask_confirm,
+    ask_text,
+    ask_yes_no,
+)
+from handlers.draft import Draft, Mode
+from handlers.flow import (
+    Accept,
+    Answer,
+    Ask,
+    Context,
+    Finish,
+    Go,
+    Result,
+    Stay,
+    Step,
+    accept_correction_reason,
+    accept_disbursed,
+    accept_drop,
+    accept_month,
+    accept_note,
+    accept_note_check,
+    accept_progress,
+    accept_project,
+    after_project,
+    ask_correction_reason,
+    ask_disbursed,
+    ask_month,
+    ask_note,
+    ask_note_check,
+    ask_progress,
+    ask_project,
+)
+from handlers.types import Choice, Clock, Inbound, InboundKind, Outbound
+from handlers.views import coordinator_status, officer_status
+from storage.models import Role, SessionState
+from storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+TEXT_LIMIT = 2000
+"""Longer messages are refused before any parsing (a note is at most flow.NOTE_LIMIT)."""
+
+INTERNAL_ERROR = "ขออภัย ระบบขัดข้องชั่วคราว ข้อมูลที่กรอกไว้ยังอยู่ กรุณาส่งข้อความเดิมอีกครั้ง"
+
+
+@dataclass(frozen=True, slots=True)
+class StepSpec:
+    """One row of the state table."""
+
+    ask: Ask
+    accept: Accept
+
+
+STEPS: dict[Step, StepSpec] = {
+    Step.PROJECT: StepSpec(ask_project, accept_project),
+    Step.MONTH: StepSpec(ask_month, accept_month),
+    Step.CORRECTION_REASON: StepSpec(ask_correction_reason, accept_correction_reason),
+    Step.PROGRESS: StepSpec(ask_progress, accept_progress),
+    Step.PROGRESS_DROP: StepSpec(
+        ask_text(texts.ASK_DROP_REASON), accept_drop("progress", "ความก้าวหน้า", Step.DISBURSED)
+    ),
+    Step.DISBURSED: StepSpec(ask_disbursed, accept_disbursed),
+    Step.DISBURSED_DROP: StepSpec(
+        ask_text(texts.ASK_DROP_REASON), accept_drop("disbursed", "ยอดเบิกจ่าย", Step.NOTE)
+    ),
+    Step.NOTE: StepSpec(ask_note, accept_note),
+    Step.NOTE_CHECK: StepSpec(ask_note_check, accept_note_check),
+    Step.ON_PLAN: StepSpec(
+        ask_yes_no(Step.ON_PLAN, texts.ASK_ON_PLAN, texts.BTN_ON_PLAN, texts.BTN_OFF_PLAN),
+        accept_yes_no(
+            "on_plan",
+            "plan_reason",
+            texts.BTN_ON_PLAN,
+            texts.BTN_OFF_PLAN,
+            Step.ON_TARGET,
+            Step.PLAN_REASON,
+        ),
+    ),
+    Step.PLAN_REASON: StepSpec(
+        ask_text(texts.ASK_PLAN_REASON), accept_reason("plan_reason", Step.ON_TARGET)
+    ),
+    Step.ON_TARGET: StepSpec(
+        ask_yes_no(Step.ON_TARGET, texts.ASK_ON_TARGET, texts.BTN_ON_TARGET, texts.BTN_OFF_TARGET),
+        accept_yes_no(
+            "on_target",
+            "target_reason",
+            texts.BTN_ON_TARGET,
+            texts.BTN_OFF_TARGET,
+            Step.CONFIRM,
+            Step.TARGET_REASON,
+        ),
+    ),
+    Step.TARGET_REASON: StepSpec(
+        ask_text(texts.ASK_TARGET_REASON), accept_reason("target_reason", Step.CONFIRM)
+    ),
+    Step.CONFIRM: StepSpec(ask_confirm, accept_confirm),
+}
+
+# Commands, typed as "/report" (Telegram, console) or as plain Thai words (LINE has no slashes).
+COMMANDS: dict[str, str] = {
+    "report": "report", "ส่งรายงาน": "report", "รายงาน": "report",
+    "status": "status", "สถานะ": "status",
+    "history": "history", "ประวัติ": "history",
+    "correct": "correct", "แก้ไข": "correct", "แก้ไขรายงาน": "correct",
+    "back": "back", "ย้อนกลับ": "back",
+    "cancel": "cancel", "ยกเลิก": "cancel",
+    "help": "help", "start": "help", "ช่วยเหลือ": "help", "วิธีใช้": "help", "เมนู": "help",
+    "menu": "help",
+}  # fmt: skip
+
+MENU_CHOICES = (
+    Choice(texts.BTN_REPORT, "cmd:report"),
+    Choice(texts.BTN_STATUS, "cmd:status"),
+    Choice(texts.BTN_HISTORY, "cmd:history"),
+    Choice(texts.BTN_CORRECT, "cmd:correct"),
+    Choice(texts.BTN_HELP, "cmd:help"),
+)
+
+_INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
+
+
+def clean_text(raw: str) -> str:
+    """Typed text made safe to read and store: NFC, no control or zero-width characters."""
+    text = unicodedata.normalize("NFC", raw)
+    kept = (
+        " " if ch in "\t\r" else ch
+        for ch in text
+        if ch == "\n" or ch in "\t\r" or (unicodedata.category(ch) != "Cc" and ch not in _INVISIBLE)
+    )
+    return "".join(kept).strip()
+
+
+def command_of(text: str) -> str | None:
+    """The command a message asks for, or None: "/report", "/report@SomeBot", "ส่งรายงาน"."""
+    word = text.strip().lower()
+    if word.startswith("/"):
+        word = word[1:].split("@", 1)[0].split(maxsplit=1)[0] if len(word) > 1 else ""
+    return COMMANDS.get(word)
+
+
+class Conversation:
+    """The channel-agnostic dialogue. Build one per process; it is safe to call concurrently."""
+
+    def __init__(self, repo: Repository, clock: Clock) -> None:
+        self._repo = repo
+        self._clock = clock
+        # One lock per chat account: a person's messages are handled in order, others in parallel.
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    async def handle(self, message: Inbound) -> list[Outbound]:
+        """Answer one message. Never raises: an unexpected failure becomes a polite Thai apology."""
+        key = (message.channel, message.user_id)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        async with lock:
+            try:
+                return await self._handle(message)
+            except Exception:
+                log.exception("conversation failed on %s message", message.kind.value)
+                return [Outbound(INTERNAL_ERROR)]
+
+    async def _handle(self, message: Inbound) -> list[Outbound]:
+        person = await self._repo.find_person_by_identity(message.channel, message.user_id)
+        if person is None:
+            return [Outbound(texts.UNKNOWN_USER)]
+        session = await self._repo.load_session(message.channel, message.user_id)
+        step, draft = Step.IDLE, Draft()
+        if session is not None:
+            try:
+                step, draft = Step(session.state), Draft.from_json(session.data)
+            except (ValueError, TypeError, KeyError):
+                log.warning("dropping unreadable session state %r", session.state)
+                await self._repo.clear_session(message.channel, message.user_id)
+                step, draft = Step.IDLE, Draft()
+        ctx = Context(self._repo, person, self._clock(), message.channel, message.user_id, draft)
+
+        if message.kind is InboundKind.OTHER:
+            return await self._stay(step, ctx, Stay(texts.NOT_TEXT))
+        text = clean_text(message.text) if message.kind is InboundKind.TEXT else message.text
+        if len(text) > TEXT_LIMIT:
+            too_long = texts.TEXT_TOO_LONG.format(length=len(text), limit=TEXT_LIMIT)
+            return await self._stay(step, ctx, Stay(too_long))
+        if not text:
+            return await self._stay(step, ctx, Stay(texts.EMPTY))
+
+        answer = await self._answer(step, ctx, message.kind, text)
+        if isinstance(answer, Stay):
+            return await self._stay(step, ctx, answer)
+        if answer.choice is None:
+            command = command_of(text)
+        else:
+            is_command = answer.choice.startswith("cmd:")
+            command = answer.choice.removeprefix("cmd:") if is_command else None
+        if command is not None:
+            return await self._command(command, step, ctx)
+        if step is Step.IDLE:
+            return [Outbound(texts.MENU, MENU_CHOICES)]
+        return await self._apply(step, ctx, await STEPS[step].accept(ctx, answer))
+
+    async def _answer(
+        self, step: Step, ctx: Context, kind: InboundKind, text: str
+    ) -> Answer | Stay:
+        """Resolve a button press or a typed label/number into this step's answer."""
+        if kind is InboundKind.CHOICE:
+            if text.startswith("cmd:"):
+                return Answer("", text)
+            owner, _, value = text.partition(":")
+            if owner != step.value:
+                return Stay(texts.STALE_BUTTON)
+            return Answer("", value)
+        if step is Step.IDLE:
+            return Answer(text)
+        prompt = await STEPS[step].ask(ctx)
+        typed = text.casefold()
+        number = thai_digit_to_arabic_digit(text)
+        for index, choice in enumerate(prompt.choices, start=1):
+            matches_number = prompt.numbered and number == str(index)
+            if matches_number or typed == choice.label.casefold():
+                value = (
+                    choice.payload
+                    if choice.payload.startswith("cmd:")
+                    else (choice.payload.partition(":")[2])
+                )
+                return Answer(text, value)
+        return Answer(text)
+
+    async def _command(self, command: str, step: Step, ctx: Context) -> list[Outbound]:
+        if command == "help":
+            return [Outbound(texts.HELP, MENU_CHOICES), *await self._reask(step, ctx)]
+        if command == "cancel":
+            if step is Step.IDLE:
+                return [Outbound(texts.NOTHING_TO_CANCEL, MENU_CHOICES)]
+            await self._repo.clear_session(ctx.channel, ctx.user_id)
+            return [Outbound(texts.CANCELLED, MENU_CHOICES)]
+        if command == "back":
+            if not ctx.draft.trail:
+                return [Outbound(texts.NOTHING_TO_GO_BACK), *await self._reask(step, ctx)]
+            previous = Step(ctx.draft.trail[-1])
+            ctx.draft = ctx.draft.but(trail=ctx.draft.trail[:-1], pending="")
+            return await self._apply(step, ctx, Go(previous, ctx.draft, remember=False))
+        if command == "status":
+            return [*await self._status(ctx), *await self._reask(step, ctx)]
+        mode = {"report": Mode.REPORT, "correct": Mode.CORRECT, "history": Mode.HISTORY}[command]
+        return await self._start(mode, ctx)
+
+    async def _start(self, mode: Mode, ctx: Context) -> list[Outbound]:
+        """Begin a new report, correction or history look-up (dropping any unfinished one)."""
+        ctx.draft = Draft(mode=mode)
+        projects = await ctx.projects()
+        if not projects:
+            await self._repo.clear_session(ctx.channel, ctx.user_id)
+            return [Outbound(texts.NO_PROJECTS, MENU_CHOICES)]
+        if len(projects) == 1:
+            result = await after_project(ctx, ctx.draft.but(project_code=projects[0].code))
+        else:
+            result = Go(Step.PROJECT, ctx.draft)
+        if isinstance(result, Stay):
+            await self._repo.clear_session(ctx.channel, ctx.user_id)
+            return [Outbound(result.message, MENU_CHOICES)]
+        return await self._apply(Step.IDLE, ctx, result)
+
+    async def _apply(self, step: Step, ctx: Context, result: Result) -> list[Outbound]:
+        """Carry out what a step decided: save the new state and ask the next question."""
+        if isinstance(result, Stay):
+            return await self._stay(step, ctx, result)
+        if isinstance(result, Finish):
+            if result.clear:
+                await self._repo.clear_session(ctx.channel, ctx.user_id)
+            *first, last = result.say or (Outbound(texts.MENU),)
+            return [*first, Outbound(last.text, last.choices or MENU_CHOICES)]
+        draft = result.draft
+        if result.remember and step is not Step.IDLE:
+            draft = draft.but(trail=(*draft.trail, step.value))
+        ctx.draft = draft
+        await self._save(result.step, ctx)
+        return [*result.say, await STEPS[result.step].ask(ctx)]
+
+    async def _stay(self, step: Step, ctx: Context, stay: Stay) -> list[Outbound]:
+        """Explain why an answer was not taken, keeping the step (and the buttons) as they were."""
+        if step is Step.IDLE:
+            return [Outbound(stay.message, MENU_CHOICES)]
+        if stay.draft is not None:
+            ctx.draft = stay.draft
+            await self._save(step, ctx)
+        prompt = await STEPS[step].ask(ctx)
+        return [Outbound(stay.message, prompt.choices, prompt.numbered)]
+
+    async def _reask(self, step: Step, ctx: Context) -> list[Outbound]:
+        if step is Step.IDLE:
+            return []
+        prompt = await STEPS[step].ask(ctx)
+        return [Outbound(f"{texts.RESUMED}\n{prompt.text}", prompt.choices, prompt.numbered)]
+
+    async def _save(self, step: Step, ctx: Context) -> None:
+        await self._repo.save_session(
+            SessionState(ctx.channel, ctx.user_id, step.value, ctx.draft.to_json(), ctx.now)
+        )
+
+    async def _status(self, ctx: Context) -> list[Outbound]:
+        """The officer's projects and what is due; for coordinators, their agency's month."""
+        replies: list[Outbound] = []
+        officer_projects = await ctx.projects()
+        if officer_projects:
+            rows = [(p, await self._repo.reports_of_project(p.code)) for p in officer_projects]
+            replies.append(Outbound(officer_status(rows, ctx.today)))
+        if Role.COORDINATOR in ctx.person.roles:
+            scoped = await self._repo.projects_of_coordinator(ctx.person.id)
+            rows = [(p, await self._repo.reports_of_project(p.code)) for p in scoped]
+            replies.append(Outbound(coordinator_status(rows, ctx.today)))
+        return replies or [Outbound(texts.NO_PROJECTS)]

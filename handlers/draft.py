@@ -1,0 +1,58 @@
+"""The half-finished report carried between messages, stored as JSON in the session."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+from dataclasses import dataclass
+from typing import Any
+
+
+class Mode(enum.StrEnum):
+    """What the conversation is doing."""
+
+    REPORT = "report"
+    CORRECT = "correct"
+    HISTORY = "history"
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """Everything answered so far. Decimals are kept as strings so the JSON stays exact."""
+
+    mode: Mode = Mode.REPORT
+    project_code: str = ""
+    fiscal_year: int = 0
+    report_no: int = 0
+    progress: str = ""
+    disbursed: str = ""
+    note: str | None = None
+    note_checked: bool = False
+    on_plan: bool | None = None
+    plan_reason: str = ""
+    on_target: bool | None = None
+    target_reason: str = ""
+    drop_reasons: tuple[str, ...] = ()
+    pending: str = ""
+    correction_reason: str = ""
+    trail: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        """Serialise for the sessions table."""
+        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, raw: str) -> Draft:
+        """Read back what `to_json` wrote; unknown keys (from a newer version) are ignored."""
+        data: dict[str, Any] = json.loads(raw) if raw else {}
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["mode"] = Mode(values.get("mode", Mode.REPORT))
+        for key in ("drop_reasons", "trail"):
+            values[key] = tuple(values.get(key, ()))
+        return cls(**values)
+
+    def but(self, **changes: Any) -> Draft:
+        """A copy with some answers changed."""
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,126 @@
+"""Which months an officer may report for a project, and reading a month the officer typed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from pythainlp.util import thai_digit_to_arabic_digit
+
+from reports.thaidate import THAI_MONTHS_ABBR, THAI_MONTHS_FULL, format_thai_date, format_thai_month
+from storage.fiscal import BE_OFFSET, ReportMonth
+from storage.models import Project
+
+
+@dataclass(frozen=True, slots=True)
+class MonthOption:
+    """A month the officer can report now; overdue months are offered before the current one."""
+
+    month: ReportMonth
+    overdue: bool
+
+    @property
+    def label(self) -> str:
+        """Button text, e.g. "ต.ค. 2569 (ครั้งที่ 1, ค้างส่ง)"."""
+        when = "ค้างส่ง" if self.overdue else "เดือนนี้"
+        name = format_thai_month(self.month.fiscal_year, self.month.report_no)
+        return f"{name} (ครั้งที่ {self.month.report_no}, {when})"
+
+
+def project_span(project: Project) -> tuple[date, date]:
+    """First and last day of the project: its dates, or else its fiscal year."""
+    start = project.start_date or ReportMonth(project.fiscal_year, 1).first_day
+    end = project.end_date or ReportMonth(project.fiscal_year, 12).last_day
+    return start, end
+
+
+def month_name(month: ReportMonth) -> str:
+    """Thai month and Buddhist year, e.g. "พ.ย. 2569"."""
+    return format_thai_month(month.fiscal_year, month.report_no)
+
+
+def why_not(
+    project: Project, month: ReportMonth, reported: set[ReportMonth], today: date
+) -> str | None:
+    """Why a month cannot be reported for this project now (Thai), or None if it can."""
+    start, end = project_span(project)
+    name = month_name(month)
+    if month.first_day > today:
+        return f"ยังไม่ถึงเดือน {name} จึงยังรายงานเดือนนี้ไม่ได้"
+    if month.last_day < start:
+        return f"โครงการเริ่มเมื่อ {format_thai_date(start)} จึงรายงานเดือน {name} ไม่ได้"
+    if month.first_day > end:
+        return f"โครงการสิ้นสุดเมื่อ {format_thai_date(end)} จึงรายงานเดือน {name} ไม่ได้"
+    if month in reported:
+        return f'รายงานเดือน {name} (ครั้งที่ {month.report_no}) ส่งไปแล้ว หากต้องการเปลี่ยนตัวเลข พิมพ์ "แก้ไข"'
+    return None
+
+
+def reportable_months(
+    project: Project, reported: set[ReportMonth], today: date
+) -> list[MonthOption]:
+    """Unreported months the officer may send now: overdue ones (oldest first), then this month."""
+    current = ReportMonth.containing(today)
+    window = [m for m in current.months_of_year() if m < current]
+    previous = _month_before(current)
+    if previous not in window:
+        window.insert(0, previous)  # in October, last September is still overdue
+    options = [
+        MonthOption(m, overdue=True) for m in window if why_not(project, m, reported, today) is None
+    ]
+    if why_not(project, current, reported, today) is None:
+        options.append(MonthOption(current, overdue=False))
+    return options
+
+
+def _month_before(month: ReportMonth) -> ReportMonth:
+    return month.previous() or ReportMonth(month.fiscal_year - 1, 12)
+
+
+_TIMES = re.compile(r"^ครั้งที่(\d{1,2})$")
+_NUMERIC = re.compile(r"^(\d{1,2})/(\d{4})$")
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\s.]", "", thai_digit_to_arabic_digit(text))
+
+
+_NAMES = {
+    _squash(name): number
+    for names in (THAI_MONTHS_FULL, THAI_MONTHS_ABBR)
+    for number, name in enumerate(names, start=1)
+}
+
+
+def parse_month(text: str, today: date) -> ReportMonth | None:
+    """Read a month typed as "พ.ย.", "พฤศจิกายน 2569", "11/2569" or "ครั้งที่ 2"; None if not a month.
+
+    Without a year, the most recent such month up to today is meant.
+    """
+    squashed = _squash(text)
+    current = ReportMonth.containing(today)
+    if match := _TIMES.match(squashed):
+        number = int(match.group(1))
+        return ReportMonth(current.fiscal_year, number) if 1 <= number <= 12 else None
+    year: int | None = None
+    if match := _NUMERIC.match(squashed):
+        calendar_month, year = int(match.group(1)), int(match.group(2))
+        if not 1 <= calendar_month <= 12:
+            return None
+    else:
+        if match := re.match(r"^(\D+?)(\d{4})?$", squashed):
+            calendar_month_or_none = _NAMES.get(match.group(1))
+            if calendar_month_or_none is None:
+                return None
+            calendar_month = calendar_month_or_none
+            year = int(match.group(2)) if match.group(2) else None
+        else:
+            return None
+    if year is None:
+        year = today.year if calendar_month <= today.month else today.year - 1
+    elif year > 2400:
+        year -= BE_OFFSET
+    if not 1900 < year < 2300:
+        return None
+    return ReportMonth.containing(date(year, calendar_month, 1))

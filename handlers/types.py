@@ -1,0 +1,65 @@
+"""Plain values that cross the boundary between the conversation and the chat channels."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+Clock = Callable[[], datetime]
+"""Returns the current aware datetime (Asia/Bangkok by default); injected, never read here."""
+
+
+class InboundKind(enum.StrEnum):
+    """What the person sent."""
+
+    TEXT = "text"
+    CHOICE = "choice"
+    OTHER = "other"  # a sticker, photo, voice note, location...: nothing the conversation can read
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One message from a person: typed text, or the payload of a button they pressed."""
+
+    channel: str
+    user_id: str
+    kind: InboundKind
+    text: str = ""
+
+    @classmethod
+    def typed(cls, channel: str, user_id: str, text: str) -> Inbound:
+        """A typed text message."""
+        return cls(channel, user_id, InboundKind.TEXT, text)
+
+    @classmethod
+    def pressed(cls, channel: str, user_id: str, payload: str) -> Inbound:
+        """A button press carrying `payload`."""
+        return cls(channel, user_id, InboundKind.CHOICE, payload)
+
+    @classmethod
+    def other(cls, channel: str, user_id: str) -> Inbound:
+        """Something that is not text (a sticker, a photo...)."""
+        return cls(channel, user_id, InboundKind.OTHER)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A button: what it shows and what pressing it sends back."""
+
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """One reply: text, optionally with buttons.
+
+    `numbered` says a typed number picks a button (a choice step); on steps that ask for a number
+    the buttons are extras (keep the old value, go back) and a typed number is the answer.
+    """
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    numbered: bool = True

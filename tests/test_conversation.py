@@ -1,0 +1,301 @@
+"""Dialogue scripts through the conversation, with a real SQLite store and a fixed clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from handlers import texts
+from handlers.conversation import TEXT_LIMIT, Conversation
+from handlers.types import Inbound
+from storage.sqlite import SqliteRepository
+from tests.support import NOW, ROAD, SCHOOL, Chat, World, build_world, stored_report
+
+
+@pytest.fixture
+async def world() -> AsyncIterator[World]:
+    repo = await SqliteRepository.open(":memory:")
+    try:
+        yield await build_world(repo)
+    finally:
+        await repo.close()
+
+
+def chat(world: World, user: str = "somchai") -> Chat:
+    return Chat(Conversation(world.repo, lambda: NOW), user)
+
+
+async def to_progress_step(c: Chat) -> None:
+    """Officer with two projects starts the ROAD report for November."""
+    await c.say("ส่งรายงาน")
+    await c.say("1")  # ROAD, listed first by code
+    assert "ต.ค. 2569" in c.last_choices()[0], "the overdue month is offered first"
+    await c.press("พ.ย. 2569")
+    assert "กี่เปอร์เซ็นต์" in c.last
+
+
+async def test_unknown_user_learns_how_to_link_and_sees_nothing(world: World) -> None:
+    c = chat(world, "stranger")
+    for text in ("ส่งรายงาน", "/status", "สวัสดี"):
+        replies = await c.say(text)
+        assert [r.text for r in replies] == [texts.UNKNOWN_USER]
+    assert await world.repo.load_session("console", "stranger") is None
+
+
+async def test_full_report_with_thai_digits_and_words(world: World) -> None:
+    c = chat(world)
+    await to_progress_step(c)
+    await c.say("๘๐ %")
+    assert "เบิกจ่ายสะสม" in c.last
+    await c.say("5 หมื่น")
+    await c.say("ประชุมชี้แจงผู้รับจ้าง")
+    assert c.last == texts.ASK_ON_PLAN
+    await c.press(texts.BTN_ON_PLAN)
+    await c.say("ไม่")  # not on target: the reason is asked
+    assert c.last == texts.ASK_TARGET_REASON
+    await c.say("ผู้รับจ้างส่งมอบงานล่าช้า")
+    summary = c.last
+    assert "รายงานครั้งที่2 :: 23/11/2569 : ประชุมชี้แจงผู้รับจ้าง" in summary
+    assert ":: ความก้าวหน้าของงานฯ = 80.00 %" in summary
+    assert "งบประมาณที่เบิกใช้ (ครั้งที่ 2) = 50,000 บาท" in summary
+    assert ": เป็นไปตามแผน" in summary
+    assert ": ไม่เป็นไปตามเป้าหมาย (เหตุผล: ผู้รับจ้างส่งมอบงานล่าช้า)" in summary
+    await c.press(texts.BTN_CONFIRM)
+    assert "บันทึกรายงานครั้งที่ 2" in c.last
+
+    report = await world.repo.get_report(ROAD.code, 2570, 2)
+    assert report is not None
+    assert report.values.progress == Decimal("80.00")
+    assert report.values.disbursed == Decimal("50000.00")
+    assert report.values.reported_on == date(2026, 11, 23)
+    assert (report.values.on_plan, report.values.on_target) == (True, False)
+    assert report.values.target_reason == "ผู้รับจ้างส่งมอบงานล่าช้า"
+    assert report.sent_by == world.officer.id and report.channel == "console"
+    assert await world.repo.load_session("console", "somchai") is None
+
+
+async def test_single_project_and_month_go_straight_to_progress(world: World) -> None:
+    c = chat(world, "jai")
+    await c.say("/report")
+    assert "รายงานครั้งที่ 2 (พ.ย. 2569) โครงการ 50140000-4002" in c.last
+
+
+async def test_bad_figures_are_explained_and_the_step_stays(world: World) -> None:
+    c = chat(world, "jai")
+    await c.say("ส่งรายงาน")
+    for bad in ("150", "ห้าสิบบาท?", "", "   ", "x" * 5000, "'; DROP TABLE projects; --"):
+        replies = await c.say(bad)
+        assert len(replies) == 1
+        assert replies[0].text, "a Thai explanation is given"
+        session = await world.repo.load_session("console", "jai")
+        assert session is not None and session.state == "progress"
+    await c.say("40")
+    await c.say("400000")  # the budget is 360,000
+    assert "มากกว่างบประมาณที่ได้รับ" in c.last
+    session = await world.repo.load_session("console", "jai")
+    assert session is not None and session.state == "disbursed"
+    await c.say("<b>1000</b>")
+    session = await world.repo.load_session("console", "jai")
+    assert session is not None and session.state == "disbursed"
+
+
+async def test_progress_lower_than_last_month_needs_a_reason(world: World) -> None:
+    await stored_report(world.repo, ROAD.code, 1, "30", "100000")
+    c = chat(world)
+    await c.say("ส่งรายงาน")
+    await c.say("1")
+    assert "(รายงานครั้งก่อน: 30.00 %)" in c.last
+    await c.say("25")
+    assert "ต่ำกว่ารายงานครั้งก่อน" in c.last
+    assert texts.BTN_DROP in c.last_choices()
+    await c.press(texts.BTN_DROP)
+    assert c.last == texts.ASK_DROP_REASON
+    await c.say("เดือนก่อนประเมินเกินจริง")
+    assert "เบิกจ่ายสะสม" in c.last
+    await c.say("100000")
+    await c.press(texts.BTN_NO_NOTE)
+    await c.say("ใช่")
+    await c.say("ใช่")
+    assert "หมายเหตุ: ความก้าวหน้าลดลง: เดือนก่อนประเมินเกินจริง" in c.last
+    await c.say("ยืนยัน")
+    report = await world.repo.get_report(ROAD.code, 2570, 2)
+    assert report is not None and report.values.progress == Decimal("25.00")
+    revisions = await world.repo.revisions(report.id)
+    assert revisions[0].reason == "ความก้าวหน้าลดลง: เดือนก่อนประเมินเกินจริง"
+
+
+async def test_disbursed_lower_than_last_month_is_refused_until_explained(world: World) -> None:
+    await stored_report(world.repo, ROAD.code, 1, "30", "100000")
+    c = chat(world)
+    await c.say("ส่งรายงาน")
+    await c.say("1")
+    await c.say("40")
+    await c.say("90000")
+    assert "ต่ำกว่ารายงานครั้งก่อน (100,000 บาท)" in c.last
+    await c.say("120000")
+    assert "ผลการดำเนินงาน" in c.last or "สรุปผล" in c.last
+
+
+async def test_note_that_contradicts_the_money_is_asked_about(world: World) -> None:
+    c = chat(world, "jai")
+    await c.say("ส่งรายงาน")
+    await c.say("10")
+    await c.say("0")
+    await c.say("เบิกจ่ายได้ 1 เครือข่าย")
+    assert "บันทึกกล่าวถึงการเบิกจ่ายเงิน แต่ยอดเบิกจ่ายสะสมเป็น 0 บาท" in c.last
+    await c.press(texts.BTN_FIX_DISBURSED)
+    assert "เบิกจ่ายสะสม" in c.last
+    await c.say("90,000")
+    assert c.last_choices()[0].startswith("ใช้ค่าเดิม: เบิกจ่ายได้ 1 เครือข่าย")
+    await c.press("ใช้ค่าเดิม")
+    assert c.last == texts.ASK_ON_PLAN
+
+
+async def test_back_returns_to_the_previous_step_keeping_the_answer(world: World) -> None:
+    c = chat(world, "jai")
+    await c.say("ส่งรายงาน")
+    await c.say("35.5")
+    await c.say("ย้อนกลับ")
+    assert "กี่เปอร์เซ็นต์" in c.last
+    assert c.last_choices() == ["ใช้ค่าเดิม: 35.50 %"]
+    await c.press("ใช้ค่าเดิม")
+    assert "เบิกจ่ายสะสม" in c.last
+
+
+async def test_cancel_forgets_the_draft_and_stores_nothing(world: World) -> None:
+    c = chat(world, "jai")
+    await c.say("ส่งรายงาน")
+    await c.say("35")
+    await c.say("/cancel")
+    assert c.last == texts.CANCELLED
+    assert await world.repo.load_session("console", "jai") is None
+    assert await world.repo.reports_of_project(SCHOOL.code) == []
+
+
+async def test_a_restart_resumes_the_conversation(world: World) -> None:
+    c = chat(world, "jai")
+    await c.say("ส่งรายงาน")
+    await c.say("35")
+    restarted = chat(world, "jai")  # a new process: nothing in memory
+    await restarted.say("10000")
+    assert "สรุปผลการดำเนินงาน" in restarted.last
+
+
+async def test_stale_buttons_and_stickers_change_nothing(world: World) -> None:
+    c = chat(world, "jai")
+    await c.say("ส่งรายงาน")
+    await c.send_payload("confirm:yes")
+    assert c.last == texts.STALE_BUTTON
+    await c._send(Inbound.other("console", "jai"))
+    assert c.last == texts.NOT_TEXT
+    session = await world.repo.load_session("console", "jai")
+    assert session is not None and session.state == "progress"
+
+
+async def test_confirming_twice_stores_once(world: World) -> None:
+    c = chat(world, "jai")
+    for text in ("ส่งรายงาน", "35", "1000", "-", "ใช่", "ใช่"):
+        await c.say(text)
+    confirm = next(ch.payload for ch in c.replies[-1].choices if ch.label == texts.BTN_CONFIRM)
+    await c.send_payload(confirm)
+    await c.send_payload(confirm)  # redelivered
+    assert c.last == texts.STALE_BUTTON
+    assert len(await world.repo.reports_of_project(SCHOOL.code)) == 1
+
+
+async def test_a_month_outside_the_project_is_refused_saying_why(world: World) -> None:
+    await stored_report(world.repo, ROAD.code, 1, "30", "0")
+    c = chat(world)
+    await c.say("ส่งรายงาน")
+    await c.say("2")  # SCHOOL starts in November: only November is open, no month choice
+    await c.say("ย้อนกลับ")
+    await c.say("1")
+    # ROAD has October sent and November open: straight to progress
+    assert "พ.ย. 2569" in c.last
+    c2 = chat(world)
+    await c2.say("แก้ไข")
+    await c2.say("1")
+    await c2.say("ธันวาคม")
+    assert "ยังไม่มีรายงานให้แก้ไข" in c2.last
+
+
+async def test_typed_month_outside_dates(world: World) -> None:
+    c = chat(world)
+    await c.say("ส่งรายงาน")
+    await c.say("1")
+    await c.say("ก.ย. 2569")
+    assert "โครงการเริ่มเมื่อ 1 ต.ค. 2569" in c.last
+    await c.say("มกราคม 2570")
+    assert "ยังไม่ถึงเดือน ม.ค. 2570" in c.last
+    await c.say("ตุลาคม")
+    assert "รายงานครั้งที่ 1 (ต.ค. 2569)" in c.last
+
+
+async def test_correction_keeps_the_first_version(world: World) -> None:
+    await stored_report(world.repo, ROAD.code, 1, "30", "100000")
+    c = chat(world)
+    await c.say("แก้ไข")
+    await c.say("1")
+    await c.say("1")  # the only sent month
+    assert "เหตุผลของการแก้ไข" in c.last
+    await c.say("พิมพ์ยอดเบิกจ่ายผิด")
+    await c.press("ใช้ค่าเดิม")
+    await c.say("120000")
+    await c.press(texts.BTN_NO_NOTE)
+    await c.say("ใช่")
+    await c.say("ใช่")
+    assert "การแก้ไข เหตุผล: พิมพ์ยอดเบิกจ่ายผิด" in c.last
+    await c.press(texts.BTN_CONFIRM)
+    assert "ฉบับแก้ไขที่ 2" in c.last
+    report = await world.repo.get_report(ROAD.code, 2570, 1)
+    assert report is not None and report.values.disbursed == Decimal("120000")
+    assert report.values.reported_on == date(2026, 10, 30), "a correction keeps the report date"
+    first, second = await world.repo.revisions(report.id)
+    assert first.values.disbursed == Decimal("100000") and first.reason == ""
+    assert second.reason == "พิมพ์ยอดเบิกจ่ายผิด" and second.changed_by == world.officer.id
+
+
+async def test_status_for_officer_and_coordinator(world: World) -> None:
+    await stored_report(world.repo, ROAD.code, 1, "30", "100000")
+    c = chat(world)
+    await c.say("สถานะ")
+    text = c.replies[-1].text
+    assert "50140000-4001" in text and "ล่าสุด ครั้งที่ 1 (ต.ค. 2569): 30.00 %" in text
+    assert "ต้องส่ง: รายงานเดือน พ.ย. 2569 ภายใน 30 พ.ย. 2569" in text
+    coordinator = chat(world, "ratana")
+    await coordinator.say("/status")
+    text = coordinator.last
+    assert "ส่งแล้ว 0 โครงการ, ยังไม่ส่ง 2 โครงการ" in text
+    assert "50150000-1001" not in text, "another district is not this coordinator's"
+
+
+async def test_history_lists_sent_reports(world: World) -> None:
+    await stored_report(world.repo, ROAD.code, 1, "30", "100000")
+    c = chat(world)
+    await c.say("ประวัติ")
+    await c.say("1")
+    assert "ครั้งที่1 30/10/2569: 30.00 %, 100,000 บาท" in c.last
+
+
+async def test_help_in_the_middle_keeps_the_step(world: World) -> None:
+    c = chat(world, "jai")
+    await c.say("ส่งรายงาน")
+    replies = await c.say("ช่วยเหลือ")
+    assert replies[0].text == texts.HELP
+    assert "กี่เปอร์เซ็นต์" in replies[1].text
+
+
+async def test_too_long_message_is_refused_politely(world: World) -> None:
+    c = chat(world, "jai")
+    await c.say("ส่งรายงาน")
+    await c.say("35")
+    await c.say("1000")
+    await c.say("ก" * (TEXT_LIMIT + 1))
+    assert "ยาว" in c.last
+    await c.say("ข" * 600)
+    assert "เกินกำหนด 500 ตัวอักษร" in c.last
+    session = await world.repo.load_session("console", "jai")
+    assert session is not None and session.state == "note"

@@ -1,0 +1,48 @@
+"""The composition root: the one place that reads the real clock and builds the services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.config import Config
+from handlers.conversation import Conversation
+from handlers.types import Clock
+from storage.repository import Repository
+from storage.sqlite import SqliteRepository
+
+
+def make_clock(config: Config) -> Clock:
+    """The wall clock in the configured time zone, or the frozen instant the config asks for."""
+    if config.fixed_now is not None:
+        frozen = config.fixed_now.astimezone(config.timezone)
+        return lambda: frozen
+    zone = config.timezone
+    return lambda: datetime.now(zone)
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Everything a command or channel needs, built once."""
+
+    config: Config
+    repo: Repository
+    clock: Clock
+    conversation: Conversation
+
+
+@asynccontextmanager
+async def open_services(
+    config: Config, *, clock: Clock | None = None, repo: Repository | None = None
+) -> AsyncIterator[Services]:
+    """Build the services from the config (tests may pass their own clock or repository)."""
+    own_repo = repo is None
+    repository: Repository = repo or await SqliteRepository.open(config.database)
+    the_clock = clock or make_clock(config)
+    try:
+        yield Services(config, repository, the_clock, Conversation(repository, the_clock))
+    finally:
+        if own_repo:
+            await repository.close()

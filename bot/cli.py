@@ -1,0 +1,182 @@
+"""The `progress-bot` command line: every job of the product as a sub-command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from bot.app import Services, open_services
+from bot.config import Config, ConfigError, load_config
+from bot.console import run_console
+from reports.csv_export import export_csv
+from reports.demo_data import load_demo_data
+from reports.project_import import ImportFileError, format_report, import_projects
+from storage.models import ChatIdentity, CoordinatorScope, Role, StorageError
+
+log = logging.getLogger("progress_bot")
+
+Job = Callable[[Services, argparse.Namespace], Awaitable[int]]
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, help="TOML config file (see config.example.toml)")
+    parser = argparse.ArgumentParser(
+        prog="progress-bot",
+        description="Collects monthly project progress reports through chat.",
+        parents=[common],
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("demo-data", parents=[common], help="load the seed project and demo people")
+
+    console = sub.add_parser("console", parents=[common], help="chat with the bot in the terminal")
+    console.add_argument("--user", help="chat identity to speak as (default: the demo officer)")
+
+    projects = sub.add_parser("projects", parents=[common], help="manage projects")
+    projects_sub = projects.add_subparsers(dest="action", required=True, metavar="ACTION")
+    imp = projects_sub.add_parser("import", parents=[common], help="import projects from CSV/XLSX")
+    imp.add_argument("file", type=Path)
+    listing = projects_sub.add_parser("list", parents=[common], help="list projects")
+    listing.add_argument("--fiscal-year", type=int)
+    listing.add_argument("--agency")
+
+    people = sub.add_parser("people", parents=[common], help="manage officers and coordinators")
+    people_sub = people.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = people_sub.add_parser(
+        "add", parents=[common], help="register a person (or add links to an existing one)"
+    )
+    add.add_argument("--name", required=True, help="full name with title, e.g. นายสมชาย ใจดี")
+    add.add_argument("--phone", default="")
+    add.add_argument("--position", default="")
+    add.add_argument("--officer-of", action="append", default=[], metavar="CODE",
+                     help="project code the person reports for (repeatable)")  # fmt: skip
+    add.add_argument("--coordinator-of-agency", action="append", default=[], metavar="AGENCY",
+                     help="agency path prefix the person coordinates (repeatable)")  # fmt: skip
+    add.add_argument("--coordinator-of-project", action="append", default=[], metavar="CODE",
+                     help="project code the person coordinates (repeatable)")  # fmt: skip
+    add.add_argument("--admin", action="store_true", help="may see and report on every project")
+    add.add_argument("--identity", action="append", default=[], metavar="CHANNEL:ID",
+                     help="chat account, e.g. console:somchai (repeatable)")  # fmt: skip
+    people_sub.add_parser("list", parents=[common], help="list people with their roles")
+
+    export = sub.add_parser("export", parents=[common], help="export monthly reports")
+    export.add_argument("--format", choices=["csv"], default="csv")
+    export.add_argument("--fiscal-year", type=int)
+    export.add_argument("--project", metavar="CODE")
+    export.add_argument("--agency")
+    export.add_argument("--out", required=True, help="output file, or - for standard output")
+    return parser
+
+
+async def _demo_data(services: Services, _: argparse.Namespace) -> int:
+    summary = await load_demo_data(services.repo, services.clock().date())
+    print(summary.describe())
+    return 0
+
+
+async def _console(services: Services, args: argparse.Namespace) -> int:
+    await run_console(services.conversation, args.user or services.config.console_user)
+    return 0
+
+
+async def _projects(services: Services, args: argparse.Namespace) -> int:
+    if args.action == "import":
+        result = await import_projects(services.repo, args.file)
+        print(format_report(result))
+        return 1 if result.rejected and not (result.created or result.updated) else 0
+    for project in await services.repo.list_projects(
+        fiscal_year=args.fiscal_year, agency=args.agency
+    ):
+        print(f"{project.code}\t{project.fiscal_year}\t{project.name}\t{project.agency}")
+    return 0
+
+
+async def _people(services: Services, args: argparse.Namespace) -> int:
+    repo = services.repo
+    if args.action == "list":
+        for project in await repo.list_projects():
+            officers = ", ".join(p.name for p in await repo.officers_of_project(project.code))
+            print(f"{project.code}\t{officers or '-'}")
+        return 0
+    identities = []
+    for raw in args.identity:
+        channel, _, external = raw.partition(":")
+        if not channel or not external:
+            print(f"--identity must look like CHANNEL:ID, not {raw!r}", file=sys.stderr)
+            return 2
+        identities.append((channel, external))
+    roles = {Role.ADMIN} if args.admin else set()
+    person = await repo.add_person(
+        args.name, phone=args.phone, position=args.position, roles=frozenset(roles)
+    )
+    for code in args.officer_of:
+        added = await repo.link_officer(person.id, code)
+        print(f"{'linked' if added else 'already linked'}: officer of {code}")
+    for agency in args.coordinator_of_agency:
+        added = await repo.add_coordinator_scope(CoordinatorScope(person.id, agency=agency))
+        print(f"{'added' if added else 'already'}: coordinator of agency {agency}")
+    for code in args.coordinator_of_project:
+        added = await repo.add_coordinator_scope(CoordinatorScope(person.id, project_code=code))
+        print(f"{'added' if added else 'already'}: coordinator of project {code}")
+    for channel, external in identities:
+        await repo.link_identity(ChatIdentity(channel, external, person.id))
+        print(f"identity {channel}:{external} -> {person.name}")
+    print(f"person #{person.id}: {person.name}")
+    return 0
+
+
+async def _export(services: Services, args: argparse.Namespace) -> int:
+    filters = {"fiscal_year": args.fiscal_year, "project_code": args.project, "agency": args.agency}
+    if args.out == "-":
+        sys.stdout.write("\ufeff")  # the BOM lets Excel read the Thai text as UTF-8
+        count = await export_csv(services.repo, sys.stdout, **filters)
+    else:
+        buffer = io.StringIO()
+        count = await export_csv(services.repo, buffer, **filters)
+        # Written in one go after the query, so a failed export leaves no half-written file.
+        await asyncio.to_thread(
+            Path(args.out).write_text, buffer.getvalue(), encoding="utf-8-sig", newline=""
+        )
+    print(f"exported {count} rows", file=sys.stderr)
+    return 0
+
+
+JOBS: dict[str, Job] = {
+    "demo-data": _demo_data,
+    "console": _console,
+    "projects": _projects,
+    "people": _people,
+    "export": _export,
+}
+
+
+async def _run(config: Config, args: argparse.Namespace) -> int:
+    async with open_services(config) as services:
+        return await JOBS[args.command](services, args)
+
+
+def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> int:
+    """Entry point of the `progress-bot` command."""
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(args.config, os.environ if environ is None else environ)
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    # The console writes the dialogue to standard output; keep routine logs out of its way.
+    level = "WARNING" if args.command == "console" else config.log_level
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return asyncio.run(_run(config, args))
+    except (ImportFileError, StorageError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

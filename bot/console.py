@@ -1,0 +1,74 @@
+"""The terminal channel: the conversation in a terminal or over a pipe, one message per line.
+
+Buttons are shown as numbered choices: type the number on a choice step, or `*N` to press button N
+on any step (on steps that ask for a number, a typed number is the answer, not a button).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TextIO
+
+from handlers.conversation import Conversation
+from handlers.types import Choice, Inbound, Outbound
+
+CHANNEL = "console"
+PROMPT = "คุณ> "
+BANNER = (
+    "progress-bot: ช่องทางทดลองในเทอร์มินัล พิมพ์ข้อความแล้วกด Enter "
+    "(เลือกปุ่มด้วยหมายเลข หรือ *หมายเลข) กด Ctrl-D เพื่อออก"
+)
+
+
+def render(reply: Outbound) -> str:
+    """A reply as terminal text: its lines, then its buttons."""
+    lines = [
+        f"บอท> {line}" if i == 0 else f"     {line}"
+        for i, line in enumerate(reply.text.split("\n"))
+    ]
+    for number, choice in enumerate(reply.choices, start=1):
+        key = str(number) if reply.numbered else f"*{number}"
+        lines.append(f"  [{key}] {choice.label}")
+    return "\n".join(lines)
+
+
+def to_inbound(user_id: str, line: str, buttons: tuple[Choice, ...]) -> Inbound:
+    """A typed line as the conversation sees it; `*N` presses button N of the last reply."""
+    stripped = line.strip()
+    if stripped.startswith("*") and stripped[1:].isdigit():
+        index = int(stripped[1:]) - 1
+        if 0 <= index < len(buttons):
+            return Inbound.pressed(CHANNEL, user_id, buttons[index].payload)
+    return Inbound.typed(CHANNEL, user_id, line.rstrip("\n"))
+
+
+async def run_console(
+    conversation: Conversation,
+    user_id: str,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+) -> None:
+    """Hold the conversation until end of input."""
+    interactive = stdin.isatty()
+    buttons: tuple[Choice, ...] = ()
+
+    async def send(inbound: Inbound) -> None:
+        nonlocal buttons
+        for reply in await conversation.handle(inbound):
+            print(render(reply), file=stdout, flush=True)
+            buttons = reply.choices or buttons
+
+    if interactive:
+        print(BANNER, file=stdout)
+        await send(Inbound.typed(CHANNEL, user_id, "ช่วยเหลือ"))
+    loop = asyncio.get_running_loop()
+    while True:
+        if interactive:
+            print(PROMPT, end="", file=stdout, flush=True)
+        line = await loop.run_in_executor(None, stdin.readline)
+        if not line:
+            break
+        buttons_before = buttons
+        buttons = ()
+        await send(to_inbound(user_id, line, buttons_before))

@@ -25,13 +25,14 @@ Job = Callable[[Services, argparse.Namespace], Awaitable[int]]
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", type=Path, help="TOML config file (see config.example.toml)")
     parser = argparse.ArgumentParser(
-        prog="progress-bot",
-        description="Collects monthly project progress reports through chat.",
-        parents=[common],
+        prog="progress-bot", description="Collects monthly project progress reports through chat."
     )
+    config_help = "TOML config file (see config.example.toml)"
+    parser.add_argument("--config", type=Path, help=config_help)
+    # Sub-commands accept --config too; SUPPRESS keeps their default from hiding the top-level one.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=config_help)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("demo-data", parents=[common], help="load the seed project and demo people")

@@ -50,6 +50,7 @@ from handlers.flow import (
     ask_note_check,
     ask_progress,
     ask_project,
+    project_options,
 )
 from handlers.types import Choice, Clock, Inbound, InboundKind, Outbound
 from handlers.views import coordinator_status, officer_status
@@ -270,10 +271,14 @@ class Conversation:
     async def _start(self, mode: Mode, ctx: Context) -> list[Outbound]:
         """Begin a new report, correction or history look-up (dropping any unfinished one)."""
         ctx.draft = Draft(mode=mode)
-        projects = await ctx.projects()
-        if not projects:
+        if not await ctx.projects():
             await self._repo.clear_session(ctx.channel, ctx.user_id)
             return [Outbound(texts.NO_PROJECTS, MENU_CHOICES)]
+        projects = await project_options(ctx)
+        if not projects:
+            await self._repo.clear_session(ctx.channel, ctx.user_id)
+            empty = texts.NOTHING_TO_CORRECT if mode is Mode.CORRECT else texts.NOTHING_DUE
+            return [Outbound(empty, MENU_CHOICES)]
         if len(projects) == 1:
             result = await after_project(ctx, ctx.draft.but(project_code=projects[0].code))
         else:

@@ -140,9 +140,27 @@ def button(step: Step, value: str, label: str) -> Choice:
 # Project
 
 
+async def project_options(ctx: Context) -> list[Project]:
+    """Projects to offer: for a new report, those with a month open now; to correct, those with
+    reports; for the history, all."""
+    projects = await ctx.projects()
+    if ctx.draft.mode is Mode.HISTORY:
+        return projects
+    offered = []
+    for project in projects:
+        reports = await ctx.repo.reports_of_project(project.code)
+        reported = {ReportMonth(r.fiscal_year, r.report_no) for r in reports}
+        if ctx.draft.mode is Mode.CORRECT:
+            if reports:
+                offered.append(project)
+        elif reportable_months(project, reported, ctx.today):
+            offered.append(project)
+    return offered
+
+
 async def ask_project(ctx: Context) -> Outbound:
     """List the person's projects as buttons."""
-    projects = await ctx.projects()
+    projects = await project_options(ctx)
     choices = tuple(button(Step.PROJECT, p.code, short_title(p)) for p in projects)
     lines = [texts.CHOOSE_PROJECT]
     lines += [f"{i}) {short_title(p, 80)}" for i, p in enumerate(projects, start=1)]

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from handlers.checks import baht, percent
 from handlers.months import month_name, reportable_months, why_not
-from reports.thaidate import format_be_date, format_thai_date
 from storage.fiscal import ReportMonth
 from storage.models import MonthlyReport, Project, ReportValues
+from storage.thaidate import format_be_date, format_thai_date
 
 # Long lists are cut so that one chat message stays readable on a phone.
 MAX_LISTED = 30

@@ -6,9 +6,9 @@ import csv
 from decimal import Decimal
 from typing import TextIO
 
-from reports.thaidate import format_be_date, format_thai_month
 from storage.models import MONEY_STEP, PERCENT_STEP, MonthlyReport, Project
 from storage.repository import Repository
+from storage.thaidate import format_be_date, format_thai_month
 
 HEADER: tuple[str, ...] = (
     "รหัสโครงการ",

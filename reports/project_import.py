@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import TypeVar
 
 import openpyxl
+from pythainlp.util import thai_digit_to_arabic_digit
 
-from reports.thaidate import BE_YEARS, CE_YEARS, THAI_DIGITS, ThaiDateError, parse_date
+from handlers.parsing import ParseError, parse_baht
 from storage.models import MONEY_STEP, ProjectData
 from storage.repository import Repository
+from storage.thaidate import BE_YEARS, CE_YEARS, ThaiDateError, parse_date
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(ProjectData))
 _REQUIRED = ("code", "name", "fiscal_year")
@@ -327,7 +329,6 @@ def _read_csv(raw: bytes) -> list[list[object]]:
 
 # Cell values. CSV cells are text; XLSX cells may also be numbers, dates or datetimes.
 
-_AMOUNT = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 _MAX_MONEY = Decimal("999999999999.99")
 
 
@@ -344,7 +345,7 @@ def _text(value: object) -> str:
 
 
 def _fiscal_year(value: object, label: str) -> int:
-    text = re.sub(r"^พ\.?\s*ศ\.?\s*", "", _text(value).translate(THAI_DIGITS))
+    text = re.sub(r"^พ\.?\s*ศ\.?\s*", "", thai_digit_to_arabic_digit(_text(value)))
     if not text:
         raise _Invalid(f"ไม่มี{label}")
     if isinstance(value, bool) or not re.fullmatch(r"\d{4}", text):
@@ -377,15 +378,13 @@ def _money(value: object, label: str) -> Decimal | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         amount = Decimal(str(value))  # str(): 1234.5 as typed, not its binary expansion
     else:
-        text = shown.translate(THAI_DIGITS).removesuffix("บาท").strip()
-        if text in ("", "-"):  # a dash is how Thai tables leave an amount blank
+        if shown in ("", "-"):  # a dash is how Thai tables leave an amount blank
             return None
-        text = text.removesuffix(".-")  # "90,000.-" is the Thai way of writing 90,000.00
-        if text.startswith("-"):
-            raise _Invalid(f"{label} ติดลบไม่ได้ ({shown})")
-        if not _AMOUNT.fullmatch(text):
-            raise _Invalid(f"{label} '{shown}' ไม่ใช่ตัวเลขจำนวนเงิน")
-        amount = Decimal(text.replace(",", ""))
+        try:
+            # The conversation's reader: Thai digits, separators, "บาท", "90,000.-", units.
+            amount = parse_baht(shown)
+        except ParseError as error:
+            raise _Invalid(f"{label} '{shown[:40]}': {error}") from None
     if not amount.is_finite():
         raise _Invalid(f"{label} '{shown}' ไม่ใช่ตัวเลขจำนวนเงิน")
     if amount < 0:

@@ -216,8 +216,7 @@ async def test_a_month_outside_the_project_is_refused_saying_why(world: World) -
     # ROAD has October sent and November open: straight to progress
     assert "พ.ย. 2569" in c.last
     c2 = chat(world)
-    await c2.say("แก้ไข")
-    await c2.say("1")
+    await c2.say("แก้ไข")  # only ROAD has reports: straight to its months
     await c2.say("ธันวาคม")
     assert "ยังไม่มีรายงานให้แก้ไข" in c2.last
 
@@ -237,8 +236,7 @@ async def test_typed_month_outside_dates(world: World) -> None:
 async def test_correction_keeps_the_first_version(world: World) -> None:
     await stored_report(world.repo, ROAD.code, 1, "30", "100000")
     c = chat(world)
-    await c.say("แก้ไข")
-    await c.say("1")
+    await c.say("แก้ไข")  # only ROAD has reports: straight to its months
     await c.say("1")  # the only sent month
     assert "เหตุผลของการแก้ไข" in c.last
     await c.say("พิมพ์ยอดเบิกจ่ายผิด")
@@ -299,3 +297,22 @@ async def test_too_long_message_is_refused_politely(world: World) -> None:
     assert "เกินกำหนด 500 ตัวอักษร" in c.last
     session = await world.repo.load_session("console", "jai")
     assert session is not None and session.state == "note"
+
+
+async def test_only_projects_with_something_due_are_offered(world: World) -> None:
+    for month in (1, 2):
+        await stored_report(world.repo, ROAD.code, month, "30", "0")
+    c = chat(world)
+    await c.say("ส่งรายงาน")
+    # ROAD has October and November sent: only SCHOOL is left, so no project question.
+    assert "โครงการ 50140000-4002" in c.last
+    await stored_report(world.repo, SCHOOL.code, 2, "10", "0")
+    await c.say("ส่งรายงาน")
+    assert c.last == texts.NOTHING_DUE
+
+
+async def test_correction_offers_only_projects_with_reports(world: World) -> None:
+    c = chat(world, "jai")
+    await c.say("แก้ไข")
+    assert c.last == texts.NOTHING_TO_CORRECT
+    assert await world.repo.load_session("console", "jai") is None

@@ -13,15 +13,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from reports.csv_export import HEADER, export_csv, guard_cell
-from reports.thaidate import (
+from storage.models import ProjectData, ReportValues, Submission
+from storage.sqlite import SqliteRepository
+from storage.thaidate import (
     THAI_MONTHS_ABBR,
     THAI_MONTHS_FULL,
     format_be_date,
     format_thai_date,
     format_thai_month,
 )
-from storage.models import ProjectData, ReportValues, Submission
-from storage.sqlite import SqliteRepository
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 

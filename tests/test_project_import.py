@@ -207,7 +207,7 @@ async def test_xlsx_with_date_cells_and_number_cells(
     assert by_row[3].status is RowStatus.REJECTED
     assert len(by_row[3].reasons) == 2  # both budgets, not only the first
     assert "ทศนิยมเกิน 2 ตำแหน่ง" in by_row[3].reasons[0]
-    assert "ไม่ใช่ตัวเลข" in by_row[3].reasons[1]
+    assert "อ่านจำนวนเงินไม่ออก" in by_row[3].reasons[1]
     assert by_row[5].status is RowStatus.CREATED
     first = await repo.get_project("A-1")
     assert first is not None
@@ -252,11 +252,11 @@ def test_budget_values_accepted(tmp_path: Path, cell: str, expected: Decimal | N
     ("cell", "reason"),
     [
         ("-5", "ติดลบ"),
-        ("abc", "ไม่ใช่ตัวเลข"),
-        ("1.234", "ทศนิยมเกิน 2 ตำแหน่ง"),
-        ("9,00", "ไม่ใช่ตัวเลข"),
-        ("1e5", "ไม่ใช่ตัวเลข"),
-        ("NaN", "ไม่ใช่ตัวเลข"),
+        ("abc", "อ่านจำนวนเงินไม่ออก"),
+        ("1.234", "ไม่เกิน 2 ตำแหน่ง"),
+        ("9,00", "จุลภาค"),
+        ("1e5", "อ่านจำนวนเงินไม่ออก"),
+        ("NaN", "อ่านจำนวนเงินไม่ออก"),
     ],
 )
 def test_budget_values_rejected(tmp_path: Path, cell: str, reason: str) -> None:
@@ -322,7 +322,7 @@ async def test_rejected_rows_with_all_reasons_change_nothing(
         tmp_path,
         ("OK-1", "ดี", "2564", "2020-10-01", "2021-09-30", "1000"),
         ("", "ไม่มีรหัส", "2564", "", "", ""),
-        ("BAD-1", "", "2021", "1/13/2564", "", "สองพัน"),
+        ("BAD-1", "", "2021", "1/13/2564", "", "ไม่ทราบ"),
         ("BAD-2", "สิ้นสุดก่อนเริ่ม", "2564", "2021-09-30", "2020-10-01", ""),
         ("OK-1", "ซ้ำ", "2564", "", "", ""),
     )

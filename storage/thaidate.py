@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from pythainlp.util import thai_digit_to_arabic_digit
+
 from storage.fiscal import BE_OFFSET, ReportMonth
 
 THAI_MONTHS_ABBR: tuple[str, ...] = (
@@ -65,7 +67,6 @@ def format_thai_month(fiscal_year: int, report_no: int) -> str:
 
 # Reading dates typed by people: ISO as the seed prints them, or day/month/BE year as Thais write.
 
-THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 BE_YEARS = range(2400, 2801)
 CE_YEARS = range(1900, 2258)
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
@@ -97,7 +98,7 @@ def parse_date(value: str | date) -> date:
     """
     if isinstance(value, date):
         return ce_date(value.year, value.month, value.day)
-    text = value.strip().translate(THAI_DIGITS)
+    text = thai_digit_to_arabic_digit(value.strip())
     if match := _ISO_DATE.fullmatch(text):
         year, month, day = (int(g) for g in match.groups())
         return ce_date(year, month, day)

@@ -1,0 +1,145 @@
+"""The command line end to end, through real subprocesses: import, a piped conversation, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXED_NOW = "2026-11-23T10:00:00+07:00"
+PROJECTS_CSV = (
+    "\ufeffรหัสโครงการ,ชื่อโครงการ/กิจกรรม,ปีงบประมาณ พ.ศ.,เริ่มต้นโครงการ,สิ้นสุดโครงการ,"
+    "งบประมาณที่ได้รับ,หน่วยงานที่รับผิดชอบ\n"
+    '50140000-9001,ติดตั้งกล้องวงจรปิดในชุมชน,2570,1/11/2569,30/09/2570,"2,500,000",'
+    "สำนักงานเขตลาดกระบัง / ฝ่ายโยธา\n"
+    ",ไม่มีรหัส,2570,,,,\n"
+)
+CONVERSATION = [
+    "ส่งรายงาน",
+    "๗๕ %",
+    "1.5 ล้าน",
+    "ติดตั้งกล้องครบ 40 จุด",
+    "ใช่",
+    "ไม่",
+    "รอไฟฟ้าเชื่อมต่อ",
+    "ยืนยัน",
+]
+
+
+def run(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot ARGS` in tmp_path with a frozen clock and its own database."""
+    env = {
+        **os.environ,
+        "PYTHAINLP_READ_ONLY": "1",
+        "PROGRESS_BOT_DATABASE": str(tmp_path / "bot.sqlite3"),
+        "PROGRESS_BOT_FIXED_NOW": FIXED_NOW,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def registered(tmp_path: Path) -> Path:
+    """A database with one imported project and its officer on the console channel."""
+    (tmp_path / "projects.csv").write_text(PROJECTS_CSV, encoding="utf-8")
+    imported = run(tmp_path, "projects", "import", "projects.csv")
+    assert imported.returncode == 0, imported.stderr
+    assert "50140000-9001" in imported.stdout
+    assert "ไม่มีรหัสโครงการ" in imported.stdout, "the rejected row says why"
+    added = run(
+        tmp_path, "people", "add", "--name", "นายวิชัย ช่างดี", "--phone", "0899999999",
+        "--officer-of", "50140000-9001", "--identity", "console:wichai",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    return tmp_path
+
+
+def test_import_converse_export(registered: Path) -> None:
+    chat = run(registered, "console", "--user", "wichai", stdin="\n".join(CONVERSATION) + "\n")
+    assert chat.returncode == 0, chat.stderr
+    assert "งบประมาณที่เบิกใช้ (ครั้งที่ 2) = 1,500,000 บาท" in chat.stdout
+    assert "บันทึกรายงานครั้งที่ 2 (พ.ย. 2569) ของโครงการ 50140000-9001 เรียบร้อยแล้ว" in chat.stdout
+
+    exported = run(registered, "export", "--format", "csv", "--fiscal-year", "2570", "--out", "-")
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.startswith("\ufeff"), "a BOM lets Excel read Thai"
+    rows = list(csv.DictReader(io.StringIO(exported.stdout.removeprefix("\ufeff"))))
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["รหัสโครงการ"] == "50140000-9001"
+    assert row["รายงานครั้งที่"] == "2"
+    assert row["วันที่รายงาน"] == "23/11/2569"
+    assert row["ความก้าวหน้า (%)"] == "75.00"
+    assert row["งบประมาณที่เบิกใช้ (บาท)"] == "1500000.00"
+    assert row["ผลการดำเนินงาน"] == "ติดตั้งกล้องครบ 40 จุด"
+    assert row["เป็นไปตามแผน"] == "เป็นไปตามแผน"
+    assert row["เป็นไปตามเป้าหมาย"] == "ไม่เป็นไปตามเป้าหมาย"
+    assert row["เหตุผล (เป้าหมาย)"] == "รอไฟฟ้าเชื่อมต่อ"
+
+    to_file = run(registered, "export", "--format", "csv", "--out", "reports.csv")
+    assert to_file.returncode == 0, to_file.stderr
+    assert (registered / "reports.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_a_new_process_resumes_the_conversation(registered: Path) -> None:
+    first = run(registered, "console", "--user", "wichai", stdin="\n".join(CONVERSATION[:3]))
+    assert first.returncode == 0, first.stderr
+    assert "สรุปผลการดำเนินงาน" in first.stdout
+    second = run(registered, "console", "--user", "wichai", stdin="\n".join(CONVERSATION[3:]))
+    assert second.returncode == 0, second.stderr
+    assert "บันทึกรายงานครั้งที่ 2" in second.stdout
+
+
+def test_reimport_is_idempotent(registered: Path) -> None:
+    again = run(registered, "projects", "import", "projects.csv")
+    assert "50140000-9001" in again.stdout
+    assert "unchanged" in again.stdout or "ไม่เปลี่ยนแปลง" in again.stdout
+
+
+def test_demo_data_then_console_as_the_demo_officer(tmp_path: Path) -> None:
+    demo = run(tmp_path, "demo-data")
+    assert demo.returncode == 0, demo.stderr
+    again = run(tmp_path, "demo-data")
+    assert again.returncode == 0, again.stderr
+    chat = run(tmp_path, "console", stdin="สถานะ\n")
+    assert "50140000-3629" in chat.stdout
+    assert "ล่าสุด ครั้งที่ 12 (ก.ย. 2564): 100.00 %" in chat.stdout
+
+
+def test_unknown_user_and_bad_config_are_reported(tmp_path: Path) -> None:
+    chat = run(tmp_path, "console", "--user", "nobody", stdin="ส่งรายงาน\n")
+    assert chat.returncode == 0
+    assert "ยังไม่พบบัญชีนี้" in chat.stdout
+    (tmp_path / "bad.toml").write_text("[bot]\ntimezone = 'Mars/Olympus'\n", encoding="utf-8")
+    bad = run(tmp_path, "--config", "bad.toml", "projects", "list")
+    assert bad.returncode == 2
+    assert "bot.timezone" in bad.stderr
+    after = run(tmp_path, "projects", "list", "--config", "bad.toml")
+    assert after.returncode == 2, "--config is honoured after the sub-command too"
+    missing = run(tmp_path, "projects", "import", "nope.csv")
+    assert missing.returncode == 1
+    assert "Traceback" not in missing.stderr
+
+
+def test_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / "progress-bot"
+    assert script.exists(), "pip install -e . creates the progress-bot command"
+    shown = subprocess.run(
+        [str(script), "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert shown.returncode == 0
+    assert "demo-data" in shown.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hypothesis import HealthCheck, given, settings
@@ -74,7 +75,7 @@ def shows(summary: str, report: MonthlyReport) -> bool:
     )
 
 
-async def play(script: list[Typed | Press | Sticker], user: str) -> None:
+async def play(script: Sequence[Typed | Press | Sticker], user: str) -> None:
     repo = await SqliteRepository.open(":memory:")
     try:
         await build_world(repo)

@@ -64,7 +64,10 @@ def load_config(path: Path | None, environ: Mapping[str, str]) -> Config:
             raise ConfigError(f"{path} is not valid TOML: {error}") from error
     for variable, (table, key) in ENV_KEYS.items():
         if environ.get(variable):
-            data.setdefault(table, {})[key] = environ[variable]
+            section = data.setdefault(table, {})
+            if not isinstance(section, dict):
+                raise ConfigError(f"[{table}] must be a table")
+            section[key] = environ[variable]
 
     database = _section(data, "database")
     bot = _section(data, "bot")
@@ -73,9 +76,10 @@ def load_config(path: Path | None, environ: Mapping[str, str]) -> Config:
 
     db_path = _string(database, "database", "path", DEFAULT_DATABASE) or DEFAULT_DATABASE
     zone_name = _string(bot, "bot", "timezone", DEFAULT_TIMEZONE) or DEFAULT_TIMEZONE
+    # OSError: a name that is a folder of the zone database ("Asia"), or too long for a file name.
     try:
         zone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
         raise ConfigError(f"bot.timezone: unknown time zone {zone_name!r}") from error
 
     fixed_now = None
@@ -90,7 +94,10 @@ def load_config(path: Path | None, environ: Mapping[str, str]) -> Config:
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError(f"logging.level must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
 
-    base = path.parent if path is not None else Path.cwd()
+    # A path from the file is relative to the file; one from the environment (or the default)
+    # to the current folder, as a shell user expects.
+    from_file = path is not None and not environ.get("PROGRESS_BOT_DATABASE")
+    base = path.parent if from_file and path is not None else Path.cwd()
     db = Path(db_path)
     return Config(
         database=db if db.is_absolute() or db_path == ":memory:" else base / db,

@@ -102,19 +102,33 @@ def check_disbursed(
 # Phrases that say money was actually paid out (not merely that disbursement is being chased).
 _PAID = re.compile(r"เบิกจ่ายได้|เบิกจ่ายแล้ว|เบิกได้|จ่ายเงินแล้ว|จ่ายแล้ว|โอนเงินแล้ว|เบิกเงินแล้ว")
 _FINISHED = re.compile(r"เสร็จสิ้น|แล้วเสร็จ|เสร็จเรียบร้อย|ดำเนินการเสร็จ|ปิดโครงการ")
-_NOT_STARTED = re.compile(r"ยังไม่ได้ดำเนินการ|ยังไม่เริ่ม")
+# "ยังไม่ได้ดำเนินการเสร็จ" (not yet finished) is not "not started".
+_NOT_STARTED = re.compile(r"ยังไม่ได้ดำเนินการ(?!\S*เสร็จ)|ยังไม่เริ่ม")
+
+
+def _states(pattern: re.Pattern[str], note: str) -> bool:
+    """Whether the note states a phrase rather than its negation.
+
+    "ไม่" (not) earlier in the same space-separated phrase reverses it: "ยังไม่เสร็จสิ้น" is
+    "not yet finished" and "ไม่สามารถเบิกจ่ายได้" is "cannot disburse".
+    """
+    return any(
+        "ไม่" not in phrase[: match.start()]
+        for phrase in note.split()
+        for match in pattern.finditer(phrase)
+    )
 
 
 def check_note(note: str, progress: Decimal, disbursed: Decimal, around: Neighbours) -> str | None:
     """A note that contradicts the figures: the question to ask the officer, or None."""
     previous_paid = around.before.values.disbursed if around.before else Decimal(0)
-    if _PAID.search(note) and disbursed <= previous_paid:
+    if _states(_PAID, note) and disbursed <= previous_paid:
         if disbursed == 0:
             figure = "แต่ยอดเบิกจ่ายสะสมเป็น 0 บาท"
         else:
             figure = f"แต่ยอดเบิกจ่ายสะสม ({baht(disbursed)} บาท) ไม่เพิ่มจากครั้งก่อน"
         return f"บันทึกกล่าวถึงการเบิกจ่ายเงิน {figure}"
-    if _FINISHED.search(note) and progress < 100:
+    if _states(_FINISHED, note) and progress < 100:
         return f"บันทึกระบุว่างานเสร็จแล้ว แต่ความก้าวหน้าเป็น {percent(progress)} %"
     if _NOT_STARTED.search(note) and progress > 0:
         return f"บันทึกระบุว่ายังไม่ได้เริ่มดำเนินการ แต่ความก้าวหน้าเป็น {percent(progress)} %"

@@ -143,20 +143,20 @@ _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
 
 def clean_text(raw: str) -> str:
     """Typed text made safe to read and store: NFC, no control or zero-width characters."""
-    text = unicodedata.normalize("NFC", raw)
     kept = (
         " " if ch in "\t\r" else ch
-        for ch in text
+        for ch in raw
         if ch == "\n" or ch in "\t\r" or (unicodedata.category(ch) != "Cc" and ch not in _INVISIBLE)
     )
-    return "".join(kept).strip()
+    # Normalise after the removals, so marks once split by a zero-width space compose again.
+    return unicodedata.normalize("NFC", "".join(kept)).strip()
 
 
 def command_of(text: str) -> str | None:
     """The command a message asks for, or None: "/report", "/report@SomeBot", "ส่งรายงาน"."""
     word = text.strip().lower()
     if word.startswith("/"):
-        word = word[1:].split("@", 1)[0].split(maxsplit=1)[0] if len(word) > 1 else ""
+        word = next(iter(word[1:].split("@", 1)[0].split()), "")
     return COMMANDS.get(word)
 
 

@@ -1,0 +1,258 @@
+"""Configuration: a TOML file, then environment overrides, with errors that name the key."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.config import DEFAULT_DATABASE, ENV_KEYS, Config, ConfigError, load_config
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
+BANGKOK = ZoneInfo("Asia/Bangkok")
+
+# Every table and key load_config reads; the example file may use no other.
+KNOWN_KEYS: dict[str, set[str]] = {
+    "database": {"path"},
+    "bot": {"timezone", "fixed_now"},
+    "console": {"user"},
+    "logging": {"level"},
+}
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh current folder, so that paths relative to it are predictable."""
+    folder = tmp_path / "cwd"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    return folder
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def error_of(path: Path | None, environ: dict[str, str] | None = None) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ or {})
+    return str(caught.value)
+
+
+# Defaults and the file
+
+
+def test_defaults_without_a_file(workdir: Path) -> None:
+    config = load_config(None, {})
+    assert config == Config(database=workdir / DEFAULT_DATABASE, timezone=BANGKOK)
+    assert config.database == workdir / "progress-bot.sqlite3"
+    assert config.timezone.key == "Asia/Bangkok"
+    assert config.fixed_now is None
+    assert config.console_user == "demo-officer"
+    assert config.log_level == "INFO"
+
+
+def test_an_empty_file_gives_the_defaults(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path / "config.toml", ""), {})
+    assert config == Config(database=tmp_path / DEFAULT_DATABASE, timezone=BANGKOK)
+
+
+def test_a_file_sets_every_key(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "config.toml",
+        """
+        [database]
+        path = "/srv/progress/bot.sqlite3"
+        [bot]
+        timezone = "UTC"
+        fixed_now = "2026-11-25T09:00:00+07:00"
+        [console]
+        user = "สมชาย"
+        [logging]
+        level = "debug"
+        """,
+    )
+    config = load_config(path, {})
+    assert config.database == Path("/srv/progress/bot.sqlite3")
+    assert config.timezone == ZoneInfo("UTC")
+    assert config.fixed_now == datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+    assert config.console_user == "สมชาย"
+    assert config.log_level == "DEBUG"
+
+
+def test_a_relative_database_is_beside_the_config_file(tmp_path: Path, workdir: Path) -> None:
+    path = write(tmp_path / "etc" / "config.toml", '[database]\npath = "data/bot.sqlite3"\n')
+    assert load_config(path, {}).database == tmp_path / "etc" / "data" / "bot.sqlite3"
+    # Without the key, the default name is beside the file too, not in the current folder.
+    other = write(tmp_path / "etc2" / "config.toml", "")
+    assert load_config(other, {}).database == tmp_path / "etc2" / DEFAULT_DATABASE
+
+
+def test_an_in_memory_database_stays_as_it_is(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", '[database]\npath = ":memory:"\n')
+    assert load_config(path, {}).database == Path(":memory:")
+
+
+# Environment overrides
+
+
+def test_the_environment_overrides_the_file(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "config.toml",
+        '[database]\npath = "file.sqlite3"\n[bot]\ntimezone = "UTC"\n[logging]\nlevel = "ERROR"\n',
+    )
+    config = load_config(
+        path,
+        {
+            "PROGRESS_BOT_DATABASE": "/var/lib/progress-bot/env.sqlite3",
+            "PROGRESS_BOT_TIMEZONE": "Asia/Bangkok",
+            "PROGRESS_BOT_FIXED_NOW": "2026-11-25T09:00:00+07:00",
+            "PROGRESS_BOT_LOG_LEVEL": "warning",
+        },
+    )
+    assert config.database == Path("/var/lib/progress-bot/env.sqlite3")
+    assert config.timezone == BANGKOK
+    assert config.fixed_now == datetime(2026, 11, 25, 9, 0, tzinfo=BANGKOK)
+    assert config.log_level == "WARNING"
+
+
+def test_the_environment_without_a_file(workdir: Path) -> None:
+    config = load_config(None, {"PROGRESS_BOT_DATABASE": "env.sqlite3"})
+    assert config.database == workdir / "env.sqlite3"
+
+
+def test_empty_and_unrelated_variables_are_ignored(workdir: Path) -> None:
+    environ = {"PROGRESS_BOT_TIMEZONE": "", "PROGRESS_BOT_LOG_LEVEL": "", "TZ": "UTC"}
+    assert load_config(None, environ) == load_config(None, {})
+
+
+@pytest.mark.parametrize(("variable", "where"), sorted(ENV_KEYS.items()))
+def test_every_variable_overrides_a_known_key(variable: str, where: tuple[str, str]) -> None:
+    table, key = where
+    assert key in KNOWN_KEYS[table]
+    assert variable.startswith("PROGRESS_BOT_")
+
+
+def test_naive_fixed_now_gets_the_configured_zone(workdir: Path) -> None:
+    config = load_config(None, {"PROGRESS_BOT_FIXED_NOW": "2026-11-25T09:00:00"})
+    assert config.fixed_now == datetime(2026, 11, 25, 9, 0, tzinfo=BANGKOK)
+    assert config.fixed_now is not None and config.fixed_now.tzinfo == BANGKOK
+
+    utc = load_config(
+        None, {"PROGRESS_BOT_FIXED_NOW": "2026-11-25T09:00", "PROGRESS_BOT_TIMEZONE": "UTC"}
+    )
+    assert utc.fixed_now is not None and utc.fixed_now.utcoffset() == timedelta(0)
+
+
+def test_an_aware_fixed_now_keeps_its_offset(workdir: Path) -> None:
+    config = load_config(None, {"PROGRESS_BOT_FIXED_NOW": "2026-11-25T02:00:00+00:00"})
+    assert config.fixed_now is not None
+    assert config.fixed_now.utcoffset() == timedelta(0)
+    assert config.fixed_now == datetime(2026, 11, 25, 9, 0, tzinfo=BANGKOK)
+
+
+# Errors that say what is wrong and where
+
+
+def test_bad_toml(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", "[database\npath = 1\n")
+    message = error_of(path)
+    assert str(path) in message
+    assert "TOML" in message
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere.toml"
+    message = error_of(path)
+    assert str(path) in message
+    assert "not found" in message
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "asia/bangkok", "Asia", "../etc", "x" * 300])
+def test_unknown_time_zone(zone: str) -> None:
+    message = error_of(None, {"PROGRESS_BOT_TIMEZONE": zone})
+    assert "bot.timezone" in message
+
+
+def test_unknown_time_zone_in_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", '[bot]\ntimezone = "Bangkok"\n')
+    message = error_of(path)
+    assert "bot.timezone" in message
+    assert "Bangkok" in message
+
+
+@pytest.mark.parametrize(
+    ("table", "key"), [(table, key) for table, keys in KNOWN_KEYS.items() for key in sorted(keys)]
+)
+def test_wrong_type_names_the_key(tmp_path: Path, table: str, key: str) -> None:
+    path = write(tmp_path / "config.toml", f"[{table}]\n{key} = 7\n")
+    message = error_of(path)
+    assert f"{table}.{key}" in message
+    assert "string" in message
+
+
+@pytest.mark.parametrize("table", sorted(KNOWN_KEYS))
+def test_a_section_that_is_not_a_table(tmp_path: Path, table: str) -> None:
+    path = write(tmp_path / "config.toml", f'{table} = "oops"\n')
+    assert f"[{table}]" in error_of(path)
+
+
+def test_a_section_that_is_not_a_table_with_an_override(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", 'database = "bot.sqlite3"\n')
+    message = error_of(path, {"PROGRESS_BOT_DATABASE": "env.sqlite3"})
+    assert "[database]" in message
+
+
+@pytest.mark.parametrize("value", ["tomorrow", "25/11/2569", "2026-13-01T00:00:00"])
+def test_bad_fixed_now(value: str) -> None:
+    message = error_of(None, {"PROGRESS_BOT_FIXED_NOW": value})
+    assert "bot.fixed_now" in message
+    assert value in message
+
+
+@pytest.mark.parametrize("level", ["verbose", "CRITICAL", "info!"])
+def test_bad_log_level(tmp_path: Path, level: str) -> None:
+    path = write(tmp_path / "config.toml", f'[logging]\nlevel = "{level}"\n')
+    message = error_of(path)
+    assert "logging.level" in message
+    assert level.upper() in message
+
+
+# The example file shipped at the repository root
+
+
+def test_the_example_file_gives_the_defaults(workdir: Path) -> None:
+    config = load_config(EXAMPLE, {})
+    defaults = load_config(None, {})
+    assert config.database == EXAMPLE.parent / DEFAULT_DATABASE
+    assert config.timezone == defaults.timezone == BANGKOK
+    assert config.fixed_now is None
+    assert config.console_user == defaults.console_user
+    assert config.log_level == defaults.log_level
+
+
+def test_the_example_file_uses_only_known_keys() -> None:
+    data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    assert set(data) <= set(KNOWN_KEYS), "unknown tables"
+    for table, section in data.items():
+        assert isinstance(section, dict), f"{table} must be a table"
+        assert set(section) <= KNOWN_KEYS[table], f"unknown keys in [{table}]"
+
+
+def test_the_example_file_documents_every_variable() -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for variable in ENV_KEYS:
+        assert variable in text
+
+
+def test_a_relative_database_from_the_environment_is_in_the_current_folder(
+    tmp_path: Path, workdir: Path
+) -> None:
+    config_file = write(tmp_path / "etc" / "bot.toml", '[database]\npath = "data.sqlite3"\n')
+    config = load_config(config_file, {"PROGRESS_BOT_DATABASE": "mine.sqlite3"})
+    assert config.database == workdir / "mine.sqlite3"

@@ -188,11 +188,13 @@ async def accept_confirm(ctx: Context, answer: Answer) -> Result:
         stored = await ctx.repo.get_report(draft.project_code, draft.fiscal_year, draft.report_no)
         if stored is not None and stored.values == values:
             return Finish((Outbound(texts.CORRECTION_NO_CHANGE),))
-        report = await ctx.repo.correct_report(submission, finish_session=key)
+        report = await ctx.repo.correct_report(submission, finish_session=key, event=ctx.event)
+        ctx.marked = True
         text = texts.CORRECTED.format(revision=report.revision, **words)
         return Finish((Outbound(text),), clear=False)
     try:
-        await ctx.repo.submit_report(submission, finish_session=key)
+        await ctx.repo.submit_report(submission, finish_session=key, event=ctx.event)
+        ctx.marked = True
     except AlreadyReported:
         stored = await ctx.repo.get_report(draft.project_code, draft.fiscal_year, draft.report_no)
         if stored is not None and stored.values == values and stored.sent_by == ctx.person.id:

@@ -11,6 +11,7 @@ import logging
 import unicodedata
 import weakref
 from dataclasses import dataclass
+from datetime import datetime
 
 from pythainlp.util import thai_digit_to_arabic_digit
 
@@ -52,9 +53,10 @@ from handlers.flow import (
     ask_project,
     project_options,
 )
+from handlers.linking import Linker
 from handlers.types import Choice, Clock, Inbound, InboundKind, Outbound
 from handlers.views import coordinator_status, officer_status
-from storage.models import Role, SessionState
+from storage.models import EventMark, Person, Role, SessionState
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -166,6 +168,7 @@ class Conversation:
     def __init__(self, repo: Repository, clock: Clock) -> None:
         self._repo = repo
         self._clock = clock
+        self._linker = Linker(repo, MENU_CHOICES)
         # One lock per chat account: a person's messages are handled in order, others in parallel.
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
@@ -185,9 +188,27 @@ class Conversation:
                 return [Outbound(INTERNAL_ERROR)]
 
     async def _handle(self, message: Inbound) -> list[Outbound]:
+        now = self._clock()
+        event = EventMark(message.channel, message.event_id, now) if message.event_id else None
+        if event is not None and await self._repo.event_handled(event.channel, event.event_id):
+            # Delivered again (the channel retried after a crash or a lost reply): change nothing,
+            # but say where the conversation stands, in case the first reply never arrived.
+            return await self._redelivered(message, now)
         person = await self._repo.find_person_by_identity(message.channel, message.user_id)
         if person is None:
-            return [Outbound(texts.UNKNOWN_USER)]
+            replies = await self._linker.answer(message, now)
+            if event is not None:
+                await self._repo.mark_event(event)
+            return replies
+        ctx = await self._context(message, person, now)
+        ctx.event = event
+        replies = await self._turn(message, ctx)
+        if event is not None and not ctx.marked:
+            await self._repo.mark_event(event)
+        return replies
+
+    async def _context(self, message: Inbound, person: Person, now: datetime) -> Context:
+        """Where this person's conversation stands (an unreadable state starts afresh)."""
         session = await self._repo.load_session(message.channel, message.user_id)
         step, draft = Step.IDLE, Draft()
         if session is not None:
@@ -197,8 +218,24 @@ class Conversation:
                 log.warning("dropping unreadable session state %r", session.state)
                 await self._repo.clear_session(message.channel, message.user_id)
                 step, draft = Step.IDLE, Draft()
-        ctx = Context(self._repo, person, self._clock(), message.channel, message.user_id, draft)
+        ctx = Context(self._repo, person, now, message.channel, message.user_id, draft)
+        ctx.step = step
+        return ctx
 
+    async def _redelivered(self, message: Inbound, now: datetime) -> list[Outbound]:
+        person = await self._repo.find_person_by_identity(message.channel, message.user_id)
+        if person is None:
+            return [Outbound(texts.UNKNOWN_USER, ask_contact=True)]
+        ctx = await self._context(message, person, now)
+        return await self._reask(ctx.step, ctx) or [Outbound(texts.MENU, MENU_CHOICES)]
+
+    async def _turn(self, message: Inbound, ctx: Context) -> list[Outbound]:
+        """One message of a linked person: commands, then the step table."""
+        step = ctx.step
+        if message.kind is InboundKind.CONTACT:
+            return await self._stay(
+                step, ctx, Stay(texts.ALREADY_LINKED.format(name=ctx.person.name))
+            )
         if message.kind is InboundKind.OTHER:
             return await self._stay(step, ctx, Stay(texts.NOT_TEXT))
         text = clean_text(message.text) if message.kind is InboundKind.TEXT else message.text
@@ -255,7 +292,7 @@ class Conversation:
         if command == "cancel":
             if step is Step.IDLE:
                 return [Outbound(texts.NOTHING_TO_CANCEL, MENU_CHOICES)]
-            await self._repo.clear_session(ctx.channel, ctx.user_id)
+            await self._clear(ctx)
             return [Outbound(texts.CANCELLED, MENU_CHOICES)]
         if command == "back":
             if not ctx.draft.trail:
@@ -272,11 +309,11 @@ class Conversation:
         """Begin a new report, correction or history look-up (dropping any unfinished one)."""
         ctx.draft = Draft(mode=mode)
         if not await ctx.projects():
-            await self._repo.clear_session(ctx.channel, ctx.user_id)
+            await self._clear(ctx)
             return [Outbound(texts.NO_PROJECTS, MENU_CHOICES)]
         projects = await project_options(ctx)
         if not projects:
-            await self._repo.clear_session(ctx.channel, ctx.user_id)
+            await self._clear(ctx)
             empty = texts.NOTHING_TO_CORRECT if mode is Mode.CORRECT else texts.NOTHING_DUE
             return [Outbound(empty, MENU_CHOICES)]
         if len(projects) == 1:
@@ -284,7 +321,7 @@ class Conversation:
         else:
             result = Go(Step.PROJECT, ctx.draft)
         if isinstance(result, Stay):
-            await self._repo.clear_session(ctx.channel, ctx.user_id)
+            await self._clear(ctx)
             return [Outbound(result.message, MENU_CHOICES)]
         return await self._apply(Step.IDLE, ctx, result)
 
@@ -294,7 +331,7 @@ class Conversation:
             return await self._stay(step, ctx, result)
         if isinstance(result, Finish):
             if result.clear:
-                await self._repo.clear_session(ctx.channel, ctx.user_id)
+                await self._clear(ctx)
             *first, last = result.say or (Outbound(texts.MENU),)
             return [*first, Outbound(last.text, last.choices or MENU_CHOICES)]
         draft = result.draft
@@ -322,8 +359,14 @@ class Conversation:
 
     async def _save(self, step: Step, ctx: Context) -> None:
         await self._repo.save_session(
-            SessionState(ctx.channel, ctx.user_id, step.value, ctx.draft.to_json(), ctx.now)
+            SessionState(ctx.channel, ctx.user_id, step.value, ctx.draft.to_json(), ctx.now),
+            event=ctx.event,
         )
+        ctx.marked = True
+
+    async def _clear(self, ctx: Context) -> None:
+        await self._repo.clear_session(ctx.channel, ctx.user_id, event=ctx.event)
+        ctx.marked = True
 
     async def _status(self, ctx: Context) -> list[Outbound]:
         """The officer's projects and what is due; for coordinators, their agency's month."""

@@ -20,7 +20,7 @@ from handlers.parsing import ParseError, parse_baht, parse_percent
 from handlers.types import Choice, Outbound
 from handlers.views import history, short_title
 from storage.fiscal import ReportMonth
-from storage.models import MonthlyReport, Person, Project, ReportValues, Role
+from storage.models import EventMark, MonthlyReport, Person, Project, ReportValues, Role
 from storage.repository import Repository
 
 NOTE_LIMIT = 500
@@ -94,6 +94,10 @@ class Context:
     channel: str
     user_id: str
     draft: Draft
+    step: Step = Step.IDLE
+    event: EventMark | None = None
+    """The update being handled; each write of the turn marks it handled in one transaction."""
+    marked: bool = False
     _projects: list[Project] | None = field(default=None, repr=False)
 
     @property

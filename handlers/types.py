@@ -16,6 +16,7 @@ class InboundKind(enum.StrEnum):
 
     TEXT = "text"
     CHOICE = "choice"
+    CONTACT = "contact"  # the person shared their own phone number; `text` holds it
     OTHER = "other"  # a sticker, photo, voice note, location...: nothing the conversation can read
 
 
@@ -27,21 +28,29 @@ class Inbound:
     user_id: str
     kind: InboundKind
     text: str = ""
+    event_id: str = ""
+    """The channel's id of the update that carried this message, if it has one: an update
+    delivered again (after a crash, or by a retrying webhook) is then recognised."""
 
     @classmethod
-    def typed(cls, channel: str, user_id: str, text: str) -> Inbound:
+    def typed(cls, channel: str, user_id: str, text: str, event_id: str = "") -> Inbound:
         """A typed text message."""
-        return cls(channel, user_id, InboundKind.TEXT, text)
+        return cls(channel, user_id, InboundKind.TEXT, text, event_id)
 
     @classmethod
-    def pressed(cls, channel: str, user_id: str, payload: str) -> Inbound:
+    def pressed(cls, channel: str, user_id: str, payload: str, event_id: str = "") -> Inbound:
         """A button press carrying `payload`."""
-        return cls(channel, user_id, InboundKind.CHOICE, payload)
+        return cls(channel, user_id, InboundKind.CHOICE, payload, event_id)
 
     @classmethod
-    def other(cls, channel: str, user_id: str) -> Inbound:
+    def contact(cls, channel: str, user_id: str, phone: str, event_id: str = "") -> Inbound:
+        """The person's own phone number, shared from the app."""
+        return cls(channel, user_id, InboundKind.CONTACT, phone, event_id)
+
+    @classmethod
+    def other(cls, channel: str, user_id: str, event_id: str = "") -> Inbound:
         """Something that is not text (a sticker, a photo...)."""
-        return cls(channel, user_id, InboundKind.OTHER)
+        return cls(channel, user_id, InboundKind.OTHER, "", event_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +72,4 @@ class Outbound:
     text: str
     choices: tuple[Choice, ...] = ()
     numbered: bool = True
+    ask_contact: bool = False  # offer a "share my phone number" button where the app has one

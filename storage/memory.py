@@ -17,6 +17,9 @@ from storage.models import (
     AlreadyReported,
     ChatIdentity,
     CoordinatorScope,
+    EventMark,
+    Invite,
+    InviteResult,
     MonthlyReport,
     NotFound,
     Person,
@@ -87,6 +90,9 @@ class MemoryRepository:
         self._report_ids: dict[_Month, int] = {}
         self._history: dict[int, tuple[_Month, list[Revision]]] = {}
         self._sessions: dict[tuple[str, str], SessionState] = {}
+        self._events: dict[tuple[str, str], datetime] = {}
+        self._invites: dict[str, tuple[Invite, datetime | None]] = {}
+        self._link_failures: list[tuple[str, str, datetime]] = []
         self._last_project_id = 0
         self._last_person_id = 0
 
@@ -271,7 +277,11 @@ class MemoryRepository:
         )
 
     async def submit_report(
-        self, submission: Submission, *, finish_session: tuple[str, str] | None = None
+        self,
+        submission: Submission,
+        *,
+        finish_session: tuple[str, str] | None = None,
+        event: EventMark | None = None,
     ) -> MonthlyReport:
         """Store a new monthly report (revision 1); raise AlreadyReported if that month has one."""
         self._require_project(submission.project_code)
@@ -287,10 +297,15 @@ class MemoryRepository:
         self._history[report_id] = (month, [revision])
         if finish_session is not None:
             self._sessions.pop(finish_session, None)
+        self._mark(event)
         return self._current(report_id)
 
     async def correct_report(
-        self, submission: Submission, *, finish_session: tuple[str, str] | None = None
+        self,
+        submission: Submission,
+        *,
+        finish_session: tuple[str, str] | None = None,
+        event: EventMark | None = None,
     ) -> MonthlyReport:
         """Store a new revision of an existing report (reason required); NotFound if none."""
         if not submission.reason.strip():
@@ -304,6 +319,7 @@ class MemoryRepository:
         history.append(self._new_revision(report_id, len(history) + 1, submission))
         if finish_session is not None:
             self._sessions.pop(finish_session, None)
+        self._mark(event)
         return self._current(report_id)
 
     async def get_report(
@@ -346,17 +362,88 @@ class MemoryRepository:
         """The half-finished conversation of this chat account, if any."""
         return self._sessions.get((channel, external_id))
 
-    async def save_session(self, session: SessionState) -> None:
-        """Remember where a conversation stands."""
+    async def save_session(self, session: SessionState, *, event: EventMark | None = None) -> None:
+        """Remember where a conversation stands (marking the event that moved it)."""
         stored = dataclasses.replace(session, updated_at=_as_stored(session.updated_at))
         self._sessions[session.channel, session.external_id] = stored
+        self._mark(event)
 
-    async def clear_session(self, channel: str, external_id: str) -> None:
+    async def clear_session(
+        self, channel: str, external_id: str, *, event: EventMark | None = None
+    ) -> None:
         """Forget a finished or cancelled conversation."""
         self._sessions.pop((channel, external_id), None)
+        self._mark(event)
 
     async def sessions_older_than(self, moment: datetime) -> list[SessionState]:
         """Conversations idle since before `moment` (for reminders and clean-up)."""
         ordered = sorted(self._sessions.values(), key=lambda s: (s.channel, s.external_id))
         ordered.sort(key=lambda s: s.updated_at)
         return [s for s in ordered if s.updated_at < moment]
+
+    # Incoming events, handled once
+
+    def _mark(self, event: EventMark | None) -> bool:
+        if event is None:
+            return True
+        key = (event.channel, event.event_id)
+        if key in self._events:
+            return False
+        self._events[key] = event.at
+        return True
+
+    async def event_handled(self, channel: str, event_id: str) -> bool:
+        """Whether an incoming update was handled already."""
+        return (channel, event_id) in self._events
+
+    async def mark_event(self, event: EventMark) -> bool:
+        """Mark an update handled by a turn that wrote nothing else; False if it was already."""
+        return self._mark(event)
+
+    async def prune_events(self, before: datetime) -> int:
+        """Forget events handled before `before`."""
+        old = [key for key, at in self._events.items() if at < before]
+        for key in old:
+            del self._events[key]
+        return len(old)
+
+    # Linking chat accounts
+
+    async def create_invite(self, invite: Invite) -> None:
+        """Store a new invite (by the hash of its code)."""
+        self._require_person(invite.person_id)
+        if invite.code_hash in self._invites:
+            raise StorageError("an invite with that code exists")
+        self._invites[invite.code_hash] = (invite, None)
+
+    async def redeem_invite(
+        self, code_hash: str, channel: str, external_id: str, now: datetime
+    ) -> tuple[InviteResult, Person | None]:
+        """Use an invite: link the chat account to its person, once, before it expires."""
+        found = self._invites.get(code_hash)
+        if found is None:
+            return InviteResult.UNKNOWN, None
+        invite, used_at = found
+        if used_at is not None:
+            return InviteResult.USED, None
+        if invite.expires_at <= now:
+            return InviteResult.EXPIRED, None
+        self._invites[code_hash] = (invite, now)
+        self._identities[channel, external_id] = invite.person_id
+        return InviteResult.LINKED, self._people.get(invite.person_id)
+
+    async def record_link_failure(self, channel: str, external_id: str, at: datetime) -> None:
+        """Count a wrong invite code or phone number typed by a chat account."""
+        self._link_failures.append((channel, external_id, at))
+
+    async def link_failures_since(self, channel: str, external_id: str, since: datetime) -> int:
+        """How many failed linking attempts a chat account made since `since`."""
+        return sum(
+            1
+            for c, e, at in self._link_failures
+            if (c, e) == (channel, external_id) and at >= since
+        )
+
+    async def all_people(self) -> list[Person]:
+        """Every person, by name."""
+        return sorted(self._people.values(), key=lambda p: p.name)

@@ -114,6 +114,34 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (channel, external_id)
     ) WITHOUT ROWID;
     """,
+    # 2: linking chat accounts by invite, with attempt limits, and incoming events handled once.
+    # Times in these tables are UTC ISO text, so that comparing the text compares the instants.
+    """
+    CREATE TABLE invites (
+        code_hash TEXT PRIMARY KEY,
+        person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        used_channel TEXT,
+        used_external_id TEXT
+    ) WITHOUT ROWID;
+
+    CREATE TABLE link_failures (
+        channel TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        failed_at TEXT NOT NULL
+    );
+    CREATE INDEX link_failures_by_account ON link_failures (channel, external_id, failed_at);
+
+    CREATE TABLE handled_events (
+        channel TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        handled_at TEXT NOT NULL,
+        PRIMARY KEY (channel, event_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX handled_events_by_time ON handled_events (handled_at);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

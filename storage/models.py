@@ -148,6 +148,35 @@ class SessionState:
     updated_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Invite:
+    """A single-use code that links a chat account to a person; only its hash is stored."""
+
+    code_hash: str
+    person_id: int
+    created_at: datetime
+    expires_at: datetime
+
+
+class InviteResult(enum.StrEnum):
+    """What redeeming an invite code did."""
+
+    LINKED = "linked"
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    USED = "used"
+
+
+@dataclass(frozen=True, slots=True)
+class EventMark:
+    """An incoming update (channel, its id) handled at `at`: marked in the same transaction as
+    the state change it caused, so a redelivered update is recognised and changes nothing."""
+
+    channel: str
+    event_id: str
+    at: datetime
+
+
 def under_agency(path: str, agency: str) -> bool:
     """Whether an agency path ("office / division / section") lies under `agency`, segment-wise.
 

@@ -14,6 +14,9 @@ from typing import Protocol
 from storage.models import (
     ChatIdentity,
     CoordinatorScope,
+    EventMark,
+    Invite,
+    InviteResult,
     MonthlyReport,
     Person,
     Project,
@@ -92,7 +95,11 @@ class Repository(Protocol):
 
     # Monthly reports
     async def submit_report(
-        self, submission: Submission, *, finish_session: tuple[str, str] | None = None
+        self,
+        submission: Submission,
+        *,
+        finish_session: tuple[str, str] | None = None,
+        event: EventMark | None = None,
     ) -> MonthlyReport:
         """Store a new monthly report (revision 1); raise AlreadyReported if that month has one.
 
@@ -101,7 +108,11 @@ class Repository(Protocol):
         """
 
     async def correct_report(
-        self, submission: Submission, *, finish_session: tuple[str, str] | None = None
+        self,
+        submission: Submission,
+        *,
+        finish_session: tuple[str, str] | None = None,
+        event: EventMark | None = None,
     ) -> MonthlyReport:
         """Store a new revision of an existing report (a reason is required); NotFound if none."""
 
@@ -131,11 +142,47 @@ class Repository(Protocol):
     async def load_session(self, channel: str, external_id: str) -> SessionState | None:
         """The half-finished conversation of this chat account, if any."""
 
-    async def save_session(self, session: SessionState) -> None:
-        """Remember where a conversation stands."""
+    async def save_session(self, session: SessionState, *, event: EventMark | None = None) -> None:
+        """Remember where a conversation stands.
 
-    async def clear_session(self, channel: str, external_id: str) -> None:
+        Every write a conversation turn ends with takes the `event` that caused it, and marks it
+        handled in the same transaction (see `event_handled`).
+        """
+
+    async def clear_session(
+        self, channel: str, external_id: str, *, event: EventMark | None = None
+    ) -> None:
         """Forget a finished or cancelled conversation."""
 
     async def sessions_older_than(self, moment: datetime) -> list[SessionState]:
         """Conversations idle since before `moment` (for reminders and clean-up)."""
+
+    # Incoming events, handled once
+
+    async def event_handled(self, channel: str, event_id: str) -> bool:
+        """Whether an incoming update was handled already (its turn's writes committed)."""
+
+    async def mark_event(self, event: EventMark) -> bool:
+        """Mark an update handled by a turn that wrote nothing else; False if it was already."""
+
+    async def prune_events(self, before: datetime) -> int:
+        """Forget events handled before `before` (channels redeliver only recent ones)."""
+
+    # Linking chat accounts
+
+    async def create_invite(self, invite: Invite) -> None:
+        """Store a new invite (by the hash of its code)."""
+
+    async def redeem_invite(
+        self, code_hash: str, channel: str, external_id: str, now: datetime
+    ) -> tuple[InviteResult, Person | None]:
+        """Use an invite: link the chat account to its person, once, before it expires."""
+
+    async def record_link_failure(self, channel: str, external_id: str, at: datetime) -> None:
+        """Count a wrong invite code or phone number typed by a chat account."""
+
+    async def link_failures_since(self, channel: str, external_id: str, since: datetime) -> int:
+        """How many failed linking attempts a chat account made since `since`."""
+
+    async def all_people(self) -> list[Person]:
+        """Every person, by name (for matching a shared phone number)."""

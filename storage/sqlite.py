@@ -7,7 +7,7 @@ import dataclasses
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,9 @@ from storage.models import (
     AlreadyReported,
     ChatIdentity,
     CoordinatorScope,
+    EventMark,
+    Invite,
+    InviteResult,
     MonthlyReport,
     NotFound,
     Person,
@@ -396,7 +399,11 @@ class SqliteRepository:
     # Monthly reports
 
     async def submit_report(
-        self, submission: Submission, *, finish_session: tuple[str, str] | None = None
+        self,
+        submission: Submission,
+        *,
+        finish_session: tuple[str, str] | None = None,
+        event: EventMark | None = None,
     ) -> MonthlyReport:
         """Store a new monthly report (revision 1); raise AlreadyReported if that month has one."""
         async with self._transaction() as db:
@@ -415,10 +422,15 @@ class SqliteRepository:
             assert report_id is not None
             await self._insert_revision(db, report_id, 1, submission)
             await self._finish(db, finish_session)
+            await _mark(db, event)
         return _report(report_id, 1, submission)
 
     async def correct_report(
-        self, submission: Submission, *, finish_session: tuple[str, str] | None = None
+        self,
+        submission: Submission,
+        *,
+        finish_session: tuple[str, str] | None = None,
+        event: EventMark | None = None,
     ) -> MonthlyReport:
         """Store a new revision of an existing report (the reason is required)."""
         if not submission.reason.strip():
@@ -440,6 +452,7 @@ class SqliteRepository:
                 (revision, report_id),
             )
             await self._finish(db, finish_session)
+            await _mark(db, event)
         return _report(report_id, revision, submission)
 
     @staticmethod
@@ -541,9 +554,10 @@ class SqliteRepository:
             return None
         return SessionState(channel, external_id, row[0], row[1], datetime.fromisoformat(row[2]))
 
-    async def save_session(self, session: SessionState) -> None:
-        """Remember where a conversation stands."""
+    async def save_session(self, session: SessionState, *, event: EventMark | None = None) -> None:
+        """Remember where a conversation stands (marking the event that moved it)."""
         async with self._transaction() as db:
+            await _mark(db, event)
             await db.execute(
                 "INSERT INTO sessions (channel, external_id, state, data, updated_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, external_id) DO UPDATE SET "
@@ -557,10 +571,13 @@ class SqliteRepository:
                 ),
             )
 
-    async def clear_session(self, channel: str, external_id: str) -> None:
+    async def clear_session(
+        self, channel: str, external_id: str, *, event: EventMark | None = None
+    ) -> None:
         """Forget a finished or cancelled conversation."""
         async with self._transaction() as db:
             await self._finish(db, (channel, external_id))
+            await _mark(db, event)
 
     async def sessions_older_than(self, moment: datetime) -> list[SessionState]:
         """Conversations idle since before `moment`."""
@@ -572,6 +589,107 @@ class SqliteRepository:
         # Sorted as moments, not as ISO text: texts with different UTC offsets do not sort in time.
         found.sort(key=lambda s: s.updated_at)
         return [s for s in found if s.updated_at < moment]
+
+    # Incoming events, handled once
+
+    async def event_handled(self, channel: str, event_id: str) -> bool:
+        """Whether an incoming update was handled already (its turn's writes committed)."""
+        row = await self._one(
+            "SELECT 1 FROM handled_events WHERE channel = ? AND event_id = ?", (channel, event_id)
+        )
+        return row is not None
+
+    async def mark_event(self, event: EventMark) -> bool:
+        """Mark an update handled by a turn that wrote nothing else; False if it was already."""
+        async with self._transaction() as db:
+            return await _mark(db, event)
+
+    async def prune_events(self, before: datetime) -> int:
+        """Forget events handled before `before` (channels redeliver only recent ones)."""
+        async with (
+            self._transaction() as db,
+            db.execute("DELETE FROM handled_events WHERE handled_at < ?", (_utc(before),)) as cur,
+        ):
+            return cur.rowcount
+
+    # Linking chat accounts
+
+    async def create_invite(self, invite: Invite) -> None:
+        """Store a new invite (by the hash of its code)."""
+        async with self._transaction() as db:
+            await self._require_person(db, invite.person_id)
+            await db.execute(
+                "INSERT INTO invites (code_hash, person_id, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?)",
+                (invite.code_hash, invite.person_id, _utc(invite.created_at),
+                 _utc(invite.expires_at)),
+            )  # fmt: skip
+
+    async def redeem_invite(
+        self, code_hash: str, channel: str, external_id: str, now: datetime
+    ) -> tuple[InviteResult, Person | None]:
+        """Use an invite: link the chat account to its person, once, before it expires."""
+        async with self._transaction() as db:
+            async with db.execute(
+                "SELECT person_id, expires_at, used_at FROM invites WHERE code_hash = ?",
+                (code_hash,),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return InviteResult.UNKNOWN, None
+            if row[2] is not None:
+                return InviteResult.USED, None
+            if row[1] <= _utc(now):
+                return InviteResult.EXPIRED, None
+            await db.execute(
+                "UPDATE invites SET used_at = ?, used_channel = ?, used_external_id = ? "
+                "WHERE code_hash = ?",
+                (_utc(now), channel, external_id, code_hash),
+            )
+            await db.execute(
+                "INSERT INTO chat_identities (channel, external_id, person_id) VALUES (?, ?, ?) "
+                "ON CONFLICT (channel, external_id) DO UPDATE SET person_id = excluded.person_id",
+                (channel, external_id, row[0]),
+            )
+            person_id = int(row[0])
+        return InviteResult.LINKED, await self.get_person(person_id)
+
+    async def record_link_failure(self, channel: str, external_id: str, at: datetime) -> None:
+        """Count a wrong invite code or phone number typed by a chat account."""
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO link_failures (channel, external_id, failed_at) VALUES (?, ?, ?)",
+                (channel, external_id, _utc(at)),
+            )
+
+    async def link_failures_since(self, channel: str, external_id: str, since: datetime) -> int:
+        """How many failed linking attempts a chat account made since `since`."""
+        row = await self._one(
+            "SELECT count(*) FROM link_failures "
+            "WHERE channel = ? AND external_id = ? AND failed_at >= ?",
+            (channel, external_id, _utc(since)),
+        )
+        return int(row[0])
+
+    async def all_people(self) -> list[Person]:
+        """Every person, by name (for matching a shared phone number)."""
+        return await self._people("", ())
+
+
+def _utc(moment: datetime) -> str:
+    """UTC ISO text: comparing such texts compares the instants."""
+    return moment.astimezone(UTC).isoformat()
+
+
+async def _mark(db: aiosqlite.Connection, event: EventMark | None) -> bool:
+    """Record an event as handled inside the caller's transaction; False if it already was."""
+    if event is None:
+        return True
+    async with db.execute(
+        "INSERT OR IGNORE INTO handled_events (channel, event_id, handled_at) VALUES (?, ?, ?)",
+        (event.channel, event.event_id, _utc(event.at)),
+    ) as cur:
+        return cur.rowcount > 0
 
 
 def _under_agency(agency: str) -> str:

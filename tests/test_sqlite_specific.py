@@ -18,7 +18,7 @@ import aiosqlite
 import pytest
 
 import storage.sqlite
-from storage.migrations import SCHEMA_VERSION
+from storage.migrations import MIGRATIONS, SCHEMA_VERSION
 from storage.models import (
     AlreadyReported,
     MonthlyReport,
@@ -214,3 +214,34 @@ async def test_sent_at_keeps_the_bangkok_offset(repo: SqliteRepository) -> None:
     assert report is not None
     assert report.sent_at == T0
     assert report.sent_at.utcoffset() == timedelta(hours=7)
+
+
+async def test_a_version_1_database_is_migrated_keeping_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "v1.sqlite3"
+    db = await aiosqlite.connect(str(path), isolation_level=None)
+    await db.executescript(f"BEGIN;\n{MIGRATIONS[0]}\nPRAGMA user_version = 1;\nCOMMIT;")
+    await db.executescript(
+        "INSERT INTO projects (code, name, fiscal_year) VALUES ('P1', 'โครงการเดิม', 2569);"
+        "INSERT INTO people (name) VALUES ('นายเดิม');"
+        "INSERT INTO chat_identities VALUES ('console', 'old', 1);"
+        "INSERT INTO monthly_reports (project_id, fiscal_year, report_no) VALUES (1, 2569, 1);"
+        "INSERT INTO report_revisions (report_id, revision, reported_on, progress_centi, "
+        "disbursed_satang, on_plan, on_target, channel, changed_at) "
+        "VALUES (1, 1, '2025-10-31', 1250, 5000000, 1, 1, 'console', '2025-10-31T16:00:00+07:00');"
+    )
+    await db.close()
+
+    repo = await SqliteRepository.open(path)
+    try:
+        async with repo._db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        assert row is not None and row[0] == SCHEMA_VERSION
+        report = await repo.get_report("P1", 2569, 1)
+        assert report is not None
+        assert report.values.progress == Decimal("12.50")
+        assert report.values.disbursed == Decimal("50000.00")
+        person = await repo.find_person_by_identity("console", "old")
+        assert person is not None and person.name == "นายเดิม"
+        assert not await repo.event_handled("telegram", "1"), "the new tables exist and work"
+    finally:
+        await repo.close()

@@ -20,6 +20,9 @@ from storage.models import (
     AlreadyReported,
     ChatIdentity,
     CoordinatorScope,
+    EventMark,
+    Invite,
+    InviteResult,
     MonthlyReport,
     NotFound,
     Project,
@@ -662,3 +665,67 @@ class TestRepositoryContract:
         ]
         assert idle[1] == session("oldest", noon - timedelta(days=2))
         assert await repo.sessions_older_than(noon - timedelta(days=3)) == []
+
+    # Incoming events, handled once
+
+    async def test_events_are_marked_with_the_write_they_caused(self, repo: Repository) -> None:
+        first = EventMark("telegram", "501", T0)
+        assert not await repo.event_handled("telegram", "501")
+        await repo.save_session(session("1001", T0), event=first)
+        assert await repo.event_handled("telegram", "501")
+        assert not await repo.event_handled("line", "501"), "ids are per channel"
+        assert await repo.mark_event(first) is False
+        assert await repo.mark_event(EventMark("telegram", "502", T0)) is True
+        await repo.clear_session("telegram", "1001", event=EventMark("telegram", "503", T0))
+        assert await repo.event_handled("telegram", "503")
+
+    async def test_a_failed_submit_does_not_mark_its_event(self, repo: Repository) -> None:
+        await add_project(repo, "P1")
+        await repo.submit_report(submission("P1"), event=EventMark("telegram", "1", T0))
+        with pytest.raises(AlreadyReported):
+            await repo.submit_report(submission("P1"), event=EventMark("telegram", "2", T0))
+        assert await repo.event_handled("telegram", "1")
+        assert not await repo.event_handled("telegram", "2")
+
+    async def test_old_events_are_pruned(self, repo: Repository) -> None:
+        await repo.mark_event(EventMark("telegram", "old", T0 - timedelta(days=8)))
+        await repo.mark_event(EventMark("telegram", "new", T0))
+        assert await repo.prune_events(T0 - timedelta(days=7)) == 1
+        assert not await repo.event_handled("telegram", "old")
+        assert await repo.event_handled("telegram", "new")
+
+    # Linking chat accounts
+
+    async def test_an_invite_links_once_before_it_expires(self, repo: Repository) -> None:
+        person = await repo.add_person("นายวิชัย", roles=frozenset({Role.OFFICER}))
+        await repo.create_invite(Invite("h1", person.id, T0, T0 + timedelta(days=7)))
+        result, linked = await repo.redeem_invite("h1", "telegram", "42", T0 + timedelta(days=1))
+        assert result is InviteResult.LINKED
+        assert linked is not None and linked.id == person.id
+        assert await repo.find_person_by_identity("telegram", "42") == person
+        again = await repo.redeem_invite("h1", "telegram", "43", T0 + timedelta(days=1))
+        assert again == (InviteResult.USED, None)
+        assert await repo.find_person_by_identity("telegram", "43") is None
+
+    async def test_expired_and_unknown_invites_link_nothing(self, repo: Repository) -> None:
+        person = await repo.add_person("นายวิชัย", roles=frozenset({Role.OFFICER}))
+        await repo.create_invite(Invite("h2", person.id, T0, T0 + timedelta(days=7)))
+        # The expiry is compared as an instant, whatever the offset of the times given.
+        late = (T0 + timedelta(days=7, seconds=1)).astimezone(UTC)
+        assert await repo.redeem_invite("h2", "line", "U1", late) == (InviteResult.EXPIRED, None)
+        assert await repo.redeem_invite("nope", "line", "U1", T0) == (InviteResult.UNKNOWN, None)
+        assert await repo.find_person_by_identity("line", "U1") is None
+
+    async def test_link_failures_are_counted_per_account_and_time(self, repo: Repository) -> None:
+        for minutes in (0, 10, 70):
+            await repo.record_link_failure("telegram", "9", T0 + timedelta(minutes=minutes))
+        await repo.record_link_failure("telegram", "8", T0)
+        since = (T0 + timedelta(minutes=5)).astimezone(UTC)
+        assert await repo.link_failures_since("telegram", "9", since) == 2
+        assert await repo.link_failures_since("telegram", "9", T0) == 3
+        assert await repo.link_failures_since("line", "9", T0) == 0
+
+    async def test_all_people_by_name(self, repo: Repository) -> None:
+        await repo.add_person("ข", roles=frozenset())
+        await repo.add_person("ก", phone="0812345678", roles=frozenset({Role.OFFICER}))
+        assert [p.name for p in await repo.all_people()] == ["ก", "ข"]

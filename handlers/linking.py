@@ -1,0 +1,120 @@
+"""Linking a chat account to a registered person: by a single-use invite code, or by sharing a
+mobile number that a coordinator registered. Unknown accounts see nothing else.
+
+Codes are 8 characters from an alphabet without look-alikes (32^8, about 10^12 codes); only their
+SHA-256 is stored, and an account that fails 5 times within an hour must wait, so guessing is
+hopeless (5 tries an hour against 10^12 codes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from handlers import texts
+from handlers.types import Choice, Inbound, InboundKind, Outbound
+from storage.models import ChatIdentity, Invite, InviteResult, Person
+from storage.repository import Repository
+
+ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+INVITE_LIFETIME = timedelta(days=7)
+FAILURE_LIMIT = 5
+FAILURE_WINDOW = timedelta(hours=1)
+
+_START = re.compile(r"^/start(?:@\w+)?\s*", re.IGNORECASE)
+
+
+def new_code(choice: Callable[[str], str] = secrets.choice) -> str:
+    """A fresh random invite code (8 characters, no 0/O or 1/I to confuse)."""
+    return "".join(choice(ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def shown_code(code: str) -> str:
+    """The code as people read it: ABCD-EFGH."""
+    return f"{code[:4]}-{code[4:]}"
+
+
+def code_hash(code: str) -> str:
+    """What is stored of a code: its SHA-256 (codes are random, so no salt is needed)."""
+    return hashlib.sha256(code.encode("ascii")).hexdigest()
+
+
+def extract_code(text: str) -> str | None:
+    """The invite code in "/start CODE", "ABCD-EFGH" or "abcd efgh"; None if there is none."""
+    candidate = re.sub(r"[\s\-]", "", _START.sub("", text.strip())).upper()
+    if len(candidate) == CODE_LENGTH and all(ch in ALPHABET for ch in candidate):
+        return candidate
+    return None
+
+
+def phone_digits(raw: str) -> str:
+    """A Thai phone number as 10 local digits: "+66 81-234-5678" -> "0812345678"."""
+    digits = re.sub(r"\D", "", raw)
+    if digits.startswith("66") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    return digits
+
+
+def is_mobile(digits: str) -> bool:
+    """Thai mobile numbers: 10 digits starting 06, 08 or 09 (office lines cannot prove anyone)."""
+    return len(digits) == 10 and digits[:2] in {"06", "08", "09"}
+
+
+async def issue_invite(
+    repo: Repository, person: Person, now: datetime, lifetime: timedelta = INVITE_LIFETIME
+) -> tuple[str, datetime]:
+    """Create a single-use invite for a person; returns the code (shown once) and its expiry."""
+    code = new_code()
+    expires = now + lifetime
+    await repo.create_invite(Invite(code_hash(code), person.id, now, expires))
+    return code, expires
+
+
+def linked_welcome(person: Person, menu: tuple[Choice, ...]) -> Outbound:
+    """What a person sees right after linking."""
+    return Outbound(texts.LINKED.format(name=person.name), menu)
+
+
+class Linker:
+    """Answers accounts that are not linked yet: only linking is possible for them."""
+
+    def __init__(self, repo: Repository, menu: tuple[Choice, ...]) -> None:
+        self._repo = repo
+        self._menu = menu
+
+    async def answer(self, message: Inbound, now: datetime) -> list[Outbound]:
+        """Try to link the account from this message, or explain how to get linked."""
+        account = (message.channel, message.user_id)
+        code = extract_code(message.text) if message.kind is InboundKind.TEXT else None
+        if code is None and message.kind is not InboundKind.CONTACT:
+            return [Outbound(texts.UNKNOWN_USER, ask_contact=True)]
+        recent = await self._repo.link_failures_since(*account, now - FAILURE_WINDOW)
+        if recent >= FAILURE_LIMIT:
+            return [Outbound(texts.LINK_TOO_MANY_TRIES)]
+        if code is not None:
+            result, person = await self._repo.redeem_invite(code_hash(code), *account, now)
+            if result is InviteResult.LINKED and person is not None:
+                return [linked_welcome(person, self._menu)]
+            reply = {
+                InviteResult.EXPIRED: texts.INVITE_EXPIRED,
+                InviteResult.USED: texts.INVITE_USED,
+            }.get(result, texts.INVITE_UNKNOWN)
+        else:
+            person = await self._person_with_phone(phone_digits(message.text))
+            if person is not None:
+                await self._repo.link_identity(ChatIdentity(*account, person.id))
+                return [linked_welcome(person, self._menu)]
+            reply = texts.PHONE_NOT_FOUND
+        await self._repo.record_link_failure(*account, now)
+        return [Outbound(reply, ask_contact=True)]
+
+    async def _person_with_phone(self, digits: str) -> Person | None:
+        """The one person registered with this mobile number (none if ambiguous)."""
+        if not is_mobile(digits):
+            return None
+        matches = [p for p in await self._repo.all_people() if phone_digits(p.phone) == digits]
+        return matches[0] if len(matches) == 1 else None

@@ -9,15 +9,20 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from bot.app import Services, open_services
 from bot.config import Config, ConfigError, load_config
 from bot.console import run_console
+from bot.logs import configure_logging
+from bot.runner import run_channels, stop_on_signals
+from handlers.linking import issue_invite, shown_code
 from reports.csv_export import export_csv
 from reports.demo_data import load_demo_data
 from reports.project_import import ImportFileError, format_report, import_projects
 from storage.models import ChatIdentity, CoordinatorScope, Role, StorageError
+from storage.thaidate import format_thai_date
 
 log = logging.getLogger("progress_bot")
 
@@ -66,6 +71,14 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--identity", action="append", default=[], metavar="CHANNEL:ID",
                      help="chat account, e.g. console:somchai (repeatable)")  # fmt: skip
     people_sub.add_parser("list", parents=[common], help="list people with their roles")
+
+    sub.add_parser("run", parents=[common], help="run the configured chat channels")
+
+    invite = sub.add_parser(
+        "invite", parents=[common], help="issue a single-use code that links a chat account"
+    )
+    invite.add_argument("--name", required=True, help="the registered person's exact name")
+    invite.add_argument("--days", type=int, default=7, help="days until the code expires")
 
     export = sub.add_parser("export", parents=[common], help="export monthly reports")
     export.add_argument("--format", choices=["csv"], default="csv")
@@ -149,16 +162,43 @@ async def _export(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _run(services: Services, _: argparse.Namespace) -> int:
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    return await run_channels(services, stop)
+
+
+async def _invite(services: Services, args: argparse.Namespace) -> int:
+    if not 1 <= args.days <= 90:
+        print("--days must be from 1 to 90", file=sys.stderr)
+        return 2
+    person = await services.repo.find_person(args.name)
+    if person is None:
+        print(f"no person named {args.name!r}: register them with `people add`", file=sys.stderr)
+        return 1
+    now = services.clock()
+    code, expires = await issue_invite(services.repo, person, now, timedelta(days=args.days))
+    print(f"รหัสเชื่อมบัญชีของ {person.name}: {shown_code(code)}")
+    print(f"ใช้ได้ครั้งเดียว ถึง {format_thai_date(expires.date())} {expires:%H:%M} น.")
+    telegram = services.config.telegram
+    if telegram is not None and telegram.bot_username:
+        print(f"Telegram: https://t.me/{telegram.bot_username}?start={code}")
+    print("หรือพิมพ์รหัสนี้ในแชทกับบอท")
+    return 0
+
+
 JOBS: dict[str, Job] = {
     "demo-data": _demo_data,
     "console": _console,
     "projects": _projects,
     "people": _people,
     "export": _export,
+    "run": _run,
+    "invite": _invite,
 }
 
 
-async def _run(config: Config, args: argparse.Namespace) -> int:
+async def _open_and_run(config: Config, args: argparse.Namespace) -> int:
     async with open_services(config) as services:
         return await JOBS[args.command](services, args)
 
@@ -173,9 +213,9 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
         return 2
     # The console writes the dialogue to standard output; keep routine logs out of its way.
     level = "WARNING" if args.command == "console" else config.log_level
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(level, config.secrets)
     try:
-        return asyncio.run(_run(config, args))
+        return asyncio.run(_open_and_run(config, args))
     except (ImportFileError, StorageError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

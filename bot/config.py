@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,39 @@ ENV_KEYS = {
     "PROGRESS_BOT_TIMEZONE": ("bot", "timezone"),
     "PROGRESS_BOT_FIXED_NOW": ("bot", "fixed_now"),
     "PROGRESS_BOT_LOG_LEVEL": ("logging", "level"),
+    "PROGRESS_BOT_TELEGRAM_TOKEN": ("telegram", "token"),
+    "PROGRESS_BOT_TELEGRAM_SECRET": ("telegram", "secret_token"),
 }
+
+TELEGRAM_API = "https://api.telegram.org/bot"
+_TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,100}")
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class ConfigError(Exception):
     """The configuration cannot be used; the message names the key and what is expected."""
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    """The Telegram channel. The token and secret are kept out of repr, so never logged."""
+
+    token: str = field(repr=False)
+    api_base_url: str = TELEGRAM_API
+    api_file_url: str = "https://api.telegram.org/file/bot"
+    mode: str = "polling"
+    bot_username: str = ""
+    poll_timeout: int = 25
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_path: str = "/telegram"
+    webhook_public_url: str = ""
+    secret_token: str = field(default="", repr=False)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never appear in a log line."""
+        return tuple(s for s in (self.token, self.secret_token) if s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +65,12 @@ class Config:
     fixed_now: datetime | None = None
     console_user: str = DEFAULT_CONSOLE_USER
     log_level: str = "INFO"
+    telegram: TelegramConfig | None = None
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every configured secret, for the log filter that masks them."""
+        return self.telegram.secrets if self.telegram else ()
 
 
 def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
@@ -50,6 +85,68 @@ def _string(section: Mapping[str, Any], table: str, key: str, default: str | Non
     if value is not None and not isinstance(value, str):
         raise ConfigError(f"{table}.{key} must be a string, not {type(value).__name__}")
     return value
+
+
+def _integer(
+    section: Mapping[str, Any], table: str, key: str, default: int, low: int, high: int
+) -> int:
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{table}.{key} must be a whole number from {low} to {high}")
+    return value
+
+
+def _telegram(data: Mapping[str, Any]) -> TelegramConfig | None:
+    """The [telegram] table (present, or a token in the environment, enables the channel)."""
+    if "telegram" not in data:
+        return None
+    t = _section(data, "telegram")
+
+    def text(key: str, default: str) -> str:
+        return _string(t, "telegram", key, default) or default
+
+    # Read every key first, so that a key of the wrong type is named before anything is missing.
+    token, base = text("token", ""), text("api_base_url", TELEGRAM_API).rstrip("/")
+    files, mode, username = (
+        text("api_file_url", ""),
+        text("mode", "polling"),
+        text("bot_username", ""),
+    )
+    secret, public_url = text("secret_token", ""), text("webhook_public_url", "")
+    listen, path = text("webhook_listen", "127.0.0.1"), text("webhook_path", "/telegram")
+    poll_timeout = _integer(t, "telegram", "poll_timeout", 25, 0, 50)
+    port = _integer(t, "telegram", "webhook_port", 8443, 1, 65535)
+
+    if not _TOKEN.fullmatch(token):
+        raise ConfigError(
+            "telegram.token (or PROGRESS_BOT_TELEGRAM_TOKEN) must be the bot token from "
+            "@BotFather, like 123456:ABC-DEF..."
+        )
+    if not base.startswith(("http://", "https://")):
+        raise ConfigError("telegram.api_base_url must start with http:// or https://")
+    if mode not in {"polling", "webhook"}:
+        raise ConfigError(f"telegram.mode must be 'polling' or 'webhook', not {mode!r}")
+    if mode == "webhook":
+        if not public_url.startswith("https://"):
+            raise ConfigError("telegram.webhook_public_url must be an https:// URL in webhook mode")
+        if not _SECRET.fullmatch(secret):
+            raise ConfigError(
+                "telegram.secret_token (or PROGRESS_BOT_TELEGRAM_SECRET) is required in webhook "
+                "mode: 1-256 characters of A-Z, a-z, 0-9, _ and -"
+            )
+    return TelegramConfig(
+        token=token,
+        api_base_url=base,
+        api_file_url=files or (base.removesuffix("/bot") + "/file/bot"),
+        mode=mode,
+        bot_username=username.lstrip("@"),
+        poll_timeout=poll_timeout,
+        webhook_listen=listen,
+        webhook_port=port,
+        webhook_path=path if path.startswith("/") else "/" + path,
+        webhook_public_url=public_url,
+        secret_token=secret,
+    )
 
 
 def load_config(path: Path | None, environ: Mapping[str, str]) -> Config:
@@ -106,4 +203,5 @@ def load_config(path: Path | None, environ: Mapping[str, str]) -> Config:
         console_user=_string(console, "console", "user", DEFAULT_CONSOLE_USER)
         or DEFAULT_CONSOLE_USER,
         log_level=level,
+        telegram=_telegram(data),
     )

@@ -76,7 +76,7 @@ async def issue_invite(
 
 def linked_welcome(person: Person, menu: tuple[Choice, ...]) -> Outbound:
     """What a person sees right after linking."""
-    return Outbound(texts.LINKED.format(name=person.name), menu)
+    return Outbound(texts.LINKED.format(name=person.name), menu, close_keyboard=True)
 
 
 class Linker:

@@ -73,3 +73,4 @@ class Outbound:
     choices: tuple[Choice, ...] = ()
     numbered: bool = True
     ask_contact: bool = False  # offer a "share my phone number" button where the app has one
+    close_keyboard: bool = False  # the contact button is no longer needed (the account is linked)

@@ -1,0 +1,64 @@
+"""`progress-bot run`: every configured channel in one process until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
+from aiohttp import web
+
+from bot.app import Services
+from bot.telegram_channel import ALLOWED_UPDATES, TelegramChannel
+from bot.webhooks import telegram_webhook
+
+log = logging.getLogger(__name__)
+
+EVENT_MEMORY = timedelta(days=7)  # Telegram keeps undelivered updates for 24 hours
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """SIGINT and SIGTERM ask for a clean stop: the update in hand is finished first."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def run_channels(services: Services, stop: asyncio.Event) -> int:
+    """Run the configured channels until `stop` is set; 2 if there is nothing to run."""
+    telegram = services.config.telegram
+    if telegram is None:
+        log.error("no channel is configured: add a [telegram] table (see config.example.toml)")
+        return 2
+    pruned = await services.repo.prune_events(services.clock() - EVENT_MEMORY)
+    log.info("forgot %d handled updates older than %s", pruned, EVENT_MEMORY)
+    channel = TelegramChannel(telegram, services.conversation)
+    await channel.start()
+    try:
+        if telegram.mode == "polling":
+            log.info("telegram: long polling")
+            await channel.poll(stop)
+        else:
+            app = telegram_webhook(channel, telegram.secret_token, telegram.webhook_path)
+            runner = web.AppRunner(app)
+            await runner.setup()
+            site = web.TCPSite(runner, telegram.webhook_listen, telegram.webhook_port)
+            await site.start()
+            await channel.app.bot.set_webhook(
+                url=telegram.webhook_public_url,
+                secret_token=telegram.secret_token,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            log.info(
+                "telegram: webhook on %s:%d%s",
+                telegram.webhook_listen,
+                telegram.webhook_port,
+                telegram.webhook_path,
+            )
+            await stop.wait()
+            await runner.cleanup()  # waits for requests in progress
+    finally:
+        await channel.stop()
+        log.info("stopped")
+    return 0

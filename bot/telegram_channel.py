@@ -1,0 +1,254 @@
+"""The Telegram channel: python-telegram-bot carries the conversation to and from Telegram.
+
+Only translation lives here: an Update becomes an `Inbound`, each `Outbound` becomes a message
+with an inline keyboard. Everything the bot decides is in handlers/.
+
+Updates are fetched by our own long-polling loop (or received by the webhook server) and each
+batch is fully handled before Telegram is told it may forget it: after a crash, Telegram sends
+the unacknowledged updates again, and the conversation recognises any it already handled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ChatType, MessageLimit
+from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, ContextTypes, TypeHandler
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot.config import TelegramConfig
+from bot.telegram_limits import TelegramRateLimiter
+from handlers.conversation import Conversation
+from handlers.types import Inbound, Outbound
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+ALLOWED_UPDATES = ["message", "callback_query"]
+SHARE_PHONE = "📱 แชร์เบอร์โทรศัพท์"
+PRIVATE_ONLY = "กรุณาส่งรายงานในแชทส่วนตัวกับบอท ไม่ใช่ในกลุ่ม"
+
+# The commands Telegram shows in its menu, with Thai descriptions (names must be Latin).
+COMMANDS = (
+    ("report", "ส่งรายงานความก้าวหน้าประจำเดือน"),
+    ("status", "ดูโครงการและรายงานที่ต้องส่ง"),
+    ("history", "ดูรายงานที่ส่งแล้ว"),
+    ("correct", "แก้ไขรายงานที่ส่งแล้ว"),
+    ("back", "ย้อนกลับหนึ่งขั้น"),
+    ("cancel", "ยกเลิกรายงานที่กำลังกรอก"),
+    ("help", "วิธีใช้งาน"),
+)
+
+Chat = int
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+MENU_PROMPT = "เลือกคำสั่งได้จากปุ่มด้านล่าง"
+
+
+def to_inbound(update: Update) -> tuple[Chat, Inbound] | None:
+    """The chat to answer and what the person sent; None for updates the bot does not handle."""
+    event = str(update.update_id)
+    if (query := update.callback_query) is not None:
+        if query.message is None or query.data is None:
+            return None
+        user = str(query.from_user.id)
+        return query.message.chat.id, Inbound.pressed(CHANNEL, user, query.data, event)
+    message = update.message
+    if message is None or message.from_user is None:
+        return None
+    chat, user = message.chat.id, str(message.from_user.id)
+    if message.text is not None:
+        return chat, Inbound.typed(CHANNEL, user, message.text, event)
+    contact = message.contact
+    if contact is not None and contact.user_id == message.from_user.id:
+        # Only the person's own number proves anything; a forwarded card of someone else does not.
+        return chat, Inbound.contact(CHANNEL, user, contact.phone_number, event)
+    return chat, Inbound.other(CHANNEL, user, event)
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Cut a long text into messages under Telegram's limit, at line breaks where possible."""
+    chunks: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit)
+        cut = cut if cut > 0 else limit
+        chunks.append(rest[:cut])
+        rest = rest[cut:].lstrip("\n")
+    chunks.append(rest)
+    return chunks
+
+
+def keyboard(reply: Outbound) -> InlineKeyboardMarkup | None:
+    """Buttons under a message: short ones side by side, long ones one per row."""
+    if not reply.choices:
+        return None
+    buttons = [InlineKeyboardButton(c.label, callback_data=c.payload) for c in reply.choices]
+    if len(buttons) <= 3 and all(len(c.label) <= 14 for c in reply.choices):
+        return InlineKeyboardMarkup([buttons])
+    return InlineKeyboardMarkup([[b] for b in buttons])
+
+
+class TelegramChannel:
+    """Runs the conversation on Telegram through python-telegram-bot's Application."""
+
+    def __init__(
+        self,
+        config: TelegramConfig,
+        conversation: Conversation,
+        *,
+        request: BaseRequest | None = None,
+        rate_limiter: BaseRateLimiter[Any] | None = None,
+    ) -> None:
+        self._config = config
+        self._conversation = conversation
+        builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+            Application.builder()
+            .token(config.token)
+            .base_url(config.api_base_url)
+            .base_file_url(config.api_file_url)
+            .updater(None)
+            .rate_limiter(rate_limiter or TelegramRateLimiter())
+        )
+        if request is not None:
+            builder = builder.request(request).get_updates_request(request)
+        else:
+            builder = builder.request(HTTPXRequest(connection_pool_size=64)).get_updates_request(
+                HTTPXRequest(read_timeout=config.poll_timeout + 10.0)
+            )
+        self.app = builder.build()
+        self.app.add_handler(TypeHandler(Update, self._on_update))
+        self.app.add_error_handler(self._on_error)
+        # Updates of one chat are handled in arrival order, other chats in parallel.
+        self._chat_locks: weakref.WeakValueDictionary[Chat, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    async def start(self) -> None:
+        """Connect (getMe) and register the command menu in Thai."""
+        await self.app.initialize()
+        commands = [BotCommand(name, description) for name, description in COMMANDS]
+        await self.app.bot.set_my_commands(commands)
+        log.info("telegram: connected as @%s", self.app.bot.username)
+
+    async def stop(self) -> None:
+        """Release the HTTP connections."""
+        await self.app.shutdown()
+
+    async def handle_batch(self, updates: Sequence[Update]) -> None:
+        """Handle a batch of updates fully (in parallel across chats)."""
+        await asyncio.gather(*(self.app.process_update(u) for u in updates))
+
+    async def poll(self, stop: asyncio.Event) -> None:
+        """Long-poll getUpdates until `stop` is set, acknowledging only handled batches."""
+        await self.app.bot.delete_webhook(drop_pending_updates=False)
+        offset: int | None = None
+        failures = 0
+        while not stop.is_set():
+            fetch = asyncio.ensure_future(
+                self.app.bot.get_updates(
+                    offset=offset,
+                    timeout=self._config.poll_timeout,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+            )
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not fetch.done():
+                fetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, TelegramError):
+                    await fetch
+                break
+            try:
+                updates = fetch.result()
+            except NetworkError as error:
+                failures += 1
+                delay = min(30.0, 0.5 * 2**failures)
+                log.warning("telegram: getUpdates failed (%s); retrying in %.1f s", error, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                continue
+            failures = 0
+            if updates:
+                await self.handle_batch(updates)
+                offset = updates[-1].update_id + 1
+        if offset is not None:
+            # Acknowledge the last handled batch, so a clean restart does not fetch it again.
+            with contextlib.suppress(TelegramError):
+                await self.app.bot.get_updates(offset=offset, timeout=0, limit=1)
+
+    async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        translated = to_inbound(update)
+        if translated is None:
+            return
+        chat, inbound = translated
+        message = update.effective_message
+        if update.effective_chat is not None and update.effective_chat.type != ChatType.PRIVATE:
+            if inbound.text.startswith("/"):
+                await self.app.bot.send_message(chat, PRIVATE_ONLY)
+            return
+        lock = self._chat_locks.get(chat)
+        if lock is None:
+            lock = self._chat_locks[chat] = asyncio.Lock()
+        async with lock:
+            if update.callback_query is not None:
+                # Stop the spinner on the pressed button at once, whatever happens next.
+                with contextlib.suppress(BadRequest):
+                    await update.callback_query.answer()
+            replies = await self._conversation.handle(inbound)
+            if update.callback_query is not None and isinstance(message, Message):
+                await self._remove_keyboard(message)
+            for reply in replies:
+                await self.send(chat, reply)
+
+    async def _remove_keyboard(self, message: Message) -> None:
+        """Take the keyboard off a pressed message, so an old button cannot be pressed again."""
+        with contextlib.suppress(BadRequest):  # already removed, or the message is too old
+            await self.app.bot.edit_message_reply_markup(
+                chat_id=message.chat.id, message_id=message.message_id, reply_markup=None
+            )
+
+    async def send(self, chat: Chat, reply: Outbound) -> None:
+        """Send one reply: text in pieces under the limit, the buttons under the last piece."""
+        markup: Markup
+        if reply.ask_contact:
+            markup = ReplyKeyboardMarkup(
+                [[KeyboardButton(SHARE_PHONE, request_contact=True)]],
+                one_time_keyboard=True,
+                resize_keyboard=True,
+            )
+        else:
+            markup = keyboard(reply)
+        messages: list[tuple[str, Markup]] = [(piece, None) for piece in split_text(reply.text)]
+        if reply.close_keyboard:
+            # A message carries one keyboard: the text takes the contact button away, and the
+            # inline buttons (if any) come on a short message of their own.
+            messages[0] = (messages[0][0], ReplyKeyboardRemove())
+            if markup is not None:
+                messages.append((MENU_PROMPT, markup))
+        elif markup is not None:
+            messages[-1] = (messages[-1][0], markup)
+        for text, attached in messages:
+            await self.app.bot.send_message(chat, text, reply_markup=attached)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # The conversation never raises; what arrives here failed while talking to Telegram.
+        error = context.error
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("telegram: update %s failed: %s: %s", update_id, type(error).__name__, error)

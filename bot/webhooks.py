@@ -1,0 +1,42 @@
+"""The web server for webhook mode: Telegram posts updates here, with its secret token."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+from aiohttp import web
+from telegram import Update
+
+from bot.telegram_channel import TelegramChannel
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024  # an update is a few KiB; anything near a MiB is not from Telegram
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def telegram_webhook(channel: TelegramChannel, secret: str, path: str) -> web.Application:
+    """An aiohttp app accepting Telegram's POSTs on `path`; wrong or missing secret: 403."""
+
+    async def receive(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            log.warning("telegram webhook: refused a request without the right secret token")
+            return web.Response(status=403)
+        try:
+            data = json.loads(await request.read())
+            update = Update.de_json(data, channel.app.bot)
+        except (ValueError, TypeError, KeyError):
+            log.warning("telegram webhook: refused a body that is not an update")
+            return web.Response(status=400)
+        if update is None:
+            return web.Response(status=400)
+        # Answer only once handled: if the process dies first, Telegram delivers it again.
+        await channel.handle_batch([update])
+        return web.Response(status=200)
+
+    app = web.Application(client_max_size=MAX_BODY)
+    app.router.add_post(path, receive)
+    return app

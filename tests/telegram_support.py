@@ -1,0 +1,197 @@
+"""In-process Telegram test helpers: a request object that answers like the Bot API without any
+socket, and builders of the updates Telegram sends."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Update
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import ODVInput
+from telegram.request import BaseRequest, RequestData
+
+from bot.telegram_limits import TelegramRateLimiter
+
+TOKEN = "123456:TEST-TOKEN"
+BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Progress", "username": "progress_bot"}
+
+
+def unlimited() -> TelegramRateLimiter:
+    """A rate limiter that never waits (in-process tests do not test the limits)."""
+    return TelegramRateLimiter(
+        overall_rate=1e6, overall_burst=1e6, per_chat_rate=1e6, per_chat_burst=1e6
+    )
+
+
+@dataclass
+class Call:
+    """One Bot API call the bot made."""
+
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class RecordingRequest(BaseRequest):
+    """Answers every Bot API call from memory and records it."""
+
+    calls: list[Call] = field(default_factory=list)
+    _next_message_id: int = 100
+
+    @property
+    def read_timeout(self) -> float | None:
+        """No real I/O, so no timeout."""
+        return None
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """Record the call and return what Telegram would."""
+        api_method = url.rsplit("/", 1)[-1]
+        params = dict(request_data.parameters) if request_data else {}
+        self.calls.append(Call(api_method, params))
+        result: Any = True
+        if api_method == "getMe":
+            result = BOT_USER
+        elif api_method in {"sendMessage", "editMessageReplyMarkup", "editMessageText"}:
+            self._next_message_id += 1
+            result = {
+                "message_id": params.get("message_id", self._next_message_id),
+                "date": 0,
+                "chat": {"id": params.get("chat_id", 0), "type": "private"},
+                "text": params.get("text", ""),
+            }
+        elif api_method == "getUpdates":
+            result = []
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    def sent(self, chat_id: int | None = None) -> list[Call]:
+        """sendMessage calls (to one chat if given)."""
+        return [
+            c
+            for c in self.calls
+            if c.method == "sendMessage" and (chat_id is None or c.params["chat_id"] == chat_id)
+        ]
+
+    def texts(self, chat_id: int) -> list[str]:
+        """Texts sent to a chat, in order."""
+        return [str(c.params["text"]) for c in self.sent(chat_id)]
+
+    def buttons(self, call: Call) -> list[tuple[str, str]]:
+        """(label, callback_data) of the inline keyboard of a sendMessage call."""
+        markup = call.params.get("reply_markup")
+        if not isinstance(markup, dict) or "inline_keyboard" not in markup:
+            return []
+        return [(b["text"], b["callback_data"]) for row in markup["inline_keyboard"] for b in row]
+
+
+class Updates:
+    """Builds Bot API updates as Telegram would send them, with increasing update ids."""
+
+    def __init__(self, first_id: int = 1) -> None:
+        self.next_id = first_id
+
+    def _update(self, body: dict[str, Any]) -> dict[str, Any]:
+        update = {"update_id": self.next_id, **body}
+        self.next_id += 1
+        return update
+
+    @staticmethod
+    def _user(user_id: int) -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "first_name": "สมชาย"}
+
+    def text(self, user_id: int, text: str, *, chat_type: str = "private") -> dict[str, Any]:
+        """A typed message; a leading /command gets its bot_command entity, as Telegram does."""
+        message: dict[str, Any] = {
+            "message_id": self.next_id,
+            "date": 0,
+            "chat": {"id": user_id, "type": chat_type},
+            "from": self._user(user_id),
+            "text": text,
+        }
+        if text.startswith("/"):
+            length = len(text.split()[0])
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return self._update({"message": message})
+
+    def press(self, user_id: int, data: str, message_id: int = 101) -> dict[str, Any]:
+        """A press of an inline button on one of the bot's messages."""
+        return self._update(
+            {
+                "callback_query": {
+                    "id": f"cb{self.next_id}",
+                    "from": self._user(user_id),
+                    "chat_instance": "1",
+                    "data": data,
+                    "message": {
+                        "message_id": message_id,
+                        "date": 0,
+                        "chat": {"id": user_id, "type": "private"},
+                        "from": BOT_USER,
+                        "text": "…",
+                    },
+                }
+            }
+        )
+
+    def contact(self, user_id: int, phone: str, owner: int | None = None) -> dict[str, Any]:
+        """A shared contact card (the person's own unless `owner` says otherwise)."""
+        return self._update(
+            {
+                "message": {
+                    "message_id": self.next_id,
+                    "date": 0,
+                    "chat": {"id": user_id, "type": "private"},
+                    "from": self._user(user_id),
+                    "contact": {
+                        "phone_number": phone,
+                        "first_name": "สมชาย",
+                        "user_id": owner if owner is not None else user_id,
+                    },
+                }
+            }
+        )
+
+    def sticker(self, user_id: int) -> dict[str, Any]:
+        """A sticker: nothing the bot can read."""
+        return self._update(
+            {
+                "message": {
+                    "message_id": self.next_id,
+                    "date": 0,
+                    "chat": {"id": user_id, "type": "private"},
+                    "from": self._user(user_id),
+                    "sticker": {
+                        "file_id": "s",
+                        "file_unique_id": "s",
+                        "width": 1,
+                        "height": 1,
+                        "is_animated": False,
+                        "is_video": False,
+                        "type": "regular",
+                    },
+                }
+            }
+        )
+
+
+def parse(data: dict[str, Any], bot: Any) -> Update:
+    """A Bot API update dict as python-telegram-bot's Update."""
+    update = Update.de_json(data, bot)
+    assert update is not None
+    return update

@@ -1,0 +1,199 @@
+"""The Telegram channel in process: real python-telegram-bot, a recording request, no sockets."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.config import TelegramConfig
+from bot.telegram_channel import COMMANDS, PRIVATE_ONLY, SHARE_PHONE, TelegramChannel, split_text
+from bot.webhooks import MAX_BODY, SECRET_HEADER, telegram_webhook
+from handlers import texts
+from handlers.conversation import Conversation
+from handlers.linking import issue_invite
+from storage.models import ChatIdentity
+from storage.sqlite import SqliteRepository
+from tests.support import NOW, SCHOOL, World, build_world
+from tests.telegram_support import TOKEN, RecordingRequest, Updates, parse, unlimited
+
+OFFICER = 5001  # Telegram user id of the world's single-project officer
+
+
+@dataclass
+class Harness:
+    world: World
+    channel: TelegramChannel
+    request: RecordingRequest
+    updates: Updates
+
+    async def send(self, update: dict[str, Any]) -> list[str]:
+        """Process one update; return the texts sent in reply to its chat."""
+        chat = (update.get("message") or update["callback_query"]["message"])["chat"]["id"]
+        before = len(self.request.texts(chat))
+        await self.channel.app.process_update(parse(update, self.channel.app.bot))
+        return self.request.texts(chat)[before:]
+
+    async def say(self, user: int, text: str) -> list[str]:
+        return await self.send(self.updates.text(user, text))
+
+    async def press(self, user: int, label: str) -> list[str]:
+        """Press the button with this label on the last message to that chat that had buttons."""
+        for call in reversed(self.request.sent(user)):
+            for shown, data in self.request.buttons(call):
+                if shown.startswith(label):
+                    return await self.send(self.updates.press(user, data))
+        raise AssertionError(f"no button {label!r}")
+
+
+@pytest.fixture
+async def harness() -> AsyncIterator[Harness]:
+    repo = await SqliteRepository.open(":memory:")
+    world = await build_world(repo)
+    await repo.link_identity(ChatIdentity("telegram", str(OFFICER), world.single.id))
+    request = RecordingRequest()
+    channel = TelegramChannel(
+        TelegramConfig(token=TOKEN),
+        Conversation(repo, lambda: NOW),
+        request=request,
+        rate_limiter=unlimited(),
+    )
+    await channel.start()
+    try:
+        yield Harness(world, channel, request, Updates())
+    finally:
+        await channel.stop()
+        await repo.close()
+
+
+async def test_start_registers_the_thai_command_menu(harness: Harness) -> None:
+    calls = [c for c in harness.request.calls if c.method == "setMyCommands"]
+    assert len(calls) == 1
+    registered = calls[0].params["commands"]
+    assert isinstance(registered, list)
+    assert [(c["command"], c["description"]) for c in registered] == list(COMMANDS)
+
+
+async def test_a_full_report_with_buttons(harness: Harness) -> None:
+    h = harness
+    assert "กี่เปอร์เซ็นต์" in (await h.say(OFFICER, "/report"))[-1]
+    await h.say(OFFICER, "๖๐")
+    await h.say(OFFICER, "1.5 แสน")
+    await h.press(OFFICER, texts.BTN_NO_NOTE)
+    await h.press(OFFICER, texts.BTN_ON_PLAN)
+    summary = (await h.press(OFFICER, texts.BTN_ON_TARGET))[-1]
+    assert "งบประมาณที่เบิกใช้ (ครั้งที่ 2) = 150,000 บาท" in summary
+    done = await h.press(OFFICER, texts.BTN_CONFIRM)
+    assert "บันทึกรายงานครั้งที่ 2" in done[-1]
+
+    report = await h.world.repo.get_report(SCHOOL.code, 2570, 2)
+    assert report is not None
+    assert report.values.progress == Decimal("60") and report.channel == "telegram"
+    methods = [c.method for c in h.request.calls]
+    assert methods.count("answerCallbackQuery") == 4, "every press is answered"
+    assert methods.count("editMessageReplyMarkup") == 4, "every pressed keyboard is removed"
+    edit = next(c for c in h.request.calls if c.method == "editMessageReplyMarkup")
+    assert "reply_markup" not in edit.params or edit.params["reply_markup"] is None
+
+
+async def test_an_old_button_pressed_again_stores_nothing_twice(harness: Harness) -> None:
+    h = harness
+    for text in ("/report", "10", "0", "-", "ใช่", "ใช่"):
+        await h.say(OFFICER, text)
+    confirm = next(
+        data for label, data in h.request.buttons(h.request.sent(OFFICER)[-1])
+        if label == texts.BTN_CONFIRM
+    )  # fmt: skip
+    await h.send(h.updates.press(OFFICER, confirm))
+    again = await h.send(h.updates.press(OFFICER, confirm))
+    assert again == [texts.STALE_BUTTON]
+    assert len(await h.world.repo.reports_of_project(SCHOOL.code)) == 1
+
+
+async def test_the_same_update_delivered_twice_is_handled_once(harness: Harness) -> None:
+    h = harness
+    await h.say(OFFICER, "/report")
+    update = h.updates.text(OFFICER, "45")
+    await h.send(update)
+    replayed = await h.send(update)
+    assert replayed[0].startswith(texts.RESUMED), "the current question is asked again"
+    session = await h.world.repo.load_session("telegram", str(OFFICER))
+    assert session is not None and session.state == "disbursed"
+
+
+async def test_a_deep_link_invite_links_the_account(harness: Harness) -> None:
+    h = harness
+    person = await h.world.repo.add_person("นายวิชัย ช่างดี", roles=frozenset())
+    code, _ = await issue_invite(h.world.repo, person, NOW)
+    first = h.updates.text(7001, "/start")
+    await h.send(first)
+    reply = h.request.sent(7001)[-1]
+    assert reply.params["text"] == texts.UNKNOWN_USER
+    markup = reply.params["reply_markup"]
+    assert isinstance(markup, dict)
+    assert markup["keyboard"][0][0] == {"text": SHARE_PHONE, "request_contact": True}
+
+    linked = await h.say(7001, f"/start {code}")
+    assert linked[0] == texts.LINKED.format(name="นายวิชัย ช่างดี")
+    removal = h.request.sent(7001)[-2].params["reply_markup"]
+    assert removal == {"remove_keyboard": True}, "the share-phone button goes away"
+    assert h.request.buttons(h.request.sent(7001)[-1]), "the menu comes as buttons"
+
+
+async def test_a_shared_own_number_links_but_someone_elses_does_not(harness: Harness) -> None:
+    h = harness
+    other = await h.send(h.updates.contact(7002, "+66812345678", owner=9999))
+    assert other == [texts.NOT_TEXT] or other == [texts.UNKNOWN_USER]
+    assert await h.world.repo.find_person_by_identity("telegram", "7002") is None
+    own = await h.send(h.updates.contact(7002, "+66812345678"))
+    assert own[0] == texts.LINKED.format(name=h.world.officer.name)
+
+
+async def test_stickers_and_groups(harness: Harness) -> None:
+    h = harness
+    assert await h.send(h.updates.sticker(OFFICER)) == [texts.NOT_TEXT]
+    group = h.updates.text(-100, "/report", chat_type="group")
+    group["message"]["chat"]["id"] = -100
+    await h.channel.app.process_update(parse(group, h.channel.app.bot))
+    assert h.request.texts(-100) == [PRIVATE_ONLY]
+    chatter = h.updates.text(-100, "สวัสดีทุกคน", chat_type="group")
+    chatter["message"]["chat"]["id"] = -100
+    await h.channel.app.process_update(parse(chatter, h.channel.app.bot))
+    assert h.request.texts(-100) == [PRIVATE_ONLY], "ordinary group chatter is left alone"
+
+
+def test_long_texts_are_split_under_the_limit() -> None:
+    text = "\n".join(f"บรรทัดที่ {n} " + "ก" * 80 for n in range(200))
+    pieces = split_text(text)
+    assert len(pieces) > 1
+    assert all(len(p) <= 4096 for p in pieces)
+    assert "\n".join(pieces) == text
+    assert split_text("x" * 5000) == ["x" * 4096, "x" * 904]
+
+
+async def test_the_webhook_refuses_wrong_secrets_and_handles_good_updates(
+    harness: Harness,
+) -> None:
+    h = harness
+    app = telegram_webhook(h.channel, "s3cret-Token_1", "/telegram")
+    async with TestClient(TestServer(app)) as client:
+        body = h.updates.text(OFFICER, "/status")
+        missing = await client.post("/telegram", json=body)
+        wrong = await client.post("/telegram", json=body, headers={SECRET_HEADER: "nope"})
+        assert (missing.status, wrong.status) == (403, 403)
+        assert h.request.texts(OFFICER) == [], "nothing handled without the secret"
+        good = await client.post("/telegram", json=body, headers={SECRET_HEADER: "s3cret-Token_1"})
+        assert good.status == 200
+        assert "โครงการของคุณ" in h.request.texts(OFFICER)[0]
+        junk = await client.post(
+            "/telegram", data=b"not json", headers={SECRET_HEADER: "s3cret-Token_1"}
+        )
+        assert junk.status == 400
+        huge = await client.post(
+            "/telegram", data=b"x" * (MAX_BODY + 1), headers={SECRET_HEADER: "s3cret-Token_1"}
+        )
+        assert huge.status == 413

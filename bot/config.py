@@ -49,6 +49,8 @@ class TelegramConfig:
     webhook_path: str = "/telegram"
     webhook_public_url: str = ""
     secret_token: str = field(default="", repr=False)
+    messages_per_second: float = 30.0
+    messages_per_chat_per_second: float = 1.0
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -96,6 +98,13 @@ def _integer(
     return value
 
 
+def _rate(section: Mapping[str, Any], table: str, key: str, default: float) -> float:
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 10_000:
+        raise ConfigError(f"{table}.{key} must be a number of messages per second above 0")
+    return float(value)
+
+
 def _telegram(data: Mapping[str, Any]) -> TelegramConfig | None:
     """The [telegram] table (present, or a token in the environment, enables the channel)."""
     if "telegram" not in data:
@@ -116,6 +125,8 @@ def _telegram(data: Mapping[str, Any]) -> TelegramConfig | None:
     listen, path = text("webhook_listen", "127.0.0.1"), text("webhook_path", "/telegram")
     poll_timeout = _integer(t, "telegram", "poll_timeout", 25, 0, 50)
     port = _integer(t, "telegram", "webhook_port", 8443, 1, 65535)
+    overall = _rate(t, "telegram", "messages_per_second", 30.0)
+    per_chat = _rate(t, "telegram", "messages_per_chat_per_second", 1.0)
 
     if not _TOKEN.fullmatch(token):
         raise ConfigError(
@@ -146,6 +157,8 @@ def _telegram(data: Mapping[str, Any]) -> TelegramConfig | None:
         webhook_path=path if path.startswith("/") else "/" + path,
         webhook_public_url=public_url,
         secret_token=secret,
+        messages_per_second=overall,
+        messages_per_chat_per_second=per_chat,
     )
 
 

@@ -123,7 +123,15 @@ class TelegramChannel:
             .base_url(config.api_base_url)
             .base_file_url(config.api_file_url)
             .updater(None)
-            .rate_limiter(rate_limiter or TelegramRateLimiter())
+            .rate_limiter(
+                rate_limiter
+                or TelegramRateLimiter(
+                    overall_rate=config.messages_per_second,
+                    overall_burst=config.messages_per_second,
+                    per_chat_rate=config.messages_per_chat_per_second,
+                    per_chat_burst=max(3.0, config.messages_per_chat_per_second),
+                )
+            )
         )
         if request is not None:
             builder = builder.request(request).get_updates_request(request)

@@ -23,9 +23,15 @@ KNOWN_KEYS: dict[str, set[str]] = {
     "telegram": {
         "token", "api_base_url", "api_file_url", "mode", "bot_username", "poll_timeout",
         "webhook_listen", "webhook_port", "webhook_path", "webhook_public_url", "secret_token",
+        "messages_per_second", "messages_per_chat_per_second",
     },
 }  # fmt: skip
-INTEGER_KEYS = {("telegram", "poll_timeout"), ("telegram", "webhook_port")}
+INTEGER_KEYS = {
+    ("telegram", "poll_timeout"),
+    ("telegram", "webhook_port"),
+    ("telegram", "messages_per_second"),
+    ("telegram", "messages_per_chat_per_second"),
+}
 
 
 @pytest.fixture
@@ -303,6 +309,7 @@ def test_telegram_against_a_local_bot_api(tmp_path: Path) -> None:
         ('[telegram]\ntoken = "1:T"\npoll_timeout = 99\n', "telegram.poll_timeout"),
         ('[telegram]\ntoken = "1:T"\nwebhook_port = "80"\n', "telegram.webhook_port"),
         ('[telegram]\ntoken = "1:T"\napi_base_url = "ftp://x"\n', "telegram.api_base_url"),
+        ('[telegram]\ntoken = "1:T"\nmessages_per_second = 0\n', "telegram.messages_per_second"),
     ],
 )
 def test_telegram_errors_name_the_key(tmp_path: Path, body: str, named: str) -> None:

@@ -32,7 +32,7 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
         log.error("no channel is configured: add a [telegram] table (see config.example.toml)")
         return 2
     pruned = await services.repo.prune_events(services.clock() - EVENT_MEMORY)
-    log.info("forgot %d handled updates older than %s", pruned, EVENT_MEMORY)
+    log.info("forgot %d handled updates older than %d days", pruned, EVENT_MEMORY.days)
     channel = TelegramChannel(telegram, services.conversation)
     await channel.start()
     try:

@@ -220,6 +220,10 @@ class TelegramChannel:
                 with contextlib.suppress(BadRequest):
                     await update.callback_query.answer()
             replies = await self._conversation.handle(inbound)
+            log.debug(
+                "telegram: update %s (%s) in chat %s: %d replies",
+                update.update_id, inbound.kind.value, chat, len(replies),
+            )  # fmt: skip
             if update.callback_query is not None and isinstance(message, Message):
                 await self._remove_keyboard(message)
             for reply in replies:

@@ -3,7 +3,7 @@
 Many simulated officers each complete a full monthly report at once; prints messages handled per
 second, complete reports per second, and p50/p99 time to answer one message.
 
-    PYTHAINLP_READ_ONLY=1 .venv/bin/python bench/conversation.py --officers 200 --concurrency 50
+    PYTHAINLP_READ_ONLY=1 .venv/bin/python -m bench.conversation --officers 200 --concurrency 50
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 from decimal import Decimal
 
 from handlers import texts
@@ -19,6 +19,7 @@ from handlers.flow import (
     Stay,
     Step,
     button,
+    drop_notes,
     read_reason,
 )
 from handlers.months import month_name
@@ -97,10 +98,10 @@ def accept_reason(field_name: str, next_step: Step) -> Accept:
 # Confirmation
 
 
-def draft_values(draft: Draft, reported_on: datetime) -> ReportValues:
-    """The report the draft describes, dated the day it is confirmed."""
+def draft_values(draft: Draft) -> ReportValues:
+    """The report the draft describes, with the date shown on its summary."""
     return ReportValues(
-        reported_on=reported_on.date(),
+        reported_on=date.fromisoformat(draft.reported_on),
         progress=Decimal(draft.progress),
         disbursed=Decimal(draft.disbursed),
         note=draft.note or "",
@@ -111,40 +112,32 @@ def draft_values(draft: Draft, reported_on: datetime) -> ReportValues:
     )
 
 
+async def dated(ctx: Context, draft: Draft) -> Draft:
+    """The draft with the date its summary shows: today for a new report (the day it is
+    confirmed), the original date for a correction."""
+    if draft.mode is Mode.CORRECT:
+        stored = await ctx.repo.get_report(draft.project_code, draft.fiscal_year, draft.report_no)
+        if stored is not None:
+            return draft.but(reported_on=stored.values.reported_on.isoformat())
+    return draft.but(reported_on=ctx.today.isoformat())
+
+
 async def ask_confirm(ctx: Context) -> Outbound:
     """Show the entry worded as the form words it, with confirm / back / cancel."""
     project = await ctx.project()
-    reported_on = await _report_date(ctx)
-    values = draft_values(ctx.draft, reported_on)
     lines = [texts.CONFIRM_HEAD]
     if project is not None:
         lines.append(f"โครงการ: {project.name} ({project.code})")
     if ctx.draft.mode is Mode.CORRECT:
         lines.append(f"การแก้ไข เหตุผล: {ctx.draft.correction_reason}")
-    lines += entry_lines(ctx.draft.report_no, values)
-    lines += [f"หมายเหตุ: {reason}" for reason in ctx.draft.drop_reasons]
+    lines += entry_lines(ctx.draft.report_no, draft_values(ctx.draft))
+    lines += [f"หมายเหตุ: {note}" for note in drop_notes(ctx.draft)]
     choices = (
         button(Step.CONFIRM, "yes", texts.BTN_CONFIRM),
         Choice(texts.BTN_BACK, "cmd:back"),
         Choice(texts.BTN_CANCEL, "cmd:cancel"),
     )
     return Outbound("\n".join(lines), choices)
-
-
-async def _report_date(ctx: Context) -> datetime:
-    """A new report is dated the day it is confirmed; a correction keeps the original date."""
-    now = ctx.now
-    if ctx.draft.mode is Mode.CORRECT:
-        stored = await ctx.repo.get_report(
-            ctx.draft.project_code, ctx.draft.fiscal_year, ctx.draft.report_no
-        )
-        if stored is not None:
-            return now.replace(
-                year=stored.values.reported_on.year,
-                month=stored.values.reported_on.month,
-                day=stored.values.reported_on.day,
-            )
-    return now
 
 
 async def accept_confirm(ctx: Context, answer: Answer) -> Result:
@@ -158,16 +151,21 @@ async def accept_confirm(ctx: Context, answer: Answer) -> Result:
     if project is None:
         return Finish((Outbound(texts.NOT_YOUR_PROJECT),))
     draft = ctx.draft
+    if draft.mode is Mode.REPORT and draft.reported_on != ctx.today.isoformat():
+        # Midnight passed while the summary was shown: show it again with today's date.
+        redated = draft.but(reported_on=ctx.today.isoformat())
+        return Go(Step.CONFIRM, redated, (Outbound(texts.DATE_CHANGED),), remember=False)
     around = await ctx.neighbours()
     progress, disbursed = Decimal(draft.progress), Decimal(draft.disbursed)
-    for finding, step in (
-        (check_progress(progress, around), Step.PROGRESS),
-        (check_disbursed(disbursed, around, project.budget_received), Step.DISBURSED),
-    ):
-        if finding is not None and not (finding.overridable and draft.drop_reasons):
+    for finding, step, explained in (
+        (check_progress(progress, around), Step.PROGRESS, draft.progress_drop),
+        (check_disbursed(disbursed, around, project.budget_received), Step.DISBURSED,
+         draft.disbursed_drop),
+    ):  # fmt: skip
+        if finding is not None and not (finding.overridable and explained):
             return Go(step, draft, (Outbound(finding.message),))
-    values = draft_values(draft, await _report_date(ctx))
-    reason = "; ".join(filter(None, [draft.correction_reason, *draft.drop_reasons]))
+    values = draft_values(draft)
+    reason = "; ".join(filter(None, [draft.correction_reason, *drop_notes(draft)]))
     submission = Submission(
         project_code=draft.project_code,
         fiscal_year=draft.fiscal_year,

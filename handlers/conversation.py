@@ -23,9 +23,12 @@ from handlers.closing import (
     ask_confirm,
     ask_text,
     ask_yes_no,
+    dated,
 )
 from handlers.draft import Draft, Mode
 from handlers.flow import (
+    DISBURSED,
+    PROGRESS,
     Accept,
     Answer,
     Ask,
@@ -36,12 +39,11 @@ from handlers.flow import (
     Stay,
     Step,
     accept_correction_reason,
-    accept_disbursed,
     accept_drop,
+    accept_figure,
     accept_month,
     accept_note,
     accept_note_check,
-    accept_progress,
     accept_project,
     after_project,
     ask_correction_reason,
@@ -79,14 +81,10 @@ STEPS: dict[Step, StepSpec] = {
     Step.PROJECT: StepSpec(ask_project, accept_project),
     Step.MONTH: StepSpec(ask_month, accept_month),
     Step.CORRECTION_REASON: StepSpec(ask_correction_reason, accept_correction_reason),
-    Step.PROGRESS: StepSpec(ask_progress, accept_progress),
-    Step.PROGRESS_DROP: StepSpec(
-        ask_text(texts.ASK_DROP_REASON), accept_drop("progress", "ความก้าวหน้า", Step.DISBURSED)
-    ),
-    Step.DISBURSED: StepSpec(ask_disbursed, accept_disbursed),
-    Step.DISBURSED_DROP: StepSpec(
-        ask_text(texts.ASK_DROP_REASON), accept_drop("disbursed", "ยอดเบิกจ่าย", Step.NOTE)
-    ),
+    Step.PROGRESS: StepSpec(ask_progress, accept_figure(PROGRESS)),
+    Step.PROGRESS_DROP: StepSpec(ask_text(texts.ASK_DROP_REASON), accept_drop(PROGRESS)),
+    Step.DISBURSED: StepSpec(ask_disbursed, accept_figure(DISBURSED)),
+    Step.DISBURSED_DROP: StepSpec(ask_text(texts.ASK_DROP_REASON), accept_drop(DISBURSED)),
     Step.NOTE: StepSpec(ask_note, accept_note),
     Step.NOTE_CHECK: StepSpec(ask_note_check, accept_note_check),
     Step.ON_PLAN: StepSpec(
@@ -119,6 +117,9 @@ STEPS: dict[Step, StepSpec] = {
     ),
     Step.CONFIRM: StepSpec(ask_confirm, accept_confirm),
 }
+
+# Steps that explain the step before them: "back" skips them, to the question itself.
+TRANSIENT = {Step.IDLE, Step.PROGRESS_DROP, Step.DISBURSED_DROP, Step.NOTE_CHECK}
 
 # Commands, typed as "/report" (Telegram, console) or as plain Thai words (LINE has no slashes).
 COMMANDS: dict[str, str] = {
@@ -298,7 +299,7 @@ class Conversation:
             if not ctx.draft.trail:
                 return [Outbound(texts.NOTHING_TO_GO_BACK), *await self._reask(step, ctx)]
             previous = Step(ctx.draft.trail[-1])
-            ctx.draft = ctx.draft.but(trail=ctx.draft.trail[:-1], pending="")
+            ctx.draft = ctx.draft.but(trail=ctx.draft.trail[:-1])
             return await self._apply(step, ctx, Go(previous, ctx.draft, remember=False))
         if command == "status":
             return [*await self._status(ctx), *await self._reask(step, ctx)]
@@ -335,8 +336,14 @@ class Conversation:
             *first, last = result.say or (Outbound(texts.MENU),)
             return [*first, Outbound(last.text, last.choices or MENU_CHOICES)]
         draft = result.draft
-        if result.remember and step is not Step.IDLE:
+        if result.remember and step not in TRANSIENT:
             draft = draft.but(trail=(*draft.trail, step.value))
+        # A figure waiting for its "why lower?" is forgotten once its step is left.
+        for figure in (PROGRESS, DISBURSED):
+            if result.step not in {figure.step, figure.drop_step}:
+                draft = draft.but(**{f"pending_{figure.name}": ""})
+        if result.step is Step.CONFIRM and step is not Step.CONFIRM:
+            draft = await dated(ctx, draft)
         ctx.draft = draft
         await self._save(result.step, ctx)
         return [*result.say, await STEPS[result.step].ask(ctx)]

@@ -33,9 +33,14 @@ class Draft:
     plan_reason: str = ""
     on_target: bool | None = None
     target_reason: str = ""
-    drop_reasons: tuple[str, ...] = ()
-    pending: str = ""
+    # A figure below the previous month's waits in pending_* until the officer explains it;
+    # the explanation is kept per figure, and dropped when that figure is typed again.
+    pending_progress: str = ""
+    pending_disbursed: str = ""
+    progress_drop: str = ""
+    disbursed_drop: str = ""
     correction_reason: str = ""
+    reported_on: str = ""  # ISO date shown on the summary; the report is stored with this date
     trail: tuple[str, ...] = ()
 
     def to_json(self) -> str:
@@ -49,8 +54,7 @@ class Draft:
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["mode"] = Mode(values.get("mode", Mode.REPORT))
-        for key in ("drop_reasons", "trail"):
-            values[key] = tuple(values.get(key, ()))
+        values["trail"] = tuple(values.get("trail", ()))
         return cls(**values)
 
     def but(self, **changes: Any) -> Draft:

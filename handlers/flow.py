@@ -13,7 +13,15 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from handlers import texts
-from handlers.checks import Neighbours, baht, check_disbursed, check_note, check_progress, percent
+from handlers.checks import (
+    Finding,
+    Neighbours,
+    baht,
+    check_disbursed,
+    check_note,
+    check_progress,
+    percent,
+)
 from handlers.draft import Draft, Mode
 from handlers.months import month_name, parse_month, reportable_months, why_not
 from handlers.parsing import ParseError, parse_baht, parse_percent
@@ -317,37 +325,64 @@ def _heading(ctx: Context) -> str:
     return f"รายงานครั้งที่ {ctx.draft.report_no} ({month}) โครงการ {ctx.draft.project_code}"
 
 
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A cumulative figure step (progress or disbursement): the same rules, other words."""
+
+    name: str  # the Draft field: "progress" or "disbursed"
+    step: Step
+    drop_step: Step
+    next_step: Step
+    label: str  # as it appears in "ลดลง" notes
+    parse: Callable[[str], Decimal]
+    show: Callable[[Decimal], str]
+
+    def pending(self, draft: Draft) -> str:
+        """A value below last month's that waits for its reason."""
+        return str(getattr(draft, f"pending_{self.name}"))
+
+    def keep_and_drop_buttons(self, draft: Draft) -> tuple[Choice, ...]:
+        """ "Keep the value given before" and "it really went down" buttons, when they apply."""
+        choices: list[Choice] = []
+        if current := getattr(draft, self.name):
+            shown = self.show(Decimal(current))
+            choices.append(button(self.step, "keep", texts.BTN_KEEP.format(value=shown)))
+        if self.pending(draft):
+            choices.append(button(self.step, "drop", texts.BTN_DROP))
+        return tuple(choices)
+
+
+async def _check_progress(ctx: Context, value: Decimal) -> Finding | None:
+    return check_progress(value, await ctx.neighbours())
+
+
+async def _check_disbursed(ctx: Context, value: Decimal) -> Finding | None:
+    project = await ctx.project()
+    budget = project.budget_received if project else None
+    return check_disbursed(value, await ctx.neighbours(), budget)
+
+
+PROGRESS = Figure(
+    "progress", Step.PROGRESS, Step.PROGRESS_DROP, Step.DISBURSED, "ความก้าวหน้า",
+    parse_percent, lambda v: f"{percent(v)} %",
+)  # fmt: skip
+DISBURSED = Figure(
+    "disbursed", Step.DISBURSED, Step.DISBURSED_DROP, Step.NOTE, "ยอดเบิกจ่าย",
+    parse_baht, lambda v: f"{baht(v)} บาท",
+)  # fmt: skip
+CHECKS: dict[str, Callable[[Context, Decimal], Awaitable[Finding | None]]] = {
+    "progress": _check_progress,
+    "disbursed": _check_disbursed,
+}
+
+
 async def ask_progress(ctx: Context) -> Outbound:
     """Ask the cumulative progress, showing last month's for reference."""
     around = await ctx.neighbours()
     lines = [_heading(ctx), texts.ASK_PROGRESS]
     if around.before is not None:
         lines.append(f"(รายงานครั้งก่อน: {percent(around.before.values.progress)} %)")
-    choices: tuple[Choice, ...] = ()
-    if ctx.draft.progress:
-        value = f"{percent(Decimal(ctx.draft.progress))} %"
-        choices = (button(Step.PROGRESS, "keep", texts.BTN_KEEP.format(value=value)),)
-    if ctx.draft.pending:
-        choices = (*choices, button(Step.PROGRESS, "drop", texts.BTN_DROP))
-    return Outbound("\n".join(lines), choices, numbered=False)
-
-
-async def accept_progress(ctx: Context, answer: Answer) -> Result:
-    """Read the percentage and check it against the months around it."""
-    if answer.choice == "keep" and ctx.draft.progress:
-        return Go(Step.DISBURSED, ctx.draft)
-    if answer.choice == "drop" and ctx.draft.pending:
-        return Go(Step.PROGRESS_DROP, ctx.draft)
-    try:
-        value = parse_percent(answer.text)
-    except ParseError as error:
-        return Stay(str(error))
-    finding = check_progress(value, await ctx.neighbours())
-    if finding is not None:
-        return Stay(
-            finding.message, ctx.draft.but(pending=str(value) if finding.overridable else "")
-        )
-    return Go(Step.DISBURSED, ctx.draft.but(progress=str(value), pending=""))
+    return Outbound("\n".join(lines), PROGRESS.keep_and_drop_buttons(ctx.draft), numbered=False)
 
 
 async def ask_disbursed(ctx: Context) -> Outbound:
@@ -359,50 +394,57 @@ async def ask_disbursed(ctx: Context) -> Outbound:
         lines.append(f"(งบประมาณที่ได้รับ {baht(project.budget_received)} บาท)")
     if around.before is not None:
         lines.append(f"(รายงานครั้งก่อน: {baht(around.before.values.disbursed)} บาท)")
-    choices: tuple[Choice, ...] = ()
-    if ctx.draft.disbursed:
-        value = f"{baht(Decimal(ctx.draft.disbursed))} บาท"
-        choices = (button(Step.DISBURSED, "keep", texts.BTN_KEEP.format(value=value)),)
-    if ctx.draft.pending:
-        choices = (*choices, button(Step.DISBURSED, "drop", texts.BTN_DROP))
-    return Outbound("\n".join(lines), choices, numbered=False)
+    return Outbound("\n".join(lines), DISBURSED.keep_and_drop_buttons(ctx.draft), numbered=False)
 
 
-async def accept_disbursed(ctx: Context, answer: Answer) -> Result:
-    """Read the amount and check it against the budget and the months around it."""
-    if answer.choice == "keep" and ctx.draft.disbursed:
-        return Go(Step.NOTE, ctx.draft)
-    if answer.choice == "drop" and ctx.draft.pending:
-        return Go(Step.DISBURSED_DROP, ctx.draft)
-    try:
-        value = parse_baht(answer.text)
-    except ParseError as error:
-        return Stay(str(error))
-    project = await ctx.project()
-    budget = project.budget_received if project else None
-    finding = check_disbursed(value, await ctx.neighbours(), budget)
-    if finding is not None:
-        return Stay(
-            finding.message, ctx.draft.but(pending=str(value) if finding.overridable else "")
-        )
-    return Go(Step.NOTE, ctx.draft.but(disbursed=str(value), pending=""))
+def accept_figure(figure: Figure) -> Accept:
+    """Read a cumulative figure and check it against the months around it (and the budget)."""
+
+    async def accept(ctx: Context, answer: Answer) -> Result:
+        draft = ctx.draft
+        if answer.choice == "keep" and getattr(draft, figure.name):
+            return Go(figure.next_step, draft)
+        if answer.choice == "drop" and figure.pending(draft):
+            return Go(figure.drop_step, draft)
+        try:
+            value = figure.parse(answer.text)
+        except ParseError as error:
+            return Stay(str(error))
+        finding = await CHECKS[figure.name](ctx, value)
+        if finding is not None:
+            waiting = str(value) if finding.overridable else ""
+            return Stay(finding.message, draft.but(**{f"pending_{figure.name}": waiting}))
+        typed = {figure.name: str(value), f"pending_{figure.name}": "", f"{figure.name}_drop": ""}
+        return Go(figure.next_step, draft.but(**typed))
+
+    return accept
 
 
-def accept_drop(field_name: str, label: str, next_step: Step) -> Accept:
+def accept_drop(figure: Figure) -> Accept:
     """Take the reason for a lower figure and keep the figure the officer insisted on."""
 
     async def accept(ctx: Context, answer: Answer) -> Result:
         reason = read_reason(answer.text)
         if isinstance(reason, Stay):
             return reason
-        draft = ctx.draft.but(
-            **{field_name: ctx.draft.pending},
-            pending="",
-            drop_reasons=(*ctx.draft.drop_reasons, f"{label}ลดลง: {reason}"),
-        )
-        return Go(next_step, draft)
+        explained = {
+            figure.name: figure.pending(ctx.draft),
+            f"pending_{figure.name}": "",
+            f"{figure.name}_drop": reason,
+        }
+        return Go(figure.next_step, ctx.draft.but(**explained))
 
     return accept
+
+
+def drop_notes(draft: Draft) -> list[str]:
+    """The officer's explanations of figures below last month's, as stored and shown."""
+    notes = []
+    if draft.progress_drop:
+        notes.append(f"{PROGRESS.label}ลดลง: {draft.progress_drop}")
+    if draft.disbursed_drop:
+        notes.append(f"{DISBURSED.label}ลดลง: {draft.disbursed_drop}")
+    return notes
 
 
 # Note

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -11,8 +11,19 @@ import pytest
 from handlers import texts
 from handlers.conversation import TEXT_LIMIT, Conversation
 from handlers.types import Inbound
+from storage.models import Submission
 from storage.sqlite import SqliteRepository
-from tests.support import NOW, ROAD, SCHOOL, Chat, World, build_world, stored_report
+from tests.support import (
+    BANGKOK,
+    NOW,
+    ROAD,
+    SCHOOL,
+    Chat,
+    World,
+    build_world,
+    stored_report,
+    values,
+)
 
 
 @pytest.fixture
@@ -316,3 +327,69 @@ async def test_correction_offers_only_projects_with_reports(world: World) -> Non
     await c.say("แก้ไข")
     assert c.last == texts.NOTHING_TO_CORRECT
     assert await world.repo.load_session("console", "jai") is None
+
+
+async def test_a_pending_lower_figure_never_lands_in_the_other_field(world: World) -> None:
+    await stored_report(world.repo, ROAD.code, 1, "30", "100000")
+    await world.repo.submit_report(
+        Submission(ROAD.code, 2570, 2, values("40", "200000"), None, "import", NOW)
+    )
+    c = chat(world)
+    await c.say("แก้ไข")
+    await c.say("พ.ย.")
+    await c.say("ตัวเลขเดิมผิด")
+    await c.say("20")  # below October's 30 %: waits for a reason
+    assert texts.BTN_DROP in c.last_choices()
+    await c.press("ใช้ค่าเดิม")  # keeps 40 % instead
+    assert texts.BTN_DROP not in c.last_choices(), "the waiting 20 is forgotten"
+    await c.say("50000")  # below October's 100,000: this one waits for a reason
+    await c.press(texts.BTN_DROP)
+    await c.say("คืนเงินให้สำนักการคลัง")
+    await c.press(texts.BTN_NO_NOTE)
+    await c.say("ใช่")
+    await c.say("ใช่")
+    assert ":: ความก้าวหน้าของงานฯ = 40.00 %" in c.last
+    assert "= 50,000 บาท" in c.last
+    assert "หมายเหตุ: ยอดเบิกจ่ายลดลง: คืนเงินให้สำนักการคลัง" in c.last
+    assert "ความก้าวหน้าลดลง" not in c.last
+    await c.press(texts.BTN_CONFIRM)
+    report = await world.repo.get_report(ROAD.code, 2570, 2)
+    assert report is not None
+    assert (report.values.progress, report.values.disbursed) == (Decimal(40), Decimal(50000))
+
+
+async def test_an_explanation_goes_away_when_the_figure_is_typed_again(world: World) -> None:
+    await stored_report(world.repo, ROAD.code, 1, "30", "100000")
+    c = chat(world)
+    await c.say("ส่งรายงาน")
+    await c.say("1")
+    await c.say("20")
+    await c.press(texts.BTN_DROP)
+    await c.say("พิมพ์ผิดเดือนก่อน")
+    await c.say("ย้อนกลับ")  # back to the progress question
+    await c.say("50")  # now above October's: no explanation needed any more
+    await c.say("100000")
+    await c.press(texts.BTN_NO_NOTE)
+    await c.say("ใช่")
+    await c.say("ใช่")
+    assert "หมายเหตุ" not in c.last
+    await c.say("ยืนยัน")
+    report = await world.repo.get_report(ROAD.code, 2570, 2)
+    assert report is not None
+    first = (await world.repo.revisions(report.id))[0]
+    assert first.reason == ""
+
+
+async def test_the_stored_date_is_the_date_shown(world: World) -> None:
+    clock = [datetime(2026, 11, 30, 23, 58, tzinfo=BANGKOK)]
+    c = Chat(Conversation(world.repo, lambda: clock[0]), "jai")
+    for text in ("ส่งรายงาน", "35", "1000", "-", "ใช่", "ใช่"):
+        await c.say(text)
+    assert "รายงานครั้งที่2 :: 30/11/2569" in c.last
+    clock[0] = datetime(2026, 12, 1, 0, 3, tzinfo=BANGKOK)
+    replies = await c.say("ยืนยัน")
+    assert replies[0].text == texts.DATE_CHANGED
+    assert "รายงานครั้งที่2 :: 01/12/2569" in replies[1].text
+    await c.say("ยืนยัน")
+    report = await world.repo.get_report(SCHOOL.code, 2570, 2)
+    assert report is not None and report.values.reported_on == date(2026, 12, 1)

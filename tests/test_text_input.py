@@ -122,8 +122,10 @@ FULL = Draft(
     plan_reason='รอ "อนุมัติ"\nจากสำนักงานเขต',
     on_target=None,
     target_reason="",
-    drop_reasons=("ความก้าวหน้า: ตัวเลขเดิมผิด", "ยอดเบิกจ่าย: คืนเงิน"),
-    pending="progress",
+    pending_progress="25.00",
+    progress_drop="ตัวเลขเดิมผิด",
+    disbursed_drop="คืนเงิน",
+    reported_on="2026-11-23",
     correction_reason="แก้ตัวเลขผิด",
     trail=("project", "month", "progress"),
 )
@@ -137,7 +139,6 @@ def test_full_draft_round_trip() -> None:
     back = Draft.from_json(FULL.to_json())
     assert back == FULL
     assert isinstance(back.mode, Mode)
-    assert isinstance(back.drop_reasons, tuple)
     assert isinstance(back.trail, tuple)
 
 
@@ -192,8 +193,11 @@ def test_but_changes_a_copy() -> None:
         plan_reason=st.text(),
         on_target=st.none() | st.booleans(),
         target_reason=st.text(),
-        drop_reasons=st.lists(st.text(), max_size=3).map(tuple),
-        pending=st.text(),
+        pending_progress=st.text(),
+        pending_disbursed=st.text(),
+        progress_drop=st.text(),
+        disbursed_drop=st.text(),
+        reported_on=st.text(),
         correction_reason=st.text(),
         trail=st.lists(st.text(), max_size=5).map(tuple),
     )

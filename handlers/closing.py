@@ -9,6 +9,7 @@ from handlers import texts
 from handlers.checks import check_disbursed, check_progress
 from handlers.draft import Draft, Mode
 from handlers.flow import (
+    YES_WORDS,
     Accept,
     Answer,
     Ask,
@@ -21,26 +22,12 @@ from handlers.flow import (
     button,
     drop_notes,
     read_reason,
+    yes_no,
 )
 from handlers.months import month_name
 from handlers.types import Choice, Outbound
 from handlers.views import entry_lines
 from storage.models import AlreadyReported, ReportValues, Submission
-
-_YES = {"ใช่", "เป็น", "ตาม", "yes", "y", "ok", "ตกลง", "ถูกต้อง"}
-_NO = {"ไม่", "ไม่ใช่", "ไม่เป็น", "no", "n"}
-
-
-def yes_no(answer: Answer, yes_label: str, no_label: str) -> bool | None:
-    """Read a yes/no answer from a button or typed text; None if it is neither."""
-    if answer.choice in {"yes", "no"}:
-        return answer.choice == "yes"
-    typed = answer.text.strip().lower()
-    if typed in {no_label, *_NO}:
-        return False
-    if typed in {yes_label, *_YES}:
-        return True
-    return None
 
 
 def ask_yes_no(step: Step, question: str, yes_label: str, no_label: str) -> Ask:
@@ -143,7 +130,7 @@ async def ask_confirm(ctx: Context) -> Outbound:
 async def accept_confirm(ctx: Context, answer: Answer) -> Result:
     """Store the report once every check still holds (the months around may have changed)."""
     confirmed = answer.choice == "yes" or (
-        answer.choice is None and answer.text.strip().lower() in {"ยืนยัน", *_YES}
+        answer.choice is None and answer.text.strip().lower() in {"ยืนยัน", *YES_WORDS}
     )
     if not confirmed:
         return Stay(texts.CONFIRM_HINT)

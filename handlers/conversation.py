@@ -66,7 +66,10 @@ log = logging.getLogger(__name__)
 TEXT_LIMIT = 2000
 """Longer messages are refused before any parsing (a note is at most flow.NOTE_LIMIT)."""
 
-INTERNAL_ERROR = "ขออภัย ระบบขัดข้องชั่วคราว ข้อมูลที่กรอกไว้ยังอยู่ กรุณาส่งข้อความเดิมอีกครั้ง"
+INTERNAL_ERROR = (
+    "ขออภัย ระบบขัดข้องชั่วคราว ข้อมูลที่กรอกไว้ยังอยู่ กรุณาส่งอีกครั้ง "
+    'หากยังไม่ได้ พิมพ์ "ยกเลิก" แล้วเริ่มใหม่ หรือแจ้งผู้ประสานงาน'
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,9 +274,9 @@ class Conversation:
             if owner != step.value:
                 return Stay(texts.STALE_BUTTON)
             return Answer("", value)
-        if step is Step.IDLE:
-            return Answer(text)
-        prompt = await STEPS[step].ask(ctx)
+        prompt = (
+            Outbound(texts.MENU, MENU_CHOICES) if step is Step.IDLE else await STEPS[step].ask(ctx)
+        )
         typed = text.casefold()
         number = thai_digit_to_arabic_digit(text)
         for index, choice in enumerate(prompt.choices, start=1):
@@ -288,6 +291,18 @@ class Conversation:
         return Answer(text)
 
     async def _command(self, command: str, step: Step, ctx: Context) -> list[Outbound]:
+        starts = {"report": Mode.REPORT, "correct": Mode.CORRECT, "history": Mode.HISTORY}
+        if command.removesuffix("!") not in {*COMMANDS.values(), "resume"}:
+            return await self._stay(step, ctx, Stay(texts.STALE_BUTTON))  # a forged button
+        if command in starts and step is not Step.IDLE:
+            # A new start would throw the unfinished draft away: ask first.
+            choices = (
+                Choice(texts.BTN_DISCARD, f"cmd:{command}!"),
+                Choice(texts.BTN_RESUME, "cmd:resume"),
+            )
+            return [Outbound(texts.DISCARD_QUESTION, choices)]
+        if command == "resume":
+            return await self._reask(step, ctx) or [Outbound(texts.MENU, MENU_CHOICES)]
         if command == "help":
             return [Outbound(texts.HELP, MENU_CHOICES), *await self._reask(step, ctx)]
         if command == "cancel":
@@ -303,8 +318,7 @@ class Conversation:
             return await self._apply(step, ctx, Go(previous, ctx.draft, remember=False))
         if command == "status":
             return [*await self._status(ctx), *await self._reask(step, ctx)]
-        mode = {"report": Mode.REPORT, "correct": Mode.CORRECT, "history": Mode.HISTORY}[command]
-        return await self._start(mode, ctx)
+        return await self._start(starts[command.removesuffix("!")], ctx)
 
     async def _start(self, mode: Mode, ctx: Context) -> list[Outbound]:
         """Begin a new report, correction or history look-up (dropping any unfinished one)."""

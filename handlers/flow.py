@@ -144,6 +144,22 @@ Ask = Callable[[Context], Awaitable[Outbound]]
 Accept = Callable[[Context, Answer], Awaitable[Result]]
 
 
+YES_WORDS = {"ใช่", "เป็น", "ตาม", "yes", "y", "ok", "ตกลง", "ถูกต้อง"}
+NO_WORDS = {"ไม่", "ไม่ใช่", "ไม่เป็น", "no", "n"}
+
+
+def yes_no(answer: Answer, yes_label: str, no_label: str) -> bool | None:
+    """Read a yes/no answer from a button or typed text; None if it is neither."""
+    if answer.choice in {"yes", "no"}:
+        return answer.choice == "yes"
+    typed = answer.text.strip().lower()
+    if typed in {no_label, *NO_WORDS}:
+        return False
+    if typed in {yes_label, *YES_WORDS}:
+        return True
+    return None
+
+
 def button(step: Step, value: str, label: str) -> Choice:
     """A button of `step`; its payload names the step, so a stale press is recognised."""
     return Choice(label, f"{step.value}:{value}")
@@ -498,8 +514,11 @@ async def ask_note_check(ctx: Context) -> Outbound:
 async def accept_note_check(ctx: Context, answer: Answer) -> Result:
     """Keep the note as it is, or go back to fix a figure or the note."""
     targets = {"disbursed": Step.DISBURSED, "progress": Step.PROGRESS, "note": Step.NOTE}
-    if answer.choice == "ok":
+    typed = yes_no(answer, texts.BTN_NOTE_OK, texts.BTN_FIX_NOTE) if not answer.choice else None
+    if answer.choice == "ok" or typed is True:
         return Go(Step.ON_PLAN, ctx.draft.but(note_checked=True))
+    if typed is False:
+        return Go(Step.NOTE, ctx.draft)  # "no, that is not right": write the note again
     if answer.choice in targets:
         return Go(targets[answer.choice], ctx.draft)
-    return Stay(texts.YES_NO_HINT)
+    return Stay(texts.NOTE_CHECK_HINT)

@@ -227,7 +227,9 @@ async def test_a_month_outside_the_project_is_refused_saying_why(world: World) -
     # ROAD has October sent and November open: straight to progress
     assert "พ.ย. 2569" in c.last
     c2 = chat(world)
-    await c2.say("แก้ไข")  # only ROAD has reports: straight to its months
+    await c2.say("แก้ไข")
+    assert c2.last == texts.DISCARD_QUESTION, "the November draft is not thrown away unasked"
+    await c2.press(texts.BTN_DISCARD)  # only ROAD has reports: straight to its months
     await c2.say("ธันวาคม")
     assert "ยังไม่มีรายงานให้แก้ไข" in c2.last
 
@@ -319,6 +321,7 @@ async def test_only_projects_with_something_due_are_offered(world: World) -> Non
     assert "โครงการ 50140000-4002" in c.last
     await stored_report(world.repo, SCHOOL.code, 2, "10", "0")
     await c.say("ส่งรายงาน")
+    await c.press(texts.BTN_DISCARD)
     assert c.last == texts.NOTHING_DUE
 
 
@@ -393,3 +396,52 @@ async def test_the_stored_date_is_the_date_shown(world: World) -> None:
     await c.say("ยืนยัน")
     report = await world.repo.get_report(SCHOOL.code, 2570, 2)
     assert report is not None and report.values.reported_on == date(2026, 12, 1)
+
+
+async def test_starting_again_mid_report_asks_before_discarding(world: World) -> None:
+    c = chat(world, "jai")
+    await c.say("ส่งรายงาน")
+    await c.say("35")
+    for word in ("ส่งรายงาน", "ประวัติ", "/correct"):
+        await c.say(word)
+        assert c.last == texts.DISCARD_QUESTION
+        await c.press(texts.BTN_RESUME)
+        assert "เบิกจ่ายสะสม" in c.last, "the draft goes on where it was"
+    session = await world.repo.load_session("console", "jai")
+    assert session is not None and session.state == "disbursed"
+    await c.say("ส่งรายงาน")
+    await c.press(texts.BTN_DISCARD)
+    assert "กี่เปอร์เซ็นต์" in c.last
+    assert "ใช้ค่าเดิม" not in " ".join(c.last_choices()), "a fresh draft"
+
+
+async def test_the_menu_numbers_work_when_idle(world: World) -> None:
+    c = chat(world, "jai")
+    await c.say("สวัสดี")
+    assert c.last == texts.MENU
+    await c.say("2")  # [2] สถานะ
+    assert "โครงการของคุณ" in c.last
+    await c.say("๑")  # [1] ส่งรายงาน, in Thai digits
+    assert "กี่เปอร์เซ็นต์" in c.last
+
+
+async def test_a_forged_command_button_is_refused_politely(world: World) -> None:
+    c = chat(world, "jai")
+    await c.send_payload("cmd:nonsense")
+    assert c.last == texts.STALE_BUTTON
+    await c.send_payload("cmd:__class__")
+    assert c.last == texts.STALE_BUTTON
+
+
+async def test_typed_answers_at_the_note_question(world: World) -> None:
+    c = chat(world, "jai")
+    for text in ("ส่งรายงาน", "10", "0", "เบิกจ่ายได้แล้ว"):
+        await c.say(text)
+    assert "ข้อมูลถูกต้องหรือไม่" in c.last
+    await c.say("ไม่")
+    assert "สรุปผลการดำเนินงาน" in c.last, "no: write the note again"
+    await c.say("เบิกจ่ายได้แล้ว")
+    await c.say("อะไรนะ")
+    assert c.last == texts.NOTE_CHECK_HINT
+    await c.say("ใช่")
+    assert c.last == texts.ASK_ON_PLAN

@@ -276,6 +276,9 @@ async def accept_month(ctx: Context, answer: Answer) -> Result:
         month = parse_month(answer.text, ctx.today)
     if month is None:
         return Stay(texts.CHOOSE_MONTH_HINT)
+    if ctx.draft.mode is Mode.CORRECT:
+        # The buttons show the latest twelve; any sent month may be typed.
+        options = [ReportMonth(r.fiscal_year, r.report_no) for r in await ctx.reports()]
     if month not in options:
         project = await ctx.project()
         reported = {ReportMonth(r.fiscal_year, r.report_no) for r in await ctx.reports()}

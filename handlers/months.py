@@ -62,12 +62,15 @@ def reportable_months(
 ) -> list[MonthOption]:
     """Unreported months the officer may send now: overdue ones (oldest first), then this month."""
     current = ReportMonth.containing(today)
-    window = [m for m in current.months_of_year() if m < current]
-    previous = _month_before(current)
-    if previous not in window:
-        window.insert(0, previous)  # in October, last September is still overdue
+    # Overdue: earlier months of this fiscal year and of the project's own fiscal year, and
+    # always the month just ended (in October, that is last September).
+    own_year = ReportMonth(project.fiscal_year, 1).months_of_year()
+    window = {m for m in (*current.months_of_year(), *own_year) if m < current}
+    window.add(_month_before(current))
     options = [
-        MonthOption(m, overdue=True) for m in window if why_not(project, m, reported, today) is None
+        MonthOption(m, overdue=True)
+        for m in sorted(window)
+        if why_not(project, m, reported, today) is None
     ]
     if why_not(project, current, reported, today) is None:
         options.append(MonthOption(current, overdue=False))
@@ -79,7 +82,7 @@ def _month_before(month: ReportMonth) -> ReportMonth:
 
 
 _TIMES = re.compile(r"^ครั้งที่(\d{1,2})$")
-_NUMERIC = re.compile(r"^(\d{1,2})/(\d{4})$")
+_NUMERIC = re.compile(r"^(\d{1,2})/(\d{4}|\d{2})$")
 
 
 def _squash(text: str) -> str:
@@ -109,7 +112,7 @@ def parse_month(text: str, today: date) -> ReportMonth | None:
         if not 1 <= calendar_month <= 12:
             return None
     else:
-        if match := re.match(r"^(\D+?)(\d{4})?$", squashed):
+        if match := re.match(r"^(\D+?)(\d{4}|\d{2})?$", squashed):
             calendar_month_or_none = _NAMES.get(match.group(1))
             if calendar_month_or_none is None:
                 return None
@@ -119,7 +122,12 @@ def parse_month(text: str, today: date) -> ReportMonth | None:
             return None
     if year is None:
         year = today.year if calendar_month <= today.month else today.year - 1
-    elif year > 2400:
+    elif year < 100:
+        # "ต.ค. 69": a two-digit year is a Buddhist year, as Thais write it (2540-2599 only).
+        if year < 40:
+            return None
+        year += 2500
+    if year > 2400:
         year -= BE_OFFSET
     if not 1900 < year < 2300:
         return None

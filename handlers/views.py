@@ -111,7 +111,7 @@ def coordinator_status(projects: list[tuple[Project, list[MonthlyReport]]], toda
 
 
 def history(project: Project, reports: list[MonthlyReport]) -> str:
-    """A project's reports, newest fiscal year, in the form's wording, one short block each."""
+    """A project's reports of its latest fiscal year, each in the form's wording."""
     lines = [project_title(project)]
     if not reports:
         return "\n".join([*lines, "ยังไม่มีรายงานที่ส่งแล้ว"])
@@ -120,13 +120,14 @@ def history(project: Project, reports: list[MonthlyReport]) -> str:
     for report in sorted(
         (r for r in reports if r.fiscal_year == latest_year), key=lambda r: r.report_no
     ):
-        v = report.values
-        edited = f" (แก้ไข {report.revision - 1} ครั้ง)" if report.revision > 1 else ""
-        lines.append(
-            f"ครั้งที่{report.report_no} {format_be_date(v.reported_on)}: "
-            f"{percent(v.progress)} %, {baht(v.disbursed)} บาท{edited}"
-        )
+        lines.append("")
+        lines += entry_lines(report.report_no, report.values)
+        if report.revision > 1:
+            lines.append(
+                f"(แก้ไข {report.revision - 1} ครั้ง ล่าสุด {format_be_date(report.sent_at.date())})"
+            )
     older = sorted({r.fiscal_year for r in reports if r.fiscal_year != latest_year})
     if older:
-        lines.append("มีรายงานของปีงบประมาณ " + ", ".join(str(y) for y in older) + " ด้วย")
+        years = ", ".join(str(y) for y in older)
+        lines += ["", f"มีรายงานของปีงบประมาณ {years} ด้วย (ดูทั้งหมดได้จากไฟล์ส่งออกของผู้ประสานงาน)"]
     return "\n".join(lines)

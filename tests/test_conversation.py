@@ -288,7 +288,8 @@ async def test_history_lists_sent_reports(world: World) -> None:
     c = chat(world)
     await c.say("ประวัติ")
     await c.say("1")
-    assert "ครั้งที่1 30/10/2569: 30.00 %, 100,000 บาท" in c.last
+    assert "รายงานครั้งที่1 :: 30/10/2569 :\n:: ความก้าวหน้าของงานฯ = 30.00 %" in c.last
+    assert "งบประมาณที่เบิกใช้ (ครั้งที่ 1) = 100,000 บาท" in c.last
 
 
 async def test_help_in_the_middle_keeps_the_step(world: World) -> None:
@@ -445,3 +446,16 @@ async def test_typed_answers_at_the_note_question(world: World) -> None:
     assert c.last == texts.NOTE_CHECK_HINT
     await c.say("ใช่")
     assert c.last == texts.ASK_ON_PLAN
+
+
+async def test_a_correction_may_name_any_sent_month(world: World) -> None:
+    for fiscal_year in (2569, 2570):
+        for month in range(1, 13) if fiscal_year == 2569 else (1,):
+            await world.repo.submit_report(
+                Submission(ROAD.code, fiscal_year, month, values("10", "0"), None, "import", NOW)
+            )
+    c = chat(world)
+    await c.say("แก้ไข")
+    assert len(c.last_choices()) == 12, "the buttons show the latest twelve"
+    await c.say("ต.ค. 68")  # October 2025, report 1 of 2569, not on a button
+    assert "แก้ไขรายงานครั้งที่ 1 (ต.ค. 2568)" in c.last

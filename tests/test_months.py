@@ -65,8 +65,11 @@ def test_in_october_last_september_is_overdue() -> None:
     assert options[0].label == "ก.ย. 2569 (ครั้งที่ 12, ค้างส่ง)"
 
 
-def test_in_october_a_project_of_the_year_just_ended_offers_only_september() -> None:
+def test_in_october_a_project_of_the_year_just_ended_offers_its_missing_months() -> None:
     options = reportable_months(project(fiscal_year=2569), set(), date(2026, 10, 31))
+    assert months(options) == [(2569, n, True) for n in range(1, 13)]
+    reported = {ReportMonth(2569, n) for n in range(1, 12)}
+    options = reportable_months(project(fiscal_year=2569), reported, date(2026, 10, 31))
     assert months(options) == [(2569, 12, True)]
 
 
@@ -102,8 +105,12 @@ def test_a_project_without_dates_spans_its_fiscal_year() -> None:
     assert project_span(project(fiscal_year=2564)) == (date(2020, 10, 1), date(2021, 9, 30))
     only_start = project(fiscal_year=2564, start=date(2020, 12, 1))
     assert project_span(only_start) == (date(2020, 12, 1), date(2021, 9, 30))
-    # A project of another fiscal year has nothing to report in this one.
-    assert reportable_months(project(fiscal_year=2568), set(), TODAY) == []
+    # A project of an earlier fiscal year offers the months it never reported, and nothing
+    # of this year (it has ended).
+    earlier = reportable_months(project(fiscal_year=2568), set(), TODAY)
+    assert months(earlier) == [(2568, n, True) for n in range(1, 13)]
+    all_sent = {ReportMonth(2568, n) for n in range(1, 13)}
+    assert reportable_months(project(fiscal_year=2568), all_sent, TODAY) == []
 
 
 def test_last_month_of_the_year() -> None:
@@ -199,6 +206,9 @@ NOVEMBER_2569 = ReportMonth(2570, 2)
         "พ.ย. 2569",
         "พ.ย.๒๕๖๙",
         "11/2569",
+        "11/69",
+        "พ.ย. 69",
+        "พฤศจิกายน ๖๙",
         "๑๑/๒๕๖๙",
         "11/2026",
         "ครั้งที่ 2",
@@ -241,7 +251,7 @@ def test_parse_other_months(text: str, expected: ReportMonth) -> None:
         "11",
         "13/2569",
         "0/2569",
-        "11/69",
+        "11/25",
         "พฤศจิกายน 25",
         "พ.ย. 2300",
         "ครั้งที่ 0",

@@ -92,7 +92,7 @@ def parse_baht(text: str) -> Decimal:
     body = _strip_suffix(body, (".-",))
     negative, body = _split_sign(body)
     has_digits = any("0" <= c <= "9" for c in body)
-    value = _read_terms(body) if has_digits else _read_thai_words(body)
+    value = _read_terms(body) if has_digits else _read_thai_words(_spoken(body))
     if value is None:
         raise ParseError(BAHT_NOT_NUMBER)
     value = -value if negative else value
@@ -144,6 +144,13 @@ def _read_terms(body: str) -> Decimal | None:
                 return None
             number, unit_word = match.groups()
             unit = _UNITS[unit_word] if unit_word else 1
+            if (
+                unit_word is None
+                and match.end() == len(body)
+                and previous is not None
+                and _is_spoken_digit(number, previous)
+            ):
+                unit = previous // 10  # "1 แสน 5" is said for 150,000, as in "แสนห้า"
             term = _read_grouped(number) * unit
             # Each later part must fit below the unit before it, so "5 แสน 3 ล้าน" or
             # "1 ล้าน 15 แสน" (likely typos) are refused rather than summed.
@@ -153,6 +160,30 @@ def _read_terms(body: str) -> Decimal | None:
             previous = unit
             position = match.end()
     return total
+
+
+# Money as it is said: after พัน, หมื่น, แสน or ล้าน, a lone last digit counts in the unit below
+# ("สองแสนห้า" is 250,000 and "พันห้า" is 1,500), not as ones, which nobody means.
+_SPOKEN_UNITS = {"พัน": "ร้อย", "หมื่น": "พัน", "แสน": "หมื่น", "ล้าน": "แสน"}
+_SPOKEN_RE = re.compile(rf"^(.*(?:{'|'.join(_SPOKEN_UNITS)}))(\D+)$")
+
+
+def _is_spoken_digit(number: str, previous: int) -> bool:
+    return previous >= 1000 and len(number) == 1 and number != "0"
+
+
+def _spoken(body: str) -> str:
+    """Thai money words with the spoken shortening written out: "แสนห้า" -> "แสนห้าหมื่น"."""
+    words = "".join(body.split())
+    match = _SPOKEN_RE.match(words)
+    if match is None or "จุด" in match.group(2):
+        return words
+    head, tail = match.groups()
+    unit = next(u for u in sorted(_SPOKEN_UNITS, key=len, reverse=True) if head.endswith(u))
+    digit = _thai_int(tail)
+    if digit is None or not 1 <= digit <= 9:
+        return words
+    return f"{head}{tail}{_SPOKEN_UNITS[unit]}"
 
 
 def _read_grouped(number: str) -> Decimal:

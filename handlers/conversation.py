@@ -325,7 +325,10 @@ class Conversation:
         ctx.draft = Draft(mode=mode)
         if not await ctx.projects():
             await self._clear(ctx)
-            return [Outbound(texts.NO_PROJECTS, MENU_CHOICES)]
+            coordinator = Role.COORDINATOR in ctx.person.roles
+            return [
+                Outbound(texts.COORDINATOR_ONLY if coordinator else texts.NO_PROJECTS, MENU_CHOICES)
+            ]
         projects = await project_options(ctx)
         if not projects:
             await self._clear(ctx)

@@ -459,3 +459,9 @@ async def test_a_correction_may_name_any_sent_month(world: World) -> None:
     assert len(c.last_choices()) == 12, "the buttons show the latest twelve"
     await c.say("ต.ค. 68")  # October 2025, report 1 of 2569, not on a button
     assert "แก้ไขรายงานครั้งที่ 1 (ต.ค. 2568)" in c.last
+
+
+async def test_a_coordinator_is_pointed_to_the_status(world: World) -> None:
+    c = chat(world, "ratana")
+    await c.say("ส่งรายงาน")
+    assert c.last == texts.COORDINATOR_ONLY

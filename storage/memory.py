@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from storage.models import (
@@ -17,6 +17,8 @@ from storage.models import (
     AlreadyReported,
     ChatIdentity,
     CoordinatorScope,
+    Delegation,
+    DeliveryStatus,
     EventMark,
     Invite,
     InviteResult,
@@ -25,10 +27,13 @@ from storage.models import (
     Person,
     Project,
     ProjectData,
+    ReminderKey,
+    ReminderRecord,
     ReportValues,
     Revision,
     Role,
     SessionState,
+    Snooze,
     StorageError,
     Submission,
     under_agency,
@@ -93,6 +98,10 @@ class MemoryRepository:
         self._events: dict[tuple[str, str], datetime] = {}
         self._invites: dict[str, tuple[Invite, datetime | None]] = {}
         self._link_failures: list[tuple[str, str, datetime]] = []
+        self._reminders: dict[ReminderKey, ReminderRecord] = {}
+        self._snoozes: dict[tuple[int, str], Snooze] = {}
+        self._delegations: list[Delegation] = []
+        self._settings: dict[tuple[int, str], bool] = {}
         self._last_project_id = 0
         self._last_person_id = 0
 
@@ -447,3 +456,122 @@ class MemoryRepository:
     async def all_people(self) -> list[Person]:
         """Every person, by name."""
         return sorted(self._people.values(), key=lambda p: p.name)
+
+    # Reminders
+
+    async def claim_reminder(
+        self, key: ReminderKey, channel: str, external_id: str, at: datetime
+    ) -> bool:
+        """Record a reminder as being sent (status SENDING); False if the key exists already."""
+        if key in self._reminders:
+            return False
+        self._require_person(key.person_id)
+        at = _as_stored(at)
+        self._reminders[key] = ReminderRecord(
+            key, channel, external_id, DeliveryStatus.SENDING, 1, at, at
+        )
+        return True
+
+    async def reclaim_reminder(self, key: ReminderKey, at: datetime) -> bool:
+        """Take a reminder marked RETRY back to SENDING for another attempt; False if it is not."""
+        record = self._reminders.get(key)
+        if record is None or record.status is not DeliveryStatus.RETRY:
+            return False
+        self._reminders[key] = dataclasses.replace(
+            record,
+            status=DeliveryStatus.SENDING,
+            attempts=record.attempts + 1,
+            updated_at=_as_stored(at),
+        )
+        return True
+
+    async def finish_reminder(
+        self, key: ReminderKey, status: DeliveryStatus, at: datetime, error: str = ""
+    ) -> None:
+        """Record what became of a claimed reminder."""
+        record = self._reminders.get(key)
+        if record is not None:
+            self._reminders[key] = dataclasses.replace(
+                record, status=status, updated_at=_as_stored(at), error=error[:500]
+            )
+
+    async def reminder_records(self, status: DeliveryStatus | None = None) -> list[ReminderRecord]:
+        """Claimed reminders (of one status if given), by key."""
+        return [
+            r for _, r in sorted(self._reminders.items()) if status is None or r.status is status
+        ]
+
+    async def mark_in_doubt(self, at: datetime) -> int:
+        """At start-up: reminders left SENDING by a stopped process become UNKNOWN."""
+        doubtful = await self.reminder_records(DeliveryStatus.SENDING)
+        for record in doubtful:
+            await self.finish_reminder(record.key, DeliveryStatus.UNKNOWN, at)
+        return len(doubtful)
+
+    async def snooze(self, person_id: int, project_code: str, on: date, until: datetime) -> bool:
+        """Hold reminders about a project until `until`; False if already snoozed on `on`."""
+        self._require_person(person_id)
+        existing = self._snoozes.get((person_id, project_code))
+        if existing is not None and existing.snoozed_on == on:
+            return False
+        self._snoozes[person_id, project_code] = Snooze(person_id, project_code, on, until)
+        return True
+
+    async def snoozes(self) -> list[Snooze]:
+        """Every snooze, by person and project."""
+        return [s for _, s in sorted(self._snoozes.items())]
+
+    async def add_delegation(self, delegation: Delegation) -> Delegation:
+        """Record that someone reports in a person's place for a while."""
+        self._require_person(delegation.person_id)
+        self._require_person(delegation.delegate_id)
+        if delegation.person_id == delegation.delegate_id:
+            raise StorageError("a person cannot stand in for themselves")
+        if delegation.first_day > delegation.last_day:
+            raise StorageError("a stand-in period ends before it starts")
+        stored = dataclasses.replace(delegation, id=len(self._delegations) + 1)
+        self._delegations.append(stored)
+        return stored
+
+    async def delegations_on(self, day: date) -> list[Delegation]:
+        """Stand-ins in force on a day."""
+        active = [d for d in self._delegations if d.first_day <= day <= d.last_day]
+        return sorted(active, key=lambda d: (d.person_id, d.id))
+
+    async def end_delegations(self, person_id: int, day: date) -> int:
+        """The person is back: stand-ins in force on `day` end the day before."""
+        ended = 0
+        kept: list[Delegation] = []
+        for d in self._delegations:
+            if d.person_id == person_id and d.first_day >= day:
+                continue
+            if d.person_id == person_id and d.first_day < day <= d.last_day:
+                d = dataclasses.replace(d, last_day=day - timedelta(days=1))
+                ended += 1
+            kept.append(d)
+        self._delegations = kept
+        return ended
+
+    async def set_notification(self, person_id: int, kind: str, enabled: bool) -> None:
+        """Turn one kind of message on or off for a person."""
+        self._require_person(person_id)
+        self._settings[person_id, kind] = enabled
+
+    async def disabled_notifications(self) -> dict[int, set[str]]:
+        """Per person, the kinds of message they turned off."""
+        off: dict[int, set[str]] = {}
+        for (person_id, kind), enabled in self._settings.items():
+            if not enabled:
+                off.setdefault(person_id, set()).add(kind)
+        return off
+
+    async def officer_links(self) -> list[tuple[str, int]]:
+        """Every (project code, responsible officer id), by code."""
+        return sorted(self._officers)
+
+    async def all_identities(self) -> list[ChatIdentity]:
+        """Every chat account, by person, channel and id."""
+        return sorted(
+            (ChatIdentity(c, e, p) for (c, e), p in self._identities.items()),
+            key=lambda i: (i.person_id, i.channel, i.external_id),
+        )

@@ -142,6 +142,54 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX handled_events_by_time ON handled_events (handled_at);
     """,
+    # 3: reminders. Each message is claimed (inserted) before it is sent, so no key is ever sent
+    # twice; its status then records what happened. Snoozes, stand-ins while away, and each
+    # person's choice of which notifications they receive.
+    """
+    CREATE TABLE reminder_log (
+        person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+        subject TEXT NOT NULL,
+        fiscal_year INTEGER NOT NULL,
+        report_no INTEGER NOT NULL CHECK (report_no BETWEEN 1 AND 12),
+        kind TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'retry', 'failed', 'unknown')),
+        attempts INTEGER NOT NULL DEFAULT 1,
+        claimed_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        error TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (person_id, subject, fiscal_year, report_no, kind)
+    ) WITHOUT ROWID;
+    CREATE INDEX reminder_log_by_status ON reminder_log (status);
+
+    CREATE TABLE snoozes (
+        person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+        project_code TEXT NOT NULL,
+        snoozed_on TEXT NOT NULL,
+        until TEXT NOT NULL,
+        PRIMARY KEY (person_id, project_code)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE delegations (
+        id INTEGER PRIMARY KEY,
+        person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+        delegate_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+        first_day TEXT NOT NULL,
+        last_day TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        CHECK (person_id <> delegate_id),
+        CHECK (first_day <= last_day)
+    );
+    CREATE INDEX delegations_by_person ON delegations (person_id, last_day);
+
+    CREATE TABLE notification_settings (
+        person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+        PRIMARY KEY (person_id, kind)
+    ) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -177,6 +177,64 @@ class EventMark:
     at: datetime
 
 
+class DeliveryStatus(enum.StrEnum):
+    """Where a reminder stands: claimed and being sent, sent, to be retried, failed for good, or
+    in doubt (the process stopped between claiming and knowing whether the channel got it)."""
+
+    SENDING = "sending"
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ReminderKey:
+    """What makes a reminder unique: to whom, about what (a project code, or "*" for a
+    coordinator's message about their agency), for which month, of which kind."""
+
+    person_id: int
+    subject: str
+    fiscal_year: int
+    report_no: int
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderRecord:
+    """A claimed reminder and what became of it."""
+
+    key: ReminderKey
+    channel: str
+    external_id: str
+    status: DeliveryStatus
+    attempts: int
+    claimed_at: datetime
+    updated_at: datetime
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Delegation:
+    """While `person_id` is away (first_day to last_day), `delegate_id` reports in their place."""
+
+    person_id: int
+    delegate_id: int
+    first_day: date
+    last_day: date
+    id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Snooze:
+    """ "Remind me tomorrow": no reminder about the project until `until`; once a day."""
+
+    person_id: int
+    project_code: str
+    snoozed_on: date
+    until: datetime
+
+
 def under_agency(path: str, agency: str) -> bool:
     """Whether an agency path ("office / division / section") lies under `agency`, segment-wise.
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from storage.models import (
     ChatIdentity,
     CoordinatorScope,
+    Delegation,
+    DeliveryStatus,
     EventMark,
     Invite,
     InviteResult,
@@ -21,9 +23,12 @@ from storage.models import (
     Person,
     Project,
     ProjectData,
+    ReminderKey,
+    ReminderRecord,
     Revision,
     Role,
     SessionState,
+    Snooze,
     Submission,
 )
 
@@ -186,3 +191,51 @@ class Repository(Protocol):
 
     async def all_people(self) -> list[Person]:
         """Every person, by name (for matching a shared phone number)."""
+
+    # Reminders: claimed before they are sent, so that none is ever sent twice
+
+    async def claim_reminder(
+        self, key: ReminderKey, channel: str, external_id: str, at: datetime
+    ) -> bool:
+        """Record a reminder as being sent (status SENDING); False if the key exists already."""
+
+    async def reclaim_reminder(self, key: ReminderKey, at: datetime) -> bool:
+        """Take a reminder marked RETRY back to SENDING for another attempt; False if it is not."""
+
+    async def finish_reminder(
+        self, key: ReminderKey, status: DeliveryStatus, at: datetime, error: str = ""
+    ) -> None:
+        """Record what became of a claimed reminder."""
+
+    async def reminder_records(self, status: DeliveryStatus | None = None) -> list[ReminderRecord]:
+        """Claimed reminders (of one status if given), by key."""
+
+    async def mark_in_doubt(self, at: datetime) -> int:
+        """At start-up: reminders left SENDING by a stopped process become UNKNOWN (not resent)."""
+
+    async def snooze(self, person_id: int, project_code: str, on: date, until: datetime) -> bool:
+        """Hold reminders about a project until `until`; False if already snoozed on `on`."""
+
+    async def snoozes(self) -> list[Snooze]:
+        """Every snooze (expired ones included), by person and project."""
+
+    async def add_delegation(self, delegation: Delegation) -> Delegation:
+        """Record that someone reports in a person's place for a while."""
+
+    async def delegations_on(self, day: date) -> list[Delegation]:
+        """Stand-ins in force on a day."""
+
+    async def end_delegations(self, person_id: int, day: date) -> int:
+        """The person is back: stand-ins in force on `day` end the day before."""
+
+    async def set_notification(self, person_id: int, kind: str, enabled: bool) -> None:
+        """Turn one kind of message on or off for a person."""
+
+    async def disabled_notifications(self) -> dict[int, set[str]]:
+        """Per person, the kinds of message they turned off."""
+
+    async def officer_links(self) -> list[tuple[str, int]]:
+        """Every (project code, responsible officer id), by code."""
+
+    async def all_identities(self) -> list[ChatIdentity]:
+        """Every chat account, by person, channel and id."""

@@ -20,6 +20,8 @@ from storage.models import (
     AlreadyReported,
     ChatIdentity,
     CoordinatorScope,
+    Delegation,
+    DeliveryStatus,
     EventMark,
     Invite,
     InviteResult,
@@ -27,6 +29,7 @@ from storage.models import (
     NotFound,
     Project,
     ProjectData,
+    ReminderKey,
     ReportValues,
     Role,
     SessionState,
@@ -729,3 +732,84 @@ class TestRepositoryContract:
         await repo.add_person("ข", roles=frozenset())
         await repo.add_person("ก", phone="0812345678", roles=frozenset({Role.OFFICER}))
         assert [p.name for p in await repo.all_people()] == ["ก", "ข"]
+
+    # Reminders
+
+    async def test_a_reminder_is_claimed_once_and_its_fate_recorded(self, repo: Repository) -> None:
+        person = await repo.add_person("นายวิชัย", roles=frozenset({Role.OFFICER}))
+        key = ReminderKey(person.id, "P1", 2570, 2, "deadline")
+        assert await repo.claim_reminder(key, "telegram", "42", T0)
+        assert not await repo.claim_reminder(key, "telegram", "42", T0), "never twice"
+        (record,) = await repo.reminder_records()
+        assert record.status is DeliveryStatus.SENDING and record.attempts == 1
+        assert (record.channel, record.external_id, record.claimed_at) == ("telegram", "42", T0)
+        await repo.finish_reminder(key, DeliveryStatus.RETRY, T0, "network down")
+        assert await repo.reclaim_reminder(key, T0 + timedelta(hours=1))
+        assert not await repo.reclaim_reminder(key, T0 + timedelta(hours=1)), "now SENDING"
+        await repo.finish_reminder(key, DeliveryStatus.SENT, T0 + timedelta(hours=1))
+        (record,) = await repo.reminder_records(DeliveryStatus.SENT)
+        assert record.attempts == 2
+        assert record.error == "", "the error of the last attempt"
+        assert await repo.reminder_records(DeliveryStatus.RETRY) == []
+
+    async def test_reminders_left_sending_become_unknown(self, repo: Repository) -> None:
+        person = await repo.add_person("นายวิชัย", roles=frozenset({Role.OFFICER}))
+        sending = ReminderKey(person.id, "P1", 2570, 2, "window")
+        sent = ReminderKey(person.id, "P2", 2570, 2, "window")
+        await repo.claim_reminder(sending, "telegram", "42", T0)
+        await repo.claim_reminder(sent, "telegram", "42", T0)
+        await repo.finish_reminder(sent, DeliveryStatus.SENT, T0)
+        assert await repo.mark_in_doubt(T0 + timedelta(minutes=5)) == 1
+        statuses = {r.key: r.status for r in await repo.reminder_records()}
+        assert statuses == {sending: DeliveryStatus.UNKNOWN, sent: DeliveryStatus.SENT}
+
+    async def test_snooze_once_a_day(self, repo: Repository) -> None:
+        person = await repo.add_person("นายวิชัย", roles=frozenset({Role.OFFICER}))
+        day = T0.date()
+        assert await repo.snooze(person.id, "P1", day, T0 + timedelta(days=1))
+        assert not await repo.snooze(person.id, "P1", day, T0 + timedelta(days=2))
+        assert await repo.snooze(person.id, "P2", day, T0 + timedelta(days=1))
+        (first, second) = await repo.snoozes()
+        assert (first.project_code, first.until) == ("P1", T0 + timedelta(days=1))
+        assert await repo.snooze(person.id, "P1", day + timedelta(days=1), T0 + timedelta(days=2))
+        assert (await repo.snoozes())[0].until == T0 + timedelta(days=2)
+        assert second.project_code == "P2"
+
+    async def test_delegations_in_force_and_ended(self, repo: Repository) -> None:
+        away = await repo.add_person("นายไป", roles=frozenset({Role.OFFICER}))
+        stand_in = await repo.add_person("นายแทน", roles=frozenset({Role.OFFICER}))
+        first, last = date(2026, 11, 20), date(2026, 12, 5)
+        stored = await repo.add_delegation(Delegation(away.id, stand_in.id, first, last))
+        assert stored.id > 0
+        assert await repo.delegations_on(date(2026, 11, 19)) == []
+        assert await repo.delegations_on(date(2026, 11, 25)) == [stored]
+        assert await repo.end_delegations(away.id, date(2026, 11, 26)) == 1
+        assert await repo.delegations_on(date(2026, 11, 26)) == []
+        assert len(await repo.delegations_on(date(2026, 11, 25))) == 1
+        with pytest.raises(StorageError):
+            await repo.add_delegation(Delegation(away.id, away.id, first, last))
+
+    async def test_notification_settings(self, repo: Repository) -> None:
+        person = await repo.add_person("น.ส.รัตนา", roles=frozenset({Role.COORDINATOR}))
+        assert await repo.disabled_notifications() == {}
+        await repo.set_notification(person.id, "digest", False)
+        await repo.set_notification(person.id, "missing", False)
+        await repo.set_notification(person.id, "missing", True)
+        assert await repo.disabled_notifications() == {person.id: {"digest"}}
+
+    async def test_bulk_reads_for_planning(self, repo: Repository) -> None:
+        await add_project(repo, "P1")
+        await add_project(repo, "P2")
+        a = await repo.add_person("ก", roles=frozenset({Role.OFFICER}))
+        b = await repo.add_person("ข", roles=frozenset({Role.OFFICER}))
+        await repo.link_officer(b.id, "P2")
+        await repo.link_officer(a.id, "P2")
+        await repo.link_officer(a.id, "P1")
+        assert await repo.officer_links() == [("P1", a.id), ("P2", a.id), ("P2", b.id)]
+        await repo.link_identity(ChatIdentity("telegram", "9", b.id))
+        await repo.link_identity(ChatIdentity("line", "U1", a.id))
+        await repo.link_identity(ChatIdentity("console", "a", a.id))
+        identities = await repo.all_identities()
+        assert [(i.person_id, i.channel) for i in identities] == [
+            (a.id, "console"), (a.id, "line"), (b.id, "telegram"),
+        ]  # fmt: skip

@@ -1,0 +1,259 @@
+"""The SQLite repository's foundation: the connection, transactions, and row <-> domain codecs."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import aiosqlite
+
+from storage.models import (
+    EventMark,
+    MonthlyReport,
+    NotFound,
+    Person,
+    Project,
+    ProjectData,
+    ReminderKey,
+    ReportValues,
+    Role,
+    StorageError,
+    Submission,
+)
+
+_PROJECT_FIELDS = tuple(f.name for f in dataclasses.fields(ProjectData))
+_MONEY_FIELDS = {"budget_received", "budget_used"}
+_DATE_FIELDS = {"start_date", "end_date"}
+_COLUMN = {name: f"{name}_satang" if name in _MONEY_FIELDS else name for name in _PROJECT_FIELDS}
+_PROJECT_COLUMNS = ", ".join(["p.id", *(f"p.{_COLUMN[n]}" for n in _PROJECT_FIELDS)])
+
+_REPORT_SELECT = f"""
+    SELECT r.id, r.fiscal_year, r.report_no, r.current_revision,
+           v.reported_on, v.progress_centi, v.disbursed_satang, v.note, v.on_plan, v.plan_reason,
+           v.on_target, v.target_reason, v.changed_by, v.channel, v.changed_at,
+           {_PROJECT_COLUMNS}
+    FROM monthly_reports r
+    JOIN projects p ON p.id = r.project_id
+    JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision
+"""
+
+
+def to_satang(amount: Decimal) -> int:
+    """Exact conversion of baht to integer satang (amounts are validated to 2 places before)."""
+    satang = amount * 100
+    if satang != satang.to_integral_value():
+        raise ValueError(f"{amount} has more than 2 decimal places")
+    return int(satang)
+
+
+def from_satang(satang: int) -> Decimal:
+    """Integer satang back to baht with 2 places."""
+    return (Decimal(satang) / 100).quantize(Decimal("0.01"))
+
+
+def _to_centi(percent: Decimal) -> int:
+    return to_satang(percent)
+
+
+def _project_from_row(row: Sequence[Any]) -> Project:
+    values: dict[str, Any] = {}
+    for name, raw in zip(_PROJECT_FIELDS, row[1:], strict=True):
+        if name in _MONEY_FIELDS:
+            values[name] = None if raw is None else from_satang(raw)
+        elif name in _DATE_FIELDS:
+            values[name] = None if raw is None else date.fromisoformat(raw)
+        else:
+            values[name] = raw
+    return Project(id=row[0], **values)
+
+
+def _project_params(data: ProjectData) -> list[Any]:
+    params: list[Any] = []
+    for name in _PROJECT_FIELDS:
+        value = getattr(data, name)
+        if value is not None and name in _MONEY_FIELDS:
+            value = to_satang(value)
+        elif value is not None and name in _DATE_FIELDS:
+            value = value.isoformat()
+        params.append(value)
+    return params
+
+
+def _values_from_row(row: Sequence[Any]) -> ReportValues:
+    return ReportValues(
+        reported_on=date.fromisoformat(row[0]),
+        progress=from_satang(row[1]),
+        disbursed=from_satang(row[2]),
+        note=row[3],
+        on_plan=bool(row[4]),
+        plan_reason=row[5],
+        on_target=bool(row[6]),
+        target_reason=row[7],
+    )
+
+
+def _report_from_row(row: Sequence[Any]) -> tuple[Project, MonthlyReport]:
+    project = _project_from_row(row[15:])
+    report = MonthlyReport(
+        id=row[0],
+        project_code=project.code,
+        fiscal_year=row[1],
+        report_no=row[2],
+        revision=row[3],
+        values=_values_from_row(row[4:12]),
+        sent_by=row[12],
+        channel=row[13],
+        sent_at=datetime.fromisoformat(row[14]),
+    )
+    return project, report
+
+
+class SqliteBase:
+    """One aiosqlite connection for the process, and what every part of the repository uses."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+        # One connection serves the whole process; the lock keeps transactions from interleaving.
+        self._lock = asyncio.Lock()
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self._db.close()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except sqlite3.IntegrityError as error:
+                # A schema rule (CHECK, foreign key) refused the data: callers see a StorageError,
+                # never a driver exception.
+                await self._db.execute("ROLLBACK")
+                raise StorageError(str(error)) from error
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        async with self._lock, self._db.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _one(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        rows = await self._all(sql, params)
+        return rows[0] if rows else None
+
+    async def _people(self, where: str, params: Iterable[Any]) -> list[Person]:
+        rows = await self._all(
+            "SELECT p.id, p.name, p.phone, p.position, group_concat(r.role) FROM people p "
+            f"LEFT JOIN person_roles r ON r.person_id = p.id {where} GROUP BY p.id ORDER BY p.name",
+            params,
+        )
+        return [
+            Person(
+                id=r[0],
+                name=r[1],
+                phone=r[2],
+                position=r[3],
+                roles=frozenset(Role(x) for x in (r[4] or "").split(",") if x),
+            )
+            for r in rows
+        ]
+
+    async def get_person(self, person_id: int) -> Person | None:
+        """The person with this id, if any."""
+        found = await self._people("WHERE p.id = ?", (person_id,))
+        return found[0] if found else None
+
+    async def _project_id(self, db: aiosqlite.Connection, code: str) -> int:
+        async with db.execute("SELECT id FROM projects WHERE code = ?", (code,)) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            raise NotFound(f"no project with code {code!r}")
+        return int(row[0])
+
+    async def _require_person(self, db: aiosqlite.Connection, person_id: int) -> None:
+        async with db.execute("SELECT 1 FROM people WHERE id = ?", (person_id,)) as cur:
+            if await cur.fetchone() is None:
+                raise NotFound(f"no person with id {person_id}")
+
+    @staticmethod
+    async def _finish(db: aiosqlite.Connection, session: tuple[str, str] | None) -> None:
+        if session is not None:
+            await db.execute("DELETE FROM sessions WHERE channel = ? AND external_id = ?", session)
+
+
+_KEY_WHERE = "person_id = ? AND subject = ? AND fiscal_year = ? AND report_no = ? AND kind = ?"
+
+
+def _key(key: ReminderKey) -> tuple[int, str, int, int, str]:
+    return (key.person_id, key.subject, key.fiscal_year, key.report_no, key.kind)
+
+
+def _utc(moment: datetime) -> str:
+    """UTC ISO text: comparing such texts compares the instants."""
+    return moment.astimezone(UTC).isoformat()
+
+
+async def _mark(db: aiosqlite.Connection, event: EventMark | None) -> bool:
+    """Record an event as handled inside the caller's transaction; False if it already was."""
+    if event is None:
+        return True
+    async with db.execute(
+        "INSERT OR IGNORE INTO handled_events (channel, event_id, handled_at) VALUES (?, ?, ?)",
+        (event.channel, event.event_id, _utc(event.at)),
+    ) as cur:
+        return cur.rowcount > 0
+
+
+def _under_agency(agency: str) -> str:
+    """SQL for `storage.models.under_agency(p.agency, agency)`: whole path segments only."""
+    return (
+        f"({agency} <> '' AND (p.agency = {agency} "
+        f"OR substr(p.agency, 1, length({agency}) + 1) = {agency} || '/' "
+        f"OR substr(p.agency, 1, length({agency}) + 2) = {agency} || ' /'))"
+    )
+
+
+def _fields(data: ProjectData) -> dict[str, Any]:
+    return {n: getattr(data, n) for n in _PROJECT_FIELDS}
+
+
+def _report(report_id: int, revision: int, s: Submission) -> MonthlyReport:
+    return MonthlyReport(
+        id=report_id,
+        project_code=s.project_code,
+        fiscal_year=s.fiscal_year,
+        report_no=s.report_no,
+        values=s.values,
+        sent_by=s.sent_by,
+        channel=s.channel,
+        sent_at=s.sent_at,
+        revision=revision,
+    )
+
+
+def _project_filter(
+    *, fiscal_year: int | None = None, agency: str | None = None, code: str | None = None
+) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if fiscal_year is not None:
+        clauses.append("p.fiscal_year = ?")
+        params.append(fiscal_year)
+    if agency:
+        # Whole path segments: "สำนักงานเขตลาดกระบัง" covers its divisions, not another district.
+        clause = _under_agency("?")
+        clauses.append(clause)
+        params.extend([agency.strip()] * clause.count("?"))
+    if code is not None:
+        clauses.append("p.code = ?")
+        params.append(code)
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params

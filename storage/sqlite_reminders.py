@@ -1,0 +1,184 @@
+"""Reminders claimed before sending, snoozes, stand-ins and notification settings."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+
+from storage.models import (
+    Delegation,
+    DeliveryStatus,
+    ReminderKey,
+    ReminderRecord,
+    Snooze,
+)
+from storage.sqlite_base import (
+    _KEY_WHERE,
+    SqliteBase,
+    _key,
+    _utc,
+)
+
+
+class RemindersPart(SqliteBase):
+    """Reminders claimed before sending, snoozes, stand-ins and notification settings."""
+
+    async def claim_reminder(
+        self, key: ReminderKey, channel: str, external_id: str, at: datetime
+    ) -> bool:
+        """Record a reminder as being sent (status SENDING); False if the key exists already."""
+        async with (
+            self._transaction() as db,
+            db.execute(
+                "INSERT OR IGNORE INTO reminder_log (person_id, subject, fiscal_year, report_no, "
+                "kind, channel, external_id, status, claimed_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'sending', ?, ?)",
+                (*_key(key), channel, external_id, _utc(at), _utc(at)),
+            ) as cur,
+        ):
+            return cur.rowcount > 0
+
+    async def reclaim_reminder(self, key: ReminderKey, at: datetime) -> bool:
+        """Take a reminder marked RETRY back to SENDING for another attempt; False if it is not."""
+        async with (
+            self._transaction() as db,
+            db.execute(
+                "UPDATE reminder_log SET status = 'sending', attempts = attempts + 1, "
+                f"updated_at = ? WHERE {_KEY_WHERE} AND status = 'retry'",
+                (_utc(at), *_key(key)),
+            ) as cur,
+        ):
+            return cur.rowcount > 0
+
+    async def finish_reminder(
+        self, key: ReminderKey, status: DeliveryStatus, at: datetime, error: str = ""
+    ) -> None:
+        """Record what became of a claimed reminder."""
+        async with self._transaction() as db:
+            await db.execute(
+                f"UPDATE reminder_log SET status = ?, updated_at = ?, error = ? WHERE {_KEY_WHERE}",
+                (status.value, _utc(at), error[:500], *_key(key)),
+            )
+
+    async def reminder_records(self, status: DeliveryStatus | None = None) -> list[ReminderRecord]:
+        """Claimed reminders (of one status if given), by key."""
+        where = "WHERE status = ?" if status is not None else ""
+        rows = await self._all(
+            "SELECT person_id, subject, fiscal_year, report_no, kind, channel, external_id, "
+            f"status, attempts, claimed_at, updated_at, error FROM reminder_log {where} "
+            "ORDER BY person_id, subject, fiscal_year, report_no, kind",
+            () if status is None else (status.value,),
+        )
+        return [
+            ReminderRecord(
+                ReminderKey(r[0], r[1], r[2], r[3], r[4]), r[5], r[6], DeliveryStatus(r[7]), r[8],
+                datetime.fromisoformat(r[9]), datetime.fromisoformat(r[10]), r[11],
+            )
+            for r in rows
+        ]  # fmt: skip
+
+    async def mark_in_doubt(self, at: datetime) -> int:
+        """At start-up: reminders left SENDING by a stopped process become UNKNOWN (not resent)."""
+        async with (
+            self._transaction() as db,
+            db.execute(
+                "UPDATE reminder_log SET status = 'unknown', updated_at = ? "
+                "WHERE status = 'sending'",
+                (_utc(at),),
+            ) as cur,
+        ):
+            return cur.rowcount
+
+    async def snooze(self, person_id: int, project_code: str, on: date, until: datetime) -> bool:
+        """Hold reminders about a project until `until`; False if already snoozed on `on`."""
+        async with self._transaction() as db:
+            async with db.execute(
+                "SELECT snoozed_on FROM snoozes WHERE person_id = ? AND project_code = ?",
+                (person_id, project_code),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is not None and row[0] == on.isoformat():
+                return False
+            await db.execute(
+                "INSERT INTO snoozes (person_id, project_code, snoozed_on, until) "
+                "VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (person_id, project_code) DO UPDATE SET "
+                "snoozed_on = excluded.snoozed_on, until = excluded.until",
+                (person_id, project_code, on.isoformat(), _utc(until)),
+            )
+            return True
+
+    async def snoozes(self) -> list[Snooze]:
+        """Every snooze (expired ones included), by person and project."""
+        rows = await self._all(
+            "SELECT person_id, project_code, snoozed_on, until FROM snoozes "
+            "ORDER BY person_id, project_code"
+        )
+        return [
+            Snooze(r[0], r[1], date.fromisoformat(r[2]), datetime.fromisoformat(r[3])) for r in rows
+        ]
+
+    async def add_delegation(self, delegation: Delegation) -> Delegation:
+        """Record that someone reports in a person's place for a while."""
+        async with self._transaction() as db:
+            await self._require_person(db, delegation.person_id)
+            await self._require_person(db, delegation.delegate_id)
+            async with db.execute(
+                "INSERT INTO delegations (person_id, delegate_id, first_day, last_day, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    delegation.person_id,
+                    delegation.delegate_id,
+                    delegation.first_day.isoformat(),
+                    delegation.last_day.isoformat(),
+                    delegation.first_day.isoformat(),
+                ),
+            ) as cur:
+                new_id = cur.lastrowid
+        assert new_id is not None
+        return dataclasses.replace(delegation, id=new_id)  # fmt: skip
+
+    async def delegations_on(self, day: date) -> list[Delegation]:
+        """Stand-ins in force on a day."""
+        rows = await self._all(
+            "SELECT person_id, delegate_id, first_day, last_day, id FROM delegations "
+            "WHERE first_day <= ? AND last_day >= ? ORDER BY person_id, id",
+            (day.isoformat(), day.isoformat()),
+        )
+        return [
+            Delegation(r[0], r[1], date.fromisoformat(r[2]), date.fromisoformat(r[3]), r[4])
+            for r in rows
+        ]
+
+    async def end_delegations(self, person_id: int, day: date) -> int:
+        """The person is back: stand-ins in force on `day` end the day before."""
+        async with self._transaction() as db:
+            await db.execute(
+                "DELETE FROM delegations WHERE person_id = ? AND first_day >= ?",
+                (person_id, day.isoformat()),
+            )
+            async with db.execute(
+                "UPDATE delegations SET last_day = date(?, '-1 day') "
+                "WHERE person_id = ? AND first_day < ? AND last_day >= ?",
+                (day.isoformat(), person_id, day.isoformat(), day.isoformat()),
+            ) as cur:
+                return cur.rowcount
+
+    async def set_notification(self, person_id: int, kind: str, enabled: bool) -> None:
+        """Turn one kind of message on or off for a person."""
+        async with self._transaction() as db:
+            await self._require_person(db, person_id)
+            await db.execute(
+                "INSERT INTO notification_settings (person_id, kind, enabled) VALUES (?, ?, ?) "
+                "ON CONFLICT (person_id, kind) DO UPDATE SET enabled = excluded.enabled",
+                (person_id, kind, int(enabled)),
+            )
+
+    async def disabled_notifications(self) -> dict[int, set[str]]:
+        """Per person, the kinds of message they turned off."""
+        off: dict[int, set[str]] = {}
+        for person_id, kind in await self._all(
+            "SELECT person_id, kind FROM notification_settings WHERE enabled = 0"
+        ):
+            off.setdefault(person_id, set()).add(kind)
+        return off

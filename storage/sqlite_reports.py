@@ -1,0 +1,241 @@
+"""Monthly reports with their revisions, conversations, and updates handled once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import aiosqlite
+
+from storage.models import (
+    AlreadyReported,
+    EventMark,
+    MonthlyReport,
+    NotFound,
+    Project,
+    Revision,
+    SessionState,
+    StorageError,
+    Submission,
+)
+from storage.sqlite_base import (
+    _REPORT_SELECT,
+    SqliteBase,
+    _mark,
+    _project_filter,
+    _report,
+    _report_from_row,
+    _to_centi,
+    _utc,
+    _values_from_row,
+    to_satang,
+)
+
+
+class ReportsPart(SqliteBase):
+    """Monthly reports with their revisions, conversations, and updates handled once."""
+
+    async def submit_report(
+        self,
+        submission: Submission,
+        *,
+        finish_session: tuple[str, str] | None = None,
+        event: EventMark | None = None,
+    ) -> MonthlyReport:
+        """Store a new monthly report (revision 1); raise AlreadyReported if that month has one."""
+        async with self._transaction() as db:
+            project_id = await self._project_id(db, submission.project_code)
+            async with db.execute(
+                "INSERT INTO monthly_reports (project_id, fiscal_year, report_no) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (project_id, submission.fiscal_year, submission.report_no),
+            ) as cur:
+                if cur.rowcount == 0:
+                    raise AlreadyReported(
+                        f"{submission.project_code} already has report "
+                        f"{submission.report_no} of {submission.fiscal_year}"
+                    )
+                report_id = cur.lastrowid
+            assert report_id is not None
+            await self._insert_revision(db, report_id, 1, submission)
+            await self._finish(db, finish_session)
+            await _mark(db, event)
+        return _report(report_id, 1, submission)
+
+    async def correct_report(
+        self,
+        submission: Submission,
+        *,
+        finish_session: tuple[str, str] | None = None,
+        event: EventMark | None = None,
+    ) -> MonthlyReport:
+        """Store a new revision of an existing report (the reason is required)."""
+        if not submission.reason.strip():
+            raise StorageError("a correction needs a reason")
+        async with self._transaction() as db:
+            project_id = await self._project_id(db, submission.project_code)
+            async with db.execute(
+                "SELECT id, current_revision FROM monthly_reports "
+                "WHERE project_id = ? AND fiscal_year = ? AND report_no = ?",
+                (project_id, submission.fiscal_year, submission.report_no),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                raise NotFound("no report to correct for that month")
+            report_id, revision = int(row[0]), int(row[1]) + 1
+            await self._insert_revision(db, report_id, revision, submission)
+            await db.execute(
+                "UPDATE monthly_reports SET current_revision = ? WHERE id = ?",
+                (revision, report_id),
+            )
+            await self._finish(db, finish_session)
+            await _mark(db, event)
+        return _report(report_id, revision, submission)
+
+    @staticmethod
+    async def _insert_revision(
+        db: aiosqlite.Connection, report_id: int, revision: int, s: Submission
+    ) -> None:
+        v = s.values
+        await db.execute(
+            "INSERT INTO report_revisions (report_id, revision, reported_on, progress_centi, "
+            "disbursed_satang, note, on_plan, plan_reason, on_target, target_reason, changed_by, "
+            "channel, changed_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                report_id,
+                revision,
+                v.reported_on.isoformat(),
+                _to_centi(v.progress),
+                to_satang(v.disbursed),
+                v.note,
+                int(v.on_plan),
+                v.plan_reason,
+                int(v.on_target),
+                v.target_reason,
+                s.sent_by,
+                s.channel,
+                s.sent_at.isoformat(),
+                s.reason,
+            ),
+        )
+
+    async def get_report(
+        self, project_code: str, fiscal_year: int, report_no: int
+    ) -> MonthlyReport | None:
+        """The current version of one month's report."""
+        rows = await self._all(
+            _REPORT_SELECT + " WHERE p.code = ? AND r.fiscal_year = ? AND r.report_no = ?",
+            (project_code, fiscal_year, report_no),
+        )
+        return _report_from_row(rows[0])[1] if rows else None
+
+    async def reports_of_project(
+        self, project_code: str, fiscal_year: int | None = None
+    ) -> list[MonthlyReport]:
+        """Current versions of a project's reports, by fiscal year and report number."""
+        rows = await self.report_rows(project_code=project_code, fiscal_year=fiscal_year)
+        return [report for _, report in rows]
+
+    async def revisions(self, report_id: int) -> list[Revision]:
+        """Every version of a report, oldest first."""
+        rows = await self._all(
+            "SELECT reported_on, progress_centi, disbursed_satang, note, on_plan, plan_reason, "
+            "on_target, target_reason, revision, changed_by, channel, changed_at, reason "
+            "FROM report_revisions WHERE report_id = ? ORDER BY revision",
+            (report_id,),
+        )
+        return [
+            Revision(
+                report_id=report_id,
+                revision=r[8],
+                values=_values_from_row(r[:8]),
+                changed_by=r[9],
+                channel=r[10],
+                changed_at=datetime.fromisoformat(r[11]),
+                reason=r[12],
+            )
+            for r in rows
+        ]
+
+    async def report_rows(
+        self,
+        *,
+        fiscal_year: int | None = None,
+        project_code: str | None = None,
+        agency: str | None = None,
+    ) -> Sequence[tuple[Project, MonthlyReport]]:
+        """Every stored report with its project, by project code, fiscal year and report number."""
+        where, params = _project_filter(agency=agency, code=project_code)
+        if fiscal_year is not None:
+            where += (" AND " if where else "WHERE ") + "r.fiscal_year = ?"
+            params.append(fiscal_year)
+        rows = await self._all(
+            f"{_REPORT_SELECT} {where} ORDER BY p.code, r.fiscal_year, r.report_no", params
+        )
+        return [_report_from_row(r) for r in rows]
+
+    async def load_session(self, channel: str, external_id: str) -> SessionState | None:
+        """The half-finished conversation of this chat account, if any."""
+        row = await self._one(
+            "SELECT state, data, updated_at FROM sessions WHERE channel = ? AND external_id = ?",
+            (channel, external_id),
+        )
+        if row is None:
+            return None
+        return SessionState(channel, external_id, row[0], row[1], datetime.fromisoformat(row[2]))
+
+    async def save_session(self, session: SessionState, *, event: EventMark | None = None) -> None:
+        """Remember where a conversation stands (marking the event that moved it)."""
+        async with self._transaction() as db:
+            await _mark(db, event)
+            await db.execute(
+                "INSERT INTO sessions (channel, external_id, state, data, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, external_id) DO UPDATE SET "
+                "state = excluded.state, data = excluded.data, updated_at = excluded.updated_at",
+                (
+                    session.channel,
+                    session.external_id,
+                    session.state,
+                    session.data,
+                    session.updated_at.isoformat(),
+                ),
+            )
+
+    async def clear_session(
+        self, channel: str, external_id: str, *, event: EventMark | None = None
+    ) -> None:
+        """Forget a finished or cancelled conversation."""
+        async with self._transaction() as db:
+            await self._finish(db, (channel, external_id))
+            await _mark(db, event)
+
+    async def sessions_older_than(self, moment: datetime) -> list[SessionState]:
+        """Conversations idle since before `moment`."""
+        rows = await self._all(
+            "SELECT channel, external_id, state, data, updated_at FROM sessions "
+            "ORDER BY channel, external_id"
+        )
+        found = [SessionState(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4])) for r in rows]
+        # Sorted as moments, not as ISO text: texts with different UTC offsets do not sort in time.
+        found.sort(key=lambda s: s.updated_at)
+        return [s for s in found if s.updated_at < moment]
+
+    async def event_handled(self, channel: str, event_id: str) -> bool:
+        """Whether an incoming update was handled already (its turn's writes committed)."""
+        row = await self._one(
+            "SELECT 1 FROM handled_events WHERE channel = ? AND event_id = ?", (channel, event_id)
+        )
+        return row is not None
+
+    async def mark_event(self, event: EventMark) -> bool:
+        """Mark an update handled by a turn that wrote nothing else; False if it was already."""
+        async with self._transaction() as db:
+            return await _mark(db, event)
+
+    async def prune_events(self, before: datetime) -> int:
+        """Forget events handled before `before` (channels redeliver only recent ones)."""
+        async with (
+            self._transaction() as db,
+            db.execute("DELETE FROM handled_events WHERE handled_at < ?", (_utc(before),)) as cur,
+        ):
+            return cur.rowcount

@@ -10,12 +10,13 @@ import asyncio
 import logging
 import unicodedata
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 
 from pythainlp.util import thai_digit_to_arabic_digit
 
-from handlers import texts
+from handlers import away, texts
 from handlers.closing import (
     accept_confirm,
     accept_reason,
@@ -56,6 +57,7 @@ from handlers.flow import (
     project_options,
 )
 from handlers.linking import Linker
+from handlers.shortcuts import is_shortcut, notification_settings, shortcut, tomorrow_at
 from handlers.types import Choice, Clock, Inbound, InboundKind, Outbound
 from handlers.views import coordinator_status, officer_status
 from storage.models import EventMark, Person, Role, SessionState
@@ -119,6 +121,9 @@ STEPS: dict[Step, StepSpec] = {
         ask_text(texts.ASK_TARGET_REASON), accept_reason("target_reason", Step.CONFIRM)
     ),
     Step.CONFIRM: StepSpec(ask_confirm, accept_confirm),
+    Step.AWAY_UNTIL: StepSpec(away.ask_until, away.accept_until),
+    Step.AWAY_DELEGATE: StepSpec(away.ask_delegate, away.accept_delegate),
+    Step.AWAY_CONFIRM: StepSpec(away.ask_confirm_away, away.accept_confirm_away),
 }
 
 # Steps that explain the step before them: "back" skips them, to the question itself.
@@ -134,6 +139,9 @@ COMMANDS: dict[str, str] = {
     "cancel": "cancel", "ยกเลิก": "cancel",
     "help": "help", "start": "help", "ช่วยเหลือ": "help", "วิธีใช้": "help", "เมนู": "help",
     "menu": "help",
+    "away": "away", "ไม่อยู่": "away", "ลา": "away",
+    "present": "present", "กลับมาแล้ว": "present",
+    "notify": "notify", "การแจ้งเตือน": "notify", "แจ้งเตือน": "notify",
 }  # fmt: skip
 
 MENU_CHOICES = (
@@ -169,9 +177,16 @@ def command_of(text: str) -> str | None:
 class Conversation:
     """The channel-agnostic dialogue. Build one per process; it is safe to call concurrently."""
 
-    def __init__(self, repo: Repository, clock: Clock) -> None:
+    def __init__(
+        self,
+        repo: Repository,
+        clock: Clock,
+        *,
+        snooze_until: Callable[[datetime], datetime] | None = None,
+    ) -> None:
         self._repo = repo
         self._clock = clock
+        self._snooze_until = snooze_until or tomorrow_at(time(9, 0))
         self._linker = Linker(repo, MENU_CHOICES)
         # One lock per chat account: a person's messages are handled in order, others in parallel.
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
@@ -252,6 +267,11 @@ class Conversation:
         answer = await self._answer(step, ctx, message.kind, text)
         if isinstance(answer, Stay):
             return await self._stay(step, ctx, answer)
+        if answer.choice is not None and is_shortcut(answer.choice):
+            done = await shortcut(ctx, answer.choice, self._snooze_until)
+            if isinstance(done, Outbound):
+                return [done, *await self._reask(step, ctx)]
+            return await self._apply(step, ctx, done)
         if answer.choice is None:
             command = command_of(text)
         else:
@@ -268,7 +288,7 @@ class Conversation:
     ) -> Answer | Stay:
         """Resolve a button press or a typed label/number into this step's answer."""
         if kind is InboundKind.CHOICE:
-            if text.startswith("cmd:"):
+            if text.startswith("cmd:") or is_shortcut(text):
                 return Answer("", text)
             owner, _, value = text.partition(":")
             if owner != step.value:
@@ -291,7 +311,12 @@ class Conversation:
         return Answer(text)
 
     async def _command(self, command: str, step: Step, ctx: Context) -> list[Outbound]:
-        starts = {"report": Mode.REPORT, "correct": Mode.CORRECT, "history": Mode.HISTORY}
+        starts = {
+            "report": Mode.REPORT,
+            "correct": Mode.CORRECT,
+            "history": Mode.HISTORY,
+            "away": Mode.AWAY,
+        }
         if command.removesuffix("!") not in {*COMMANDS.values(), "resume"}:
             return await self._stay(step, ctx, Stay(texts.STALE_BUTTON))  # a forged button
         if command in starts and step is not Step.IDLE:
@@ -318,6 +343,13 @@ class Conversation:
             return await self._apply(step, ctx, Go(previous, ctx.draft, remember=False))
         if command == "status":
             return [*await self._status(ctx), *await self._reask(step, ctx)]
+        if command == "present":
+            return [await away.back_at_work(ctx), *await self._reask(step, ctx)]
+        if command == "notify":
+            return [await notification_settings(ctx), *await self._reask(step, ctx)]
+        if command.removesuffix("!") == "away":
+            ctx.draft = Draft()
+            return await self._apply(Step.IDLE, ctx, await away.start_away(ctx))
         return await self._start(starts[command.removesuffix("!")], ctx)
 
     async def _start(self, mode: Mode, ctx: Context) -> list[Outbound]:

@@ -15,6 +15,7 @@ class Mode(enum.StrEnum):
     REPORT = "report"
     CORRECT = "correct"
     HISTORY = "history"
+    AWAY = "away"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,8 @@ class Draft:
     disbursed_drop: str = ""
     correction_reason: str = ""
     reported_on: str = ""  # ISO date shown on the summary; the report is stored with this date
+    away_until: str = ""  # ISO date: the last day away
+    delegate_id: int = 0
     trail: tuple[str, ...] = ()
 
     def to_json(self) -> str:

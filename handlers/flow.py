@@ -53,6 +53,9 @@ class Step(enum.StrEnum):
     ON_TARGET = "on_target"
     TARGET_REASON = "target_reason"
     CONFIRM = "confirm"
+    AWAY_UNTIL = "away_until"
+    AWAY_DELEGATE = "away_delegate"
+    AWAY_CONFIRM = "away_confirm"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,12 +117,18 @@ class Context:
         return self.now.date()
 
     async def projects(self) -> list[Project]:
-        """Projects this person may report on."""
+        """Projects this person may report on: their own, and those of colleagues they stand in
+        for today."""
         if self._projects is None:
             if Role.ADMIN in self.person.roles:
                 self._projects = await self.repo.list_projects()
             else:
-                self._projects = await self.repo.projects_of_officer(self.person.id)
+                found = {p.code: p for p in await self.repo.projects_of_officer(self.person.id)}
+                for stand_in in await self.repo.delegations_on(self.today):
+                    if stand_in.delegate_id == self.person.id:
+                        for project in await self.repo.projects_of_officer(stand_in.person_id):
+                            found.setdefault(project.code, project)
+                self._projects = sorted(found.values(), key=lambda p: p.code)
         return self._projects
 
     async def project(self) -> Project | None:

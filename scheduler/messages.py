@@ -1,0 +1,138 @@
+"""The Thai texts of reminders and coordinator messages, with the buttons officers tap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from handlers.checks import Neighbours, baht, check_note, percent
+from handlers.months import month_name
+from handlers.types import Choice, Outbound
+from scheduler.calendar import ReminderKind
+from storage.fiscal import ReportMonth
+from storage.models import MonthlyReport, Person, Project
+from storage.thaidate import format_thai_date
+
+# Kinds of coordinator message, each of which a coordinator can turn off.
+MISSING = "missing"
+DIGEST = "digest"
+SNOOZED = "snoozed"  # an owner's "remind me tomorrow", keyed by the day it was asked on
+COORDINATOR_KINDS = {MISSING: "รายชื่อโครงการที่ยังไม่ส่งรายงาน", DIGEST: "สรุปภาพรวมประจำเดือน"}
+
+OPENING = {
+    ReminderKind.WINDOW: "ถึงเวลารายงานความก้าวหน้าประจำเดือน {month} แล้ว",
+    ReminderKind.TWO_DAYS: "อีก 2 วันทำการจะถึงกำหนดส่งรายงานเดือน {month}",
+    ReminderKind.DEADLINE: "วันนี้เป็นวันสุดท้ายของการส่งรายงานเดือน {month}",
+    ReminderKind.OVERDUE: "รายงานเดือน {month} เลยกำหนดส่งแล้ว",
+}
+SNOOZE_OPENING = "เตือนอีกครั้งตามที่ขอไว้: รายงานเดือน {month} ยังไม่ได้ส่ง"
+MAX_LISTED = 40  # one chat message stays readable on a phone
+
+
+def report_payload(project_code: str, month: ReportMonth) -> str:
+    """The "report now" button of a reminder (under Telegram's 64-byte limit)."""
+    return f"rem:go:{project_code}:{month.fiscal_year}-{month.report_no}"
+
+
+def snooze_payload(project_code: str) -> str:
+    """The "remind me tomorrow" button of a reminder."""
+    return f"rem:snooze:{project_code}"
+
+
+def owner_reminder(
+    kind: str,
+    project: Project,
+    month: ReportMonth,
+    deadline: date,
+    *,
+    instead_of: Person | None = None,
+    away_until: date | None = None,
+) -> Outbound:
+    """A reminder to a project's officer (or the colleague standing in) with one-tap buttons."""
+    kinds = {k.value: k for k in ReminderKind}
+    opening = OPENING[kinds[kind]] if kind in kinds else SNOOZE_OPENING
+    lines = [
+        opening.format(month=month_name(month)),
+        f"โครงการ: {project.name} ({project.code})",
+        f"รายงานครั้งที่ {month.report_no}: ความก้าวหน้าสะสม (%), ยอดเบิกจ่ายสะสม (บาท) "
+        "และสรุปผลการดำเนินงานสั้น ๆ",
+        f"กำหนดส่ง: ภายใน {format_thai_date(deadline)}",
+    ]
+    if instead_of is not None:
+        until = f" ถึง {format_thai_date(away_until)}" if away_until else ""
+        lines.append(f"(คุณรายงานแทน {instead_of.name} ซึ่งไม่อยู่{until})")
+    choices = (
+        Choice("ส่งรายงานเลย", report_payload(project.code, month)),
+        Choice("เตือนพรุ่งนี้", snooze_payload(project.code)),
+        Choice("ไม่อยู่ ให้คนอื่นรายงานแทน", "cmd:away"),
+    )
+    return Outbound("\n".join(lines), choices)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectMonth:
+    """A project, its responsible officers, and its reports around one month."""
+
+    project: Project
+    officers: tuple[Person, ...]
+    report: MonthlyReport | None
+    previous: MonthlyReport | None
+    before_previous: MonthlyReport | None
+
+
+def missing_list(month: ReportMonth, deadline: date, rows: list[ProjectMonth]) -> Outbound:
+    """For a coordinator after the deadline: which projects of their agency have not reported."""
+    missing = [r for r in rows if r.report is None]
+    lines = [
+        f"รายงานเดือน {month_name(month)} (กำหนด {format_thai_date(deadline)}) "
+        f"ยังไม่ส่ง {len(missing)} จาก {len(rows)} โครงการ"
+    ]
+    for row in missing[:MAX_LISTED]:
+        names = ", ".join(p.name for p in row.officers) or "ยังไม่มีผู้รับผิดชอบในระบบ"
+        lines.append(f"• {row.project.code} {row.project.name} – {names}")
+    if len(missing) > MAX_LISTED:
+        lines.append(f"และอีก {len(missing) - MAX_LISTED} โครงการ")
+    return Outbound("\n".join(lines))
+
+
+def _behind(row: ProjectMonth) -> bool:
+    """Progress grew less this month than the month before (or stood still while it had grown)."""
+    if row.report is None or row.previous is None or row.before_previous is None:
+        return False
+    now = row.report.values.progress - row.previous.values.progress
+    before = row.previous.values.progress - row.before_previous.values.progress
+    return now < before
+
+
+def _contradicts(row: ProjectMonth) -> str | None:
+    if row.report is None:
+        return None
+    v = row.report.values
+    return check_note(v.note, v.progress, v.disbursed, Neighbours(row.previous, None))
+
+
+def digest(month: ReportMonth, rows: list[ProjectMonth]) -> Outbound:
+    """A coordinator's monthly digest: counts, pace, contradictions, money against budget."""
+    sent = [r for r in rows if r.report is not None]
+    behind = [r for r in sent if _behind(r)]
+    contradictions = [(r, why) for r in sent if (why := _contradicts(r)) is not None]
+    disbursed = sum((r.report.values.disbursed for r in sent if r.report), Decimal(0))
+    budget = sum((r.project.budget_received or Decimal(0) for r in rows), Decimal(0))
+    lines = [
+        f"สรุปรายงานเดือน {month_name(month)}",
+        f"ส่งแล้ว {len(sent)} โครงการ, ยังไม่ส่ง {len(rows) - len(sent)} โครงการ",
+        f"เบิกจ่ายสะสมรวม {baht(disbursed)} บาท จากงบประมาณที่ได้รับ {baht(budget)} บาท"
+        + (f" ({percent(disbursed * 100 / budget)} %)" if budget else ""),
+    ]
+    if behind:
+        lines.append(f"ความก้าวหน้าช้ากว่าเดือนก่อน {len(behind)} โครงการ:")
+        lines += [
+            f"• {r.project.code} {percent(r.report.values.progress)} %"
+            for r in behind[:MAX_LISTED]
+            if r.report
+        ]
+    if contradictions:
+        lines.append(f"ข้อมูลที่ควรตรวจสอบ {len(contradictions)} โครงการ:")
+        lines += [f"• {r.project.code}: {why}" for r, why in contradictions[:MAX_LISTED]]
+    return Outbound("\n".join(lines))

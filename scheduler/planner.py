@@ -1,0 +1,210 @@
+"""Who should be reminded of what at an instant: a pure question over the stored data.
+
+A tick asks the calendar which reminder of which month is due, then for each project still
+missing that month's report, each responsible officer (or the colleague standing in while they
+are away) gets one message, unless they snoozed it. After the deadline, coordinators get the
+list of what is missing in their agency and a digest, unless they turned those off.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from handlers.months import why_not
+from handlers.types import Outbound
+from scheduler.calendar import ReminderKind, ReportingCalendar
+from scheduler.messages import (
+    DIGEST,
+    MISSING,
+    SNOOZED,
+    ProjectMonth,
+    digest,
+    missing_list,
+    owner_reminder,
+)
+from storage.fiscal import ReportMonth
+from storage.models import ChatIdentity, MonthlyReport, Person, Project, ReminderKey, Role
+from storage.repository import Repository
+
+PUSH_CHANNELS = ("telegram", "line")  # the console cannot be written to unasked
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One message to send: its unique key, where it goes, and what it says."""
+
+    key: ReminderKey
+    identity: ChatIdentity
+    message: Outbound
+
+
+@dataclass(frozen=True, slots=True)
+class Unreachable:
+    """Someone who should be reminded but has no chat account the bot can write to."""
+
+    key: ReminderKey
+    person: Person
+
+
+@dataclass
+class _World:
+    """Everything the plan needs, read once per tick."""
+
+    projects: dict[str, Project]
+    officers: dict[str, list[Person]]
+    people: dict[int, Person]
+    identities: dict[int, list[ChatIdentity]]
+    reports: dict[tuple[str, int, int], MonthlyReport]
+
+
+class ReminderPlanner:
+    """Answers "what is due at this instant", without sending anything."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        calendar: ReportingCalendar,
+        channels: Sequence[str] = PUSH_CHANNELS,
+    ) -> None:
+        self._repo = repo
+        self._calendar = calendar
+        self._channels = tuple(channels)
+
+    async def plan(self, at: datetime) -> tuple[list[Planned], list[Unreachable]]:
+        """The messages due at `at` (claimed or not), and who could not be reached."""
+        due = self._calendar.due_at(at)
+        snoozes = {(s.person_id, s.project_code): s for s in await self._repo.snoozes()}
+        snoozed_today = [s for s in snoozes.values() if s.until <= at < s.until + timedelta(days=1)]
+        if not due and not snoozed_today:
+            return [], []
+        world = await self._read(at)
+        today = at.astimezone(self._calendar.settings.timezone).date()
+        stand_ins = {d.person_id: d for d in await self._repo.delegations_on(today)}
+        off = await self._repo.disabled_notifications()
+        planned: list[Planned] = []
+        unreachable: list[Unreachable] = []
+
+        def deliver(key: ReminderKey, person: Person, message: Outbound) -> None:
+            identity = self._reachable(world, person.id)
+            if identity is None:
+                unreachable.append(Unreachable(key, person))
+            else:
+                planned.append(Planned(key, identity, message))
+
+        for month, kind, _ in due:
+            deadline = self._calendar.deadline(month)
+            for project in world.projects.values():
+                if not self._owed(world, project, month, today):
+                    continue
+                for officer in world.officers.get(project.code, []):
+                    stand_in = stand_ins.get(officer.id)
+                    recipient = world.people.get(stand_in.delegate_id) if stand_in else None
+                    person = recipient or officer
+                    snooze = snoozes.get((officer.id, project.code))
+                    if snooze is not None and at < snooze.until:
+                        continue
+                    message = owner_reminder(
+                        kind.value, project, month, deadline,
+                        instead_of=officer if recipient else None,
+                        away_until=stand_in.last_day if stand_in and recipient else None,
+                    )  # fmt: skip
+                    key = ReminderKey(person.id, project.code, *_month(month), kind.value)
+                    deliver(key, person, message)
+            if kind is ReminderKind.OVERDUE:
+                for coordinator, rows in await self._coordinated(world, month):
+                    for name, build in ((MISSING, missing_list), (DIGEST, None)):
+                        if name in off.get(coordinator.id, set()):
+                            continue
+                        message = (
+                            missing_list(month, deadline, rows) if build else digest(month, rows)
+                        )
+                        key = ReminderKey(coordinator.id, "*", *_month(month), name)
+                        deliver(key, coordinator, message)
+
+        for snooze in snoozed_today:
+            # "Remind me tomorrow": once, at the time asked, if the report is still missing.
+            snoozed_project = world.projects.get(snooze.project_code)
+            snoozer = world.people.get(snooze.person_id)
+            if snoozed_project is None or snoozer is None:
+                continue
+            asked_in = ReportMonth.containing(snooze.snoozed_on)
+            owed = [
+                m
+                for m in (asked_in.previous() or asked_in, asked_in)
+                if self._owed(world, snoozed_project, m, today)
+            ]
+            if not owed:
+                continue
+            again = f"{SNOOZED}:{snooze.snoozed_on.isoformat()}"
+            deadline = self._calendar.deadline(owed[0])
+            message = owner_reminder(again, snoozed_project, owed[0], deadline)
+            key = ReminderKey(snoozer.id, snoozed_project.code, *_month(owed[0]), again)
+            deliver(key, snoozer, message)
+        return planned, unreachable
+
+    def _owed(self, world: _World, project: Project, month: ReportMonth, today: date) -> bool:
+        """The project runs in that month and has not reported it."""
+        if (project.code, *_month(month)) in world.reports:
+            return False
+        return why_not(project, month, set(), max(today, month.last_day)) is None
+
+    def _reachable(self, world: _World, person_id: int) -> ChatIdentity | None:
+        """The person's account on the first channel (in preference order) they are linked on."""
+        accounts = {i.channel: i for i in world.identities.get(person_id, [])}
+        return next((accounts[c] for c in self._channels if c in accounts), None)
+
+    async def _read(self, at: datetime) -> _World:
+        projects = {p.code: p for p in await self._repo.list_projects()}
+        people = {p.id: p for p in await self._repo.all_people()}
+        officers: dict[str, list[Person]] = defaultdict(list)
+        for code, person_id in await self._repo.officer_links():
+            officers[code].append(people[person_id])
+        identities: dict[int, list[ChatIdentity]] = defaultdict(list)
+        for identity in await self._repo.all_identities():
+            identities[identity.person_id].append(identity)
+        month = self._calendar.month_of(at)
+        reports: dict[tuple[str, int, int], MonthlyReport] = {}
+        for fiscal_year in {month.fiscal_year - 1, month.fiscal_year}:
+            for project, report in await self._repo.report_rows(fiscal_year=fiscal_year):
+                reports[project.code, report.fiscal_year, report.report_no] = report
+        return _World(projects, officers, people, identities, reports)
+
+    async def _coordinated(
+        self, world: _World, month: ReportMonth
+    ) -> list[tuple[Person, list[ProjectMonth]]]:
+        """Each coordinator with the month's rows of the projects they look after."""
+        result = []
+        for person in world.people.values():
+            if Role.COORDINATOR not in person.roles:
+                continue
+            projects = await self._repo.projects_of_coordinator(person.id)
+            rows = [
+                _row(world, p, month)
+                for p in projects
+                if why_not(p, month, set(), month.last_day) is None
+            ]
+            if rows:
+                result.append((person, rows))
+        return result
+
+
+def _month(month: ReportMonth) -> tuple[int, int]:
+    return month.fiscal_year, month.report_no
+
+
+def _row(world: _World, project: Project, month: ReportMonth) -> ProjectMonth:
+    def report(m: ReportMonth | None) -> MonthlyReport | None:
+        return None if m is None else world.reports.get((project.code, *_month(m)))
+
+    previous = month.previous()
+    before = previous.previous() if previous else None
+    return ProjectMonth(
+        project,
+        tuple(world.officers.get(project.code, [])),
+        report(month),
+        report(previous),
+        report(before),
+    )

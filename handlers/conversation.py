@@ -57,7 +57,13 @@ from handlers.flow import (
     project_options,
 )
 from handlers.linking import Linker
-from handlers.shortcuts import is_shortcut, notification_settings, shortcut, tomorrow_at
+from handlers.shortcuts import (
+    Say,
+    is_shortcut,
+    notification_settings,
+    shortcut,
+    tomorrow_at,
+)
 from handlers.types import Choice, Clock, Inbound, InboundKind, Outbound
 from handlers.views import coordinator_status, officer_status
 from storage.models import EventMark, Person, Role, SessionState
@@ -269,8 +275,8 @@ class Conversation:
             return await self._stay(step, ctx, answer)
         if answer.choice is not None and is_shortcut(answer.choice):
             done = await shortcut(ctx, answer.choice, self._snooze_until)
-            if isinstance(done, Outbound):
-                return [done, *await self._reask(step, ctx)]
+            if isinstance(done, Say):
+                return [done.message, *(await self._reask(step, ctx) if done.reask else [])]
             return await self._apply(step, ctx, done)
         if answer.choice is None:
             command = command_of(text)

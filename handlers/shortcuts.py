@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from handlers import texts
@@ -17,6 +18,15 @@ from storage.models import Role
 
 # Kinds of coordinator message that can be turned off, as stored (see scheduler.messages).
 NOTIFICATIONS = {"missing": "รายชื่อโครงการที่ยังไม่ส่งรายงาน", "digest": "สรุปภาพรวมประจำเดือน"}
+
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    """A reply that changes no step; `reask` adds the current question after it."""
+
+    message: Outbound
+    reask: bool = True
+
 
 _GO = re.compile(r"^rem:go(!?):(.+):(\d{4})-(\d{1,2})$")
 _SNOOZE = re.compile(r"^rem:snooze:(.+)$")
@@ -39,7 +49,7 @@ def tomorrow_at(send_time: time) -> Callable[[datetime], datetime]:
 
 async def shortcut(
     ctx: Context, payload: str, snooze_until: Callable[[datetime], datetime]
-) -> Result | Outbound:
+) -> Result | Say:
     """Carry out a shortcut button: start a report, snooze, or switch a notification."""
     if match := _GO.match(payload):
         forced, code, fiscal_year, report_no = match.groups()
@@ -49,28 +59,26 @@ async def shortcut(
     if match := _SNOOZE.match(payload):
         return await _snooze(ctx, match.group(1), snooze_until)
     if match := _NOTIFY.match(payload):
-        return await switch_notification(ctx, match.group(1), match.group(2) == "on")
+        return Say(await switch_notification(ctx, match.group(1), match.group(2) == "on"))
     return Stay(texts.STALE_BUTTON)
 
 
-async def _report_now(
-    ctx: Context, code: str, month: ReportMonth, forced: bool
-) -> Result | Outbound:
+async def _report_now(ctx: Context, code: str, month: ReportMonth, forced: bool) -> Result | Say:
     project = next((p for p in await ctx.projects() if p.code == code), None)
     if project is None:
-        return Outbound(texts.NOT_YOUR_PROJECT)
+        return Say(Outbound(texts.NOT_YOUR_PROJECT))
     if ctx.step is not Step.IDLE and not forced:
         choices = (
             Choice(texts.BTN_DISCARD, f"rem:go!:{code}:{month.fiscal_year}-{month.report_no}"),
             Choice(texts.BTN_RESUME, "cmd:resume"),
         )
-        return Outbound(texts.DISCARD_QUESTION, choices)
+        return Say(Outbound(texts.DISCARD_QUESTION, choices), reask=False)
     reported = {
         ReportMonth(r.fiscal_year, r.report_no) for r in await ctx.repo.reports_of_project(code)
     }
     reason = why_not(project, month, reported, ctx.today)
     if reason is not None:
-        return Outbound(reason)
+        return Say(Outbound(reason))
     draft = Draft(
         mode=Mode.REPORT,
         project_code=code,
@@ -80,17 +88,15 @@ async def _report_now(
     return Go(Step.PROGRESS, draft, remember=False)
 
 
-async def _snooze(
-    ctx: Context, code: str, snooze_until: Callable[[datetime], datetime]
-) -> Outbound:
+async def _snooze(ctx: Context, code: str, snooze_until: Callable[[datetime], datetime]) -> Say:
     project = next((p for p in await ctx.projects() if p.code == code), None)
     if project is None:
-        return Outbound(texts.NOT_YOUR_PROJECT)
+        return Say(Outbound(texts.NOT_YOUR_PROJECT))
     until = snooze_until(ctx.now)
     if not await ctx.repo.snooze(ctx.person.id, code, ctx.today, until):
-        return Outbound(texts.SNOOZE_ONCE_A_DAY)
+        return Say(Outbound(texts.SNOOZE_ONCE_A_DAY))
     month = month_name(ReportMonth.containing(ctx.today))
-    return Outbound(texts.SNOOZED.format(code=code, time=f"{until:%H:%M}", month=month))
+    return Say(Outbound(texts.SNOOZED.format(code=code, time=f"{until:%H:%M}", month=month)))
 
 
 async def notification_settings(ctx: Context) -> Outbound:

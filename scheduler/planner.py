@@ -87,7 +87,12 @@ class ReminderPlanner:
         planned: list[Planned] = []
         unreachable: list[Unreachable] = []
 
+        seen: set[ReminderKey] = set()
+
         def deliver(key: ReminderKey, person: Person, message: Outbound) -> None:
+            if key in seen:  # e.g. a stand-in who is also an officer of the same project
+                return
+            seen.add(key)
             identity = self._reachable(world, person.id)
             if identity is None:
                 unreachable.append(Unreachable(key, person))

@@ -539,11 +539,13 @@ class MemoryRepository:
         return sorted(active, key=lambda d: (d.person_id, d.id))
 
     async def end_delegations(self, person_id: int, day: date) -> int:
-        """The person is back: stand-ins in force on `day` end the day before."""
+        """The person is back: stand-ins in force on `day` end the day before, later ones are
+        cancelled; returns how many were ended or cancelled."""
         ended = 0
         kept: list[Delegation] = []
         for d in self._delegations:
             if d.person_id == person_id and d.first_day >= day:
+                ended += 1  # not begun yet: cancelled
                 continue
             if d.person_id == person_id and d.first_day < day <= d.last_day:
                 d = dataclasses.replace(d, last_day=day - timedelta(days=1))

@@ -226,7 +226,8 @@ class Repository(Protocol):
         """Stand-ins in force on a day."""
 
     async def end_delegations(self, person_id: int, day: date) -> int:
-        """The person is back: stand-ins in force on `day` end the day before."""
+        """The person is back: stand-ins in force on `day` end the day before, later ones are
+        cancelled; returns how many were ended or cancelled."""
 
     async def set_notification(self, person_id: int, kind: str, enabled: bool) -> None:
         """Turn one kind of message on or off for a person."""

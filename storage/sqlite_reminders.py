@@ -151,18 +151,20 @@ class RemindersPart(SqliteBase):
         ]
 
     async def end_delegations(self, person_id: int, day: date) -> int:
-        """The person is back: stand-ins in force on `day` end the day before."""
+        """The person is back: stand-ins in force on `day` end the day before, later ones are
+        cancelled; returns how many were ended or cancelled."""
         async with self._transaction() as db:
-            await db.execute(
+            async with db.execute(
                 "DELETE FROM delegations WHERE person_id = ? AND first_day >= ?",
                 (person_id, day.isoformat()),
-            )
+            ) as cur:
+                cancelled = cur.rowcount
             async with db.execute(
                 "UPDATE delegations SET last_day = date(?, '-1 day') "
                 "WHERE person_id = ? AND first_day < ? AND last_day >= ?",
                 (day.isoformat(), person_id, day.isoformat(), day.isoformat()),
             ) as cur:
-                return cur.rowcount
+                return cancelled + cur.rowcount
 
     async def set_notification(self, person_id: int, kind: str, enabled: bool) -> None:
         """Turn one kind of message on or off for a person."""

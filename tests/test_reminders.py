@@ -1,0 +1,159 @@
+"""Reminders: who is reminded of what at fixed instants, sent exactly once, even across a crash."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pytest
+
+from handlers.types import Outbound
+from scheduler.calendar import CalendarSettings, ReportingCalendar
+from scheduler.delivery import DeliveryFailed, ReminderService
+from scheduler.planner import ReminderPlanner
+from storage.models import ChatIdentity, Delegation, DeliveryStatus
+from storage.sqlite import SqliteRepository
+from tests.support import BANGKOK, ROAD, SCHOOL, World, build_world, stored_report
+
+NO_HOLIDAYS = ReportingCalendar(CalendarSettings(), holidays=lambda day: False)
+
+
+def at(day: int, hour: int = 9, month: int = 11, year: int = 2026) -> datetime:
+    return datetime(year, month, day, hour, 0, tzinfo=BANGKOK)
+
+
+@dataclass
+class Recorder:
+    """A channel that records what it is asked to push, optionally failing."""
+
+    pushed: list[tuple[str, str]] = field(default_factory=list)
+    fail_with: Exception | BaseException | None = None
+    fail_after: int = 10**9
+
+    async def push(self, identity: ChatIdentity, message: Outbound) -> None:
+        if len(self.pushed) >= self.fail_after and self.fail_with is not None:
+            raise self.fail_with
+        self.pushed.append((identity.external_id, message.text))
+
+
+@pytest.fixture
+async def world() -> AsyncIterator[World]:
+    repo = await SqliteRepository.open(":memory:")
+    world = await build_world(repo)
+    await repo.link_identity(ChatIdentity("telegram", "1001", world.officer.id))
+    await repo.link_identity(ChatIdentity("telegram", "1002", world.single.id))
+    await repo.link_identity(ChatIdentity("telegram", "1003", world.coordinator.id))
+    try:
+        yield world
+    finally:
+        await repo.close()
+
+
+def service(world: World, notifier: Recorder, now: datetime) -> ReminderService:
+    planner = ReminderPlanner(world.repo, NO_HOLIDAYS)
+    return ReminderService(world.repo, planner, {"telegram": notifier}, lambda: now)
+
+
+async def planned(world: World, now: datetime) -> list[tuple[str, str, str]]:
+    items, _ = await ReminderPlanner(world.repo, NO_HOLIDAYS).plan(now)
+    return sorted((i.identity.external_id, i.key.subject, i.key.kind) for i in items)
+
+
+async def test_the_window_opening_reminds_every_owner_once(world: World) -> None:
+    # 30 Nov 2026 is a Monday: the window opens on Wed 25 Nov.
+    assert await planned(world, at(24)) == [], "October's overdue went stale by now"
+    due = await planned(world, at(25))
+    assert due == [
+        ("1001", ROAD.code, "window"),
+        ("1001", SCHOOL.code, "window"),
+        ("1002", SCHOOL.code, "window"),
+    ]
+    recorder = Recorder()
+    first = await service(world, recorder, at(25)).tick()
+    again = await service(world, recorder, at(25, 10)).tick()
+    assert (first.sent, again.sent, again.already) == (3, 0, 3)
+    texts = [text for _, text in recorder.pushed]
+    assert "ถึงเวลารายงานความก้าวหน้าประจำเดือน พ.ย. 2569 แล้ว" in texts[0]
+    assert "กำหนดส่ง: ภายใน 30 พ.ย. 2569" in texts[0]
+
+
+async def test_a_sent_report_stops_its_reminders(world: World) -> None:
+    await stored_report(world.repo, SCHOOL.code, 2, "10", "0")
+    assert await planned(world, at(26)) == [("1001", ROAD.code, "two_days")]
+
+
+async def test_nothing_goes_out_in_quiet_hours(world: World) -> None:
+    assert await planned(world, at(25, 21)) == []
+    assert await planned(world, at(26, 7)) == []
+
+
+async def test_after_the_deadline_coordinators_hear_what_is_missing(world: World) -> None:
+    await stored_report(world.repo, SCHOOL.code, 2, "10", "0")
+    # November's deadline is Mon 30 Nov; overdue on Tue 1 Dec.
+    due = await planned(world, at(1, month=12))
+    assert ("1001", ROAD.code, "overdue") in due
+    assert ("1003", "*", "missing") in due and ("1003", "*", "digest") in due
+    await world.repo.set_notification(world.coordinator.id, "digest", False)
+    due = await planned(world, at(1, month=12))
+    assert ("1003", "*", "digest") not in due and ("1003", "*", "missing") in due
+    recorder = Recorder()
+    await service(world, recorder, at(1, month=12)).tick()
+    missing = next(text for chat, text in recorder.pushed if chat == "1003")
+    assert "ยังไม่ส่ง 1 จาก 2 โครงการ" in missing
+    assert ROAD.code in missing and world.officer.name in missing
+
+
+async def test_a_stand_in_gets_the_reminders_of_an_absent_officer(world: World) -> None:
+    await world.repo.add_delegation(
+        Delegation(world.officer.id, world.single.id, date(2026, 11, 20), date(2026, 12, 5))
+    )
+    due = await planned(world, at(25))
+    assert due == [
+        ("1002", ROAD.code, "window"),
+        ("1002", SCHOOL.code, "window"),
+    ], "the stand-in gets ROAD, and SCHOOL once (it is theirs too)"
+
+
+async def test_a_snooze_holds_reminders_and_reminds_once_the_next_morning(world: World) -> None:
+    await world.repo.snooze(world.single.id, SCHOOL.code, date(2026, 11, 25), at(26))
+    assert ("1002", SCHOOL.code, "two_days") not in await planned(world, at(25, 10))
+    due = await planned(world, at(26))
+    assert ("1002", SCHOOL.code, "snoozed:2026-11-25") in due
+    assert ("1002", SCHOOL.code, "two_days") in due
+
+
+async def test_a_transient_failure_is_retried_and_a_permanent_one_is_not(world: World) -> None:
+    flaky = Recorder(fail_with=DeliveryFailed("network down", permanent=False), fail_after=0)
+    report = await service(world, flaky, at(25)).tick()
+    assert report.retry == 3
+    working = Recorder()
+    report = await service(world, working, at(25, 10)).tick()
+    assert report.sent == 3, "each retried once the channel works"
+    assert all(r.attempts == 2 for r in await world.repo.reminder_records(DeliveryStatus.SENT))
+    blocked = Recorder(fail_with=DeliveryFailed("blocked", permanent=True), fail_after=0)
+    await service(world, blocked, at(26)).tick()
+    failed = await world.repo.reminder_records(DeliveryStatus.FAILED)
+    assert len(failed) == 3
+    await service(world, working, at(26, 10)).tick()
+    assert len(working.pushed) == 3, "a permanent failure is not retried"
+
+
+class Crash(BaseException):
+    """The process dies in the middle of a fan-out."""
+
+
+async def test_a_crash_in_the_middle_of_a_fan_out_sends_nothing_twice(world: World) -> None:
+    dying = Recorder(fail_with=Crash(), fail_after=1)
+    with pytest.raises(Crash):
+        await service(world, dying, at(25)).tick()
+    assert len(dying.pushed) == 1
+    restarted = Recorder()
+    fresh = service(world, restarted, at(25, 10))
+    in_doubt = await fresh.recover()
+    await fresh.tick()
+    everything = dying.pushed + restarted.pushed
+    assert len(everything) == len(set(everything)), "no message twice"
+    assert len(everything) + in_doubt == 3, "every reminder either went out or is in doubt"
+    statuses = [r.status for r in await world.repo.reminder_records()]
+    assert statuses.count(DeliveryStatus.SENT) == len(everything)

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bot.config import Config
 from handlers.conversation import Conversation
+from handlers.shortcuts import tomorrow_at
 from handlers.types import Clock
 from storage.repository import Repository
 from storage.sqlite import SqliteRepository
@@ -42,7 +43,9 @@ async def open_services(
     repository: Repository = repo or await SqliteRepository.open(config.database)
     the_clock = clock or make_clock(config)
     try:
-        yield Services(config, repository, the_clock, Conversation(repository, the_clock))
+        snooze_until = tomorrow_at(config.reminders.calendar.send_time)
+        conversation = Conversation(repository, the_clock, snooze_until=snooze_until)
+        yield Services(config, repository, the_clock, conversation)
     finally:
         if own_repo:
             await repository.close()

@@ -16,11 +16,13 @@ from bot.app import Services, open_services
 from bot.config import Config, ConfigError, load_config
 from bot.console import run_console
 from bot.logs import configure_logging
+from bot.preview import parse_instant, preview
 from bot.runner import run_channels, stop_on_signals
 from handlers.linking import issue_invite, shown_code
 from reports.csv_export import export_csv
 from reports.demo_data import load_demo_data
 from reports.project_import import ImportFileError, format_report, import_projects
+from scheduler.calendar import ReportingCalendar
 from storage.models import ChatIdentity, CoordinatorScope, Role, StorageError
 from storage.thaidate import format_thai_date
 
@@ -73,6 +75,15 @@ def _parser() -> argparse.ArgumentParser:
     people_sub.add_parser("list", parents=[common], help="list people with their roles")
 
     sub.add_parser("run", parents=[common], help="run the configured chat channels")
+
+    reminders = sub.add_parser("reminders", parents=[common], help="reminders")
+    reminders_sub = reminders.add_subparsers(dest="action", required=True, metavar="ACTION")
+    show = reminders_sub.add_parser(
+        "preview",
+        parents=[common],
+        help="who would be reminded of what at an instant (sends nothing)",
+    )
+    show.add_argument("--at", help='local time, e.g. "2026-11-25 09:00" (default: now)')
 
     invite = sub.add_parser(
         "invite", parents=[common], help="issue a single-use code that links a chat account"
@@ -187,6 +198,17 @@ async def _invite(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _reminders(services: Services, args: argparse.Namespace) -> int:
+    calendar = ReportingCalendar(services.config.reminders.calendar)
+    try:
+        at = parse_instant(args.at, calendar) if args.at else services.clock()
+    except ValueError:
+        print(f"--at must look like 2026-11-25 09:00, not {args.at!r}", file=sys.stderr)
+        return 2
+    print(await preview(services.repo, calendar, at))
+    return 0
+
+
 JOBS: dict[str, Job] = {
     "demo-data": _demo_data,
     "console": _console,
@@ -195,6 +217,7 @@ JOBS: dict[str, Job] = {
     "export": _export,
     "run": _run,
     "invite": _invite,
+    "reminders": _reminders,
 }
 
 

@@ -6,10 +6,12 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from scheduler.calendar import CalendarSettings, ReminderKind
 
 DEFAULT_DATABASE = "progress-bot.sqlite3"
 DEFAULT_TIMEZONE = "Asia/Bangkok"
@@ -59,6 +61,15 @@ class TelegramConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RemindersConfig:
+    """When reminders go out; `calendar` holds the rules (see scheduler.calendar)."""
+
+    enabled: bool = True
+    calendar: CalendarSettings = field(default_factory=CalendarSettings)
+    tick_minutes: int = 30
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Everything the program can be configured with."""
 
@@ -68,6 +79,7 @@ class Config:
     console_user: str = DEFAULT_CONSOLE_USER
     log_level: str = "INFO"
     telegram: TelegramConfig | None = None
+    reminders: RemindersConfig = field(default_factory=RemindersConfig)
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -162,6 +174,48 @@ def _telegram(data: Mapping[str, Any]) -> TelegramConfig | None:
     )
 
 
+def _clock_time(section: Mapping[str, Any], key: str, default: str) -> time:
+    text = _string(section, "reminders", key, default) or default
+    try:
+        return time.fromisoformat(text)
+    except ValueError as error:
+        raise ConfigError(f"reminders.{key} must be a time like 09:00, not {text!r}") from error
+
+
+def _reminders(data: Mapping[str, Any], zone: ZoneInfo) -> RemindersConfig:
+    """The [reminders] table: the calendar rules and how often the bot looks for what is due."""
+    r = _section(data, "reminders")
+    enabled = r.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError("reminders.enabled must be true or false")
+    quiet = _string(r, "reminders", "quiet_hours", "20:00-08:00") or "20:00-08:00"
+    start, dash, end = quiet.partition("-")
+    plan = r.get("plan", [kind.value for kind in ReminderKind])
+    if not isinstance(plan, list) or not all(isinstance(k, str) for k in plan):
+        raise ConfigError('reminders.plan must be a list such as ["window", "deadline"]')
+    known = {kind.value: kind for kind in ReminderKind}
+    unknown = [k for k in plan if k not in known]
+    if unknown:
+        raise ConfigError(f"reminders.plan: unknown kinds {unknown}; known: {sorted(known)}")
+    try:
+        settings = CalendarSettings(
+            timezone=zone,
+            window_days=_integer(r, "reminders", "window_days", 5, 1, 27),
+            send_time=_clock_time(r, "send_time", "09:00"),
+            quiet_start=time.fromisoformat(start.strip()) if dash else time(20),
+            quiet_end=time.fromisoformat(end.strip()) if dash else time(8),
+            plan=tuple(known[k] for k in plan),
+            overdue_grace_days=_integer(r, "reminders", "overdue_grace_days", 10, 1, 60),
+        )
+    except ValueError as error:
+        raise ConfigError(f"[reminders]: {error}") from error
+    return RemindersConfig(
+        enabled=enabled,
+        calendar=settings,
+        tick_minutes=_integer(r, "reminders", "tick_minutes", 30, 1, 60),
+    )
+
+
 def load_config(path: Path | None, environ: Mapping[str, str]) -> Config:
     """Read the TOML file at `path` (None: defaults only), then apply environment overrides."""
     data: dict[str, Any] = {}
@@ -217,4 +271,5 @@ def load_config(path: Path | None, environ: Mapping[str, str]) -> Config:
         or DEFAULT_CONSOLE_USER,
         log_level=level,
         telegram=_telegram(data),
+        reminders=_reminders(data, zone),
     )

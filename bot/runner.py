@@ -5,17 +5,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Mapping
 from datetime import timedelta
 
 from aiohttp import web
 
 from bot.app import Services
-from bot.telegram_channel import ALLOWED_UPDATES, TelegramChannel
+from bot.scheduling import build_scheduler
+from bot.telegram_channel import ALLOWED_UPDATES, TelegramChannel, TelegramNotifier
 from bot.webhooks import telegram_webhook
+from scheduler.calendar import ReportingCalendar
+from scheduler.delivery import Notifier, ReminderService
+from scheduler.planner import ReminderPlanner
 
 log = logging.getLogger(__name__)
 
 EVENT_MEMORY = timedelta(days=7)  # Telegram keeps undelivered updates for 24 hours
+
+
+def reminder_service(services: Services, notifiers: Mapping[str, Notifier]) -> ReminderService:
+    """The reminder service over the configured calendar and the running channels."""
+    calendar = ReportingCalendar(services.config.reminders.calendar)
+    planner = ReminderPlanner(services.repo, calendar, channels=tuple(notifiers))
+    return ReminderService(services.repo, planner, notifiers, services.clock)
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:
@@ -35,6 +47,14 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
     log.info("forgot %d handled updates older than %d days", pruned, EVENT_MEMORY.days)
     channel = TelegramChannel(telegram, services.conversation)
     await channel.start()
+    reminders = reminder_service(services, {"telegram": TelegramNotifier(channel)})
+    scheduler = None
+    if services.config.reminders.enabled:
+        await reminders.recover()
+        scheduler = build_scheduler(reminders, services.config.reminders)
+        scheduler.start()
+        # Catch up at once: what fell due while the bot was down goes out now (once).
+        catch_up = asyncio.create_task(reminders.tick())
     try:
         if telegram.mode == "polling":
             log.info("telegram: long polling")
@@ -59,6 +79,10 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
             await stop.wait()
             await runner.cleanup()  # waits for requests in progress
     finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+            await asyncio.gather(catch_up, return_exceptions=True)
+            await reminders.idle()  # a tick in progress finishes what it claimed
         await channel.stop()
         log.info("stopped")
     return 0

@@ -28,7 +28,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, MessageLimit
-from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, ContextTypes, TypeHandler
 from telegram.request import BaseRequest, HTTPXRequest
 
@@ -36,6 +36,8 @@ from bot.config import TelegramConfig
 from bot.telegram_limits import TelegramRateLimiter
 from handlers.conversation import Conversation
 from handlers.types import Inbound, Outbound
+from scheduler.delivery import DeliveryFailed
+from storage.models import ChatIdentity
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,9 @@ COMMANDS = (
     ("correct", "แก้ไขรายงานที่ส่งแล้ว"),
     ("back", "ย้อนกลับหนึ่งขั้น"),
     ("cancel", "ยกเลิกรายงานที่กำลังกรอก"),
+    ("away", "แจ้งไม่อยู่และให้เพื่อนร่วมงานรายงานแทน"),
+    ("present", "กลับมาแล้ว ยกเลิกการรายงานแทน"),
+    ("notify", "ตั้งค่าการแจ้งเตือน (ผู้ประสานงาน)"),
     ("help", "วิธีใช้งาน"),
 )
 
@@ -264,3 +269,19 @@ class TelegramChannel:
         error = context.error
         update_id = update.update_id if isinstance(update, Update) else None
         log.error("telegram: update %s failed: %s: %s", update_id, type(error).__name__, error)
+
+
+class TelegramNotifier:
+    """Lets the reminder service write to Telegram accounts unasked."""
+
+    def __init__(self, channel: TelegramChannel) -> None:
+        self._channel = channel
+
+    async def push(self, identity: ChatIdentity, message: Outbound) -> None:
+        """Send one reminder; a blocked bot or a vanished chat is a failure for good."""
+        try:
+            await self._channel.send(int(identity.external_id), message)
+        except (Forbidden, BadRequest) as error:
+            raise DeliveryFailed(type(error).__name__, permanent=True) from error
+        except TelegramError as error:  # network trouble: the next tick tries again
+            raise DeliveryFailed(type(error).__name__, permanent=False) from error

@@ -1,0 +1,58 @@
+"""`progress-bot reminders preview`: who would be reminded of what at an instant; sends nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from scheduler.calendar import ReportingCalendar
+from scheduler.planner import PUSH_CHANNELS, ReminderPlanner
+from storage.repository import Repository
+from storage.thaidate import format_thai_date, format_thai_month
+
+KIND_NAMES = {
+    "window": "เปิดรับรายงาน",
+    "two_days": "อีก 2 วันทำการ",
+    "deadline": "วันกำหนดส่ง",
+    "overdue": "เลยกำหนด",
+    "missing": "ผู้ประสานงาน: ยังไม่ส่ง",
+    "digest": "ผู้ประสานงาน: สรุป",
+}
+
+
+def parse_instant(text: str, calendar: ReportingCalendar) -> datetime:
+    """ "2026-11-25 09:00" (local time in the configured zone) or a full ISO instant."""
+    moment = datetime.fromisoformat(text.strip())
+    zone = calendar.settings.timezone
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
+
+
+async def preview(repo: Repository, calendar: ReportingCalendar, at: datetime) -> str:
+    """The plan at `at` as lines of text, marking what has been sent already."""
+    when = f"{format_thai_date(at.date())} {at:%H:%M}"
+    if calendar.in_quiet_hours(at):
+        return f"{when}: อยู่ในช่วงงดส่งข้อความ ไม่มีการเตือน (ถัดไป {calendar.next_send_time(at):%H:%M})"
+    planned, unreachable = await ReminderPlanner(repo, calendar, PUSH_CHANNELS).plan(at)
+    done = {r.key: r.status.value for r in await repo.reminder_records()}
+    people = {p.id: p for p in await repo.all_people()}
+    lines = [f"การเตือน ณ {when} ({calendar.settings.timezone.key}): {len(planned)} ข้อความ"]
+    for item in sorted(planned, key=lambda p: (p.key.kind, p.key.subject, p.key.person_id)):
+        key = item.key
+        kind = KIND_NAMES.get(
+            key.kind, "เตือนซ้ำตามที่ขอ" if key.kind.startswith("snoozed") else key.kind
+        )
+        month_text = format_thai_month(key.fiscal_year, key.report_no)
+        person = people[key.person_id].name if key.person_id in people else key.person_id
+        state = done.get(key, "ยังไม่ส่ง")
+        subject = "ทุกโครงการในความดูแล" if key.subject == "*" else key.subject
+        lines.append(
+            f"  {kind:<24} {month_text:<10} {subject:<16} -> {person} "
+            f"({item.identity.channel} {item.identity.external_id}) [{state}]"
+        )
+    for missed in unreachable:
+        lines.append(
+            f"  ไม่มีบัญชีแชตให้ส่งถึง: {missed.person.name} ({missed.key.subject}, "
+            f"{format_thai_month(missed.key.fiscal_year, missed.key.report_no)})"
+        )
+    deadline = calendar.deadline(calendar.month_of(at))
+    lines.append(f"กำหนดส่งรายงานเดือนนี้: {format_thai_date(deadline)}")
+    return "\n".join(lines)

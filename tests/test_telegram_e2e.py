@@ -172,3 +172,36 @@ async def test_an_update_redelivered_after_a_crash_is_not_applied_twice(bot: Bot
     assert "เบิกจ่ายสะสม" in (again.text or ""), "still at the money step: 40 was not read twice"
     await bot.say(SINGLE, "1000", "สรุปผลการดำเนินงาน")
     assert await bot.terminate() == 0
+
+
+async def test_reminders_arrive_and_a_button_starts_the_report(tmp_path: Path) -> None:
+    database = tmp_path / "bot.sqlite3"
+    repo = await SqliteRepository.open(database)
+    world = await build_world(repo)
+    await repo.link_identity(ChatIdentity("telegram", str(SINGLE), world.single.id))
+    await repo.close()
+    async with FakeBotApi(TOKEN) as fake:
+        config = tmp_path / "bot.toml"
+        config.write_text(
+            f'[database]\npath = "{database}"\n'
+            '[bot]\nfixed_now = "2026-11-25T09:05:00+07:00"\n'  # the window opens on 25 Nov
+            f'[telegram]\napi_base_url = "{fake.base_url}"\npoll_timeout = 5\n',
+            encoding="utf-8",
+        )
+        running = Bot(fake, tmp_path, config)
+        try:
+            await running.start()
+            reminder = await fake.wait_for_text(SINGLE, "ถึงเวลารายงานความก้าวหน้า", timeout=20)
+            assert SCHOOL.code in (reminder.text or "")
+            await running.press(SINGLE, "ส่งรายงานเลย", "กี่เปอร์เซ็นต์")
+            # A restart sends nothing twice: the reminder was recorded before it went out.
+            await running.kill()
+            await running.start()
+            await running.say(SINGLE, "30", "เบิกจ่ายสะสม")
+            reminders = [s for s in fake.messages_to(SINGLE) if "ถึงเวลารายงาน" in (s.text or "")]
+            assert len(reminders) == 1
+            assert await running.terminate() == 0
+        finally:
+            if running.process is not None and running.process.returncode is None:
+                running.process.kill()
+                await running.process.wait()

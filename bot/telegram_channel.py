@@ -131,8 +131,10 @@ class TelegramChannel:
             .rate_limiter(
                 rate_limiter
                 or TelegramRateLimiter(
+                    # Evenly spaced, no burst: Telegram counts any 1-second window, and a 429
+                    # pauses every chat, so a burst costs more than it gains.
                     overall_rate=config.messages_per_second,
-                    overall_burst=config.messages_per_second,
+                    overall_burst=1.0,
                     per_chat_rate=config.messages_per_chat_per_second,
                     per_chat_burst=max(3.0, config.messages_per_chat_per_second),
                 )

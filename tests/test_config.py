@@ -25,8 +25,17 @@ KNOWN_KEYS: dict[str, set[str]] = {
         "webhook_listen", "webhook_port", "webhook_path", "webhook_public_url", "secret_token",
         "messages_per_second", "messages_per_chat_per_second",
     },
+    "reminders": {
+        "enabled", "window_days", "plan", "send_time", "quiet_hours", "overdue_grace_days",
+        "tick_minutes",
+    },
 }  # fmt: skip
 INTEGER_KEYS = {
+    ("reminders", "enabled"),
+    ("reminders", "window_days"),
+    ("reminders", "plan"),
+    ("reminders", "overdue_grace_days"),
+    ("reminders", "tick_minutes"),
     ("telegram", "poll_timeout"),
     ("telegram", "webhook_port"),
     ("telegram", "messages_per_second"),
@@ -316,3 +325,30 @@ def test_telegram_errors_name_the_key(tmp_path: Path, body: str, named: str) -> 
     message = error_of(write(tmp_path / "c.toml", body))
     assert named in message
     assert "1:T" not in message
+
+
+def test_reminders_from_the_file(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "c.toml",
+        '[reminders]\nwindow_days = 7\nsend_time = "10:30"\nquiet_hours = "21:00-07:00"\n'
+        'plan = ["deadline", "overdue"]\ntick_minutes = 15\n',
+    )
+    reminders = load_config(path, {}).reminders
+    assert reminders.calendar.window_days == 7
+    assert reminders.calendar.send_time.isoformat() == "10:30:00"
+    assert [k.value for k in reminders.calendar.plan] == ["deadline", "overdue"]
+    assert reminders.tick_minutes == 15
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ('[reminders]\nplan = ["soon"]\n', "reminders.plan"),
+        ('[reminders]\nsend_time = "nine"\n', "reminders.send_time"),
+        ('[reminders]\nsend_time = "22:00"\n', "quiet hours"),
+        ("[reminders]\nenabled = 1\n", "reminders.enabled"),
+        ("[reminders]\nwindow_days = 40\n", "reminders.window_days"),
+    ],
+)
+def test_reminder_errors_name_the_key(tmp_path: Path, body: str, named: str) -> None:
+    assert named in error_of(write(tmp_path / "c.toml", body))

@@ -102,6 +102,8 @@ class MemoryRepository:
         self._snoozes: dict[tuple[int, str], Snooze] = {}
         self._delegations: list[Delegation] = []
         self._settings: dict[tuple[int, str], bool] = {}
+        self._preferred: dict[int, str] = {}
+        self._blocked: set[tuple[str, str]] = set()
         self._last_project_id = 0
         self._last_person_id = 0
 
@@ -345,6 +347,17 @@ class MemoryRepository:
         rows = await self.report_rows(project_code=project_code, fiscal_year=fiscal_year)
         return [report for _, report in rows]
 
+    async def recent_reports(
+        self, fiscal_year: int, up_to: int, *, count: int, agency: str | None = None
+    ) -> Sequence[MonthlyReport]:
+        """The latest `count` reports of each project among reports 1..`up_to` of the fiscal
+        year, by project code and report number."""
+        by_code: dict[str, list[MonthlyReport]] = {}
+        for project, report in await self.report_rows(fiscal_year=fiscal_year, agency=agency):
+            if report.report_no <= up_to:
+                by_code.setdefault(project.code, []).append(report)
+        return [r for code in sorted(by_code) for r in by_code[code][-count:]]
+
     async def revisions(self, report_id: int) -> list[Revision]:
         """Every version of a report, oldest first."""
         return list(self._history[report_id][1]) if report_id in self._history else []
@@ -559,6 +572,30 @@ class MemoryRepository:
         self._require_person(person_id)
         self._settings[person_id, kind] = enabled
 
+    async def set_preferred_channel(self, person_id: int, channel: str) -> bool:
+        """Remember the channel a person wants messages on; False if it was that already."""
+        self._require_person(person_id)
+        changed = self._preferred.get(person_id) != channel
+        self._preferred[person_id] = channel
+        return changed
+
+    async def preferred_channels(self) -> dict[int, str]:
+        """Per person, the channel they want messages on (people without one are absent)."""
+        return dict(self._preferred)
+
+    async def set_blocked(
+        self, channel: str, external_id: str, blocked: bool, at: datetime
+    ) -> None:
+        """Record that a chat account blocked the bot (or unblocked it)."""
+        if blocked:
+            self._blocked.add((channel, external_id))
+        else:
+            self._blocked.discard((channel, external_id))
+
+    async def blocked_accounts(self) -> set[tuple[str, str]]:
+        """Every (channel, external id) that blocked the bot."""
+        return set(self._blocked)
+
     async def disabled_notifications(self) -> dict[int, set[str]]:
         """Per person, the kinds of message they turned off."""
         off: dict[int, set[str]] = {}
@@ -570,6 +607,15 @@ class MemoryRepository:
     async def officer_links(self) -> list[tuple[str, int]]:
         """Every (project code, responsible officer id), by code."""
         return sorted(self._officers)
+
+    async def officer_names(self, *, agency: str | None = None) -> list[tuple[str, str]]:
+        """Every (project code, responsible officer's name), by code and name; optionally only
+        projects under one agency path."""
+        return sorted(
+            (code, self._people[person_id].name)
+            for code, person_id in self._officers
+            if not agency or under_agency(self._projects[code].agency, agency)
+        )
 
     async def all_identities(self) -> list[ChatIdentity]:
         """Every chat account, by person, channel and id."""

@@ -190,6 +190,21 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (person_id, kind)
     ) WITHOUT ROWID;
     """,
+    # 4: where to write to a person linked on several channels: the channel they last used, and
+    # accounts that blocked the bot (a LINE unfollow), which are not written to until unblocked.
+    """
+    CREATE TABLE channel_preferences (
+        person_id INTEGER PRIMARY KEY REFERENCES people (id) ON DELETE CASCADE,
+        channel TEXT NOT NULL
+    );
+
+    CREATE TABLE blocked_accounts (
+        channel TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        blocked_at TEXT NOT NULL,
+        PRIMARY KEY (channel, external_id)
+    ) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

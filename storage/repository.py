@@ -131,6 +131,12 @@ class Repository(Protocol):
     ) -> list[MonthlyReport]:
         """Current versions of a project's reports, by fiscal year and report number."""
 
+    async def recent_reports(
+        self, fiscal_year: int, up_to: int, *, count: int, agency: str | None = None
+    ) -> Sequence[MonthlyReport]:
+        """The latest `count` reports of each project among reports 1..`up_to` of the fiscal
+        year, by project code and report number."""
+
     async def revisions(self, report_id: int) -> list[Revision]:
         """Every version of a report, oldest first."""
 
@@ -238,5 +244,25 @@ class Repository(Protocol):
     async def officer_links(self) -> list[tuple[str, int]]:
         """Every (project code, responsible officer id), by code."""
 
+    async def officer_names(self, *, agency: str | None = None) -> list[tuple[str, str]]:
+        """Every (project code, responsible officer's name), by code and name; optionally only
+        projects under one agency path."""
+
     async def all_identities(self) -> list[ChatIdentity]:
         """Every chat account, by person, channel and id."""
+
+    # Where to write to a person
+
+    async def set_preferred_channel(self, person_id: int, channel: str) -> bool:
+        """Remember the channel a person wants messages on; False if it was that already."""
+
+    async def preferred_channels(self) -> dict[int, str]:
+        """Per person, the channel they want messages on (people without one are absent)."""
+
+    async def set_blocked(
+        self, channel: str, external_id: str, blocked: bool, at: datetime
+    ) -> None:
+        """Record that a chat account blocked the bot (or unblocked it)."""
+
+    async def blocked_accounts(self) -> set[tuple[str, str]]:
+        """Every (channel, external id) that blocked the bot."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -33,15 +33,15 @@ _DATE_FIELDS = {"start_date", "end_date"}
 _COLUMN = {name: f"{name}_satang" if name in _MONEY_FIELDS else name for name in _PROJECT_FIELDS}
 _PROJECT_COLUMNS = ", ".join(["p.id", *(f"p.{_COLUMN[n]}" for n in _PROJECT_FIELDS)])
 
-_REPORT_SELECT = f"""
-    SELECT r.id, r.fiscal_year, r.report_no, r.current_revision,
-           v.reported_on, v.progress_centi, v.disbursed_satang, v.note, v.on_plan, v.plan_reason,
-           v.on_target, v.target_reason, v.changed_by, v.channel, v.changed_at,
-           {_PROJECT_COLUMNS}
+_REPORT_COLUMNS = """
+    r.id, r.fiscal_year, r.report_no, r.current_revision,
+    v.reported_on, v.progress_centi, v.disbursed_satang, v.note, v.on_plan, v.plan_reason,
+    v.on_target, v.target_reason, v.changed_by, v.channel, v.changed_at"""
+_REPORT_FROM = """
     FROM monthly_reports r
     JOIN projects p ON p.id = r.project_id
-    JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision
-"""
+    JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision"""
+_REPORT_SELECT = f"SELECT {_REPORT_COLUMNS}, {_PROJECT_COLUMNS} {_REPORT_FROM}"
 
 
 def to_satang(amount: Decimal) -> int:
@@ -54,23 +54,35 @@ def to_satang(amount: Decimal) -> int:
 
 def from_satang(satang: int) -> Decimal:
     """Integer satang back to baht with 2 places."""
-    return (Decimal(satang) / 100).quantize(Decimal("0.01"))
+    return Decimal(satang).scaleb(-2)  # exact, always 2 places (0 is 0.00)
 
 
 def _to_centi(percent: Decimal) -> int:
     return to_satang(percent)
 
 
+# How each project column becomes a field (None: as stored), decided once rather than per row.
+_PROJECT_CONVERTERS: tuple[tuple[str, Callable[[Any], Any] | None], ...] = tuple(
+    (
+        name,
+        from_satang
+        if name in _MONEY_FIELDS
+        else date.fromisoformat
+        if name in _DATE_FIELDS
+        else None,
+    )
+    for name in _PROJECT_FIELDS
+)
+
+
 def _project_from_row(row: Sequence[Any]) -> Project:
-    values: dict[str, Any] = {}
-    for name, raw in zip(_PROJECT_FIELDS, row[1:], strict=True):
-        if name in _MONEY_FIELDS:
-            values[name] = None if raw is None else from_satang(raw)
-        elif name in _DATE_FIELDS:
-            values[name] = None if raw is None else date.fromisoformat(raw)
-        else:
-            values[name] = raw
-    return Project(id=row[0], **values)
+    # Positional, in field order (the ProjectData fields, then id): the hot path of bulk reads.
+    values = [
+        raw if convert is None or raw is None else convert(raw)
+        for (_, convert), raw in zip(_PROJECT_CONVERTERS, row[1:], strict=True)
+    ]
+    values.append(row[0])
+    return Project(*values)
 
 
 def _project_params(data: ProjectData) -> list[Any]:
@@ -100,9 +112,14 @@ def _values_from_row(row: Sequence[Any]) -> ReportValues:
 
 def _report_from_row(row: Sequence[Any]) -> tuple[Project, MonthlyReport]:
     project = _project_from_row(row[15:])
-    report = MonthlyReport(
+    return project, _monthly_report(row, project.code)
+
+
+def _monthly_report(row: Sequence[Any], code: str) -> MonthlyReport:
+    """A report from the first 15 columns of `_REPORT_SELECT` (report and current revision)."""
+    return MonthlyReport(
         id=row[0],
-        project_code=project.code,
+        project_code=code,
         fiscal_year=row[1],
         report_no=row[2],
         revision=row[3],
@@ -111,7 +128,6 @@ def _report_from_row(row: Sequence[Any]) -> tuple[Project, MonthlyReport]:
         channel=row[13],
         sent_at=datetime.fromisoformat(row[14]),
     )
-    return project, report
 
 
 class SqliteBase:

@@ -285,6 +285,17 @@ class RegistryPart(SqliteBase):
         )
         return [(r[0], r[1]) for r in rows]
 
+    async def officer_names(self, *, agency: str | None = None) -> list[tuple[str, str]]:
+        """Every (project code, responsible officer's name), by code and name; optionally only
+        projects under one agency path."""
+        where, params = _project_filter(agency=agency)
+        rows = await self._all(
+            "SELECT p.code, h.name FROM project_officers o JOIN projects p ON p.id = o.project_id "
+            f"JOIN people h ON h.id = o.person_id {where} ORDER BY p.code, h.name",
+            params,
+        )
+        return [(r[0], r[1]) for r in rows]
+
     async def all_identities(self) -> list[ChatIdentity]:
         """Every chat account, by person, channel and id."""
         rows = await self._all(

@@ -176,6 +176,45 @@ class RemindersPart(SqliteBase):
                 (person_id, kind, int(enabled)),
             )
 
+    async def set_preferred_channel(self, person_id: int, channel: str) -> bool:
+        """Remember the channel a person wants messages on; False if it was that already."""
+        async with self._transaction() as db:
+            await self._require_person(db, person_id)
+            cursor = await db.execute(
+                "INSERT INTO channel_preferences (person_id, channel) VALUES (?, ?) "
+                "ON CONFLICT (person_id) DO UPDATE SET channel = excluded.channel "
+                "WHERE channel <> excluded.channel",
+                (person_id, channel),
+            )
+            return cursor.rowcount > 0
+
+    async def preferred_channels(self) -> dict[int, str]:
+        """Per person, the channel they want messages on (people without one are absent)."""
+        rows = await self._all("SELECT person_id, channel FROM channel_preferences")
+        return {person_id: channel for person_id, channel in rows}
+
+    async def set_blocked(
+        self, channel: str, external_id: str, blocked: bool, at: datetime
+    ) -> None:
+        """Record that a chat account blocked the bot (or unblocked it)."""
+        async with self._transaction() as db:
+            if blocked:
+                await db.execute(
+                    "INSERT INTO blocked_accounts (channel, external_id, blocked_at) "
+                    "VALUES (?, ?, ?) ON CONFLICT (channel, external_id) DO NOTHING",
+                    (channel, external_id, _utc(at)),
+                )
+            else:
+                await db.execute(
+                    "DELETE FROM blocked_accounts WHERE channel = ? AND external_id = ?",
+                    (channel, external_id),
+                )
+
+    async def blocked_accounts(self) -> set[tuple[str, str]]:
+        """Every (channel, external id) that blocked the bot."""
+        rows = await self._all("SELECT channel, external_id FROM blocked_accounts")
+        return {(channel, external_id) for channel, external_id in rows}
+
     async def disabled_notifications(self) -> dict[int, set[str]]:
         """Per person, the kinds of message they turned off."""
         off: dict[int, set[str]] = {}

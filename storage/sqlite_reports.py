@@ -19,10 +19,14 @@ from storage.models import (
     Submission,
 )
 from storage.sqlite_base import (
+    _REPORT_COLUMNS,
+    _REPORT_FROM,
     _REPORT_SELECT,
     SqliteBase,
     _mark,
+    _monthly_report,
     _project_filter,
+    _project_from_row,
     _report,
     _report_from_row,
     _to_centi,
@@ -133,8 +137,34 @@ class ReportsPart(SqliteBase):
         self, project_code: str, fiscal_year: int | None = None
     ) -> list[MonthlyReport]:
         """Current versions of a project's reports, by fiscal year and report number."""
-        rows = await self.report_rows(project_code=project_code, fiscal_year=fiscal_year)
-        return [report for _, report in rows]
+        where = "WHERE p.code = ?" + ("" if fiscal_year is None else " AND r.fiscal_year = ?")
+        params = [project_code] if fiscal_year is None else [project_code, fiscal_year]
+        rows = await self._all(
+            f"SELECT {_REPORT_COLUMNS} {_REPORT_FROM} {where} ORDER BY r.fiscal_year, r.report_no",
+            params,
+        )
+        return [_monthly_report(r, project_code) for r in rows]
+
+    async def recent_reports(
+        self, fiscal_year: int, up_to: int, *, count: int, agency: str | None = None
+    ) -> Sequence[MonthlyReport]:
+        """The latest `count` reports of each project among reports 1..`up_to` of the fiscal
+        year, by project code and report number."""
+        if count < 1:
+            return []
+        where, params = _project_filter(agency=agency)
+        # Per project, on the index: the report number `count` places back bounds the range.
+        rows = await self._all(
+            f"SELECT {_REPORT_COLUMNS}, p.code FROM projects p "
+            "JOIN monthly_reports r ON r.project_id = p.id AND r.fiscal_year = ? "
+            "AND r.report_no BETWEEN COALESCE((SELECT r2.report_no FROM monthly_reports r2 "
+            "WHERE r2.project_id = p.id AND r2.fiscal_year = ? AND r2.report_no <= ? "
+            "ORDER BY r2.report_no DESC LIMIT 1 OFFSET ?), 1) AND ? "
+            "JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision "
+            f"{where} ORDER BY p.code, r.report_no",
+            [fiscal_year, fiscal_year, up_to, count - 1, up_to, *params],
+        )
+        return [_monthly_report(r, r[15]) for r in rows]
 
     async def revisions(self, report_id: int) -> list[Revision]:
         """Every version of a report, oldest first."""
@@ -172,7 +202,14 @@ class ReportsPart(SqliteBase):
         rows = await self._all(
             f"{_REPORT_SELECT} {where} ORDER BY p.code, r.fiscal_year, r.report_no", params
         )
-        return [_report_from_row(r) for r in rows]
+        projects: dict[int, Project] = {}  # built once each, not once per report
+        found: list[tuple[Project, MonthlyReport]] = []
+        for row in rows:
+            project = projects.get(row[15])
+            if project is None:
+                project = projects[row[15]] = _project_from_row(row[15:])
+            found.append((project, _monthly_report(row, project.code)))
+        return found
 
     async def load_session(self, channel: str, external_id: str) -> SessionState | None:
         """The half-finished conversation of this chat account, if any."""

@@ -475,6 +475,28 @@ class TestRepositoryContract:
         by_year = await repo.reports_of_project("A", fiscal_year=2568)
         assert [(r.fiscal_year, r.report_no) for r in by_year] == [(2568, 1), (2568, 2)]
 
+    async def test_recent_reports_are_the_latest_few_up_to_a_month(self, repo: Repository) -> None:
+        await add_project(repo, "B", agency=BANG_KAPI)
+        await add_project(repo, "A", agency=WORKS)
+        for code, year, number in [
+            ("A", 2568, 4), ("A", 2568, 1), ("A", 2568, 2), ("A", 2568, 3), ("A", 2567, 12),
+            ("B", 2568, 3), ("B", 2568, 1), ("B", 2569, 1),
+        ]:  # fmt: skip
+            await repo.submit_report(submission(code, year, number))
+
+        def keys(reports: Sequence[MonthlyReport]) -> list[tuple[str, int]]:
+            assert all(r.fiscal_year == 2568 for r in reports)
+            return [(r.project_code, r.report_no) for r in reports]
+
+        recent = await repo.recent_reports(2568, 3, count=2)
+        assert keys(recent) == [("A", 2), ("A", 3), ("B", 1), ("B", 3)]
+        assert keys(await repo.recent_reports(2568, 12, count=1)) == [("A", 4), ("B", 3)]
+        assert keys(await repo.recent_reports(2568, 2, count=5, agency=BANG_KAPI)) == [("B", 1)]
+        assert keys(await repo.recent_reports(2568, 1, count=3, agency=LAT_KRABANG)) == [("A", 1)]
+        assert await repo.recent_reports(2570, 12, count=3) == []
+        latest = await repo.get_report("A", 2568, 3)
+        assert recent[1] == latest
+
     async def test_submit_for_unknown_project_is_refused(self, repo: Repository) -> None:
         with pytest.raises(NotFound):
             await repo.submit_report(submission("NOPE"))
@@ -806,6 +828,8 @@ class TestRepositoryContract:
         await repo.link_officer(a.id, "P2")
         await repo.link_officer(a.id, "P1")
         assert await repo.officer_links() == [("P1", a.id), ("P2", a.id), ("P2", b.id)]
+        assert await repo.officer_names() == [("P1", "ก"), ("P2", "ก"), ("P2", "ข")]
+        assert await repo.officer_names(agency="ไม่มีเขตนี้") == []
         await repo.link_identity(ChatIdentity("telegram", "9", b.id))
         await repo.link_identity(ChatIdentity("line", "U1", a.id))
         await repo.link_identity(ChatIdentity("console", "a", a.id))
@@ -813,3 +837,26 @@ class TestRepositoryContract:
         assert [(i.person_id, i.channel) for i in identities] == [
             (a.id, "console"), (a.id, "line"), (b.id, "telegram"),
         ]  # fmt: skip
+
+    async def test_preferred_channel_is_remembered_and_changes(self, repo: Repository) -> None:
+        a = await repo.add_person("ก", roles=frozenset({Role.OFFICER}))
+        b = await repo.add_person("ข", roles=frozenset({Role.OFFICER}))
+        assert await repo.preferred_channels() == {}
+        assert await repo.set_preferred_channel(a.id, "line") is True
+        assert await repo.set_preferred_channel(a.id, "line") is False
+        assert await repo.set_preferred_channel(b.id, "telegram") is True
+        assert await repo.set_preferred_channel(a.id, "telegram") is True
+        assert await repo.preferred_channels() == {a.id: "telegram", b.id: "telegram"}
+
+    async def test_preferred_channel_of_unknown_person_is_refused(self, repo: Repository) -> None:
+        with pytest.raises(NotFound):
+            await repo.set_preferred_channel(999, "line")
+
+    async def test_blocked_accounts_block_and_unblock(self, repo: Repository) -> None:
+        assert await repo.blocked_accounts() == set()
+        await repo.set_blocked("line", "U1", True, T0)
+        await repo.set_blocked("line", "U1", True, T0 + timedelta(hours=1))  # twice: no error
+        await repo.set_blocked("line", "U2", True, T0)
+        await repo.set_blocked("line", "U2", False, T0)
+        await repo.set_blocked("line", "U3", False, T0)  # never blocked: nothing to undo
+        assert await repo.blocked_accounts() == {("line", "U1")}

@@ -25,11 +25,17 @@ ENV_KEYS = {
     "PROGRESS_BOT_LOG_LEVEL": ("logging", "level"),
     "PROGRESS_BOT_TELEGRAM_TOKEN": ("telegram", "token"),
     "PROGRESS_BOT_TELEGRAM_SECRET": ("telegram", "secret_token"),
+    "PROGRESS_BOT_LINE_CHANNEL_SECRET": ("line", "channel_secret"),
+    "PROGRESS_BOT_LINE_ACCESS_TOKEN": ("line", "channel_access_token"),
 }
 
 TELEGRAM_API = "https://api.telegram.org/bot"
 _TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,100}")
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+LINE_API = "https://api.line.me"
+_LINE_SECRET = re.compile(r"[0-9a-fA-F]{32}")
+_LINE_TOKEN = re.compile(r"[A-Za-z0-9+/=._-]{20,1000}")
+_LINE_BASIC_ID = re.compile(r"@?[a-z0-9._-]{3,40}")
 
 
 class ConfigError(Exception):
@@ -61,6 +67,29 @@ class TelegramConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class LineConfig:
+    """The LINE channel (a LINE Official Account). Secrets are kept out of repr, so never logged."""
+
+    channel_secret: str = field(repr=False)
+    channel_access_token: str = field(repr=False)
+    api_host: str = LINE_API
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8444
+    webhook_path: str = "/line"
+    public_base_url: str = ""
+    files_dir: Path = Path("line-files")
+    files_days: int = 7
+    basic_id: str = ""
+    quota_reserve: int = 10
+    quota_warning: int = 30
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never appear in a log line."""
+        return tuple(s for s in (self.channel_secret, self.channel_access_token) if s)
+
+
+@dataclass(frozen=True, slots=True)
 class RemindersConfig:
     """When reminders go out; `calendar` holds the rules (see scheduler.calendar)."""
 
@@ -80,11 +109,13 @@ class Config:
     log_level: str = "INFO"
     telegram: TelegramConfig | None = None
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
+    line: LineConfig | None = None
 
     @property
     def secrets(self) -> tuple[str, ...]:
         """Every configured secret, for the log filter that masks them."""
-        return self.telegram.secrets if self.telegram else ()
+        telegram = self.telegram.secrets if self.telegram else ()
+        return telegram + (self.line.secrets if self.line else ())
 
 
 def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
@@ -171,6 +202,58 @@ def _telegram(data: Mapping[str, Any]) -> TelegramConfig | None:
         secret_token=secret,
         messages_per_second=overall,
         messages_per_chat_per_second=per_chat,
+    )
+
+
+def _line(data: Mapping[str, Any], base: Path) -> LineConfig | None:
+    """The [line] table (present, or a secret in the environment, enables the channel)."""
+    if "line" not in data:
+        return None
+    t = _section(data, "line")
+
+    def text(key: str, default: str) -> str:
+        return _string(t, "line", key, default) or default
+
+    # Every key is read before anything is checked, so a key of the wrong type is named first.
+    secret, token = text("channel_secret", ""), text("channel_access_token", "")
+    api_host, public = text("api_host", LINE_API).rstrip("/"), text("public_base_url", "")
+    listen, path = text("webhook_listen", "127.0.0.1"), text("webhook_path", "/line")
+    files_dir, basic_id = text("files_dir", "line-files"), text("basic_id", "")
+    port = _integer(t, "line", "webhook_port", 8444, 1, 65535)
+    files_days = _integer(t, "line", "files_days", 7, 1, 365)
+    reserve = _integer(t, "line", "quota_reserve", 10, 0, 1_000_000)
+    warning = _integer(t, "line", "quota_warning", 30, 0, 1_000_000)
+
+    if not _LINE_SECRET.fullmatch(secret):
+        raise ConfigError(
+            "line.channel_secret (or PROGRESS_BOT_LINE_CHANNEL_SECRET) must be the channel "
+            "secret from the LINE Developers console: 32 hexadecimal characters"
+        )
+    if not _LINE_TOKEN.fullmatch(token):
+        raise ConfigError(
+            "line.channel_access_token (or PROGRESS_BOT_LINE_ACCESS_TOKEN) must be the "
+            "long-lived channel access token from the LINE Developers console"
+        )
+    if not api_host.startswith(("http://", "https://")):
+        raise ConfigError("line.api_host must start with http:// or https://")
+    if public and not public.startswith("https://"):
+        raise ConfigError("line.public_base_url must be an https:// address (LINE shows no other)")
+    if basic_id and not _LINE_BASIC_ID.fullmatch(basic_id):
+        raise ConfigError("line.basic_id must be the account's basic ID, like @123abcde")
+    folder = Path(files_dir)
+    return LineConfig(
+        channel_secret=secret,
+        channel_access_token=token,
+        api_host=api_host,
+        webhook_listen=listen,
+        webhook_port=port,
+        webhook_path=path if path.startswith("/") else "/" + path,
+        public_base_url=public.rstrip("/"),
+        files_dir=folder if folder.is_absolute() else base / folder,
+        files_days=files_days,
+        basic_id=("@" + basic_id.lstrip("@")) if basic_id else "",
+        quota_reserve=reserve,
+        quota_warning=warning,
     )
 
 
@@ -272,4 +355,5 @@ def load_config(path: Path | None, environ: Mapping[str, str]) -> Config:
         log_level=level,
         telegram=_telegram(data),
         reminders=_reminders(data, zone),
+        line=_line(data, path.parent if path is not None else Path.cwd()),
     )

@@ -9,25 +9,40 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from aiohttp import web
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes, TypeHandler
 
 from bot.app import Services
+from bot.config import LineConfig
+from bot.line_channel import LineApi, LineChannel, LineNotifier
+from bot.line_files import FileShelf
+from bot.line_webhook import line_webhook
 from bot.scheduling import build_scheduler
 from bot.telegram_channel import ALLOWED_UPDATES, TelegramChannel, TelegramNotifier
 from bot.webhooks import telegram_webhook
 from scheduler.calendar import ReportingCalendar
-from scheduler.delivery import Notifier, ReminderService
-from scheduler.planner import ReminderPlanner
+from scheduler.delivery import DeliveryFailed, Notifier, ReminderService
+from scheduler.planner import PUSH_CHANNELS, ReminderPlanner
+from scheduler.preferences import ChannelUse
+from scheduler.quota import Metered
 
 log = logging.getLogger(__name__)
 
 EVENT_MEMORY = timedelta(days=7)  # Telegram keeps undelivered updates for 24 hours
+TELEGRAM, LINE = "telegram", "line"
 
 
-def reminder_service(services: Services, notifiers: Mapping[str, Notifier]) -> ReminderService:
+def reminder_service(
+    services: Services,
+    notifiers: Mapping[str, Notifier],
+    metered: Mapping[str, Metered] | None = None,
+) -> ReminderService:
     """The reminder service over the configured calendar and the running channels."""
     calendar = ReportingCalendar(services.config.reminders.calendar)
-    planner = ReminderPlanner(services.repo, calendar, channels=tuple(notifiers))
-    return ReminderService(services.repo, planner, notifiers, services.clock)
+    running = tuple(c for c in PUSH_CHANNELS if c in notifiers)
+    planner = ReminderPlanner(services.repo, calendar, channels=running)
+    return ReminderService(services.repo, planner, notifiers, services.clock, metered=metered)
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:
@@ -37,52 +52,114 @@ def stop_on_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
+def record_telegram_use(channel: TelegramChannel, use: ChannelUse) -> None:
+    """After each private Telegram update is handled, note that the person used Telegram."""
+
+    async def used(update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        chat, user = update.effective_chat, update.effective_user
+        if chat is not None and user is not None and chat.type == ChatType.PRIVATE:
+            await use.used(TELEGRAM, str(user.id))
+
+    # Group 1 runs after the conversation's handler (group 0) has finished with the update.
+    channel.app.add_handler(TypeHandler(Update, used), group=1)
+
+
+def line_parts(
+    services: Services, line: LineConfig, use: ChannelUse
+) -> tuple[LineChannel, web.Application]:
+    """The LINE channel and its webhook app (with the file shelf when there is a public URL)."""
+    shelf = None
+    if line.public_base_url:
+        keep = timedelta(days=line.files_days)
+        shelf = FileShelf(line.files_dir, line.public_base_url, keep, services.clock)
+        shelf.prune()
+    channel = LineChannel(
+        LineApi(line), services.conversation, services.repo, services.clock, shelf=shelf, use=use
+    )
+    return channel, line_webhook(channel, line.channel_secret, line.webhook_path, shelf)
+
+
+async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Start an aiohttp app on host:port."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
 async def run_channels(services: Services, stop: asyncio.Event) -> int:
     """Run the configured channels until `stop` is set; 2 if there is nothing to run."""
-    telegram = services.config.telegram
-    if telegram is None:
-        log.error("no channel is configured: add a [telegram] table (see config.example.toml)")
+    telegram, line = services.config.telegram, services.config.line
+    if telegram is None and line is None:
+        log.error(
+            "no channel is configured: add a [telegram] or [line] table (see config.example.toml)"
+        )
         return 2
     pruned = await services.repo.prune_events(services.clock() - EVENT_MEMORY)
     log.info("forgot %d handled updates older than %d days", pruned, EVENT_MEMORY.days)
-    channel = TelegramChannel(telegram, services.conversation)
-    await channel.start()
-    reminders = reminder_service(services, {"telegram": TelegramNotifier(channel)})
+    notifiers: dict[str, Notifier] = {}
+    metered: dict[str, Metered] = {}
+    servers: list[web.AppRunner] = []
+    use = ChannelUse(services.repo)
+    channel: TelegramChannel | None = None
+    line_channel: LineChannel | None = None
     scheduler = None
-    if services.config.reminders.enabled:
-        await reminders.recover()
-        scheduler = build_scheduler(reminders, services.config.reminders)
-        scheduler.start()
-        # Catch up at once: what fell due while the bot was down goes out now (once).
-        catch_up = asyncio.create_task(reminders.tick())
     try:
-        if telegram.mode == "polling":
+        if telegram is not None:
+            channel = TelegramChannel(telegram, services.conversation)
+            record_telegram_use(channel, use)
+            await channel.start()
+            notifiers[TELEGRAM] = TelegramNotifier(channel)
+        if line is not None:
+            line_channel, app = line_parts(services, line, use)
+            servers.append(await serve(app, line.webhook_listen, line.webhook_port))
+            notifiers[LINE] = metered[LINE] = LineNotifier(line_channel, line)
+            try:
+                basic_id = await line_channel.api.check()
+            except DeliveryFailed as error:
+                # Webhooks still arrive, and replies may work once LINE is reachable again.
+                log.error("line: Messaging API unreachable (%s); check the access token", error)
+            else:
+                log.info(
+                    "line: %s, webhook on %s:%d%s",
+                    basic_id, line.webhook_listen, line.webhook_port, line.webhook_path,
+                )  # fmt: skip
+        reminders = reminder_service(services, notifiers, metered)
+        if services.config.reminders.enabled:
+            await reminders.recover()
+            scheduler = build_scheduler(reminders, services.config.reminders)
+            scheduler.start()
+            # Catch up at once: what fell due while the bot was down goes out now (once).
+            catch_up = asyncio.create_task(reminders.tick())
+        if channel is not None and telegram is not None and telegram.mode == "polling":
             log.info("telegram: long polling")
             await channel.poll(stop)
         else:
-            app = telegram_webhook(channel, telegram.secret_token, telegram.webhook_path)
-            runner = web.AppRunner(app)
-            await runner.setup()
-            site = web.TCPSite(runner, telegram.webhook_listen, telegram.webhook_port)
-            await site.start()
-            await channel.app.bot.set_webhook(
-                url=telegram.webhook_public_url,
-                secret_token=telegram.secret_token,
-                allowed_updates=ALLOWED_UPDATES,
-            )
-            log.info(
-                "telegram: webhook on %s:%d%s",
-                telegram.webhook_listen,
-                telegram.webhook_port,
-                telegram.webhook_path,
-            )
+            if channel is not None and telegram is not None:
+                app = telegram_webhook(channel, telegram.secret_token, telegram.webhook_path)
+                servers.append(await serve(app, telegram.webhook_listen, telegram.webhook_port))
+                await channel.app.bot.set_webhook(
+                    url=telegram.webhook_public_url,
+                    secret_token=telegram.secret_token,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+                log.info(
+                    "telegram: webhook on %s:%d%s",
+                    telegram.webhook_listen,
+                    telegram.webhook_port,
+                    telegram.webhook_path,
+                )
             await stop.wait()
-            await runner.cleanup()  # waits for requests in progress
     finally:
+        for server in servers:
+            await server.cleanup()  # waits for requests in progress
         if scheduler is not None:
             scheduler.shutdown(wait=False)
             await asyncio.gather(catch_up, return_exceptions=True)
             await reminders.idle()  # a tick in progress finishes what it claimed
-        await channel.stop()
+        if channel is not None:
+            await channel.stop()
+        if line_channel is not None:
+            await line_channel.api.close()
         log.info("stopped")
     return 0

@@ -136,3 +136,26 @@ def digest(month: ReportMonth, rows: list[ProjectMonth]) -> Outbound:
         lines.append(f"ข้อมูลที่ควรตรวจสอบ {len(contradictions)} โครงการ:")
         lines += [f"• {r.project.code}: {why}" for r, why in contradictions[:MAX_LISTED]]
     return Outbound("\n".join(lines))
+
+
+CHANNEL_NAMES = {"line": "LINE", "telegram": "Telegram"}
+
+
+def quota_running_out(channel: str, limit: int, left: int) -> Outbound:
+    """For coordinators: the channel's monthly message quota is nearly spent."""
+    name = CHANNEL_NAMES.get(channel, channel)
+    return Outbound(
+        f"โควตาข้อความ {name} ของเดือนนี้ใกล้หมดแล้ว: เหลือ {left} จาก {limit} ข้อความ\n"
+        "การแจ้งเตือนที่เร่งด่วนที่สุดจะส่งก่อน หากโควตาหมด ผู้ที่ใช้ "
+        f"{name} อย่างเดียวจะไม่ได้รับการแจ้งเตือนจนถึงเดือนหน้า หรือจนกว่าจะเพิ่มโควตา"
+    )
+
+
+def quota_exhausted(channel: str, limit: int, waiting: int) -> Outbound:
+    """For coordinators: reminders wait because the channel's monthly quota is spent."""
+    name = CHANNEL_NAMES.get(channel, channel)
+    return Outbound(
+        f"โควตาข้อความ {name} ของเดือนนี้ ({limit} ข้อความ) หมดแล้ว "
+        f"มีการแจ้งเตือน {waiting} รายการที่ยังส่งไม่ได้\n"
+        "โปรดแจ้งเจ้าหน้าที่ที่ยังไม่ส่งรายงานโดยตรง หรือเพิ่มโควตาใน LINE Official Account Manager"
+    )

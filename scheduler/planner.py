@@ -34,11 +34,16 @@ PUSH_CHANNELS = ("telegram", "line")  # the console cannot be written to unasked
 
 @dataclass(frozen=True, slots=True)
 class Planned:
-    """One message to send: its unique key, where it goes, and what it says."""
+    """One message to send: its unique key, where it goes, and what it says.
+
+    `fallbacks` are the person's other accounts, in order, for when `identity`'s channel cannot
+    send it (its monthly quota is spent).
+    """
 
     key: ReminderKey
     identity: ChatIdentity
     message: Outbound
+    fallbacks: tuple[ChatIdentity, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,7 @@ class _World:
     people: dict[int, Person]
     identities: dict[int, list[ChatIdentity]]
     reports: dict[tuple[str, int, int], MonthlyReport]
+    preferred: dict[int, str]
 
 
 class ReminderPlanner:
@@ -93,11 +99,11 @@ class ReminderPlanner:
             if key in seen:  # e.g. a stand-in who is also an officer of the same project
                 return
             seen.add(key)
-            identity = self._reachable(world, person.id)
-            if identity is None:
+            accounts = self._reachable(world, person.id)
+            if not accounts:
                 unreachable.append(Unreachable(key, person))
             else:
-                planned.append(Planned(key, identity, message))
+                planned.append(Planned(key, accounts[0], message, accounts[1:]))
 
         for month, kind, _ in due:
             deadline = self._calendar.deadline(month)
@@ -156,10 +162,41 @@ class ReminderPlanner:
             return False
         return why_not(project, month, set(), max(today, month.last_day)) is None
 
-    def _reachable(self, world: _World, person_id: int) -> ChatIdentity | None:
-        """The person's account on the first channel (in preference order) they are linked on."""
+    def _reachable(self, world: _World, person_id: int) -> tuple[ChatIdentity, ...]:
+        """The person's accounts the bot can write to, the one to use first.
+
+        First the channel the person prefers (the one they last wrote from), then the running
+        channels in their fixed order; accounts that blocked the bot are left out.
+        """
         accounts = {i.channel: i for i in world.identities.get(person_id, [])}
-        return next((accounts[c] for c in self._channels if c in accounts), None)
+        preferred = world.preferred.get(person_id)
+        order = ([preferred] if preferred in self._channels else []) + list(self._channels)
+        return tuple(accounts[c] for c in dict.fromkeys(order) if c in accounts)
+
+    async def notice(self, at: datetime, kind: str, message: Outbound) -> list[Planned]:
+        """One message to every coordinator and admin, once per month (by its `kind`)."""
+        people = await self._repo.all_people()
+        preferred = await self._repo.preferred_channels()
+        world = _World({}, {}, {p.id: p for p in people}, await self._accounts(), {}, preferred)
+        month = ReportMonth.containing(at.astimezone(self._calendar.settings.timezone).date())
+        planned = []
+        for person in people:
+            if not person.roles & {Role.COORDINATOR, Role.ADMIN}:
+                continue
+            accounts = self._reachable(world, person.id)
+            if accounts:
+                key = ReminderKey(person.id, "*", *_month(month), kind)
+                planned.append(Planned(key, accounts[0], message, accounts[1:]))
+        return planned
+
+    async def _accounts(self) -> dict[int, list[ChatIdentity]]:
+        """Every chat account the bot may write to (not blocked), by person."""
+        blocked = await self._repo.blocked_accounts()
+        identities: dict[int, list[ChatIdentity]] = defaultdict(list)
+        for identity in await self._repo.all_identities():
+            if (identity.channel, identity.external_id) not in blocked:
+                identities[identity.person_id].append(identity)
+        return identities
 
     async def _read(self, at: datetime) -> _World:
         projects = {p.code: p for p in await self._repo.list_projects()}
@@ -167,15 +204,14 @@ class ReminderPlanner:
         officers: dict[str, list[Person]] = defaultdict(list)
         for code, person_id in await self._repo.officer_links():
             officers[code].append(people[person_id])
-        identities: dict[int, list[ChatIdentity]] = defaultdict(list)
-        for identity in await self._repo.all_identities():
-            identities[identity.person_id].append(identity)
+        identities = await self._accounts()
         month = self._calendar.month_of(at)
         reports: dict[tuple[str, int, int], MonthlyReport] = {}
         for fiscal_year in {month.fiscal_year - 1, month.fiscal_year}:
             for project, report in await self._repo.report_rows(fiscal_year=fiscal_year):
                 reports[project.code, report.fiscal_year, report.report_no] = report
-        return _World(projects, officers, people, identities, reports)
+        preferred = await self._repo.preferred_channels()
+        return _World(projects, officers, people, identities, reports, preferred)
 
     async def _coordinated(
         self, world: _World, month: ReportMonth

@@ -29,6 +29,11 @@ KNOWN_KEYS: dict[str, set[str]] = {
         "enabled", "window_days", "plan", "send_time", "quiet_hours", "overdue_grace_days",
         "tick_minutes",
     },
+    "line": {
+        "channel_secret", "channel_access_token", "api_host", "webhook_listen", "webhook_port",
+        "webhook_path", "public_base_url", "files_dir", "files_days", "basic_id",
+        "quota_reserve", "quota_warning",
+    },
 }  # fmt: skip
 INTEGER_KEYS = {
     ("reminders", "enabled"),
@@ -40,6 +45,10 @@ INTEGER_KEYS = {
     ("telegram", "webhook_port"),
     ("telegram", "messages_per_second"),
     ("telegram", "messages_per_chat_per_second"),
+    ("line", "webhook_port"),
+    ("line", "files_days"),
+    ("line", "quota_reserve"),
+    ("line", "quota_warning"),
 }
 
 
@@ -352,3 +361,87 @@ def test_reminders_from_the_file(tmp_path: Path) -> None:
 )
 def test_reminder_errors_name_the_key(tmp_path: Path, body: str, named: str) -> None:
     assert named in error_of(write(tmp_path / "c.toml", body))
+
+
+LINE_SECRET = "0123456789abcdef0123456789abcdef"
+LINE_TOKEN = "Abc+def/GHI=jkl.mno-pqr_stu0123456789"
+
+
+def test_line_from_the_environment_alone(workdir: Path) -> None:
+    config = load_config(
+        None,
+        {
+            "PROGRESS_BOT_LINE_CHANNEL_SECRET": LINE_SECRET,
+            "PROGRESS_BOT_LINE_ACCESS_TOKEN": LINE_TOKEN,
+        },
+    )
+    line = config.line
+    assert line is not None
+    assert line.api_host == "https://api.line.me"
+    assert (line.webhook_listen, line.webhook_port, line.webhook_path) == (
+        "127.0.0.1",
+        8444,
+        "/line",
+    )
+    assert line.public_base_url == ""
+    assert line.files_dir == workdir / "line-files"
+    assert (line.quota_reserve, line.quota_warning) == (10, 30)
+    assert config.telegram is None
+    assert LINE_SECRET not in repr(config) and LINE_TOKEN not in repr(config)
+    assert set(config.secrets) == {LINE_SECRET, LINE_TOKEN}
+
+
+def test_line_from_the_file_beside_telegram(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "c.toml",
+        f'[telegram]\ntoken = "1:T"\n[line]\nchannel_secret = "{LINE_SECRET}"\n'
+        f'channel_access_token = "{LINE_TOKEN}"\napi_host = "http://127.0.0.1:8082/"\n'
+        'webhook_port = 9000\nwebhook_path = "hook"\npublic_base_url = "https://bot.example.go.th/"\n'
+        'files_dir = "files"\nfiles_days = 3\nbasic_id = "123abcde"\nquota_reserve = 0\n'
+        "quota_warning = 50\n",
+    )
+    config = load_config(path, {})
+    line = config.line
+    assert line is not None and config.telegram is not None
+    assert line.api_host == "http://127.0.0.1:8082"
+    assert (line.webhook_port, line.webhook_path) == (9000, "/hook")
+    assert line.public_base_url == "https://bot.example.go.th"
+    assert line.files_dir == tmp_path / "files"
+    assert (line.files_days, line.basic_id) == (3, "@123abcde")
+    assert (line.quota_reserve, line.quota_warning) == (0, 50)
+    assert set(config.secrets) == {"1:T", LINE_SECRET, LINE_TOKEN}
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ("[line]\n", "line.channel_secret"),
+        (f'[line]\nchannel_secret = "{LINE_SECRET[:-1]}"\n', "line.channel_secret"),
+        (f'[line]\nchannel_secret = "{LINE_SECRET}"\n', "line.channel_access_token"),
+        (
+            f'[line]\nchannel_secret = "{LINE_SECRET}"\nchannel_access_token = "{LINE_TOKEN}"\n'
+            'api_host = "ftp://x"\n',
+            "line.api_host",
+        ),
+        (
+            f'[line]\nchannel_secret = "{LINE_SECRET}"\nchannel_access_token = "{LINE_TOKEN}"\n'
+            'public_base_url = "http://bot.example.go.th"\n',
+            "line.public_base_url",
+        ),
+        (
+            f'[line]\nchannel_secret = "{LINE_SECRET}"\nchannel_access_token = "{LINE_TOKEN}"\n'
+            'basic_id = "not an id!"\n',
+            "line.basic_id",
+        ),
+        (
+            f'[line]\nchannel_secret = "{LINE_SECRET}"\nchannel_access_token = "{LINE_TOKEN}"\n'
+            "quota_reserve = -1\n",
+            "line.quota_reserve",
+        ),
+        (f'[line]\nchannel_secret = "{LINE_SECRET}"\nwebhook_port = 0\n', "line.webhook_port"),
+    ],
+)
+def test_line_errors_name_the_key_and_hide_secrets(tmp_path: Path, body: str, named: str) -> None:
+    message = error_of(write(tmp_path / "c.toml", body))
+    assert named in message
+    assert LINE_SECRET not in message and LINE_TOKEN not in message

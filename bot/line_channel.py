@@ -1,0 +1,281 @@
+"""The LINE channel: line-bot-sdk (async API) carries the conversation to and from LINE.
+
+Only translation lives here: a webhook event becomes an `Inbound`, the replies become LINE
+messages (bot.line_messages). Replies go through the event's reply token, which costs nothing;
+push, which counts against the monthly quota, only when there is no usable token (reminders,
+a sixth message, a token that expired). Every push carries an X-Line-Retry-Key, and a failed
+push is resent with the same key, so LINE delivers it at most once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+import weakref
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+from linebot.v3.messaging import (
+    ApiException,
+    AsyncApiClient,
+    AsyncMessagingApi,
+    Configuration,
+    MulticastRequest,
+    PushMessageRequest,
+    ReplyMessageRequest,
+)
+from linebot.v3.webhooks import (
+    FollowEvent,
+    MessageEvent,
+    PostbackEvent,
+    TextMessageContent,
+    UnfollowEvent,
+    UserSource,
+)
+
+from bot.config import LineConfig
+from bot.line_files import FileShelf
+from bot.line_messages import MAX_MESSAGES, Message, render_turn
+from handlers.conversation import Conversation
+from handlers.types import Clock, Inbound, Outbound
+from scheduler.delivery import DeliveryFailed
+from scheduler.preferences import ChannelUse
+from scheduler.quota import Allowance
+from storage.models import ChatIdentity, EventMark
+from storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "line"
+FOLLOW_TEXT = "/start"  # a new friend (or one who unblocked the bot) gets the greeting
+SEND_ATTEMPTS = 3  # the same request, with the same retry key, after a network error or 5xx
+MAX_RECIPIENTS = 500  # per multicast request
+
+
+def to_inbound(event: Any) -> Inbound | None:
+    """What a LINE user sent, or None for events the conversation does not take."""
+    source = getattr(event, "source", None)
+    if not isinstance(source, UserSource) or not source.user_id:
+        return None  # groups and rooms: reports are made one to one
+    user, event_id = source.user_id, event.webhook_event_id or ""
+    if isinstance(event, MessageEvent):
+        if isinstance(event.message, TextMessageContent):
+            return Inbound.typed(CHANNEL, user, event.message.text, event_id)
+        return Inbound.other(CHANNEL, user, event_id)
+    if isinstance(event, PostbackEvent):
+        return Inbound.pressed(CHANNEL, user, event.postback.data, event_id)
+    if isinstance(event, FollowEvent):
+        return Inbound.typed(CHANNEL, user, FOLLOW_TEXT, event_id)
+    return None
+
+
+def invite_link(basic_id: str, code: str) -> str:
+    """A link that opens the chat with the account, the invite code already typed."""
+    return f"https://line.me/R/oaMessage/{quote(basic_id, safe='')}/?{quote(code, safe='')}"
+
+
+def _is_monthly_limit(error: ApiException) -> bool:
+    return error.status == 429 and b"monthly limit" in _body(error).lower()
+
+
+def _body(error: ApiException) -> bytes:
+    body = error.body
+    if isinstance(body, str):
+        return body.encode()
+    return body if isinstance(body, bytes) else b""
+
+
+class LineApi:
+    """The Messaging API calls the bot makes, with LINE's answers turned into outcomes."""
+
+    def __init__(self, config: LineConfig) -> None:
+        configuration = Configuration(
+            host=config.api_host, access_token=config.channel_access_token
+        )
+        self._client = AsyncApiClient(configuration)
+        self._api = AsyncMessagingApi(self._client)
+
+    async def close(self) -> None:
+        """Release the HTTP connections."""
+        await self._client.close()
+
+    async def reply(self, token: str, messages: Sequence[Message]) -> bool:
+        """Answer through a reply token; False if LINE refused the token (used or expired)."""
+        try:
+            await self._api.reply_message(
+                ReplyMessageRequest(reply_token=token, messages=list(messages))
+            )
+        except ApiException as error:
+            if error.status == 400:
+                log.info("line: reply token refused (%s); pushing instead", error.reason)
+                return False
+            raise DeliveryFailed(f"reply: HTTP {error.status}", permanent=False) from error
+        except (aiohttp.ClientError, TimeoutError) as error:
+            # Whether LINE took it is unknown, and a reply token cannot be retried: say so.
+            raise DeliveryFailed(f"reply: {type(error).__name__}", permanent=False) from error
+        return True
+
+    async def push(self, to: Sequence[str], messages: Sequence[Message], retry_key: str) -> None:
+        """Push to one user, or multicast to several, resending with the same retry key."""
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                if len(to) == 1:
+                    request = PushMessageRequest(to=to[0], messages=list(messages))
+                    await self._api.push_message(request, x_line_retry_key=retry_key)
+                else:
+                    multicast = MulticastRequest(to=list(to), messages=list(messages))
+                    await self._api.multicast(multicast, x_line_retry_key=retry_key)
+                return
+            except ApiException as error:
+                if error.status == 409:  # this retry key was accepted before: delivered once
+                    log.info("line: push %s was accepted earlier; not sent again", retry_key)
+                    return
+                if _is_monthly_limit(error):
+                    log.error("line: the monthly message quota is spent; a push was refused")
+                    raise DeliveryFailed("monthly quota spent", permanent=False) from error
+                if error.status is not None and error.status < 500 and error.status != 429:
+                    raise DeliveryFailed(f"HTTP {error.status}", permanent=True) from error
+                failure = DeliveryFailed(f"HTTP {error.status}", permanent=False)
+            except (aiohttp.ClientError, TimeoutError) as error:
+                failure = DeliveryFailed(type(error).__name__, permanent=False)
+            log.warning("line: push attempt %d failed (%s)", attempt, failure)
+        raise failure
+
+    async def check(self) -> str:
+        """Check the access token by reading the account's basic ID (fails fast when wrong)."""
+        try:
+            info = await self._api.get_bot_info()
+        except ApiException as error:
+            raise DeliveryFailed(f"bot info: HTTP {error.status}", permanent=True) from error
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise DeliveryFailed(f"bot info: {type(error).__name__}", permanent=False) from error
+        return str(info.basic_id)
+
+    async def allowance(self) -> Allowance:
+        """This month's message quota and what was used of it."""
+        try:
+            quota = await self._api.get_message_quota()
+            used = await self._api.get_message_quota_consumption()
+        except ApiException as error:
+            raise DeliveryFailed(f"quota: HTTP {error.status}", permanent=False) from error
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise DeliveryFailed(f"quota: {type(error).__name__}", permanent=False) from error
+        limited = str(getattr(quota.type, "value", quota.type)) == "limited"
+        return Allowance(int(quota.value) if limited else None, int(used.total_usage))
+
+
+class LineChannel:
+    """Runs the conversation on LINE: webhook events in, replies (or pushes) out."""
+
+    def __init__(
+        self,
+        api: LineApi,
+        conversation: Conversation,
+        repo: Repository,
+        clock: Clock,
+        *,
+        shelf: FileShelf | None = None,
+        use: ChannelUse | None = None,
+    ) -> None:
+        self.api = api
+        self._conversation = conversation
+        self._repo = repo
+        self._clock = clock
+        self._shelf = shelf
+        self._use = use
+        # One user's events are handled in arrival order, other users' in parallel.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    async def handle_events(self, events: Sequence[Any]) -> None:
+        """Handle the events of one webhook request fully."""
+        await asyncio.gather(*(self.handle(event) for event in events))
+
+    async def handle(self, event: Any) -> None:
+        """One event: redeliveries already handled are skipped, unfollows recorded."""
+        source = getattr(event, "source", None)
+        if not isinstance(source, UserSource) or not source.user_id:
+            log.debug("line: ignored a %s event not from a user", getattr(event, "type", "?"))
+            return
+        user = source.user_id
+        lock = self._locks.get(user)
+        if lock is None:
+            lock = self._locks[user] = asyncio.Lock()
+        async with lock:
+            event_id = event.webhook_event_id or ""
+            context = getattr(event, "delivery_context", None)
+            redelivered = bool(getattr(context, "is_redelivery", False))
+            if redelivered and await self._repo.event_handled(CHANNEL, event_id):
+                log.info("line: event %s delivered again; handled already", event_id)
+                return
+            if isinstance(event, UnfollowEvent | FollowEvent):
+                blocked = isinstance(event, UnfollowEvent)
+                await self._repo.set_blocked(CHANNEL, user, blocked, self._clock())
+                if blocked:
+                    if event_id:
+                        await self._repo.mark_event(EventMark(CHANNEL, event_id, self._clock()))
+                    log.info("line: a user blocked the bot; no more messages to them")
+                    return
+            inbound = to_inbound(event)
+            if inbound is None:
+                return
+            replies = await self._conversation.handle(inbound)
+            if self._use is not None:
+                await self._use.used(CHANNEL, user)
+            await self.send(user, replies, getattr(event, "reply_token", None))
+
+    async def send(self, user: str, replies: Sequence[Outbound], reply_token: str | None) -> None:
+        """Send a turn's replies: the first 5 messages through the reply token, the rest (or
+        all, without a usable token) by push. A failure is logged, never raised."""
+        messages = render_turn(replies, self._shelf)
+        try:
+            if (
+                messages
+                and reply_token
+                and await self.api.reply(reply_token, messages[:MAX_MESSAGES])
+            ):
+                messages = messages[MAX_MESSAGES:]
+            for start in range(0, len(messages), MAX_MESSAGES):
+                chunk = messages[start : start + MAX_MESSAGES]
+                await self.api.push([user], chunk, str(uuid.uuid4()))
+        except DeliveryFailed as error:
+            log.error("line: an answer to a user was not delivered (%s)", error)
+
+
+class LineNotifier:
+    """Lets the reminder service write to LINE users unasked, within the monthly quota."""
+
+    max_recipients = MAX_RECIPIENTS
+
+    def __init__(self, channel: LineChannel, config: LineConfig) -> None:
+        self._channel = channel
+        self.quota_reserve = config.quota_reserve
+        self.quota_warning = config.quota_warning
+
+    async def allowance(self) -> Allowance:
+        """This month's quota and consumption, read from the API."""
+        return await self._channel.api.allowance()
+
+    async def push(self, identity: ChatIdentity, message: Outbound) -> None:
+        """Send one message to one user."""
+        await self.push_many([identity], message, str(uuid.uuid4()))
+
+    async def push_many(
+        self, identities: Sequence[ChatIdentity], message: Outbound, retry_key: str
+    ) -> None:
+        """One message to every user, in one push or multicast request."""
+        messages = render_turn([message], None)
+        users = [identity.external_id for identity in identities]
+        requests = [
+            (to, chunk)
+            for to in (users[i : i + MAX_RECIPIENTS] for i in range(0, len(users), MAX_RECIPIENTS))
+            for chunk in (
+                messages[i : i + MAX_MESSAGES] for i in range(0, len(messages), MAX_MESSAGES)
+            )
+        ]
+        for n, (to, chunk) in enumerate(requests):
+            # Each request needs a key of its own, the same one whenever it is sent again.
+            key = retry_key if n == 0 else str(uuid.uuid5(uuid.UUID(retry_key), str(n)))
+            await self._channel.api.push(to, chunk, key)

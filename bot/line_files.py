@@ -1,0 +1,94 @@
+"""Files for LINE users: LINE cannot carry a PDF or XLSX from a bot, so they become links.
+
+A file is kept on disk under an unguessable name (192 random bits) for a few days and served by
+the LINE webhook server; the public base URL (the TLS proxy in front of it) makes the link. A
+chart is sent as a picture from the same place. Without a public base URL nothing is stored:
+the person is told how to get the file instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+from aiohttp import web
+
+from handlers.types import Attachment, Clock
+
+log = logging.getLogger(__name__)
+
+FILES_PATH = "/line-files"
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
+_SAFE_NAME = re.compile(r"[^\w.\-]+", re.UNICODE)
+_TYPES = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg"}
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class FileShelf:
+    """Keeps files for a while at unguessable addresses, and serves them back."""
+
+    def __init__(self, folder: Path, public_base_url: str, keep: timedelta, clock: Clock) -> None:
+        self._folder = folder
+        self._base = public_base_url.rstrip("/")
+        self._keep = keep
+        self._clock = clock
+
+    def put(self, attachment: Attachment) -> str:
+        """Store a file; returns its public address."""
+        self._folder.mkdir(parents=True, exist_ok=True)
+        self.prune()
+        token = secrets.token_urlsafe(24)  # 32 characters
+        name = _SAFE_NAME.sub("_", attachment.name).strip("_") or "file"
+        folder = self._folder / token
+        folder.mkdir()
+        (folder / name).write_bytes(attachment.data)
+        # The age is read from the injected clock, not the file system's.
+        stamp = self._clock().timestamp()
+        os.utime(folder / name, (stamp, stamp))
+        os.utime(folder, (stamp, stamp))
+        return f"{self._base}{FILES_PATH}/{token}/{quote(name)}"
+
+    def expires(self) -> datetime:
+        """Until when a file stored now can be downloaded."""
+        return self._clock() + self._keep
+
+    def prune(self) -> int:
+        """Delete files older than the keeping time; returns how many went."""
+        if not self._folder.is_dir():
+            return 0
+        limit = (self._clock() - self._keep).timestamp()
+        gone = 0
+        for folder in self._folder.iterdir():
+            if folder.is_dir() and _TOKEN.fullmatch(folder.name) and folder.stat().st_mtime < limit:
+                for file in folder.iterdir():
+                    file.unlink()
+                folder.rmdir()
+                gone += 1
+        return gone
+
+    def add_routes(self, app: web.Application) -> None:
+        """Serve GET {FILES_PATH}/{token}/{name} from the shelf (404 for anything else)."""
+        app.router.add_get(FILES_PATH + "/{token}/{name}", self._serve)
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
+        token, name = request.match_info["token"], request.match_info["name"]
+        if not _TOKEN.fullmatch(token) or name != _SAFE_NAME.sub("_", name):
+            raise web.HTTPNotFound()
+        path = self._folder / token / name
+        if not path.is_file():
+            raise web.HTTPNotFound()
+        if path.stat().st_mtime < (self._clock() - self._keep).timestamp():
+            raise web.HTTPGone()
+        suffix = path.suffix.lower()
+        content_type = (
+            _XLSX if suffix == ".xlsx" else _TYPES.get(suffix, "application/octet-stream")
+        )
+        headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+        if not content_type.startswith("image/"):
+            headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+        return web.Response(body=path.read_bytes(), content_type=content_type, headers=headers)

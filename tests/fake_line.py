@@ -1,0 +1,364 @@
+"""A fake LINE platform on 127.0.0.1: the Messaging API the bot calls, and the webhook sender.
+
+The real line-bot-sdk talks to it (its `host` pointed here). It checks what LINE checks where a
+bot could get it wrong: the bearer token, reply tokens (issued with an event, usable once), at
+most 5 messages a request, texts of at most 5000 characters, at most 13 quick-reply items with
+labels of at most 20 characters, postback data of at most 300 bytes, multicast to at most 500
+users, and X-Line-Retry-Key (a UUID; a key seen before answers 409 and delivers nothing). Push
+and multicast count against a monthly quota, one message per recipient; replies are free; past
+the limit LINE answers 429 "You have reached your monthly limit.".
+
+As the platform it signs webhook bodies with the channel secret and posts them to the bot,
+with fresh webhookEventIds and reply tokens, and can deliver an event again (isRedelivery).
+A test can make the next calls to a path fail with a status of its choosing.
+
+All methods must be called on the event loop that runs the fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+import aiohttp
+from aiohttp import web
+
+JSONDict = dict[str, Any]
+MONTHLY_LIMIT = b'{"message":"You have reached your monthly limit."}'
+
+
+@dataclass
+class Sent:
+    """One message object the bot sent, as LINE received it."""
+
+    kind: str  # "reply", "push" or "multicast"
+    to: str  # the user it reached
+    message: JSONDict
+    retry_key: str = ""
+
+    @property
+    def text(self) -> str:
+        """The text of a text message ("" for other kinds)."""
+        return str(self.message.get("text", ""))
+
+    def buttons(self) -> list[tuple[str, str]]:
+        """(label, postback data) of its quick replies and Flex buttons."""
+        found = [
+            (item["action"]["label"], item["action"]["data"])
+            for item in self.message.get("quickReply", {}).get("items", [])
+        ]
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                if node.get("type") == "button":
+                    found.append((node["action"]["label"], node["action"]["data"]))
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+
+        walk(self.message.get("contents"))
+        return found
+
+
+@dataclass
+class FakeLine:
+    """The fake platform. Use as `async with FakeLine(secret, token) as line:`."""
+
+    secret: str
+    token: str
+    webhook_url: str = ""
+    quota: int | None = 300  # None: no limit (LINE's type "none")
+    used: int = 0
+    sent: list[Sent] = field(default_factory=list)
+    requests: list[tuple[str, JSONDict]] = field(default_factory=list)
+    on_send: Callable[[Sent], None] | None = None
+    _failures: dict[str, list[int]] = field(default_factory=dict)
+    _tokens: dict[str, str] = field(default_factory=dict)  # reply token -> user, until used
+    _retry_keys: set[str] = field(default_factory=set)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _changed: asyncio.Condition | None = None
+    _runner: web.AppRunner | None = None
+    _session: aiohttp.ClientSession | None = None
+    base_url: str = ""
+
+    async def __aenter__(self) -> Self:
+        app = web.Application()
+        app.router.add_post("/v2/bot/message/reply", self._reply)
+        app.router.add_post("/v2/bot/message/push", self._push)
+        app.router.add_post("/v2/bot/message/multicast", self._multicast)
+        app.router.add_get("/v2/bot/message/quota", self._quota)
+        app.router.add_get("/v2/bot/message/quota/consumption", self._consumption)
+        app.router.add_get("/v2/bot/info", self._info)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.base_url = f"http://127.0.0.1:{port}"
+        self._changed = asyncio.Condition()
+        self._session = aiohttp.ClientSession()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._session is not None:
+            await self._session.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # The platform side: events to the bot
+
+    def fail_next(self, path: str, *statuses: int) -> None:
+        """The next calls to `path` (e.g. "/v2/bot/message/quota") answer these statuses."""
+        self._failures.setdefault(path, []).extend(statuses)
+
+    def event(self, user: str, kind: str, **fields: Any) -> JSONDict:
+        """A webhook event from `user` with a fresh id and reply token (when LINE gives one)."""
+        n = next(self._ids)
+        event: JSONDict = {
+            "type": kind,
+            "mode": "active",
+            "timestamp": 1_700_000_000_000 + n,
+            "source": {"type": "user", "userId": user},
+            "webhookEventId": f"01FAKE{n:020d}",
+            "deliveryContext": {"isRedelivery": False},
+            **fields,
+        }
+        if kind != "unfollow":
+            token = uuid.uuid4().hex
+            self._tokens[token] = user
+            event["replyToken"] = token
+        return event
+
+    def text(self, user: str, text: str) -> JSONDict:
+        """A text message event."""
+        message = {"type": "text", "id": str(next(self._ids)), "text": text, "quoteToken": "q"}
+        return self.event(user, "message", message=message)
+
+    def postback(self, user: str, data: str) -> JSONDict:
+        """A button press."""
+        return self.event(user, "postback", postback={"data": data})
+
+    def sticker(self, user: str) -> JSONDict:
+        """A sticker (nothing the conversation can read)."""
+        message = {
+            "type": "sticker", "id": str(next(self._ids)), "packageId": "1", "stickerId": "1",
+            "stickerResourceType": "STATIC", "quoteToken": "q",
+        }  # fmt: skip
+        return self.event(user, "message", message=message)
+
+    def follow(self, user: str) -> JSONDict:
+        """The user added the account as a friend (or unblocked it)."""
+        return self.event(user, "follow", follow={"isUnblocked": False})
+
+    def unfollow(self, user: str) -> JSONDict:
+        """The user blocked the account."""
+        return self.event(user, "unfollow")
+
+    @staticmethod
+    def again(event: JSONDict) -> JSONDict:
+        """The same event delivered again, as LINE redelivers it."""
+        return {**event, "deliveryContext": {"isRedelivery": True}}
+
+    def signed(self, body: bytes) -> str:
+        """The X-Line-Signature of a body."""
+        digest = hmac.new(self.secret.encode(), body, hashlib.sha256).digest()
+        return base64.b64encode(digest).decode()
+
+    async def deliver(self, *events: JSONDict, signature: str | None = None) -> int:
+        """POST the events to the bot's webhook, signed (or with `signature`); the status."""
+        assert self._session is not None and self.webhook_url
+        body = json.dumps({"destination": "Ufake", "events": list(events)}).encode()
+        headers = {"Content-Type": "application/json"}
+        headers["X-Line-Signature"] = self.signed(body) if signature is None else signature
+        async with self._session.post(self.webhook_url, data=body, headers=headers) as response:
+            return response.status
+
+    # Reading what the bot sent
+
+    def messages_to(self, user: str) -> list[Sent]:
+        """Every message that reached `user`, oldest first."""
+        return [s for s in self.sent if s.to == user]
+
+    def charged(self) -> int:
+        """Messages counted against the quota (pushes and multicasts, per recipient)."""
+        return sum(1 for s in self.sent if s.kind != "reply")
+
+    def calls(self, path: str) -> int:
+        """How many requests reached `path`."""
+        return sum(1 for p, _ in self.requests if p == path)
+
+    async def wait_for_request(
+        self,
+        path: str,
+        *,
+        timeout: float = 10.0,  # noqa: ASYNC109 (a helper's own deadline reads better)
+        after: int = 0,
+    ) -> None:
+        """Wait until a request to `path` arrives (among those after the first `after`)."""
+        assert self._changed is not None
+
+        def seen() -> bool:
+            return any(p == path for p, _ in self.requests[after:])
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(seen), timeout)
+
+    async def wait_for_text(
+        self,
+        user: str,
+        contains: str,
+        *,
+        timeout: float = 10.0,  # noqa: ASYNC109 (a helper's own deadline reads better)
+        after: int = 0,
+    ) -> Sent:
+        """The first text to `user` containing `contains` among messages sent after `after`."""
+        assert self._changed is not None
+
+        def found() -> Sent | None:
+            return next((s for s in self.sent[after:] if s.to == user and contains in s.text), None)
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: found() is not None), timeout)
+        result = found()
+        assert result is not None
+        return result
+
+    # The Messaging API
+
+    async def _check(self, request: web.Request) -> tuple[JSONDict, web.Response | None]:
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return {}, web.json_response({"message": "Authentication failed"}, status=401)
+        body: JSONDict = await request.json() if request.can_read_body else {}
+        self.requests.append((request.path, body))
+        assert self._changed is not None
+        async with self._changed:
+            self._changed.notify_all()
+        failures = self._failures.get(request.path)
+        if failures:
+            status = failures.pop(0)
+            if status == 429:
+                return body, web.Response(status=429, body=MONTHLY_LIMIT)
+            return body, web.json_response({"message": "fake failure"}, status=status)
+        return body, None
+
+    @staticmethod
+    def _invalid(messages: Any) -> str | None:
+        """Why LINE would refuse these message objects, or None."""
+        if not isinstance(messages, list) or not 1 <= len(messages) <= 5:
+            return "messages: 1 to 5"
+        for message in messages:
+            if message.get("type") == "text" and not 1 <= len(message.get("text", "")) <= 5000:
+                return "text: 1 to 5000 characters"
+            items = message.get("quickReply", {}).get("items", [])
+            if len(items) > 13:
+                return "quickReply: at most 13 items"
+            for item in items:
+                action = item["action"]
+                if len(action.get("label", "")) > 20:
+                    return "quickReply label: at most 20 characters"
+            for label, data in Sent("", "", message).buttons():
+                if len(data.encode()) > 300 or not label or len(label) > 40:
+                    return "postback: label at most 40 characters, data at most 300 bytes"
+        return None
+
+    async def _record(
+        self, kind: str, users: list[str], messages: list[JSONDict], key: str
+    ) -> None:
+        assert self._changed is not None
+        for user in users:
+            for message in messages:
+                sent = Sent(kind, user, message, key)
+                self.sent.append(sent)
+                if self.on_send is not None:
+                    self.on_send(sent)
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _reply(self, request: web.Request) -> web.Response:
+        body, refused = await self._check(request)
+        if refused is not None:
+            return refused
+        user = self._tokens.pop(body.get("replyToken", ""), None)
+        if user is None:
+            return web.json_response({"message": "Invalid reply token"}, status=400)
+        if (why := self._invalid(body.get("messages"))) is not None:
+            return web.json_response({"message": why}, status=400)
+        await self._record("reply", [user], body["messages"], "")
+        return self._sent_messages(body["messages"])
+
+    async def _send(self, request: web.Request, kind: str) -> web.Response:
+        body, refused = await self._check(request)
+        if refused is not None:
+            return refused
+        key = request.headers.get("X-Line-Retry-Key", "")
+        if key:
+            try:
+                uuid.UUID(key)
+            except ValueError:
+                return web.json_response({"message": "invalid retry key"}, status=400)
+            if key in self._retry_keys:
+                return web.json_response({"message": "already accepted"}, status=409)
+        users = [body["to"]] if kind == "push" else list(body.get("to", []))
+        if not users or len(users) > 500 or not all(isinstance(u, str) for u in users):
+            return web.json_response({"message": "to: 1 to 500 user ids"}, status=400)
+        if (why := self._invalid(body.get("messages"))) is not None:
+            return web.json_response({"message": why}, status=400)
+        if self.quota is not None and self.used + len(users) > self.quota:
+            return web.Response(status=429, body=MONTHLY_LIMIT)
+        if key:
+            self._retry_keys.add(key)
+        self.used += len(users)
+        await self._record(kind, users, body["messages"], key)
+        if kind == "multicast":
+            return web.json_response({})
+        return self._sent_messages(body["messages"])
+
+    def _sent_messages(self, messages: list[JSONDict]) -> web.Response:
+        sent = [{"id": str(next(self._ids)), "quoteToken": "q"} for _ in messages]
+        return web.json_response({"sentMessages": sent})
+
+    async def _push(self, request: web.Request) -> web.Response:
+        return await self._send(request, "push")
+
+    async def _multicast(self, request: web.Request) -> web.Response:
+        return await self._send(request, "multicast")
+
+    async def _quota(self, request: web.Request) -> web.Response:
+        _, refused = await self._check(request)
+        if refused is not None:
+            return refused
+        if self.quota is None:
+            return web.json_response({"type": "none"})
+        return web.json_response({"type": "limited", "value": self.quota})
+
+    async def _info(self, request: web.Request) -> web.Response:
+        _, refused = await self._check(request)
+        if refused is not None:
+            return refused
+        info = {
+            "userId": "Ubot", "basicId": "@123abcde", "displayName": "รายงานโครงการ",
+            "chatMode": "bot", "markAsReadMode": "auto",
+        }  # fmt: skip
+        return web.json_response(info)
+
+    async def _consumption(self, request: web.Request) -> web.Response:
+        _, refused = await self._check(request)
+        if refused is not None:
+            return refused
+        return web.json_response({"totalUsage": self.used})
+
+
+def kinds(sent: list[Sent]) -> Counter[str]:
+    """How many messages went by reply, push and multicast."""
+    return Counter(s.kind for s in sent)

@@ -1,0 +1,218 @@
+"""The LINE webhook over a real socket: signatures, size, redelivery, and the conversation on LINE.
+
+The real aiohttp server and line-bot-sdk run against tests/fake_line.py on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.line_webhook import MAX_BODY, SIGNATURE_HEADER, signature
+from handlers import texts
+from handlers.linking import issue_invite, shown_code
+from scheduler.preferences import ChannelUse
+from storage.memory import MemoryRepository
+from storage.models import ChatIdentity
+from tests.fake_line import kinds
+from tests.line_support import (
+    OFFICER,
+    SECRET,
+    SINGLE,
+    STRANGER,
+    LineBot,
+    link_line,
+    running_line,
+)
+from tests.support import NOW, SCHOOL, World, build_world
+
+
+@pytest.fixture
+async def world() -> World:
+    world = await build_world(MemoryRepository())
+    await link_line(world)
+    return world
+
+
+@pytest.fixture
+async def bot(world: World) -> AsyncIterator[LineBot]:
+    async with running_line(world.repo, use=ChannelUse(world.repo)) as running:
+        yield running
+
+
+async def post(bot: LineBot, body: bytes, headers: dict[str, str]) -> int:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(bot.url + "/line", data=body, headers=headers) as response,
+    ):
+        return response.status
+
+
+# Refused requests
+
+
+async def test_the_verify_button_gets_200_and_nothing_is_sent(bot: LineBot) -> None:
+    assert await bot.fake.deliver() == 200
+    assert bot.fake.sent == []
+
+
+async def test_missing_or_wrong_signatures_are_refused_and_the_body_not_logged(
+    bot: LineBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    event = bot.fake.text(SINGLE, "ข้อความลับ /report")
+    body = json.dumps({"events": [event]}).encode()
+    with caplog.at_level(logging.INFO):
+        assert await post(bot, body, {}) == 401
+        assert await post(bot, body, {SIGNATURE_HEADER: "bm90IGl0"}) == 401
+        other = signature("f" * 32, body)  # signed with another channel's secret
+        assert await post(bot, body, {SIGNATURE_HEADER: other}) == 401
+        tampered = body.replace(b"/report", b"/cancel")
+        assert await post(bot, tampered, {SIGNATURE_HEADER: signature(SECRET, body)}) == 401
+    assert bot.fake.sent == [] and bot.fake.requests == []
+    assert "refused" in caplog.text
+    assert "ข้อความลับ" not in caplog.text and "report" not in caplog.text
+    assert SECRET not in caplog.text
+
+
+async def test_an_oversized_body_is_refused(bot: LineBot) -> None:
+    body = b'{"events": [], "pad": "' + b"x" * MAX_BODY + b'"}'
+    assert await post(bot, body, {SIGNATURE_HEADER: signature(SECRET, body)}) == 413
+    assert bot.fake.sent == []
+
+
+async def test_a_signed_body_that_is_not_a_webhook_is_a_bad_request(bot: LineBot) -> None:
+    for body in (b"not json", b'{"events": 3}', b"[]", b"\xff\xfe"):
+        assert await post(bot, body, {SIGNATURE_HEADER: signature(SECRET, body)}) == 400
+
+
+async def test_unknown_event_kinds_and_group_events_are_skipped(bot: LineBot) -> None:
+    weird = bot.fake.event(SINGLE, "somethingNew")
+    group = bot.fake.text(SINGLE, "/report")
+    group["source"] = {"type": "group", "groupId": "C1", "userId": SINGLE}
+    assert await bot.fake.deliver(weird, group) == 200
+    assert bot.fake.sent == []
+
+
+# The conversation on LINE
+
+
+async def test_a_whole_report_through_replies_only(bot: LineBot, world: World) -> None:
+    await bot.say(SINGLE, "/report", "กี่เปอร์เซ็นต์")
+    await bot.say(SINGLE, "๖๐ %", "เบิกจ่ายสะสม")
+    await bot.say(SINGLE, "1.5 แสน", "สรุปผลการดำเนินงาน")
+    note = "ดำเนินการจัดอบรมครูและปรับปรุงห้องเรียนตามแผน " * 10  # long Thai, under 500
+    await bot.say(SINGLE, note.strip(), "เป็นไปตามแผนหรือไม่")
+    await bot.press(SINGLE, "เป็นไปตามแผน", "เป็นไปตามเป้าหมายหรือไม่")
+    summary = await bot.press(SINGLE, "เป็นไปตามเป้าหมาย", "กรุณาตรวจสอบรายงานก่อนส่ง")
+    assert "งบประมาณที่เบิกใช้ (ครั้งที่ 2) = 150,000 บาท" in summary.text
+    await bot.press(SINGLE, "ยืนยันส่ง", "บันทึกรายงานครั้งที่ 2")
+    report = await world.repo.get_report(SCHOOL.code, 2570, 2)
+    assert report is not None and report.channel == "line"
+    assert (report.values.progress, report.values.disbursed) == (Decimal("60"), Decimal("150000"))
+    assert report.values.note.startswith("ดำเนินการจัดอบรมครู")
+    assert kinds(bot.fake.sent) == {"reply": len(bot.fake.sent)}, "answers cost no quota"
+    assert bot.fake.used == 0
+    # Using LINE makes it the channel reminders go to.
+    assert await world.repo.preferred_channels() == {world.single.id: "line"}
+
+
+async def test_a_redelivered_event_is_handled_once(bot: LineBot, world: World) -> None:
+    await bot.say(SINGLE, "/report", "กี่เปอร์เซ็นต์")
+    typed = bot.fake.text(SINGLE, "40")
+    assert await bot.fake.deliver(typed) == 200
+    await bot.fake.wait_for_text(SINGLE, "เบิกจ่ายสะสม")
+    before = len(bot.fake.sent)
+    # LINE did not get our 200 in time and sends the same event (same webhookEventId) again.
+    assert await bot.fake.deliver(bot.fake.again(typed)) == 200
+    assert len(bot.fake.sent) == before, "nothing applied or sent twice"
+    await bot.say(SINGLE, "1000", "สรุปผลการดำเนินงาน")
+
+
+async def test_a_redelivered_event_never_handled_is_handled_now(bot: LineBot) -> None:
+    # The first delivery never reached the bot (it was down): the redelivery is the first.
+    event = bot.fake.text(SINGLE, "/report")
+    assert await bot.fake.deliver(bot.fake.again(event)) == 200
+    await bot.fake.wait_for_text(SINGLE, "กี่เปอร์เซ็นต์")
+
+
+async def test_a_refused_reply_token_falls_back_to_one_push(bot: LineBot) -> None:
+    event = bot.fake.text(SINGLE, "/help")
+    bot.fake.fail_next("/v2/bot/message/reply", 400)  # e.g. the token expired
+    assert await bot.fake.deliver(event) == 200
+    sent = await bot.fake.wait_for_text(SINGLE, "ส่งรายงาน")
+    assert sent.kind == "push" and sent.retry_key
+    assert bot.fake.used == 1
+
+
+async def test_a_sticker_gets_a_polite_answer(bot: LineBot) -> None:
+    after = len(bot.fake.sent)
+    assert await bot.fake.deliver(bot.fake.sticker(SINGLE)) == 200
+    await bot.fake.wait_for_text(SINGLE, texts.NOT_TEXT, after=after)
+
+
+# Linking, following and blocking
+
+
+async def test_a_stranger_sees_nothing_and_links_with_an_invite_code(
+    bot: LineBot, world: World
+) -> None:
+    reply = await bot.say(STRANGER, "/status", "รหัสเชื่อมบัญชี")
+    assert SCHOOL.name not in reply.text
+    code, _ = await issue_invite(world.repo, world.coordinator, NOW)
+    await bot.say(STRANGER, shown_code(code), "เชื่อมบัญชีกับ น.ส.รัตนา")
+    person = await world.repo.find_person_by_identity("line", STRANGER)
+    assert person is not None and person.id == world.coordinator.id
+
+
+async def test_follow_greets_and_unfollow_stops_reminders(bot: LineBot, world: World) -> None:
+    after = len(bot.fake.sent)
+    assert await bot.fake.deliver(bot.fake.follow(STRANGER)) == 200
+    await bot.fake.wait_for_text(STRANGER, "รหัสเชื่อมบัญชี", after=after)
+    assert await bot.fake.deliver(bot.fake.unfollow(OFFICER)) == 200
+    assert await world.repo.blocked_accounts() == {("line", OFFICER)}
+    assert await bot.fake.deliver(bot.fake.follow(OFFICER)) == 200  # unblocked
+    await bot.fake.wait_for_text(OFFICER, "ส่งรายงาน", after=after)
+    assert await world.repo.blocked_accounts() == set()
+
+
+async def test_events_of_one_request_from_one_user_are_handled_in_order(bot: LineBot) -> None:
+    events = [bot.fake.text(SINGLE, t) for t in ("/report", "55", "2 หมื่น")]
+    assert await bot.fake.deliver(*events) == 200
+    await bot.fake.wait_for_text(SINGLE, "สรุปผลการดำเนินงาน")
+
+
+async def test_files_are_served_from_the_shelf(world: World, tmp_path: Path) -> None:
+    from bot.line_files import FILES_PATH
+    from handlers.types import Attachment, Outbound
+
+    async with running_line(world.repo, files=tmp_path) as bot:
+        pdf = Attachment("แบบรายงาน.pdf", b"%PDF-1.7 fake", "application/pdf")
+        await bot.channel.send(SINGLE, [Outbound("แบบรายงาน", attachment=pdf)], None)
+        link = await bot.fake.wait_for_text(SINGLE, "ดาวน์โหลด")
+        path = link.text.rsplit("https://bot.example.go.th", 1)[1]
+        assert path.startswith(FILES_PATH)
+        async with aiohttp.ClientSession() as session:
+            async with session.get(bot.url + path) as response:
+                assert response.status == 200
+                assert await response.read() == b"%PDF-1.7 fake"
+                assert "attachment" in response.headers["Content-Disposition"]
+            guessed = FILES_PATH + "/" + "A" * 32 + "/แบบรายงาน.pdf"
+            async with session.get(bot.url + guessed) as response:
+                assert response.status == 404
+            async with session.get(bot.url + FILES_PATH + "/../../etc/passwd") as response:
+                assert response.status == 404
+
+
+async def test_an_identity_linked_elsewhere_does_not_change_line_preference(world: World) -> None:
+    await world.repo.link_identity(ChatIdentity("telegram", "77", world.single.id))
+    use = ChannelUse(world.repo)
+    await use.used("telegram", "77")
+    await use.used("line", SINGLE)
+    await use.used("line", STRANGER)  # not linked: nothing recorded
+    assert await world.repo.preferred_channels() == {world.single.id: "line"}

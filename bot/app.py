@@ -11,6 +11,7 @@ from bot.config import Config
 from handlers.conversation import Conversation
 from handlers.shortcuts import tomorrow_at
 from handlers.types import Clock
+from reports.documents import ReportDocuments
 from storage.repository import Repository
 from storage.sqlite import SqliteRepository
 
@@ -44,7 +45,12 @@ async def open_services(
     the_clock = clock or make_clock(config)
     try:
         snooze_until = tomorrow_at(config.reminders.calendar.send_time)
-        conversation = Conversation(repository, the_clock, snooze_until=snooze_until)
+        conversation = Conversation(
+            repository,
+            the_clock,
+            snooze_until=snooze_until,
+            documents=ReportDocuments(repository),
+        )
         yield Services(config, repository, the_clock, conversation)
     finally:
         if own_repo:

@@ -1,4 +1,9 @@
-"""The `progress-bot` command line: every job of the product as a sub-command."""
+"""The `progress-bot` command line: every job of the product as a sub-command.
+
+The chat libraries (python-telegram-bot, line-bot-sdk) and the renderers (matplotlib, fpdf2)
+take seconds to import, so the commands that need them import them where they run: the other
+commands (and every test that runs the CLI) start without that wait.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +22,14 @@ from bot.config import Config, ConfigError, load_config
 from bot.console import run_console
 from bot.logs import configure_logging
 from bot.preview import parse_instant, preview
-from bot.runner import run_channels, stop_on_signals
 from handlers.linking import issue_invite, shown_code
 from reports.csv_export import export_csv
 from reports.demo_data import load_demo_data
 from reports.project_import import ImportFileError, format_report, import_projects
+from reports.reports_import import format_report as format_import
+from reports.reports_import import import_reports
 from scheduler.calendar import ReportingCalendar
+from storage.backup import BackupResult, backup_database, restore_database
 from storage.models import ChatIdentity, CoordinatorScope, Role, StorageError
 from storage.thaidate import format_thai_date
 
@@ -54,6 +61,13 @@ def _parser() -> argparse.ArgumentParser:
     listing = projects_sub.add_parser("list", parents=[common], help="list projects")
     listing.add_argument("--fiscal-year", type=int)
     listing.add_argument("--agency")
+
+    reports = sub.add_parser("reports", parents=[common], help="monthly reports")
+    reports_sub = reports.add_subparsers(dest="action", required=True, metavar="ACTION")
+    past = reports_sub.add_parser(
+        "import", parents=[common], help="load past monthly reports from CSV/XLSX"
+    )
+    past.add_argument("file", type=Path)
 
     people = sub.add_parser("people", parents=[common], help="manage officers and coordinators")
     people_sub = people.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -91,8 +105,17 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--name", required=True, help="the registered person's exact name")
     invite.add_argument("--days", type=int, default=7, help="days until the code expires")
 
+    backup = sub.add_parser(
+        "backup", parents=[common], help="copy the database safely, even while the bot runs"
+    )
+    backup.add_argument("--out", type=Path, required=True, help="the backup file to write")
+    restore = sub.add_parser(
+        "restore", parents=[common], help="put a checked backup in place (stop the bot first)"
+    )
+    restore.add_argument("--from", dest="source", type=Path, required=True, metavar="FILE")
+
     export = sub.add_parser("export", parents=[common], help="export monthly reports")
-    export.add_argument("--format", choices=["csv"], default="csv")
+    export.add_argument("--format", choices=["csv", "xlsx", "pdf"], default="csv")
     export.add_argument("--fiscal-year", type=int)
     export.add_argument("--project", metavar="CODE")
     export.add_argument("--agency")
@@ -121,6 +144,12 @@ async def _projects(services: Services, args: argparse.Namespace) -> int:
     ):
         print(f"{project.code}\t{project.fiscal_year}\t{project.name}\t{project.agency}")
     return 0
+
+
+async def _reports(services: Services, args: argparse.Namespace) -> int:
+    result = await import_reports(services.repo, args.file)
+    print(format_import(result))
+    return 1 if result.rejected and not (result.created or result.unchanged) else 0
 
 
 async def _people(services: Services, args: argparse.Namespace) -> int:
@@ -157,24 +186,89 @@ async def _people(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress_bar(label: str) -> Callable[[int, int], None]:
+    """A one-line progress bar on standard error (only when it is a terminal)."""
+
+    def show(done: int, total: int) -> None:
+        if not sys.stderr.isatty() or total == 0:
+            return
+        filled = 30 * done // total
+        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
 async def _export(services: Services, args: argparse.Namespace) -> int:
     filters = {"fiscal_year": args.fiscal_year, "project_code": args.project, "agency": args.agency}
+    if args.out == "-" and args.format != "csv":
+        print(
+            f"--out - (standard output) is for csv; give a file for {args.format}", file=sys.stderr
+        )
+        return 2
+    target = Path(args.out)
+    if args.format == "pdf":
+        from reports.pdf_export import export_pdf
+
+        pdf, count = await export_pdf(services.repo, **filters, progress=_progress_bar("PDF"))
+        if count == 0:
+            print("no project matches: nothing exported", file=sys.stderr)
+            return 1
+        await asyncio.to_thread(target.write_bytes, pdf)
+        print(f"exported the forms of {count} projects to {target}", file=sys.stderr)
+        return 0
+    if args.format == "xlsx":
+        from reports.xlsx_export import export_xlsx
+
+        buffer = io.BytesIO()
+        count = await export_xlsx(services.repo, buffer, **filters, progress=_progress_bar("XLSX"))
+        await asyncio.to_thread(target.write_bytes, buffer.getvalue())
+        print(f"exported {count} project-months to {target}", file=sys.stderr)
+        return 0
     if args.out == "-":
         sys.stdout.write("\ufeff")  # the BOM lets Excel read the Thai text as UTF-8
         count = await export_csv(services.repo, sys.stdout, **filters)
     else:
-        buffer = io.StringIO()
-        count = await export_csv(services.repo, buffer, **filters)
+        text = io.StringIO()
+        count = await export_csv(services.repo, text, **filters)
         # Written in one go after the query, so a failed export leaves no half-written file.
         await asyncio.to_thread(
-            Path(args.out).write_text, buffer.getvalue(), encoding="utf-8-sig", newline=""
+            target.write_text, text.getvalue(), encoding="utf-8-sig", newline=""
         )
     print(f"exported {count} rows", file=sys.stderr)
     return 0
 
 
+def _describe(result: BackupResult) -> str:
+    rows = result.rows
+    return (
+        f"schema {result.schema_version}, {rows.get('projects', 0)} projects, "
+        f"{rows.get('monthly_reports', 0)} monthly reports, "
+        f"{rows.get('report_revisions', 0)} revisions, {result.size:,} bytes; integrity ok"
+    )
+
+
+def _backup(config: Config, args: argparse.Namespace) -> int:
+    result = backup_database(config.database, args.out)
+    print(f"backed up {config.database} to {result.path}: {_describe(result)}")
+    return 0
+
+
+def _restore(config: Config, args: argparse.Namespace) -> int:
+    existed = config.database.exists()
+    result = restore_database(args.source, config.database)
+    print(f"restored {config.database} from {args.source}: {_describe(result)}")
+    if existed:
+        print(f"the previous database is kept as {config.database}.before-restore")
+    return 0
+
+
 async def _run(services: Services, _: argparse.Namespace) -> int:
     stop = asyncio.Event()
+    from bot.runner import run_channels, stop_on_signals
+
     stop_on_signals(stop)
     return await run_channels(services, stop)
 
@@ -194,6 +288,11 @@ async def _invite(services: Services, args: argparse.Namespace) -> int:
     telegram = services.config.telegram
     if telegram is not None and telegram.bot_username:
         print(f"Telegram: https://t.me/{telegram.bot_username}?start={code}")
+    line = services.config.line
+    if line is not None and line.basic_id:
+        from bot.line_channel import invite_link
+
+        print(f"LINE: {invite_link(line.basic_id, code)}")
     print("หรือพิมพ์รหัสนี้ในแชทกับบอท")
     return 0
 
@@ -214,10 +313,17 @@ JOBS: dict[str, Job] = {
     "console": _console,
     "projects": _projects,
     "people": _people,
+    "reports": _reports,
     "export": _export,
     "run": _run,
     "invite": _invite,
     "reminders": _reminders,
+}
+
+
+FILE_JOBS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
+    "backup": _backup,
+    "restore": _restore,
 }
 
 
@@ -238,6 +344,8 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
     level = "WARNING" if args.command == "console" else config.log_level
     configure_logging(level, config.secrets)
     try:
+        if args.command in FILE_JOBS:  # on the database file itself, without opening services
+            return FILE_JOBS[args.command](config, args)
         return asyncio.run(_open_and_run(config, args))
     except (ImportFileError, StorageError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)

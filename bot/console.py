@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from handlers.conversation import Conversation
 from handlers.types import Choice, Inbound, Outbound
 
 CHANNEL = "console"
+FILES = Path("progress-bot-files")  # where the terminal puts the PDFs, charts and workbooks
 PROMPT = "คุณ> "
 BANNER = (
     "progress-bot: ช่องทางทดลองในเทอร์มินัล พิมพ์ข้อความแล้วกด Enter "
@@ -21,7 +23,17 @@ BANNER = (
 )
 
 
-def render(reply: Outbound) -> str:
+def save_attachment(reply: Outbound, folder: Path) -> Path | None:
+    """Write a reply's file into `folder` (a terminal cannot show it); returns where."""
+    if reply.attachment is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / Path(reply.attachment.name).name  # never a path chosen by the sender
+    target.write_bytes(reply.attachment.data)
+    return target
+
+
+def render(reply: Outbound, saved: Path | None = None) -> str:
     """A reply as terminal text: its lines, then its buttons."""
     lines = [
         f"บอท> {line}" if i == 0 else f"     {line}"
@@ -30,6 +42,8 @@ def render(reply: Outbound) -> str:
     for number, choice in enumerate(reply.choices, start=1):
         key = str(number) if reply.numbered else f"*{number}"
         lines.append(f"  [{key}] {choice.label}")
+    if saved is not None:
+        lines.append(f"  (ไฟล์: {saved})")
     return "\n".join(lines)
 
 
@@ -48,6 +62,7 @@ async def run_console(
     user_id: str,
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
+    files: Path = FILES,
 ) -> None:
     """Hold the conversation until end of input."""
     interactive = stdin.isatty()
@@ -56,7 +71,8 @@ async def run_console(
     async def send(inbound: Inbound) -> None:
         nonlocal buttons
         for reply in await conversation.handle(inbound):
-            print(render(reply), file=stdout, flush=True)
+            saved = save_attachment(reply, files)
+            print(render(reply, saved), file=stdout, flush=True)
             buttons = reply.choices or buttons
 
     if interactive:

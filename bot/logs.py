@@ -40,3 +40,5 @@ def configure_logging(level: str, secrets: Iterable[str]) -> None:
     # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # fontTools reports every glyph of every PDF font subset at INFO.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)

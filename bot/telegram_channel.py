@@ -21,6 +21,7 @@ from telegram import (
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
@@ -34,6 +35,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.config import TelegramConfig
 from bot.telegram_limits import TelegramRateLimiter
+from handlers import texts
 from handlers.conversation import Conversation
 from handlers.types import Inbound, Outbound
 from scheduler.delivery import DeliveryFailed
@@ -52,6 +54,10 @@ COMMANDS = (
     ("status", "ดูโครงการและรายงานที่ต้องส่ง"),
     ("history", "ดูรายงานที่ส่งแล้ว"),
     ("correct", "แก้ไขรายงานที่ส่งแล้ว"),
+    ("form", "แบบรายงานความก้าวหน้าของโครงการ (PDF)"),
+    ("chart", "กราฟความก้าวหน้าและการเบิกจ่าย"),
+    ("summary", "สรุปโครงการและรายงานประจำเดือน"),
+    ("export", "ไฟล์ Excel ของรายงาน (ผู้ประสานงาน)"),
     ("back", "ย้อนกลับหนึ่งขั้น"),
     ("cancel", "ยกเลิกรายงานที่กำลังกรอก"),
     ("away", "แจ้งไม่อยู่และให้เพื่อนร่วมงานรายงานแทน"),
@@ -254,7 +260,8 @@ class TelegramChannel:
             )
         else:
             markup = keyboard(reply)
-        messages: list[tuple[str, Markup]] = [(piece, None) for piece in split_text(reply.text)]
+        text = f"{reply.text}\n{texts.CONTACT_HINT}" if reply.ask_contact else reply.text
+        messages: list[tuple[str, Markup]] = [(piece, None) for piece in split_text(text)]
         if reply.close_keyboard:
             # A message carries one keyboard: the text takes the contact button away, and the
             # inline buttons (if any) come on a short message of their own.
@@ -263,8 +270,19 @@ class TelegramChannel:
                 messages.append((MENU_PROMPT, markup))
         elif markup is not None:
             messages[-1] = (messages[-1][0], markup)
+        file = reply.attachment
+        caption: str | None = None
+        alone = len(messages) == 1 and messages[0][1] is None
+        if file is not None and alone and len(reply.text) <= MessageLimit.CAPTION_LENGTH:
+            caption, messages = reply.text or None, []  # a short text rides on the file
         for text, attached in messages:
             await self.app.bot.send_message(chat, text, reply_markup=attached)
+        if file is not None:
+            upload = InputFile(file.data, filename=file.name)
+            if file.is_image:
+                await self.app.bot.send_photo(chat, upload, caption=caption)
+            else:
+                await self.app.bot.send_document(chat, upload, caption=caption)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # The conversation never raises; what arrives here failed while talking to Telegram.

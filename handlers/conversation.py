@@ -26,9 +26,11 @@ from handlers.closing import (
     ask_yes_no,
     dated,
 )
+from handlers.documents import Documents
 from handlers.draft import Draft, Mode
 from handlers.flow import (
     DISBURSED,
+    LOOKING,
     PROGRESS,
     Accept,
     Answer,
@@ -66,6 +68,7 @@ from handlers.shortcuts import (
 )
 from handlers.types import Choice, Clock, Inbound, InboundKind, Outbound
 from handlers.views import coordinator_status, officer_status
+from storage.fiscal import ReportMonth
 from storage.models import EventMark, Person, Role, SessionState
 from storage.repository import Repository
 
@@ -148,6 +151,10 @@ COMMANDS: dict[str, str] = {
     "away": "away", "ไม่อยู่": "away", "ลา": "away",
     "present": "present", "กลับมาแล้ว": "present",
     "notify": "notify", "การแจ้งเตือน": "notify", "แจ้งเตือน": "notify",
+    "form": "form", "แบบรายงาน": "form", "แบบฟอร์ม": "form",
+    "chart": "chart", "กราฟ": "chart",
+    "summary": "summary", "สรุป": "summary",
+    "export": "export", "ส่งออก": "export", "excel": "export",
 }  # fmt: skip
 
 MENU_CHOICES = (
@@ -189,8 +196,10 @@ class Conversation:
         clock: Clock,
         *,
         snooze_until: Callable[[datetime], datetime] | None = None,
+        documents: Documents | None = None,
     ) -> None:
         self._repo = repo
+        self._documents = documents
         self._clock = clock
         self._snooze_until = snooze_until or tomorrow_at(time(9, 0))
         self._linker = Linker(repo, MENU_CHOICES)
@@ -245,6 +254,7 @@ class Conversation:
                 step, draft = Step.IDLE, Draft()
         ctx = Context(self._repo, person, now, message.channel, message.user_id, draft)
         ctx.step = step
+        ctx.documents = self._documents
         return ctx
 
     async def _redelivered(self, message: Inbound, now: datetime) -> list[Outbound]:
@@ -322,6 +332,8 @@ class Conversation:
             "correct": Mode.CORRECT,
             "history": Mode.HISTORY,
             "away": Mode.AWAY,
+            "form": Mode.FORM,
+            "chart": Mode.CHART,
         }
         if command.removesuffix("!") not in {*COMMANDS.values(), "resume"}:
             return await self._stay(step, ctx, Stay(texts.STALE_BUTTON))  # a forged button
@@ -353,6 +365,8 @@ class Conversation:
             return [await away.back_at_work(ctx), *await self._reask(step, ctx)]
         if command == "notify":
             return [await notification_settings(ctx), *await self._reask(step, ctx)]
+        if command in {"summary", "export"}:
+            return [*await self._agency(command, ctx), *await self._reask(step, ctx)]
         if command.removesuffix("!") == "away":
             ctx.draft = Draft()
             return await self._apply(Step.IDLE, ctx, await away.start_away(ctx))
@@ -361,7 +375,7 @@ class Conversation:
     async def _start(self, mode: Mode, ctx: Context) -> list[Outbound]:
         """Begin a new report, correction or history look-up (dropping any unfinished one)."""
         ctx.draft = Draft(mode=mode)
-        if not await ctx.projects():
+        if not await (ctx.viewable() if mode in LOOKING else ctx.projects()):
             await self._clear(ctx)
             coordinator = Role.COORDINATOR in ctx.person.roles
             return [
@@ -389,6 +403,8 @@ class Conversation:
             if result.clear:
                 await self._clear(ctx)
             *first, last = result.say or (Outbound(texts.MENU),)
+            if last.attachment is not None:
+                return [*first, last]  # a file ends the turn; its caption stays as it is
             return [*first, Outbound(last.text, last.choices or MENU_CHOICES)]
         draft = result.draft
         if result.remember and step not in TRANSIENT:
@@ -429,6 +445,26 @@ class Conversation:
     async def _clear(self, ctx: Context) -> None:
         await self._repo.clear_session(ctx.channel, ctx.user_id, event=ctx.event)
         ctx.marked = True
+
+    async def _agency(self, command: str, ctx: Context) -> list[Outbound]:
+        """A coordinator's month summary with its chart, or the workbook of their projects."""
+        if Role.COORDINATOR not in ctx.person.roles:
+            if command != "summary":
+                return [Outbound(texts.COORDINATORS_ONLY)]
+            if self._documents is None:
+                return await self._status(ctx)
+            return await self._documents.officer_summary(ctx.person.id, ctx.today)
+        if self._documents is None:
+            return [Outbound(texts.DOCUMENTS_OFF)]
+        projects = await self._repo.projects_of_coordinator(ctx.person.id)
+        if not projects:
+            return [Outbound(texts.NOTHING_TO_SHOW)]
+        month = ReportMonth.containing(ctx.today)
+        if command == "summary":
+            scopes = await self._repo.coordinator_scopes(ctx.person.id)
+            named = [s.agency for s in scopes if s.agency] or [p.code for p in projects]
+            return await self._documents.agency_summary(projects, month, ", ".join(named))
+        return await self._documents.agency_workbook(projects, month.fiscal_year)
 
     async def _status(self, ctx: Context) -> list[Outbound]:
         """The officer's projects and what is due; for coordinators, their agency's month."""

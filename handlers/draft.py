@@ -16,6 +16,8 @@ class Mode(enum.StrEnum):
     CORRECT = "correct"
     HISTORY = "history"
     AWAY = "away"
+    FORM = "form"
+    CHART = "chart"
 
 
 @dataclass(frozen=True, slots=True)

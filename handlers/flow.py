@@ -22,6 +22,7 @@ from handlers.checks import (
     check_progress,
     percent,
 )
+from handlers.documents import Documents
 from handlers.draft import Draft, Mode
 from handlers.months import month_name, parse_month, reportable_months, why_not
 from handlers.parsing import ParseError, parse_baht, parse_percent
@@ -108,6 +109,7 @@ class Context:
     step: Step = Step.IDLE
     event: EventMark | None = None
     """The update being handled; each write of the turn marks it handled in one transaction."""
+    documents: Documents | None = None
     marked: bool = False
     _projects: list[Project] | None = field(default=None, repr=False)
 
@@ -131,9 +133,19 @@ class Context:
                 self._projects = sorted(found.values(), key=lambda p: p.code)
         return self._projects
 
+    async def viewable(self) -> list[Project]:
+        """Projects this person may look at: their own, and a coordinator's whole scope."""
+        found = {p.code: p for p in await self.projects()}
+        if Role.COORDINATOR in self.person.roles:
+            for project in await self.repo.projects_of_coordinator(self.person.id):
+                found.setdefault(project.code, project)
+        return sorted(found.values(), key=lambda p: p.code)
+
     async def project(self) -> Project | None:
-        """The project of the draft, if this person may still report on it."""
-        return next((p for p in await self.projects() if p.code == self.draft.project_code), None)
+        """The project of the draft, if this person may still report on it (or, when only
+        looking, still see it)."""
+        pool = await self.viewable() if self.draft.mode in LOOKING else await self.projects()
+        return next((p for p in pool if p.code == self.draft.project_code), None)
 
     async def reports(self) -> list[MonthlyReport]:
         """Every stored report of the draft's project."""
@@ -148,6 +160,9 @@ class Context:
         """The draft's month."""
         return ReportMonth(self.draft.fiscal_year, self.draft.report_no)
 
+
+# Modes that only look at a project: any the person may see, not only those they report on.
+LOOKING = {Mode.HISTORY, Mode.FORM, Mode.CHART}
 
 Ask = Callable[[Context], Awaitable[Outbound]]
 Accept = Callable[[Context, Answer], Awaitable[Result]]
@@ -179,10 +194,10 @@ def button(step: Step, value: str, label: str) -> Choice:
 
 async def project_options(ctx: Context) -> list[Project]:
     """Projects to offer: for a new report, those with a month open now; to correct, those with
-    reports; for the history, all."""
+    reports; to look at (history, form, chart), everything the person may see."""
+    if ctx.draft.mode in LOOKING:
+        return await ctx.viewable()
     projects = await ctx.projects()
-    if ctx.draft.mode is Mode.HISTORY:
-        return projects
     offered = []
     for project in projects:
         reports = await ctx.repo.reports_of_project(project.code)
@@ -206,7 +221,7 @@ async def ask_project(ctx: Context) -> Outbound:
 
 async def accept_project(ctx: Context, answer: Answer) -> Result:
     """Take the chosen project, then go to the month (or straight on when there is one choice)."""
-    projects = await ctx.projects()
+    projects = await project_options(ctx)
     wanted = (answer.choice or answer.text).strip()
     project = next((p for p in projects if p.code == wanted), None)
     if project is None:
@@ -217,10 +232,19 @@ async def accept_project(ctx: Context, answer: Answer) -> Result:
 async def after_project(ctx: Context, draft: Draft) -> Result:
     """Where to go once the project is known, depending on what the person is doing."""
     ctx.draft = draft
-    if draft.mode is Mode.HISTORY:
+    if draft.mode in LOOKING:
         project = await ctx.project()
-        assert project is not None
-        return Finish((Outbound(history(project, await ctx.reports())),))
+        if project is None:
+            return Stay(texts.NOT_YOUR_PROJECT)
+        reports = await ctx.reports()
+        if draft.mode is Mode.HISTORY:
+            return Finish((Outbound(history(project, reports)),))
+        if ctx.documents is None:
+            return Finish((Outbound(texts.DOCUMENTS_OFF),))
+        year = max((r.fiscal_year for r in reports), default=project.fiscal_year)
+        if draft.mode is Mode.FORM:
+            return Finish(tuple(await ctx.documents.project_form(project, year)))
+        return Finish(tuple(await ctx.documents.project_chart(project, year)))
     reports = await ctx.reports()
     if draft.mode is Mode.CORRECT:
         if not reports:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 Clock = Callable[[], datetime]
@@ -62,6 +62,20 @@ class Choice:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a reply: a PDF form, a chart, a spreadsheet."""
+
+    name: str
+    data: bytes = field(repr=False)
+    mime: str
+
+    @property
+    def is_image(self) -> bool:
+        """Shown as a picture rather than offered as a file."""
+        return self.mime.startswith("image/")
+
+
+@dataclass(frozen=True, slots=True)
 class Outbound:
     """One reply: text, optionally with buttons.
 
@@ -74,3 +88,4 @@ class Outbound:
     numbered: bool = True
     ask_contact: bool = False  # offer a "share my phone number" button where the app has one
     close_keyboard: bool = False  # the contact button is no longer needed (the account is linked)
+    attachment: Attachment | None = None

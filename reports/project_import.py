@@ -158,7 +158,7 @@ class ImportResult:
 
 def read_project_file(path: Path) -> ProjectFile:
     """Read and validate a CSV or XLSX file of projects, without storing anything."""
-    table = _read_table(path)
+    table = read_table(path)
     header_index = next((i for i, row in enumerate(table) if any(_filled(c) for c in row)), None)
     if header_index is None:
         raise ImportFileError(f"ไฟล์ว่าง ไม่มีข้อมูล (the file is empty): {path.name}")
@@ -226,7 +226,7 @@ def _map_columns(header: list[object]) -> tuple[dict[int, str], list[str]]:
     columns: dict[int, str] = {}
     warnings: list[str] = []
     for i, cell in enumerate(header):
-        title = _text(cell)
+        title = cell_text(cell)
         if not title:
             continue
         field = _HEADERS.get(normalize_header(title))
@@ -255,34 +255,34 @@ def _check_row(row: int, values: Mapping[str, object], seen: dict[str, int]) -> 
     def take(field: str, parse: Callable[[object, str], _T], default: _T) -> _T:
         try:
             return parse(values[field], FIELD_LABELS[field]) if field in values else default
-        except _Invalid as exc:
+        except InvalidCell as exc:
             reasons.append(str(exc))
             return default
 
-    code = _text(values.get("code"))
+    code = cell_text(values.get("code"))
     if not code:
         reasons.append("ไม่มีรหัสโครงการ")
     elif code in seen:
         reasons.append(f"รหัสโครงการ {code} ซ้ำกับแถวที่ {seen[code]} ในไฟล์เดียวกัน")
     else:
         seen[code] = row
-    name = _text(values.get("name"))
+    name = cell_text(values.get("name"))
     if not name:
         reasons.append("ไม่มีชื่อโครงการ")
-    year = take("fiscal_year", _fiscal_year, 0)
-    start, end = take("start_date", _date, None), take("end_date", _date, None)
+    year = take("fiscal_year", cell_fiscal_year, 0)
+    start, end = take("start_date", cell_date, None), take("end_date", cell_date, None)
     if start and end and end < start:
         reasons.append("วันสิ้นสุดโครงการอยู่ก่อนวันเริ่มต้นโครงการ")
     received = take("budget_received", _money, None)
     used = take("budget_used", _money, None)
     if reasons:
         return RowOutcome(row, code, RowStatus.REJECTED, tuple(reasons))
-    texts = {f: _text(values.get(f)) for f in _TEXT_FIELDS}
+    texts = {f: cell_text(values.get(f)) for f in _TEXT_FIELDS}
     data = ProjectData(code, name, year, start, end, received, used, **texts)
     return RowOutcome(row, code, RowStatus.VALID, data=data)
 
 
-def _read_table(path: Path) -> list[list[object]]:
+def read_table(path: Path) -> list[list[object]]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -332,11 +332,11 @@ def _read_csv(raw: bytes) -> list[list[object]]:
 _MAX_MONEY = Decimal("999999999999.99")
 
 
-class _Invalid(ValueError):
+class InvalidCell(ValueError):
     """A cell that fails its check; the message is the Thai reason shown to the user."""
 
 
-def _text(value: object) -> str:
+def cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -344,37 +344,37 @@ def _text(value: object) -> str:
     return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def _fiscal_year(value: object, label: str) -> int:
-    text = re.sub(r"^พ\.?\s*ศ\.?\s*", "", thai_digit_to_arabic_digit(_text(value)))
+def cell_fiscal_year(value: object, label: str) -> int:
+    text = re.sub(r"^พ\.?\s*ศ\.?\s*", "", thai_digit_to_arabic_digit(cell_text(value)))
     if not text:
-        raise _Invalid(f"ไม่มี{label}")
+        raise InvalidCell(f"ไม่มี{label}")
     if isinstance(value, bool) or not re.fullmatch(r"\d{4}", text):
-        raise _Invalid(f"{label} '{_text(value)}' ไม่ใช่ปี พ.ศ. 4 หลัก")
+        raise InvalidCell(f"{label} '{cell_text(value)}' ไม่ใช่ปี พ.ศ. 4 หลัก")
     year = int(text)
     if year in CE_YEARS:
         # Adding 543 silently would be a guess; the reason tells the user what to write.
-        raise _Invalid(
+        raise InvalidCell(
             f"{label} {year} เป็นปี ค.ศ. กรุณาใช้ปี พ.ศ. "
             f"(ปีงบประมาณที่สิ้นสุดในปี ค.ศ. {year} คือ พ.ศ. {year + 543})"
         )
     if year not in BE_YEARS:
-        raise _Invalid(f"{label} {year} ไม่ใช่ปี พ.ศ. ที่เป็นไปได้")
+        raise InvalidCell(f"{label} {year} ไม่ใช่ปี พ.ศ. ที่เป็นไปได้")
     return year
 
 
-def _date(value: object, label: str) -> date | None:
-    if not _text(value):
+def cell_date(value: object, label: str) -> date | None:
+    if not cell_text(value):
         return None
     if not isinstance(value, str | date):
-        raise _Invalid(f"{label} '{_text(value)}' ไม่ใช่วันที่ (ใช้ 2020-10-01 หรือ 1/10/2563)")
+        raise InvalidCell(f"{label} '{cell_text(value)}' ไม่ใช่วันที่ (ใช้ 2020-10-01 หรือ 1/10/2563)")
     try:
         return parse_date(value)
     except ThaiDateError as exc:
-        raise _Invalid(f"{label} '{_text(value)}': {exc}") from None
+        raise InvalidCell(f"{label} '{cell_text(value)}': {exc}") from None
 
 
 def _money(value: object, label: str) -> Decimal | None:
-    shown = _text(value)
+    shown = cell_text(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         amount = Decimal(str(value))  # str(): 1234.5 as typed, not its binary expansion
     else:
@@ -384,14 +384,14 @@ def _money(value: object, label: str) -> Decimal | None:
             # The conversation's reader: Thai digits, separators, "บาท", "90,000.-", units.
             amount = parse_baht(shown)
         except ParseError as error:
-            raise _Invalid(f"{label} '{shown[:40]}': {error}") from None
+            raise InvalidCell(f"{label} '{shown[:40]}': {error}") from None
     if not amount.is_finite():
-        raise _Invalid(f"{label} '{shown}' ไม่ใช่ตัวเลขจำนวนเงิน")
+        raise InvalidCell(f"{label} '{shown}' ไม่ใช่ตัวเลขจำนวนเงิน")
     if amount < 0:
-        raise _Invalid(f"{label} ติดลบไม่ได้ ({shown})")
+        raise InvalidCell(f"{label} ติดลบไม่ได้ ({shown})")
     if amount > _MAX_MONEY:
-        raise _Invalid(f"{label} {shown} มากเกินไป")
+        raise InvalidCell(f"{label} {shown} มากเกินไป")
     rounded = amount.quantize(MONEY_STEP)
     if rounded != amount:
-        raise _Invalid(f"{label} {shown} มีทศนิยมเกิน 2 ตำแหน่ง")
+        raise InvalidCell(f"{label} {shown} มีทศนิยมเกิน 2 ตำแหน่ง")
     return rounded

@@ -31,6 +31,7 @@ class Call:
 
     method: str
     params: dict[str, Any]
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # part: (name, content)
 
 
 @dataclass
@@ -64,7 +65,14 @@ class RecordingRequest(BaseRequest):
         """Record the call and return what Telegram would."""
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
-        self.calls.append(Call(api_method, params))
+        files: dict[str, tuple[str, bytes]] = {}
+        for part, upload in ((request_data and request_data.multipart_data) or {}).items():
+            content = upload[1]
+            files[part] = (
+                str(upload[0]),
+                content if isinstance(content, bytes) else content.read(),
+            )
+        self.calls.append(Call(api_method, params, files))
         result: Any = True
         if api_method == "getMe":
             result = BOT_USER
@@ -75,6 +83,13 @@ class RecordingRequest(BaseRequest):
                 "date": 0,
                 "chat": {"id": params.get("chat_id", 0), "type": "private"},
                 "text": params.get("text", ""),
+            }
+        elif api_method in {"sendDocument", "sendPhoto"}:
+            self._next_message_id += 1
+            result = {
+                "message_id": self._next_message_id,
+                "date": 0,
+                "chat": {"id": params.get("chat_id", 0), "type": "private"},
             }
         elif api_method == "getUpdates":
             result = []

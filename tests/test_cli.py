@@ -143,3 +143,50 @@ def test_console_script_is_installed() -> None:
     )
     assert shown.returncode == 0
     assert "demo-data" in shown.stdout
+
+
+REPORTS_CSV = (
+    "\ufeffรหัสโครงการ,ปีงบประมาณ,รายงานครั้งที่,วันที่รายงาน,ความก้าวหน้า (%),"
+    "งบประมาณที่เบิกใช้ (บาท),ผลการดำเนินงาน,เป็นไปตามแผน,เหตุผล (แผน),เป็นไปตามเป้าหมาย,"
+    "เหตุผล (เป้าหมาย)\n"
+    '50140000-9001,2570,2,20/11/2569,๒๐,"200,000",สำรวจจุดติดตั้ง,ใช่,,ใช่,\n'
+    "50140000-9001,2570,1,31/10/2569,10,250000,,ใช่,,ใช่,\n"
+    "99999999-0000,2570,1,31/10/2569,5,0,,ใช่,,ใช่,\n"
+)
+
+
+def test_past_reports_import_then_export_as_pdf_and_xlsx(registered: Path) -> None:
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    (registered / "past.csv").write_text(REPORTS_CSV, encoding="utf-8")
+    imported = run(registered, "reports", "import", "past.csv")
+    assert imported.returncode == 0, imported.stderr
+    lines = imported.stdout.splitlines()
+    assert lines[0] == "แถว 2: 50140000-9001 ครั้งที่ 2/2570 - สร้างใหม่ (created)"
+    assert "จึงไม่มีรายงานเดือน ต.ค. 2569" in lines[1], "the project starts in November"
+    assert "สูงกว่ารายงานครั้งที่ 2" in lines[1], "cumulative money checked against later months"
+    assert "ไม่พบโครงการรหัส 99999999-0000" in lines[2]
+    assert lines[-1].endswith(
+        "สร้างใหม่ (created) 1, ไม่เปลี่ยนแปลง (unchanged) 0, ไม่นำเข้า (rejected) 2"
+    )
+    again = run(registered, "reports", "import", "past.csv")
+    assert again.stdout.splitlines()[0].endswith("ไม่เปลี่ยนแปลง (unchanged)"), "idempotent"
+
+    pdf = run(
+        registered, "export", "--format", "pdf", "--project", "50140000-9001", "--out", "f.pdf"
+    )
+    assert pdf.returncode == 0, pdf.stderr
+    text = "".join(p.extract_text() for p in PdfReader(registered / "f.pdf").pages)
+    assert "50140000-9001" in text and "200,000" in text
+
+    xlsx = run(registered, "export", "--format", "xlsx", "--fiscal-year", "2570", "--out", "r.xlsx")
+    assert xlsx.returncode == 0, xlsx.stderr
+    sheet = load_workbook(registered / "r.xlsx", read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[4]) for r in rows] == [("50140000-9001", 2)]
+
+    nothing = run(registered, "export", "--format", "pdf", "--agency", "ไม่มีเขตนี้", "--out", "n.pdf")
+    assert nothing.returncode == 1 and not (registered / "n.pdf").exists()
+    piped = run(registered, "export", "--format", "xlsx", "--out", "-")
+    assert piped.returncode == 2 and "csv" in piped.stderr

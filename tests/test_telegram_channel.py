@@ -16,6 +16,7 @@ from bot.webhooks import MAX_BODY, SECRET_HEADER, telegram_webhook
 from handlers import texts
 from handlers.conversation import Conversation
 from handlers.linking import issue_invite
+from reports.documents import ReportDocuments
 from storage.models import ChatIdentity
 from storage.sqlite import SqliteRepository
 from tests.support import NOW, SCHOOL, World, build_world
@@ -132,7 +133,7 @@ async def test_a_deep_link_invite_links_the_account(harness: Harness) -> None:
     first = h.updates.text(7001, "/start")
     await h.send(first)
     reply = h.request.sent(7001)[-1]
-    assert reply.params["text"] == texts.UNKNOWN_USER
+    assert reply.params["text"] == f"{texts.UNKNOWN_USER}\n{texts.CONTACT_HINT}"
     markup = reply.params["reply_markup"]
     assert isinstance(markup, dict)
     assert markup["keyboard"][0][0] == {"text": SHARE_PHONE, "request_contact": True}
@@ -147,7 +148,7 @@ async def test_a_deep_link_invite_links_the_account(harness: Harness) -> None:
 async def test_a_shared_own_number_links_but_someone_elses_does_not(harness: Harness) -> None:
     h = harness
     other = await h.send(h.updates.contact(7002, "+66812345678", owner=9999))
-    assert other == [texts.NOT_TEXT] or other == [texts.UNKNOWN_USER]
+    assert other in ([texts.NOT_TEXT], [f"{texts.UNKNOWN_USER}\n{texts.CONTACT_HINT}"])
     assert await h.world.repo.find_person_by_identity("telegram", "7002") is None
     own = await h.send(h.updates.contact(7002, "+66812345678"))
     assert own[0] == texts.LINKED.format(name=h.world.officer.name)
@@ -197,3 +198,31 @@ async def test_the_webhook_refuses_wrong_secrets_and_handles_good_updates(
             "/telegram", data=b"x" * (MAX_BODY + 1), headers={SECRET_HEADER: "s3cret-Token_1"}
         )
         assert huge.status == 413
+
+
+async def test_files_go_out_as_documents_and_photos_with_captions() -> None:
+    repo = await SqliteRepository.open(":memory:")
+    world = await build_world(repo)
+    await repo.link_identity(ChatIdentity("telegram", str(OFFICER), world.single.id))
+    request = RecordingRequest()
+    conversation = Conversation(repo, lambda: NOW, documents=ReportDocuments(repo))
+    channel = TelegramChannel(
+        TelegramConfig(token=TOKEN), conversation, request=request, rate_limiter=unlimited()
+    )
+    await channel.start()
+    h = Harness(world, channel, request, Updates())
+    try:
+        form_text = await h.say(OFFICER, "/form")
+        assert "แบบแสดงรายงานความก้าวหน้า" in form_text[0]
+        await h.say(OFFICER, "/chart")
+    finally:
+        await channel.stop()
+        await repo.close()
+    [document] = [c for c in request.calls if c.method == "sendDocument"]
+    [photo] = [c for c in request.calls if c.method == "sendPhoto"]
+    assert document.params["chat_id"] == OFFICER and SCHOOL.code in document.params["caption"]
+    [(name, data)] = document.files.values()
+    assert name.endswith(".pdf") and data.startswith(b"%PDF")
+    [(name, data)] = photo.files.values()
+    assert name.endswith(".png") and data.startswith(b"\x89PNG")
+    assert "ความก้าวหน้าและการเบิกจ่าย" in photo.params["caption"]

@@ -1,0 +1,36 @@
+"""What the conversation asks of the document side (the form, summaries, charts, files).
+
+The conversation only knows this protocol; reports/ implements it and bot/ plugs it in, so the
+dialogue stays free of PDF, chart and spreadsheet libraries (and reports/ may use handlers/).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Protocol
+
+from handlers.types import Outbound
+from storage.fiscal import ReportMonth
+from storage.models import Project
+
+
+class Documents(Protocol):
+    """Renders what people ask for in chat, as replies with attached files."""
+
+    async def officer_summary(self, person_id: int, today: date) -> list[Outbound]:
+        """An officer's projects with the latest figures and what is due."""
+
+    async def project_form(self, project: Project, fiscal_year: int) -> list[Outbound]:
+        """The official form of one project: text messages, then the PDF."""
+
+    async def project_chart(self, project: Project, fiscal_year: int) -> list[Outbound]:
+        """A picture of one project's progress and disbursement across the fiscal year."""
+
+    async def agency_summary(
+        self, projects: list[Project], month: ReportMonth, scope: str
+    ) -> list[Outbound]:
+        """A coordinator's month over their projects (`scope` names them, e.g. the agency):
+        the summary text with a chart."""
+
+    async def agency_workbook(self, projects: list[Project], fiscal_year: int) -> list[Outbound]:
+        """Every project-month of the projects as an XLSX file."""

@@ -1,0 +1,91 @@
+"""The documents people ask for in chat, as replies with attached files (handlers.Documents).
+
+Rendering is CPU work (a PDF ~0.1 s, a chart ~0.3 s), so it runs in a worker thread and the
+event loop keeps serving other chats meanwhile. The renderers (fpdf2, matplotlib) are imported
+on first use: a process that never draws (most CLI commands) does not pay seconds to load them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import io
+from datetime import date
+
+from handlers.months import month_name
+from handlers.types import Attachment, Outbound
+from reports.form import form_document, render_text, split_messages
+from reports.summary import coordinator_summary, officer_summary, render_summary
+from reports.xlsx_export import export_xlsx
+from storage.fiscal import ReportMonth
+from storage.models import Project
+from storage.repository import Repository
+
+PDF = "application/pdf"
+PNG = "image/png"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TEXT_LIMIT = 4000  # under Telegram's 4096; LINE's 5000
+
+
+class ReportDocuments:
+    """Forms, charts, summaries and workbooks from the stored reports."""
+
+    def __init__(self, repo: Repository, *, text_limit: int = TEXT_LIMIT) -> None:
+        self._repo = repo
+        self._limit = text_limit
+
+    async def officer_summary(self, person_id: int, today: date) -> list[Outbound]:
+        """An officer's projects with the latest figures and what is due."""
+        text = render_summary(await officer_summary(self._repo, person_id, today))
+        return [Outbound(piece) for piece in split_messages(text, self._limit)]
+
+    async def project_form(self, project: Project, fiscal_year: int) -> list[Outbound]:
+        """The official form of one project: text messages, then the PDF."""
+        reports = await self._repo.reports_of_project(project.code, fiscal_year)
+        officers = await self._repo.officers_of_project(project.code)
+        document = form_document(project, reports, officers[0] if officers else None, fiscal_year)
+        from reports.pdf import render_pdf
+
+        pdf = await asyncio.to_thread(render_pdf, document)
+        pieces = split_messages(render_text(document), self._limit)
+        name = f"แบบรายงาน-{project.code}-{fiscal_year}.pdf"
+        caption = f"ไฟล์ PDF แบบรายงานโครงการ {project.code} ปีงบประมาณ {fiscal_year}"
+        return [Outbound(p) for p in pieces] + [
+            Outbound(caption, attachment=Attachment(name, pdf, PDF))
+        ]
+
+    async def project_chart(self, project: Project, fiscal_year: int) -> list[Outbound]:
+        """A picture of one project's progress and disbursement across the fiscal year."""
+        reports = await self._repo.reports_of_project(project.code, fiscal_year)
+        from reports.charts import project_chart
+
+        png = await asyncio.to_thread(project_chart, project, reports, fiscal_year)
+        caption = f"ความก้าวหน้าและการเบิกจ่าย {project.code} ปีงบประมาณ {fiscal_year}"
+        name = f"กราฟ-{project.code}-{fiscal_year}.png"
+        return [Outbound(caption, attachment=Attachment(name, png, PNG))]
+
+    async def agency_summary(
+        self, projects: list[Project], month: ReportMonth, scope: str
+    ) -> list[Outbound]:
+        """A coordinator's month over their projects (`scope` names them): the summary text
+        with a chart."""
+        summary = await coordinator_summary(self._repo, agency=None, month=month, projects=projects)
+        summary = dataclasses.replace(summary, agency=scope)
+        from reports.charts import agency_chart
+
+        png = await asyncio.to_thread(agency_chart, summary.projects, month)
+        replies = [
+            Outbound(piece) for piece in split_messages(render_summary(summary), self._limit)
+        ]
+        name = f"สรุป-{month.fiscal_year}-{month.report_no:02d}.png"
+        caption = f"ความก้าวหน้าโครงการ เดือน {month_name(month)}"
+        return [*replies, Outbound(caption, attachment=Attachment(name, png, PNG))]
+
+    async def agency_workbook(self, projects: list[Project], fiscal_year: int) -> list[Outbound]:
+        """Every project-month of exactly these projects (a coordinator's scope) as XLSX."""
+        buffer = io.BytesIO()
+        codes = frozenset(p.code for p in projects)
+        count = await export_xlsx(self._repo, buffer, fiscal_year=fiscal_year, project_codes=codes)
+        name = f"รายงาน-ปีงบประมาณ-{fiscal_year}.xlsx"
+        caption = f"ไฟล์ Excel รายงานปีงบประมาณ {fiscal_year}: {count} แถว ({len(projects)} โครงการ)"
+        return [Outbound(caption, attachment=Attachment(name, buffer.getvalue(), XLSX))]

@@ -1,0 +1,49 @@
+"""Forms as one PDF: one project's, or every project of an agency or fiscal year, in code order."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Callable
+
+from pypdf import PdfWriter
+
+from reports.form import form_document
+from reports.pdf import render_pdf
+from storage.models import Project
+from storage.repository import Repository
+
+Progress = Callable[[int, int], None]
+
+
+async def form_pdf(repo: Repository, project: Project, fiscal_year: int | None = None) -> bytes:
+    """One project's official form as PDF (of its own fiscal year unless another is given)."""
+    year = project.fiscal_year if fiscal_year is None else fiscal_year
+    reports = await repo.reports_of_project(project.code, year)
+    officers = await repo.officers_of_project(project.code)
+    document = form_document(project, reports, officers[0] if officers else None, year)
+    # Rendering is CPU work (~0.1 s a form): keep it off the event loop.
+    return await asyncio.to_thread(render_pdf, document)
+
+
+async def export_pdf(
+    repo: Repository,
+    *,
+    fiscal_year: int | None = None,
+    project_code: str | None = None,
+    agency: str | None = None,
+    progress: Progress | None = None,
+) -> tuple[bytes, int]:
+    """The forms of the chosen projects joined in one PDF; returns it and how many forms."""
+    projects = await repo.list_projects(fiscal_year=fiscal_year, agency=agency)
+    if project_code is not None:
+        projects = [p for p in projects if p.code == project_code]
+    writer = PdfWriter()
+    for done, project in enumerate(projects, start=1):
+        single = await form_pdf(repo, project, fiscal_year)
+        writer.append(io.BytesIO(single))
+        if progress is not None:
+            progress(done, len(projects))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue(), len(projects)

@@ -1,0 +1,174 @@
+"""`progress-bot reports import FILE`: past monthly reports from a CSV or XLSX, checked as the
+conversation checks them, so that a fiscal year that began before the bot can be printed whole.
+
+Each row is read on its own (`reports.reports_file`), then against storage: the project must
+exist and run in that month, and the figures must fit the months around it, stored or from
+earlier rows of the same file (`check_progress`, `check_disbursed`, as in the chat). A row for a
+month that is stored already is "unchanged" when identical and otherwise rejected: a stored
+report is only ever changed through a correction in the chat, which keeps its history and
+reason. Re-importing a file therefore changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from handlers.checks import Neighbours, check_disbursed, check_note, check_progress
+from handlers.months import month_name, project_span
+from reports.project_import import STATUS_LABELS, RowStatus
+from reports.reports_file import ReportRow, RowOutcome, read_report_file
+from storage.models import AlreadyReported, MonthlyReport, Project, Submission
+from storage.repository import Repository
+from storage.thaidate import format_thai_date
+
+__all__ = ["ImportResult", "RowOutcome", "RowStatus", "format_report", "import_reports"]
+
+BANGKOK = ZoneInfo("Asia/Bangkok")
+CHANNEL = "import"
+SENT_AT = time(16, 0)  # an imported report counts as sent in the afternoon of its date
+SHOWN = (RowStatus.CREATED, RowStatus.UNCHANGED, RowStatus.REJECTED)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What an import did, row by row."""
+
+    outcomes: tuple[RowOutcome, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def counts(self) -> Mapping[RowStatus, int]:
+        """Rows per status (created, unchanged, rejected)."""
+        return {s: sum(1 for o in self.outcomes if o.status is s) for s in SHOWN}
+
+    @property
+    def created(self) -> int:
+        """Rows stored as new reports."""
+        return self.counts[RowStatus.CREATED]
+
+    @property
+    def unchanged(self) -> int:
+        """Rows identical to a stored report."""
+        return self.counts[RowStatus.UNCHANGED]
+
+    @property
+    def rejected(self) -> int:
+        """Rows refused, with reasons."""
+        return self.counts[RowStatus.REJECTED]
+
+
+class _Known:
+    """Projects and their reports, read once per project and kept up to date with the rows
+    stored, so that each row is checked against the stored months and the file's earlier rows."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+        self.projects: dict[str, Project | None] = {}
+        self.reports: dict[str, list[MonthlyReport]] = {}
+
+    async def project(self, code: str) -> Project | None:
+        if code not in self.projects:
+            self.projects[code] = await self.repo.get_project(code)
+            if self.projects[code] is not None:
+                self.reports[code] = await self.repo.reports_of_project(code)
+        return self.projects[code]
+
+
+def _rejected(outcome: RowOutcome, *reasons: str) -> RowOutcome:
+    return dataclasses.replace(outcome, status=RowStatus.REJECTED, reasons=reasons, report=None)
+
+
+def _stored_elsewhere(report: ReportRow) -> str:
+    return (
+        f"มีรายงานเดือน {month_name(report.month)} (ครั้งที่ {report.report_no}) ในระบบแล้ว "
+        "และต่างจากแถวนี้ จึงไม่นำเข้าทับ หากรายงานที่บันทึกไว้ผิด "
+        'กรุณาแก้ไขผ่านแชต (พิมพ์ "แก้ไข") ซึ่งจะเก็บประวัติและเหตุผลของการแก้ไขไว้'
+    )
+
+
+def _problems(project: Project, report: ReportRow, around: Neighbours) -> list[str]:
+    reasons: list[str] = []
+    start, end = project_span(project)
+    month = report.month
+    if month.last_day < start:
+        reasons.append(
+            f"โครงการเริ่มเมื่อ {format_thai_date(start)} จึงไม่มีรายงานเดือน {month_name(month)}"
+        )
+    elif month.first_day > end:
+        reasons.append(
+            f"โครงการสิ้นสุดเมื่อ {format_thai_date(end)} จึงไม่มีรายงานเดือน {month_name(month)}"
+        )
+    values = report.values
+    for finding in (
+        check_progress(values.progress, around),
+        check_disbursed(values.disbursed, around, project.budget_received),
+    ):
+        if finding is not None:
+            # The first line states the problem; the rest tells a chat user which button to press.
+            reasons.append(finding.message.split("\n")[0])
+    return reasons
+
+
+async def _import_row(repo: Repository, known: _Known, outcome: RowOutcome) -> RowOutcome:
+    report = outcome.report
+    assert report is not None
+    project = await known.project(report.code)
+    if project is None:
+        return _rejected(
+            outcome,
+            f"ไม่พบโครงการรหัส {report.code} ในระบบ "
+            "(นำเข้าโครงการก่อนด้วย progress-bot projects import)",
+        )
+    reports = known.reports[report.code]
+    key = (report.fiscal_year, report.report_no)
+    stored = next((r for r in reports if (r.fiscal_year, r.report_no) == key), None)
+    if stored is not None:
+        if stored.values == report.values:
+            return dataclasses.replace(outcome, status=RowStatus.UNCHANGED)
+        return _rejected(outcome, _stored_elsewhere(report))
+    around = Neighbours.around(reports, *key)
+    reasons = _problems(project, report, around)
+    if reasons:
+        return _rejected(outcome, *reasons)
+    values = report.values
+    question = check_note(values.note, values.progress, values.disbursed, around)
+    sent_at = datetime.combine(values.reported_on, SENT_AT, tzinfo=BANGKOK)
+    submission = Submission(report.code, *key, values, None, CHANNEL, sent_at)
+    try:
+        reports.append(await repo.submit_report(submission))
+    except AlreadyReported:  # sent through the chat while the file was being imported
+        return _rejected(outcome, _stored_elsewhere(report))
+    notes = (f"ข้อสังเกต: {question} (นำเข้าตามไฟล์)",) if question else ()
+    return dataclasses.replace(outcome, status=RowStatus.CREATED, notes=notes)
+
+
+async def import_reports(repo: Repository, path: Path) -> ImportResult:
+    """Store the valid rows of a file of monthly reports, in file order; returns every outcome."""
+    parsed = await asyncio.to_thread(read_report_file, path)
+    known = _Known(repo)
+    outcomes: list[RowOutcome] = []
+    for outcome in parsed.rows:
+        if outcome.report is None:
+            outcomes.append(outcome)
+        else:
+            outcomes.append(await _import_row(repo, known, outcome))
+    return ImportResult(tuple(outcomes), parsed.warnings)
+
+
+def format_report(result: ImportResult) -> str:
+    """A human summary for the CLI: warnings, one line per row (with notes), then the totals."""
+    lines = [f"คำเตือน (warning): {w}" for w in result.warnings]
+    for o in result.outcomes:
+        month = f" ครั้งที่ {o.report.report_no}/{o.report.fiscal_year}" if o.report else ""
+        line = f"แถว {o.row}: {o.code or '(ไม่มีรหัส)'}{month} - {STATUS_LABELS[o.status]}"
+        lines.append(line + (": " + "; ".join(o.reasons) if o.reasons else ""))
+        lines += [f"    {note}" for note in o.notes]
+    counts = ", ".join(f"{STATUS_LABELS[s]} {n}" for s, n in result.counts.items())
+    lines.append(f"รวม {len(result.outcomes)} แถว (rows): {counts}")
+    return "\n".join(lines)

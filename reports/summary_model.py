@@ -1,0 +1,184 @@
+"""The summaries as plain values, and the pure rules that build one month's from stored reports.
+
+Standing still: this month's progress equals the previous report's and is below 100 %.
+Behind: progress grows more slowly per month than it did between the two reports before.
+A contradiction: `handlers.checks.check_note`, the conversation's own question, on the stored
+note against the stored figures.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from handlers.checks import Neighbours, check_note
+from handlers.months import MonthOption, project_span
+from storage.fiscal import ReportMonth
+from storage.models import MonthlyReport, Person, Project
+
+ReportsByCode = Mapping[str, Sequence[MonthlyReport]]
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectStatus:
+    """One project in one month: its report (or the latest before it) and what stands out."""
+
+    project: Project
+    officers: tuple[str, ...]
+    report: MonthlyReport | None  # this month's
+    shown: MonthlyReport | None  # this month's, or else the latest earlier one of the year
+    previous: MonthlyReport | None  # the latest report before this month, if any
+    standing_still: bool = False
+    behind: bool = False
+    contradiction: str | None = None
+
+    @property
+    def reported(self) -> bool:
+        """Whether this month's report is in."""
+        return self.report is not None
+
+    @property
+    def progress(self) -> Decimal | None:
+        """Cumulative progress shown for the month (this month's or the latest earlier)."""
+        return self.shown.values.progress if self.shown else None
+
+    @property
+    def disbursed(self) -> Decimal | None:
+        """Cumulative disbursement shown for the month."""
+        return self.shown.values.disbursed if self.shown else None
+
+    @property
+    def progress_change(self) -> Decimal | None:
+        """This month's progress minus the previous report's; None without both."""
+        if self.report is None or self.previous is None:
+            return None
+        return self.report.values.progress - self.previous.values.progress
+
+    @property
+    def disbursed_change(self) -> Decimal | None:
+        """This month's disbursement minus the previous report's; None without both."""
+        if self.report is None or self.previous is None:
+            return None
+        return self.report.values.disbursed - self.previous.values.disbursed
+
+    @property
+    def flagged(self) -> bool:
+        """Whether a coordinator should look at this project."""
+        return not self.reported or self.standing_still or self.behind or bool(self.contradiction)
+
+
+@dataclass(frozen=True, slots=True)
+class AgencySummary:
+    """Every project of an agency (None: of all agencies) running in a month, with totals."""
+
+    agency: str | None
+    month: ReportMonth
+    projects: tuple[ProjectStatus, ...]
+
+    @property
+    def reported(self) -> tuple[ProjectStatus, ...]:
+        """Projects whose report for the month is in."""
+        return tuple(p for p in self.projects if p.reported)
+
+    @property
+    def missing(self) -> tuple[ProjectStatus, ...]:
+        """Projects whose report for the month is not in."""
+        return tuple(p for p in self.projects if not p.reported)
+
+    @property
+    def total_disbursed(self) -> Decimal:
+        """Cumulative disbursement of every project, as shown for the month."""
+        return sum((p.disbursed or Decimal(0) for p in self.projects), Decimal(0))
+
+    @property
+    def total_budget(self) -> Decimal:
+        """Budget received by every project (where known)."""
+        return sum((p.project.budget_received or Decimal(0) for p in self.projects), Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
+class OfficerProject:
+    """One of an officer's projects: the latest report and the months that can be sent now."""
+
+    project: Project
+    latest: MonthlyReport | None
+    due: tuple[MonthOption, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OfficerSummary:
+    """An officer's projects as of a day."""
+
+    person: Person | None
+    today: date
+    projects: tuple[OfficerProject, ...]
+
+
+def running_in(project: Project, month: ReportMonth) -> bool:
+    """Whether the project's dates (or else its fiscal year) overlap the month."""
+    start, end = project_span(project)
+    return start <= month.last_day and month.first_day <= end
+
+
+def project_status(
+    project: Project,
+    reports: Sequence[MonthlyReport],
+    month: ReportMonth,
+    officers: tuple[str, ...] = (),
+) -> ProjectStatus:
+    """The project's standing in the month, from its reports of that fiscal year (any order)."""
+    year = sorted(
+        (
+            r
+            for r in reports
+            if r.fiscal_year == month.fiscal_year and r.report_no <= month.report_no
+        ),
+        key=lambda r: r.report_no,
+    )
+    report = year[-1] if year and year[-1].report_no == month.report_no else None
+    earlier = year[:-1] if report is not None else year
+    previous = earlier[-1] if earlier else None
+    if report is None:
+        return ProjectStatus(project, officers, None, previous, previous)
+    progress = report.values.progress
+    still = previous is not None and progress == previous.values.progress and progress < 100
+    behind = False
+    if previous is not None and len(earlier) >= 2 and not still and progress < 100:
+        before = earlier[-2]
+        # Increases per month, so that a skipped month does not look like a doubled pace.
+        pace = (progress - previous.values.progress) / (report.report_no - previous.report_no)
+        pace_before = (previous.values.progress - before.values.progress) / (
+            previous.report_no - before.report_no
+        )
+        behind = pace < pace_before
+    v = report.values
+    contradiction = check_note(v.note, v.progress, v.disbursed, Neighbours(previous, None))
+    return ProjectStatus(project, officers, report, report, previous, still, behind, contradiction)
+
+
+def summarize_month(
+    projects: Iterable[Project],
+    reports: ReportsByCode,
+    officers: Mapping[str, tuple[str, ...]],
+    month: ReportMonth,
+    agency: str | None = None,
+) -> AgencySummary:
+    """The month's summary of the given projects (those not running in the month are left out)."""
+    first, last = month.first_day, month.last_day
+    statuses = tuple(
+        project_status(p, reports.get(p.code, ()), month, officers.get(p.code, ()))
+        for p, (start, end) in ((p, project_span(p)) for p in projects)
+        if start <= last and first <= end  # running in the month (as `running_in`)
+    )
+    return AgencySummary(agency, month, statuses)
+
+
+def group_reports(reports: Iterable[MonthlyReport]) -> dict[str, list[MonthlyReport]]:
+    """Reports per project code, in the order given."""
+    grouped: dict[str, list[MonthlyReport]] = defaultdict(list)
+    for report in reports:
+        grouped[report.project_code].append(report)
+    return grouped

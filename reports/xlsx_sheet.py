@@ -1,0 +1,32 @@
+"""What the exports' sheets share: number formats, and cell values as Excel should see them.
+
+Text never runs as a formula in Excel and holds no character XML cannot; moments are Bangkok
+wall-clock time. The sheets themselves are written by `reports.xlsx_writer`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from reports.csv_export import guard_cell
+from reports.xlsx_writer import clean
+
+# "bbbb" is Excel's Buddhist-year code (as in Thai Excel's own date formats): a real date,
+# which sorts, filters and computes as a date, shown as 31/10/2563.
+DATE_FORMAT = "dd/mm/bbbb"
+DATETIME_FORMAT = "dd/mm/bbbb hh:mm"
+PERCENT_FORMAT = "0.00"
+MONEY_FORMAT = "#,##0.00"
+BANGKOK = ZoneInfo("Asia/Bangkok")
+
+
+def text(value: str) -> str | None:
+    """A text cell's value: without the characters XML cannot hold, then guarded against
+    formulas (`reports.csv_export.guard_cell`); None (no cell at all) for an empty text."""
+    return guard_cell(clean(value)) if value else None
+
+
+def local_time(moment: datetime) -> datetime:
+    """A moment as Bangkok wall-clock time without a zone (Excel has no time zones)."""
+    return moment.astimezone(BANGKOK).replace(tzinfo=None)

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handlers import texts
 from handlers.checks import baht, percent
 from handlers.conversation import INTERNAL_ERROR, Conversation
-from handlers.types import Inbound, Outbound
-from storage.models import MonthlyReport
+from handlers.types import Attachment, Inbound, Outbound
+from storage.fiscal import ReportMonth
+from storage.models import MonthlyReport, Project
 from storage.sqlite import SqliteRepository
 from tests.support import NOW, build_world
 
@@ -38,12 +41,57 @@ class Sticker:
     pass
 
 
+@dataclass(frozen=True)
+class Forged:
+    """A button payload the bot never sent (a crafted callback, or one from another chat)."""
+
+    payload: str
+
+
+class FakeDocuments:
+    """Answers document requests with a small file, so scripts reach those paths cheaply."""
+
+    async def officer_summary(self, person_id: int, today: date) -> list[Outbound]:
+        return [Outbound(f"summary of {person_id}")]
+
+    async def project_form(self, project: Project, fiscal_year: int) -> list[Outbound]:
+        return [Outbound(project.code, attachment=Attachment("f.pdf", b"%PDF", "application/pdf"))]
+
+    async def project_chart(self, project: Project, fiscal_year: int) -> list[Outbound]:
+        return [Outbound(project.code, attachment=Attachment("c.png", b"png", "image/png"))]
+
+    async def agency_summary(
+        self, projects: list[Project], month: ReportMonth, scope: str
+    ) -> list[Outbound]:
+        return [Outbound(f"{scope}: {len(projects)}")]
+
+    async def agency_workbook(self, projects: list[Project], fiscal_year: int) -> list[Outbound]:
+        return [Outbound("x", attachment=Attachment("w.xlsx", b"PK", "application/zip"))]
+
+
+INPUTS = [0]  # messages handled by the property tests in this module
+
+
+@pytest.fixture(scope="module", autouse=True)
+def count_inputs() -> Iterator[None]:
+    """Print how many inputs the properties were tried on (seen with `pytest -s`)."""
+    yield
+    print(f"\nconversation properties: {INPUTS[0]} inputs handled")
+
+
 USEFUL = [
     "ส่งรายงาน", "/report", "ยกเลิก", "ย้อนกลับ", "สถานะ", "ประวัติ", "แก้ไข", "ช่วยเหลือ",
     "ยืนยัน", "ใช่", "ไม่", "1", "2", "3", "80", "๘๐ %", "120", "-5", "๕๐,๐๐๐", "5 หมื่น", "0",
     "1.5 ล้าน", "-", "เบิกจ่ายได้แล้ว", "ดำเนินการเสร็จสิ้น", "ตุลาคม", "พ.ย.", "ครั้งที่ 13",
     "<script>alert(1)</script>", "'; DROP TABLE monthly_reports; --", "🙂🙂", "\x00\x1b[31m",
-    "เหตุผลที่ยาวพอสมควร",
+    "เหตุผลที่ยาวพอสมควร", "แบบรายงาน", "/form", "กราฟ", "/chart", "สรุป", "/summary", "ส่งออก",
+    "/export", "ไม่อยู่", "/away", "กลับมาแล้ว", "/notify", "/start", "/start ABCD2345",
+    "ABCD-2345", "\u202e\u200b", "<b>ตัวหนา</b>", "%s%s%n", "{{7*7}}", "../../etc/passwd",
+]  # fmt: skip
+PAYLOADS = [
+    "project:99999999-0000", "project:50150000-1001", "cmd:report!", "cmd:export", "cmd:nope",
+    "confirm:yes", "month:2570:13", "month:2570:0", "month:x:y", "progress:drop", "remind:1:2",
+    "snooze:", "", ":", "project:", "notify:digest:off", "away:9999",
 ]  # fmt: skip
 
 THAI = st.characters(min_codepoint=0x0E00, max_codepoint=0x0E7F)
@@ -54,6 +102,7 @@ message = st.one_of(
     st.integers(2000, 6000).map(lambda n: Typed("ก" * n)),
     st.builds(Press, st.integers(0, 3), st.integers(0, 5)),
     st.just(Sticker()),
+    st.one_of(st.sampled_from(PAYLOADS), st.text(max_size=80)).map(Forged),
 )
 
 
@@ -75,11 +124,11 @@ def shows(summary: str, report: MonthlyReport) -> bool:
     )
 
 
-async def play(script: Sequence[Typed | Press | Sticker], user: str) -> None:
+async def play(script: Sequence[Typed | Press | Sticker | Forged], user: str) -> None:
     repo = await SqliteRepository.open(":memory:")
     try:
         await build_world(repo)
-        conversation = Conversation(repo, lambda: NOW)
+        conversation = Conversation(repo, lambda: NOW, documents=FakeDocuments())
         turns: list[list[Outbound]] = []
         stored: dict[tuple[str, int, int], int] = {}
         for item in script:
@@ -87,6 +136,8 @@ async def play(script: Sequence[Typed | Press | Sticker], user: str) -> None:
                 inbound = Inbound.typed("console", user, item.text)
             elif isinstance(item, Sticker):
                 inbound = Inbound.other("console", user)
+            elif isinstance(item, Forged):
+                inbound = Inbound.pressed("console", user, item.payload)
             else:
                 with_buttons = [t for t in turns for r in t if r.choices]
                 if not with_buttons:
@@ -98,6 +149,7 @@ async def play(script: Sequence[Typed | Press | Sticker], user: str) -> None:
                 )
             before = [r for t in turns for r in t]
             replies = await conversation.handle(inbound)
+            INPUTS[0] += 1
             assert replies, "every message is answered"
             assert all(r.text.strip() for r in replies), "no empty message is sent"
             assert INTERNAL_ERROR not in [r.text for r in replies], inbound
@@ -114,19 +166,11 @@ async def play(script: Sequence[Typed | Press | Sticker], user: str) -> None:
         await repo.close()
 
 
-@settings(
-    max_examples=150,
-    derandomize=True,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-@given(
-    script=st.lists(message, min_size=1, max_size=25),
-    user=st.sampled_from(["somchai", "jai", "ratana"]),
-)
-def test_any_input_is_answered_and_only_confirmed_values_are_stored(
-    script: list[Typed | Press | Sticker], user: str
-) -> None:
+SCRIPTS = st.lists(message, min_size=1, max_size=25)
+USERS = st.sampled_from(["somchai", "jai", "ratana", "nobody"])
+
+
+def check(script: list[Typed | Press | Sticker | Forged], user: str) -> None:
     errors = Collect()
     logger = logging.getLogger("handlers")
     logger.addHandler(errors)
@@ -135,6 +179,32 @@ def test_any_input_is_answered_and_only_confirmed_values_are_stored(
     finally:
         logger.removeHandler(errors)
     assert errors.records == [], "the conversation logged a failure"
+
+
+@settings(
+    max_examples=150,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(script=SCRIPTS, user=USERS)
+def test_any_input_is_answered_and_only_confirmed_values_are_stored(
+    script: list[Typed | Press | Sticker | Forged], user: str
+) -> None:
+    check(script, user)
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=3000,
+    derandomize=False,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(script=SCRIPTS, user=USERS)
+def test_many_more_inputs(script: list[Typed | Press | Sticker | Forged], user: str) -> None:
+    """The same property at length, random each run: `pytest -m slow -s` prints the count."""
+    check(script, user)
 
 
 class Collect(logging.Handler):

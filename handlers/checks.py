@@ -112,6 +112,8 @@ def _states(pattern: re.Pattern[str], note: str) -> bool:
     "ไม่" (not) earlier in the same space-separated phrase reverses it: "ยังไม่เสร็จสิ้น" is
     "not yet finished" and "ไม่สามารถเบิกจ่ายได้" is "cannot disburse".
     """
+    if pattern.search(note) is None:  # most notes: no phrase at all, so nothing to split
+        return False
     return any(
         "ไม่" not in phrase[: match.start()]
         for phrase in note.split()

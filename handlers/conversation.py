@@ -12,7 +12,7 @@ import unicodedata
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from pythainlp.util import thai_digit_to_arabic_digit
 
@@ -59,6 +59,7 @@ from handlers.flow import (
     project_options,
 )
 from handlers.linking import Linker
+from handlers.months import month_name
 from handlers.shortcuts import (
     Say,
     is_shortcut,
@@ -73,6 +74,9 @@ from storage.models import EventMark, Person, Role, SessionState
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
+
+# How long after storing a report a redelivered message is taken as its lost confirmation.
+REDELIVERY_WINDOW = timedelta(minutes=15)
 
 TEXT_LIMIT = 2000
 """Longer messages are refused before any parsing (a note is at most flow.NOTE_LIMIT)."""
@@ -262,6 +266,16 @@ class Conversation:
         if person is None:
             return [Outbound(texts.UNKNOWN_USER, ask_contact=True)]
         ctx = await self._context(message, person, now)
+        if ctx.step is Step.IDLE:
+            # A crash may have come between storing a report and confirming it: say it now.
+            last = await self._repo.last_change_by(person.id)
+            if last is not None and now - last[1].changed_at <= REDELIVERY_WINDOW:
+                report = last[0]
+                month = month_name(ReportMonth(report.fiscal_year, report.report_no))
+                done = texts.ALREADY_DONE.format(
+                    report_no=report.report_no, month=month, code=report.project_code
+                )
+                return [Outbound(done, MENU_CHOICES)]
         return await self._reask(ctx.step, ctx) or [Outbound(texts.MENU, MENU_CHOICES)]
 
     async def _turn(self, message: Inbound, ctx: Context) -> list[Outbound]:
@@ -427,6 +441,8 @@ class Conversation:
             ctx.draft = stay.draft
             await self._save(step, ctx)
         prompt = await STEPS[step].ask(ctx)
+        if stay.message == texts.STALE_BUTTON:  # an old button: say what is asked now
+            return [Outbound(f"{stay.message}\n{prompt.text}", prompt.choices, prompt.numbered)]
         return [Outbound(stay.message, prompt.choices, prompt.numbered)]
 
     async def _reask(self, step: Step, ctx: Context) -> list[Outbound]:

@@ -358,6 +358,20 @@ class MemoryRepository:
                 by_code.setdefault(project.code, []).append(report)
         return [r for code in sorted(by_code) for r in by_code[code][-count:]]
 
+    async def last_change_by(self, person_id: int) -> tuple[MonthlyReport, Revision] | None:
+        """The report this person stored or corrected last (its current version), with that
+        revision of theirs."""
+        theirs = [
+            revision
+            for _, history in self._history.values()
+            for revision in history
+            if revision.changed_by == person_id
+        ]
+        if not theirs:
+            return None
+        last = max(theirs, key=lambda r: (r.changed_at, r.report_id, r.revision))
+        return self._current(last.report_id), last
+
     async def revisions(self, report_id: int) -> list[Revision]:
         """Every version of a report, oldest first."""
         return list(self._history[report_id][1]) if report_id in self._history else []

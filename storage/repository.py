@@ -137,6 +137,10 @@ class Repository(Protocol):
         """The latest `count` reports of each project among reports 1..`up_to` of the fiscal
         year, by project code and report number."""
 
+    async def last_change_by(self, person_id: int) -> tuple[MonthlyReport, Revision] | None:
+        """The report this person stored or corrected last (its current version), with that
+        revision of theirs."""
+
     async def revisions(self, report_id: int) -> list[Revision]:
         """Every version of a report, oldest first."""
 

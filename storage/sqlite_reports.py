@@ -166,6 +166,23 @@ class ReportsPart(SqliteBase):
         )
         return [_monthly_report(r, r[15]) for r in rows]
 
+    async def last_change_by(self, person_id: int) -> tuple[MonthlyReport, Revision] | None:
+        """The report this person stored or corrected last (its current version), with that
+        revision of theirs."""
+        rows = await self._all(
+            "SELECT report_id, revision, changed_at FROM report_revisions WHERE changed_by = ?",
+            (person_id,),
+        )
+        if not rows:
+            return None
+        # Compared as instants: stored times may carry different offsets.
+        report_id, revision, _ = max(rows, key=lambda r: (datetime.fromisoformat(r[2]), r[0], r[1]))
+        history = await self.revisions(report_id)
+        found = await self._all(
+            f"SELECT {_REPORT_COLUMNS}, p.code {_REPORT_FROM} WHERE r.id = ?", (report_id,)
+        )
+        return _monthly_report(found[0], found[0][15]), history[revision - 1]
+
     async def revisions(self, report_id: int) -> list[Revision]:
         """Every version of a report, oldest first."""
         rows = await self._all(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -199,7 +199,8 @@ async def test_stale_buttons_and_stickers_change_nothing(world: World) -> None:
     c = chat(world, "jai")
     await c.say("ส่งรายงาน")
     await c.send_payload("confirm:yes")
-    assert c.last == texts.STALE_BUTTON
+    assert c.last.startswith(f"{texts.STALE_BUTTON}\n"), "an old button: said so"
+    assert "กี่เปอร์เซ็นต์" in c.last, "with the question asked now"
     await c._send(Inbound.other("console", "jai"))
     assert c.last == texts.NOT_TEXT
     session = await world.repo.load_session("console", "jai")
@@ -215,6 +216,25 @@ async def test_confirming_twice_stores_once(world: World) -> None:
     await c.send_payload(confirm)  # redelivered
     assert c.last == texts.STALE_BUTTON
     assert len(await world.repo.reports_of_project(SCHOOL.code)) == 1
+
+
+async def test_a_confirmation_lost_in_a_crash_is_given_when_the_press_comes_again(
+    world: World,
+) -> None:
+    c = chat(world, "jai")
+    for text in ("ส่งรายงาน", "35", "1000", "-", "ใช่", "ใช่"):
+        await c.say(text)
+    confirm = next(ch.payload for ch in c.replies[-1].choices if ch.label == texts.BTN_CONFIRM)
+    press = Inbound.pressed("console", "jai", confirm, event_id="update-77")
+    await c.conversation.handle(press)  # stored; say the bot died before the answer went out
+    again = await c.conversation.handle(press)  # the platform delivers the press again
+    assert again[0].text == texts.ALREADY_DONE.format(
+        report_no=2, month="พ.ย. 2569", code=SCHOOL.code
+    )
+    assert len(await world.repo.reports_of_project(SCHOOL.code)) == 1
+    later = Conversation(world.repo, lambda: NOW + timedelta(hours=1))
+    replayed = await later.handle(press)  # long after: only the menu, as for any old update
+    assert replayed[0].text == texts.MENU
 
 
 async def test_a_month_outside_the_project_is_refused_saying_why(world: World) -> None:

@@ -475,6 +475,30 @@ class TestRepositoryContract:
         by_year = await repo.reports_of_project("A", fiscal_year=2568)
         assert [(r.fiscal_year, r.report_no) for r in by_year] == [(2568, 1), (2568, 2)]
 
+    async def test_the_last_change_of_a_person(self, repo: Repository) -> None:
+        await add_project(repo, "A")
+        await add_project(repo, "B")
+        person = await repo.add_person("ก", roles=frozenset({Role.OFFICER}))
+        assert await repo.last_change_by(person.id) is None
+        early = submission("A", 2568, 1)
+        await repo.submit_report(dataclasses.replace(early, sent_by=person.id))
+        later = dataclasses.replace(
+            submission("B", 2568, 1), sent_by=person.id, sent_at=early.sent_at + timedelta(hours=1)
+        )
+        await repo.submit_report(later)
+        await repo.submit_report(submission("A", 2568, 2))  # by nobody in particular
+        found = await repo.last_change_by(person.id)
+        assert found is not None
+        report, revision = found
+        assert (report.project_code, report.report_no, revision.revision) == ("B", 1, 1)
+        fix = dataclasses.replace(
+            early, sent_by=person.id, sent_at=early.sent_at + timedelta(hours=2), reason="แก้ไข"
+        )
+        await repo.correct_report(fix)
+        found = await repo.last_change_by(person.id)
+        assert found is not None
+        assert (found[0].project_code, found[0].revision, found[1].revision) == ("A", 2, 2)
+
     async def test_recent_reports_are_the_latest_few_up_to_a_month(self, repo: Repository) -> None:
         await add_project(repo, "B", agency=BANG_KAPI)
         await add_project(repo, "A", agency=WORKS)

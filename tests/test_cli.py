@@ -190,3 +190,18 @@ def test_past_reports_import_then_export_as_pdf_and_xlsx(registered: Path) -> No
     assert nothing.returncode == 1 and not (registered / "n.pdf").exists()
     piped = run(registered, "export", "--format", "xlsx", "--out", "-")
     assert piped.returncode == 2 and "csv" in piped.stderr
+
+
+def test_invites_print_the_telegram_and_line_links(registered: Path) -> None:
+    (registered / "bot.toml").write_text(
+        '[telegram]\ntoken = "123:ABC"\nbot_username = "progress_demo_bot"\n'
+        '[line]\nchannel_secret = "0123456789abcdef0123456789abcdef"\n'
+        'channel_access_token = "line-token-for-tests"\nbasic_id = "@123abcde"\n',
+        encoding="utf-8",
+    )
+    issued = run(registered, "--config", "bot.toml", "invite", "--name", "นายวิชัย ช่างดี")
+    assert issued.returncode == 0, issued.stderr
+    code = issued.stdout.split(": ", 1)[1].splitlines()[0].replace("-", "")
+    assert f"Telegram: https://t.me/progress_demo_bot?start={code}" in issued.stdout
+    assert f"LINE: https://line.me/R/oaMessage/%40123abcde/?{code}" in issued.stdout
+    assert "line-token-for-tests" not in issued.stdout + issued.stderr

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import openpyxl
 from pythainlp.util import thai_digit_to_arabic_digit
@@ -123,37 +123,55 @@ class ProjectFile:
     warnings: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ImportResult:
-    """What an import did, row by row."""
+class _Counted(Protocol):
+    @property
+    def status(self) -> RowStatus: ...
 
-    outcomes: tuple[RowOutcome, ...]
+
+_O = TypeVar("_O", bound=_Counted)
+
+
+@dataclass(frozen=True, slots=True)
+class Imported(Generic[_O]):
+    """What an import did, row by row (projects here; monthly reports in reports_import)."""
+
+    outcomes: tuple[_O, ...]
     warnings: tuple[str, ...] = ()
+
+    def count(self, status: RowStatus) -> int:
+        """Rows that ended with this status."""
+        return sum(1 for o in self.outcomes if o.status is status)
 
     @property
     def counts(self) -> dict[RowStatus, int]:
-        """Rows per status, every status present."""
-        return {s: sum(1 for o in self.outcomes if o.status is s) for s in RowStatus}
+        """Rows per status, for every status a stored row can end with."""
+        return {s: self.count(s) for s in RowStatus if s is not RowStatus.VALID}
 
     @property
     def created(self) -> int:
-        """Rows that created a project."""
-        return self.counts[RowStatus.CREATED]
+        """Rows stored as new."""
+        return self.count(RowStatus.CREATED)
 
     @property
     def updated(self) -> int:
-        """Rows that changed a stored project."""
-        return self.counts[RowStatus.UPDATED]
+        """Rows that changed what was stored."""
+        return self.count(RowStatus.UPDATED)
 
     @property
     def unchanged(self) -> int:
-        """Rows equal to the stored project."""
-        return self.counts[RowStatus.UNCHANGED]
+        """Rows equal to what is stored."""
+        return self.count(RowStatus.UNCHANGED)
 
     @property
     def rejected(self) -> int:
         """Rows refused, with reasons."""
-        return self.counts[RowStatus.REJECTED]
+        return self.count(RowStatus.REJECTED)
+
+
+class ImportResult(Imported[RowOutcome]):
+    """What an import of projects did, row by row."""
+
+    __slots__ = ()
 
 
 def read_project_file(path: Path) -> ProjectFile:
@@ -211,9 +229,7 @@ def format_report(result: ImportResult) -> str:
     for o in result.outcomes:
         line = f"แถว {o.row}: {o.code or '(ไม่มีรหัส)'} - {STATUS_LABELS[o.status]}"
         lines.append(line + (": " + "; ".join(o.reasons) if o.reasons else ""))
-    counts = ", ".join(
-        f"{STATUS_LABELS[s]} {n}" for s, n in result.counts.items() if s is not RowStatus.VALID
-    )
+    counts = ", ".join(f"{STATUS_LABELS[s]} {n}" for s, n in result.counts.items())
     lines.append(f"รวม {len(result.outcomes)} แถว (rows): {counts}")
     return "\n".join(lines)
 

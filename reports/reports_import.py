@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from handlers.checks import Neighbours, check_disbursed, check_note, check_progress
 from handlers.months import month_name, project_span
-from reports.project_import import STATUS_LABELS, RowStatus
+from reports.project_import import STATUS_LABELS, Imported, RowStatus
 from reports.reports_file import ReportRow, RowOutcome, read_report_file
 from storage.models import AlreadyReported, MonthlyReport, Project, Submission
 from storage.repository import Repository
@@ -35,32 +33,10 @@ SENT_AT = time(16, 0)  # an imported report counts as sent in the afternoon of i
 SHOWN = (RowStatus.CREATED, RowStatus.UNCHANGED, RowStatus.REJECTED)
 
 
-@dataclass(frozen=True, slots=True)
-class ImportResult:
-    """What an import did, row by row."""
+class ImportResult(Imported[RowOutcome]):
+    """What an import of monthly reports did, row by row."""
 
-    outcomes: tuple[RowOutcome, ...]
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def counts(self) -> Mapping[RowStatus, int]:
-        """Rows per status (created, unchanged, rejected)."""
-        return {s: sum(1 for o in self.outcomes if o.status is s) for s in SHOWN}
-
-    @property
-    def created(self) -> int:
-        """Rows stored as new reports."""
-        return self.counts[RowStatus.CREATED]
-
-    @property
-    def unchanged(self) -> int:
-        """Rows identical to a stored report."""
-        return self.counts[RowStatus.UNCHANGED]
-
-    @property
-    def rejected(self) -> int:
-        """Rows refused, with reasons."""
-        return self.counts[RowStatus.REJECTED]
+    __slots__ = ()
 
 
 class _Known:
@@ -169,6 +145,6 @@ def format_report(result: ImportResult) -> str:
         line = f"แถว {o.row}: {o.code or '(ไม่มีรหัส)'}{month} - {STATUS_LABELS[o.status]}"
         lines.append(line + (": " + "; ".join(o.reasons) if o.reasons else ""))
         lines += [f"    {note}" for note in o.notes]
-    counts = ", ".join(f"{STATUS_LABELS[s]} {n}" for s, n in result.counts.items())
+    counts = ", ".join(f"{STATUS_LABELS[s]} {result.count(s)}" for s in SHOWN)
     lines.append(f"รวม {len(result.outcomes)} แถว (rows): {counts}")
     return "\n".join(lines)

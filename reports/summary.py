@@ -9,6 +9,7 @@ every month); `reports.summary_text.render_summary` words them.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
@@ -58,12 +59,18 @@ async def coordinator_summary(
 ) -> AgencySummary:
     """Who has and has not reported in the month, figures, flags and totals (agency None: all;
     `projects`, when given, narrows it to exactly those, e.g. a coordinator's scope)."""
-    # The rules look back two reports before the month's (see summary_model.project_status).
-    recent = await repo.recent_reports(month.fiscal_year, month.report_no, count=3, agency=agency)
-    if projects is None:
-        projects = await repo.list_projects(agency=agency)
-    officers = await officer_names(repo, agency=agency)
-    return summarize_month(projects, group_reports(recent), officers, month, agency)
+
+    async def listed() -> Sequence[Project]:
+        return await repo.list_projects(agency=agency) if projects is None else projects
+
+    # The three reads overlap: while one query runs in the database thread, the rows of the
+    # one before become objects here. The rules look back two reports before the month's.
+    found, recent, officers = await asyncio.gather(
+        listed(),
+        repo.recent_reports(month.fiscal_year, month.report_no, count=3, agency=agency),
+        officer_names(repo, agency=agency),
+    )
+    return summarize_month(found, group_reports(recent), officers, month, agency)
 
 
 async def officer_summary(repo: Repository, person_id: int, today: date) -> OfficerSummary:

@@ -124,6 +124,7 @@ class BotProcess:
     config: Path
     process: asyncio.subprocess.Process | None = None
     starts: int = 0
+    token: str = TOKEN  # the bot token the fake expects, given through the environment
 
     @property
     def log_path(self) -> Path:
@@ -139,7 +140,7 @@ class BotProcess:
     async def start(self, timeout: float = 60) -> None:  # noqa: ASYNC109
         """Start the bot and wait until it polls for updates."""
         seen = len(self.fake.requests)
-        env = {**os.environ, "PYTHAINLP_READ_ONLY": "1", "PROGRESS_BOT_TELEGRAM_TOKEN": TOKEN}
+        env = {**os.environ, "PYTHAINLP_READ_ONLY": "1", "PROGRESS_BOT_TELEGRAM_TOKEN": self.token}
         with self.log_path.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", "--config", str(self.config), "run",

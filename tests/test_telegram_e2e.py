@@ -6,10 +6,6 @@ second conversation, started again, and the conversation is finished where it st
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,6 +15,7 @@ import pytest
 
 from storage.models import ChatIdentity
 from storage.sqlite import SqliteRepository
+from tests.bot_process import BotProcess
 from tests.fake_telegram import FakeBotApi
 from tests.support import OTHER, ROAD, SCHOOL, build_world
 
@@ -29,38 +26,10 @@ FIXED_NOW = "2026-11-23T10:00:00+07:00"
 
 
 @dataclass
-class Bot:
-    """The bot process and everything a test needs to talk to it."""
+class Bot(BotProcess):
+    """The bot process (tests/bot_process.py), and a person typing and pressing to it."""
 
-    fake: FakeBotApi
-    folder: Path
-    config: Path
-    process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        """Start `python -m bot run` and wait until it has registered its commands."""
-        seen = len(self.fake.requests)
-        log = (self.folder / "bot.log").open("ab")
-        env = {**os.environ, "PYTHAINLP_READ_ONLY": "1", "PROGRESS_BOT_TELEGRAM_TOKEN": TOKEN}
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "--config", str(self.config), "run",
-            stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd=self.folder,
-        )  # fmt: skip
-        log.close()
-        await self.fake.wait_for_request("setMyCommands", timeout=30, after=seen)
-        await self.fake.wait_for_request("getUpdates", timeout=30, after=seen)
-
-    async def kill(self) -> None:
-        """SIGKILL: no clean-up of any kind."""
-        assert self.process is not None
-        self.process.kill()
-        await self.process.wait()
-
-    async def terminate(self) -> int:
-        """SIGTERM: a clean stop."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        return await asyncio.wait_for(self.process.wait(), 30)
+    token: str = TOKEN
 
     async def say(self, user: int, text: str, expect: str) -> str:
         """Type a message and wait for the bot's answer containing `expect`."""
@@ -103,9 +72,7 @@ async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
         try:
             yield running
         finally:
-            if running.process is not None and running.process.returncode is None:
-                running.process.kill()
-                await running.process.wait()
+            await running.ensure_stopped()
 
 
 async def stored(folder: Path, code: str, report_no: int) -> tuple[Decimal, Decimal] | None:
@@ -202,6 +169,4 @@ async def test_reminders_arrive_and_a_button_starts_the_report(tmp_path: Path) -
             assert len(reminders) == 1
             assert await running.terminate() == 0
         finally:
-            if running.process is not None and running.process.returncode is None:
-                running.process.kill()
-                await running.process.wait()
+            await running.ensure_stopped()

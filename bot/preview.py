@@ -16,6 +16,10 @@ KIND_NAMES = {
     "overdue": "เลยกำหนด",
     "missing": "ผู้ประสานงาน: ยังไม่ส่ง",
     "digest": "ผู้ประสานงาน: สรุป",
+    "snoozed": "เตือนซ้ำตามที่ขอ",
+    "stand_in": "แจ้งผู้รายงานแทน",
+    "quota-low": "โควตาข้อความใกล้หมด",
+    "quota-out": "โควตาข้อความหมด",
 }
 
 
@@ -37,9 +41,8 @@ async def preview(repo: Repository, calendar: ReportingCalendar, at: datetime) -
     lines = [f"การเตือน ณ {when} ({calendar.settings.timezone.key}): {len(planned)} ข้อความ"]
     for item in sorted(planned, key=lambda p: (p.key.kind, p.key.subject, p.key.person_id)):
         key = item.key
-        kind = KIND_NAMES.get(
-            key.kind, "เตือนซ้ำตามที่ขอ" if key.kind.startswith("snoozed") else key.kind
-        )
+        prefix = key.kind.split(":", 1)[0]
+        kind = KIND_NAMES.get(prefix, key.kind)
         month_text = format_thai_month(key.fiscal_year, key.report_no)
         person = people[key.person_id].name if key.person_id in people else key.person_id
         state = done.get(key, "ยังไม่ส่ง")

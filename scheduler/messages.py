@@ -18,6 +18,7 @@ from storage.thaidate import format_thai_date
 MISSING = "missing"
 DIGEST = "digest"
 SNOOZED = "snoozed"  # an owner's "remind me tomorrow", keyed by the day it was asked on
+STAND_IN = "stand_in"  # a colleague told they report in an absent officer's place
 COORDINATOR_KINDS = {MISSING: "รายชื่อโครงการที่ยังไม่ส่งรายงาน", DIGEST: "สรุปภาพรวมประจำเดือน"}
 
 OPENING = {
@@ -68,6 +69,19 @@ def owner_reminder(
         Choice("ไม่อยู่ ให้คนอื่นรายงานแทน", "cmd:away"),
     )
     return Outbound("\n".join(lines), choices)
+
+
+def stand_in_notice(
+    away: Person, first_day: date, last_day: date, projects: list[Project]
+) -> Outbound:
+    """Tells a colleague, once, that they report in an absent officer's place for a while."""
+    lines = [
+        f"{away.name} แจ้งว่าไม่อยู่ระหว่าง {format_thai_date(first_day)} ถึง "
+        f"{format_thai_date(last_day)} และให้คุณรายงานความก้าวหน้าแทน",
+        *(f"• {project.name} ({project.code})" for project in projects),
+        "ช่วงนี้คุณจะได้รับการเตือนแทน และส่งรายงานของโครงการเหล่านี้ได้",
+    ]
+    return Outbound("\n".join(lines), (Choice("ส่งรายงานเลย", "cmd:report"),))
 
 
 @dataclass(frozen=True, slots=True)

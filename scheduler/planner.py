@@ -20,13 +20,23 @@ from scheduler.messages import (
     DIGEST,
     MISSING,
     SNOOZED,
+    STAND_IN,
     ProjectMonth,
     digest,
     missing_list,
     owner_reminder,
+    stand_in_notice,
 )
 from storage.fiscal import ReportMonth
-from storage.models import ChatIdentity, MonthlyReport, Person, Project, ReminderKey, Role
+from storage.models import (
+    ChatIdentity,
+    Delegation,
+    MonthlyReport,
+    Person,
+    Project,
+    ReminderKey,
+    Role,
+)
 from storage.repository import Repository
 
 PUSH_CHANNELS = ("telegram", "line")  # the console cannot be written to unasked
@@ -84,14 +94,17 @@ class ReminderPlanner:
         due = self._calendar.due_at(at)
         snoozes = {(s.person_id, s.project_code): s for s in await self._repo.snoozes()}
         snoozed_today = [s for s in snoozes.values() if s.until <= at < s.until + timedelta(days=1)]
-        if not due and not snoozed_today:
-            return [], []
-        world = await self._read(at)
         today = at.astimezone(self._calendar.settings.timezone).date()
-        stand_ins = {d.person_id: d for d in await self._repo.delegations_on(today)}
+        delegations = await self._repo.delegations_on(today)
+        told: tuple[list[Planned], list[Unreachable]] = ([], [])
+        if delegations and not self._calendar.in_quiet_hours(at):
+            told = await self._stand_in_notices(delegations)
+        if not due and not snoozed_today:
+            return told
+        world = await self._read(at)
+        stand_ins = {d.person_id: d for d in delegations}
         off = await self._repo.disabled_notifications()
-        planned: list[Planned] = []
-        unreachable: list[Unreachable] = []
+        planned, unreachable = told
 
         seen: set[ReminderKey] = set()
 
@@ -188,6 +201,33 @@ class ReminderPlanner:
                 key = ReminderKey(person.id, "*", *_month(month), kind)
                 planned.append(Planned(key, accounts[0], message, accounts[1:]))
         return planned
+
+    async def _stand_in_notices(
+        self, delegations: list[Delegation]
+    ) -> tuple[list[Planned], list[Unreachable]]:
+        """Each colleague standing in hears of it once (keyed by the delegation), with the
+        projects they now report on; planned at every tick outside quiet hours while the
+        delegation lasts, sent by the first (the claim keeps it to one)."""
+        people = {p.id: p for p in await self._repo.all_people()}
+        world = _World(
+            {}, {}, people, await self._accounts(), {}, await self._repo.preferred_channels()
+        )
+        planned: list[Planned] = []
+        unreachable: list[Unreachable] = []
+        for delegation in delegations:
+            away, colleague = people.get(delegation.person_id), people.get(delegation.delegate_id)
+            if away is None or colleague is None:
+                continue
+            projects = await self._repo.projects_of_officer(away.id)
+            message = stand_in_notice(away, delegation.first_day, delegation.last_day, projects)
+            month = ReportMonth.containing(delegation.first_day)
+            key = ReminderKey(colleague.id, "*", *_month(month), f"{STAND_IN}:{delegation.id}")
+            accounts = self._reachable(world, colleague.id)
+            if accounts:
+                planned.append(Planned(key, accounts[0], message, accounts[1:]))
+            else:
+                unreachable.append(Unreachable(key, colleague))
+        return planned, unreachable
 
     async def _accounts(self) -> dict[int, list[ChatIdentity]]:
         """Every chat account the bot may write to (not blocked), by person."""

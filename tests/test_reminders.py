@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 import pytest
 
+from bot.preview import preview
 from handlers.types import Outbound
 from scheduler.calendar import CalendarSettings, ReportingCalendar
 from scheduler.delivery import DeliveryFailed, ReminderService
@@ -105,14 +106,34 @@ async def test_after_the_deadline_coordinators_hear_what_is_missing(world: World
 
 
 async def test_a_stand_in_gets_the_reminders_of_an_absent_officer(world: World) -> None:
-    await world.repo.add_delegation(
+    stand_in = await world.repo.add_delegation(
         Delegation(world.officer.id, world.single.id, date(2026, 11, 20), date(2026, 12, 5))
     )
+    told = ("1002", "*", f"stand_in:{stand_in.id}")
     due = await planned(world, at(25))
     assert due == [
+        told,
         ("1002", ROAD.code, "window"),
         ("1002", SCHOOL.code, "window"),
     ], "the stand-in gets ROAD, and SCHOOL once (it is theirs too)"
+
+
+async def test_a_stand_in_is_told_once_outside_quiet_hours(world: World) -> None:
+    stand_in = await world.repo.add_delegation(
+        Delegation(world.officer.id, world.single.id, date(2026, 11, 20), date(2026, 12, 5))
+    )
+    told = ("1002", "*", f"stand_in:{stand_in.id}")
+    assert await planned(world, at(20, 21)) == [], "appointed in the evening: quiet hours"
+    assert await planned(world, at(21, 8)) == [told], "the next morning, with nothing else due"
+    recorder = Recorder()
+    first = await service(world, recorder, at(21, 8)).tick()
+    again = await service(world, recorder, at(21, 9)).tick()
+    assert (first.sent, again.sent, again.already) == (1, 0, 1)
+    [(chat, text)] = recorder.pushed
+    assert chat == "1002" and world.officer.name in text
+    assert "20 พ.ย. 2569 ถึง 5 ธ.ค. 2569" in text
+    assert ROAD.code in text and SCHOOL.code in text
+    assert told not in await planned(world, at(6, month=12)), "over: not planned again"
 
 
 async def test_a_snooze_holds_reminders_and_reminds_once_the_next_morning(world: World) -> None:
@@ -157,3 +178,13 @@ async def test_a_crash_in_the_middle_of_a_fan_out_sends_nothing_twice(world: Wor
     assert len(everything) + in_doubt == 3, "every reminder either went out or is in doubt"
     statuses = [r.status for r in await world.repo.reminder_records()]
     assert statuses.count(DeliveryStatus.SENT) == len(everything)
+
+
+async def test_the_preview_names_every_kind_of_message(world: World) -> None:
+    await world.repo.add_delegation(
+        Delegation(world.officer.id, world.single.id, date(2026, 11, 20), date(2026, 12, 5))
+    )
+    await world.repo.snooze(world.single.id, SCHOOL.code, date(2026, 11, 25), at(26))
+    text = await preview(world.repo, NO_HOLIDAYS, at(26))
+    assert "แจ้งผู้รายงานแทน" in text and "เตือนซ้ำตามที่ขอ" in text
+    assert "อีก 2 วันทำการ" in text and "stand_in" not in text

@@ -10,6 +10,7 @@ push is resent with the same key, so LINE delivers it at most once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 import weakref
@@ -110,7 +111,7 @@ class LineApi:
             )
         except ApiException as error:
             if error.status == 400:
-                log.info("line: reply token refused (%s); pushing instead", error.reason)
+                log.info("line: reply token refused (%s)", error.reason)
                 return False
             raise DeliveryFailed(f"reply: HTTP {error.status}", permanent=False) from error
         except (aiohttp.ClientError, TimeoutError) as error:
@@ -209,6 +210,15 @@ class LineChannel:
             redelivered = bool(getattr(context, "is_redelivery", False))
             if redelivered and await self._repo.event_handled(CHANNEL, event_id):
                 log.info("line: event %s delivered again; handled already", event_id)
+                # Applied already. If the bot died before answering, its reply token is still
+                # unused: answer again through it (free; the conversation changes nothing and
+                # says where things stand). A used or expired token is refused, and no push
+                # is spent on a repeat.
+                again = to_inbound(event)
+                token = getattr(event, "reply_token", None)
+                if again is not None and token:
+                    replies = await self._conversation.handle(again)
+                    await self.send(user, replies, token, push=False)
                 return
             if isinstance(event, UnfollowEvent | FollowEvent):
                 blocked = isinstance(event, UnfollowEvent)
@@ -226,10 +236,23 @@ class LineChannel:
                 await self._use.used(CHANNEL, user)
             await self.send(user, replies, getattr(event, "reply_token", None))
 
-    async def send(self, user: str, replies: Sequence[Outbound], reply_token: str | None) -> None:
+    async def send(
+        self,
+        user: str,
+        replies: Sequence[Outbound],
+        reply_token: str | None,
+        *,
+        push: bool = True,
+    ) -> None:
         """Send a turn's replies: the first 5 messages through the reply token, the rest (or
-        all, without a usable token) by push. A failure is logged, never raised."""
+        all, without a usable token) by push, unless `push` is off. A failure is logged, never
+        raised."""
         messages = render_turn(replies, self._shelf)
+        if not push:
+            if messages and reply_token:
+                with contextlib.suppress(DeliveryFailed):  # a repeat: nothing more to do
+                    await self.api.reply(reply_token, messages[:MAX_MESSAGES])
+            return
         try:
             if (
                 messages

@@ -134,6 +134,28 @@ async def test_a_redelivered_event_is_handled_once(bot: LineBot, world: World) -
     await bot.say(SINGLE, "1000", "สรุปผลการดำเนินงาน")
 
 
+async def test_an_answer_lost_with_the_bot_comes_through_the_unused_reply_token(
+    bot: LineBot, world: World
+) -> None:
+    steps = (
+        ("/report", "กี่เปอร์เซ็นต์"), ("40", "เบิกจ่ายสะสม"), ("1000", "สรุปผลการดำเนินงาน"),
+        ("-", "เป็นไปตามแผนหรือไม่"), ("ใช่", "เป็นไปตามเป้าหมายหรือไม่"),
+        ("ใช่", "กรุณาตรวจสอบรายงานก่อนส่ง"),
+    )  # fmt: skip
+    for text, expect in steps:
+        await bot.say(SINGLE, text, expect)
+    confirm = bot.fake.text(SINGLE, "ยืนยัน")
+    bot.fake.fail_next("/v2/bot/message/reply", 500)  # stored, but the answer is lost
+    assert await bot.fake.deliver(confirm) == 200
+    assert len(await world.repo.reports_of_project(SCHOOL.code)) == 1
+    before = len(bot.fake.sent)
+    # LINE delivers the event again: applied already, so only the answer goes out, by reply.
+    assert await bot.fake.deliver(bot.fake.again(confirm)) == 200
+    sent = await bot.fake.wait_for_text(SINGLE, "บันทึกไว้เรียบร้อยแล้ว", after=before)
+    assert sent.kind == "reply" and bot.fake.used == 0
+    assert len(await world.repo.reports_of_project(SCHOOL.code)) == 1
+
+
 async def test_a_redelivered_event_never_handled_is_handled_now(bot: LineBot) -> None:
     # The first delivery never reached the bot (it was down): the redelivery is the first.
     event = bot.fake.text(SINGLE, "/report")

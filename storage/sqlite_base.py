@@ -97,16 +97,17 @@ def _project_params(data: ProjectData) -> list[Any]:
     return params
 
 
-def _values_from_row(row: Sequence[Any]) -> ReportValues:
+def _values_from_row(row: Sequence[Any], at: int = 0) -> ReportValues:
+    """The 8 report value columns starting at column `at` (no slice: bulk reads make many)."""
     return ReportValues(
-        reported_on=date.fromisoformat(row[0]),
-        progress=from_satang(row[1]),
-        disbursed=from_satang(row[2]),
-        note=row[3],
-        on_plan=bool(row[4]),
-        plan_reason=row[5],
-        on_target=bool(row[6]),
-        target_reason=row[7],
+        reported_on=date.fromisoformat(row[at]),
+        progress=from_satang(row[at + 1]),
+        disbursed=from_satang(row[at + 2]),
+        note=row[at + 3],
+        on_plan=bool(row[at + 4]),
+        plan_reason=row[at + 5],
+        on_target=bool(row[at + 6]),
+        target_reason=row[at + 7],
     )
 
 
@@ -123,7 +124,7 @@ def _monthly_report(row: Sequence[Any], code: str) -> MonthlyReport:
         fiscal_year=row[1],
         report_no=row[2],
         revision=row[3],
-        values=_values_from_row(row[4:12]),
+        values=_values_from_row(row, 4),
         sent_by=row[12],
         channel=row[13],
         sent_at=datetime.fromisoformat(row[14]),

@@ -14,8 +14,6 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from importlib import resources
-from pathlib import Path
 
 import matplotlib
 from matplotlib import font_manager
@@ -23,9 +21,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from pythainlp.tokenize import word_tokenize
 
-FONT_PACKAGE = "fontpkg_sarabun"
-FONT_FAMILY = "Sarabun"
-FACES = ("Sarabun-Regular.ttf", "Sarabun-Bold.ttf")
+from reports.pdf_fonts import sarabun
+
 DPI = 100
 
 # Colours that stay apart for colour-blind readers and on a dim phone screen.
@@ -38,34 +35,13 @@ MISSING_COLOUR = "#9e9e9e"
 _DRAWING = threading.Lock()
 
 
-class ChartFontMissing(RuntimeError):
-    """The Thai font that charts need is not installed."""
-
-
-def font_files(package: str = FONT_PACKAGE) -> list[Path]:
-    """Paths of Sarabun Regular and Bold inside the installed font package."""
-    try:
-        folder = resources.files(package) / "files"
-    except ModuleNotFoundError:
-        raise ChartFontMissing(
-            "charts need the Sarabun font: install the Python package fontpkg-sarabun"
-        ) from None
-    faces: list[Path] = []
-    for name in FACES:
-        face = folder / name
-        # An installed package is a folder on disk; matplotlib reads fonts from file paths.
-        if not isinstance(face, Path) or not face.is_file():
-            raise ChartFontMissing(f"{name} is missing from the package fontpkg-sarabun ({folder})")
-        faces.append(face)
-    return faces
-
-
 @cache
 def register_font() -> str:
     """Register Sarabun Regular and Bold with matplotlib (once); returns the family name."""
-    for face in font_files():
+    fonts = sarabun()
+    for face in (fonts.regular, fonts.bold):
         font_manager.fontManager.addfont(str(face))
-    return FONT_FAMILY
+    return fonts.family
 
 
 @contextmanager

@@ -12,8 +12,9 @@ import pytest
 from PIL import Image
 from pythainlp.tokenize import word_tokenize
 
-from reports.chart_style import ChartFontMissing, clip, font_files, width_of, wrap_thai
+from reports.chart_style import clip, width_of, wrap_thai
 from reports.charts import agency_chart, project_chart
+from reports.pdf_fonts import FontMissing, find_sarabun, sarabun
 from reports.summary_model import ProjectStatus
 from storage.fiscal import ReportMonth
 from storage.models import MonthlyReport, Project, ReportValues
@@ -144,6 +145,10 @@ def test_widths_and_clipping_keep_marks_with_their_letters() -> None:
 
 
 def test_a_missing_font_package_is_named() -> None:
-    with pytest.raises(ChartFontMissing, match="fontpkg-sarabun"):
-        font_files("fontpkg_no_such_family")
-    assert [f.name for f in font_files()] == ["Sarabun-Regular.ttf", "Sarabun-Bold.ttf"]
+    with pytest.raises(FontMissing, match="fontpkg-sarabun"):
+        find_sarabun("fontpkg_no_such_family")
+    fonts = sarabun()
+    assert [f.name for f in (fonts.regular, fonts.bold)] == [
+        "Sarabun-Regular.ttf",
+        "Sarabun-Bold.ttf",
+    ]

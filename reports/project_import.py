@@ -176,19 +176,10 @@ class ImportResult(Imported[RowOutcome]):
 
 def read_project_file(path: Path) -> ProjectFile:
     """Read and validate a CSV or XLSX file of projects, without storing anything."""
-    table = read_table(path)
-    header_index = next((i for i, row in enumerate(table) if any(_filled(c) for c in row)), None)
-    if header_index is None:
-        raise ImportFileError(f"ไฟล์ว่าง ไม่มีข้อมูล (the file is empty): {path.name}")
-    columns, warnings = _map_columns(table[header_index])
+    header, body = read_rows(path)
+    columns, warnings = _map_columns(header)
     seen: dict[str, int] = {}
-    rows: list[RowOutcome] = []
-    for index in range(header_index + 1, len(table)):
-        cells = table[index]
-        if not any(_filled(c) for c in cells):
-            continue
-        values = {field: cells[i] if i < len(cells) else None for i, field in columns.items()}
-        rows.append(_check_row(index + 1, values, seen))
+    rows = [_check_row(number, by_field(cells, columns), seen) for number, cells in body]
     return ProjectFile(tuple(rows), frozenset(columns.values()), tuple(warnings))
 
 
@@ -296,6 +287,26 @@ def _check_row(row: int, values: Mapping[str, object], seen: dict[str, int]) -> 
     texts = {f: cell_text(values.get(f)) for f in _TEXT_FIELDS}
     data = ProjectData(code, name, year, start, end, received, used, **texts)
     return RowOutcome(row, code, RowStatus.VALID, data=data)
+
+
+def read_rows(path: Path) -> tuple[list[object], list[tuple[int, list[object]]]]:
+    """The header (the first row with anything in it), then every later row with anything in
+    it, with its spreadsheet row number (the first row is 1)."""
+    table = read_table(path)
+    start = next((i for i, row in enumerate(table) if any(_filled(c) for c in row)), None)
+    if start is None:
+        raise ImportFileError(f"ไฟล์ว่าง ไม่มีข้อมูล (the file is empty): {path.name}")
+    body = [
+        (number + 1, table[number])
+        for number in range(start + 1, len(table))
+        if any(_filled(c) for c in table[number])
+    ]
+    return table[start], body
+
+
+def by_field(cells: list[object], columns: Mapping[int, str]) -> dict[str, object]:
+    """The cells of a row by the field of their column (None where the row is short)."""
+    return {field: cells[i] if i < len(cells) else None for i, field in columns.items()}
 
 
 def read_table(path: Path) -> list[list[object]]:

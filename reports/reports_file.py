@@ -23,11 +23,12 @@ from reports.project_import import (
     ImportFileError,
     InvalidCell,
     RowStatus,
+    by_field,
     cell_date,
     cell_fiscal_year,
     cell_text,
     normalize_header,
-    read_table,
+    read_rows,
 )
 from storage.fiscal import ReportMonth
 from storage.models import ReportValues
@@ -129,18 +130,10 @@ def field_of(header: str) -> str | None:
 
 def read_report_file(path: Path) -> ReportFile:
     """Read and check every row of a CSV or XLSX file of monthly reports, storing nothing."""
-    table = read_table(path)
-    start = next((i for i, row in enumerate(table) if any(cell_text(c) for c in row)), None)
-    if start is None:
-        raise ImportFileError(f"ไฟล์ว่าง ไม่มีข้อมูล (the file is empty): {path.name}")
-    columns, warnings = _map_columns(table[start])
+    header, body = read_rows(path)
+    columns, warnings = _map_columns(header)
     seen: dict[tuple[str, int, int], int] = {}
-    rows: list[RowOutcome] = []
-    for index in range(start + 1, len(table)):
-        cells = table[index]
-        if any(cell_text(c) for c in cells):
-            values = {f: cells[i] if i < len(cells) else None for i, f in columns.items()}
-            rows.append(check_row(index + 1, values, seen))
+    rows = [check_row(number, by_field(cells, columns), seen) for number, cells in body]
     return ReportFile(tuple(rows), tuple(warnings))
 
 

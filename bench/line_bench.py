@@ -18,17 +18,13 @@ import asyncio
 import os
 import signal
 import socket
-import statistics
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
-from storage.models import ChatIdentity, ProjectData, Role
-from storage.sqlite import SqliteRepository
+from bench.telegram_bench import percentiles, prepare_database
 from tests.fake_line import FakeLine, Sent
 
 SECRET = "0123456789abcdef0123456789abcdef"
@@ -73,30 +69,6 @@ class Result:
     reports_per_s: float
     p50_ms: float
     p99_ms: float
-
-
-def percentiles(latencies: list[float]) -> tuple[float, float]:
-    """p50 and p99 in milliseconds."""
-    q = statistics.quantiles(latencies, n=100)
-    return q[49] * 1000, q[98] * 1000
-
-
-async def prepare_database(path: Path, officers: int) -> None:
-    """One project per officer, starting this month (so no month question), linked on LINE."""
-    repo = await SqliteRepository.open(path)
-    for n in range(officers):
-        code = f"L-{n:05d}"
-        await repo.upsert_project(
-            ProjectData(
-                code=code, name=f"โครงการ {n}", fiscal_year=2570, start_date=date(2026, 11, 1),
-                end_date=date(2027, 9, 30), budget_received=Decimal("1000000"),
-                agency="สำนักงานเขตทดสอบ",
-            )
-        )  # fmt: skip
-        person = await repo.add_person(f"เจ้าหน้าที่ {n}", roles=frozenset({Role.OFFICER}))
-        await repo.link_officer(person.id, code)
-        await repo.link_identity(ChatIdentity("line", user_id(n), person.id))
-    await repo.close()
 
 
 def free_port() -> int:
@@ -166,7 +138,7 @@ async def main(officers: int, sequential: int) -> None:
         users = [user_id(n) for n in range(officers)]
         async with FakeLine(SECRET, TOKEN, quota=None) as fake:
             database = folder / "bench.sqlite3"
-            await prepare_database(database, officers)
+            await prepare_database(database, officers, channel="line", account=user_id)
             port = free_port()
             config = folder / "bench.toml"
             config.write_text(

@@ -20,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -66,8 +67,21 @@ class Result:
     steady_rate: float
 
 
-async def prepare_database(path: Path, officers: int) -> None:
-    """One project per officer, starting this month (so no month question), linked on Telegram."""
+def percentiles(latencies: list[float]) -> tuple[float, float]:
+    """p50 and p99 in milliseconds."""
+    q = statistics.quantiles(latencies, n=100)
+    return q[49] * 1000, q[98] * 1000
+
+
+async def prepare_database(
+    path: Path,
+    officers: int,
+    *,
+    channel: str = "telegram",
+    account: Callable[[int], str] = lambda n: str(10_000 + n),
+) -> None:
+    """One project per officer, starting this month (so no month question), each officer
+    linked on `channel` as `account(n)`."""
     repo = await SqliteRepository.open(path)
     for n in range(officers):
         code = f"B-{n:05d}"
@@ -80,7 +94,7 @@ async def prepare_database(path: Path, officers: int) -> None:
         )  # fmt: skip
         person = await repo.add_person(f"เจ้าหน้าที่ {n}", roles=frozenset({Role.OFFICER}))
         await repo.link_officer(person.id, code)
-        await repo.link_identity(ChatIdentity("telegram", str(10_000 + n), person.id))
+        await repo.link_identity(ChatIdentity(channel, account(n), person.id))
     await repo.close()
 
 
@@ -135,10 +149,8 @@ async def measure(
         await asyncio.sleep(max(0.0, tick - time.perf_counter()))
     steady_elapsed = seconds - max(0.0, deadline - time.perf_counter())
     await asyncio.gather(*tasks)
-    q = statistics.quantiles(latencies, n=100)
-    return Result(
-        name, updates_per_s, reports_per_s, q[49] * 1000, q[98] * 1000, sent / steady_elapsed
-    )
+    p50, p99 = percentiles(latencies)
+    return Result(name, updates_per_s, reports_per_s, p50, p99, sent / steady_elapsed)
 
 
 async def main(officers: int, rate: float, seconds: float) -> None:

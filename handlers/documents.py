@@ -11,7 +11,7 @@ from typing import Protocol
 
 from handlers.types import Outbound
 from storage.fiscal import ReportMonth
-from storage.models import Project
+from storage.models import MonthlyReport, Project
 
 
 class Documents(Protocol):
@@ -20,10 +20,14 @@ class Documents(Protocol):
     async def officer_summary(self, person_id: int, today: date) -> list[Outbound]:
         """An officer's projects with the latest figures and what is due."""
 
-    async def project_form(self, project: Project, fiscal_year: int) -> list[Outbound]:
+    async def project_form(
+        self, project: Project, fiscal_year: int, reports: list[MonthlyReport]
+    ) -> list[Outbound]:
         """The official form of one project: text messages, then the PDF."""
 
-    async def project_chart(self, project: Project, fiscal_year: int) -> list[Outbound]:
+    async def project_chart(
+        self, project: Project, fiscal_year: int, reports: list[MonthlyReport]
+    ) -> list[Outbound]:
         """A picture of one project's progress and disbursement across the fiscal year."""
 
     async def agency_summary(

@@ -242,9 +242,10 @@ async def after_project(ctx: Context, draft: Draft) -> Result:
         if ctx.documents is None:
             return Finish((Outbound(texts.DOCUMENTS_OFF),))
         year = max((r.fiscal_year for r in reports), default=project.fiscal_year)
+        of_year = [r for r in reports if r.fiscal_year == year]
         if draft.mode is Mode.FORM:
-            return Finish(tuple(await ctx.documents.project_form(project, year)))
-        return Finish(tuple(await ctx.documents.project_chart(project, year)))
+            return Finish(tuple(await ctx.documents.project_form(project, year, of_year)))
+        return Finish(tuple(await ctx.documents.project_chart(project, year, of_year)))
     reports = await ctx.reports()
     if draft.mode is Mode.CORRECT:
         if not reports:

@@ -18,7 +18,7 @@ from reports.form import form_document, render_text, split_messages
 from reports.summary import coordinator_summary, officer_summary, render_summary
 from reports.xlsx_export import export_xlsx
 from storage.fiscal import ReportMonth
-from storage.models import Project
+from storage.models import MonthlyReport, Project
 from storage.repository import Repository
 
 PDF = "application/pdf"
@@ -39,9 +39,11 @@ class ReportDocuments:
         text = render_summary(await officer_summary(self._repo, person_id, today))
         return [Outbound(piece) for piece in split_messages(text, self._limit)]
 
-    async def project_form(self, project: Project, fiscal_year: int) -> list[Outbound]:
-        """The official form of one project: text messages, then the PDF."""
-        reports = await self._repo.reports_of_project(project.code, fiscal_year)
+    async def project_form(
+        self, project: Project, fiscal_year: int, reports: list[MonthlyReport]
+    ) -> list[Outbound]:
+        """The official form of one project (its `reports` of the fiscal year, already read by
+        the conversation): text messages, then the PDF."""
         officers = await self._repo.officers_of_project(project.code)
         document = form_document(project, reports, officers[0] if officers else None, fiscal_year)
         from reports.pdf import render_pdf
@@ -54,9 +56,10 @@ class ReportDocuments:
             Outbound(caption, attachment=Attachment(name, pdf, PDF))
         ]
 
-    async def project_chart(self, project: Project, fiscal_year: int) -> list[Outbound]:
+    async def project_chart(
+        self, project: Project, fiscal_year: int, reports: list[MonthlyReport]
+    ) -> list[Outbound]:
         """A picture of one project's progress and disbursement across the fiscal year."""
-        reports = await self._repo.reports_of_project(project.code, fiscal_year)
         from reports.charts import project_chart
 
         png = await asyncio.to_thread(project_chart, project, reports, fiscal_year)

@@ -54,10 +54,14 @@ class FakeDocuments:
     async def officer_summary(self, person_id: int, today: date) -> list[Outbound]:
         return [Outbound(f"summary of {person_id}")]
 
-    async def project_form(self, project: Project, fiscal_year: int) -> list[Outbound]:
+    async def project_form(
+        self, project: Project, fiscal_year: int, reports: list[MonthlyReport]
+    ) -> list[Outbound]:
         return [Outbound(project.code, attachment=Attachment("f.pdf", b"%PDF", "application/pdf"))]
 
-    async def project_chart(self, project: Project, fiscal_year: int) -> list[Outbound]:
+    async def project_chart(
+        self, project: Project, fiscal_year: int, reports: list[MonthlyReport]
+    ) -> list[Outbound]:
         return [Outbound(project.code, attachment=Attachment("c.png", b"png", "image/png"))]
 
     async def agency_summary(

@@ -12,6 +12,7 @@ from handlers.conversation import Conversation
 from handlers.shortcuts import tomorrow_at
 from handlers.types import Clock
 from reports.documents import ReportDocuments
+from scheduler.planner import PUSH_CHANNELS
 from storage.repository import Repository
 from storage.sqlite import SqliteRepository
 
@@ -50,6 +51,7 @@ async def open_services(
             the_clock,
             snooze_until=snooze_until,
             documents=ReportDocuments(repository),
+            remembered_channels=PUSH_CHANNELS,
         )
         yield Services(config, repository, the_clock, conversation)
     finally:

@@ -43,7 +43,6 @@ from bot.line_messages import MAX_MESSAGES, Message, render_turn
 from handlers.conversation import Conversation
 from handlers.types import Clock, Inbound, Outbound
 from scheduler.delivery import DeliveryFailed
-from scheduler.preferences import ChannelUse
 from scheduler.quota import Allowance
 from storage.models import ChatIdentity, EventMark
 from storage.repository import Repository
@@ -179,14 +178,12 @@ class LineChannel:
         clock: Clock,
         *,
         shelf: FileShelf | None = None,
-        use: ChannelUse | None = None,
     ) -> None:
         self.api = api
         self._conversation = conversation
         self._repo = repo
         self._clock = clock
         self._shelf = shelf
-        self._use = use
         # One user's events are handled in arrival order, other users' in parallel.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -232,8 +229,6 @@ class LineChannel:
             if inbound is None:
                 return
             replies = await self._conversation.handle(inbound)
-            if self._use is not None:
-                await self._use.used(CHANNEL, user)
             await self.send(user, replies, getattr(event, "reply_token", None))
 
     async def send(

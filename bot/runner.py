@@ -9,9 +9,6 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from aiohttp import web
-from telegram import Update
-from telegram.constants import ChatType
-from telegram.ext import ContextTypes, TypeHandler
 
 from bot.app import Services
 from bot.config import LineConfig
@@ -24,7 +21,6 @@ from bot.webhooks import telegram_webhook
 from scheduler.calendar import ReportingCalendar
 from scheduler.delivery import DeliveryFailed, Notifier, ReminderService
 from scheduler.planner import PUSH_CHANNELS, ReminderPlanner
-from scheduler.preferences import ChannelUse
 from scheduler.quota import Metered
 
 log = logging.getLogger(__name__)
@@ -52,21 +48,7 @@ def stop_on_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
-def record_telegram_use(channel: TelegramChannel, use: ChannelUse) -> None:
-    """After each private Telegram update is handled, note that the person used Telegram."""
-
-    async def used(update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
-        chat, user = update.effective_chat, update.effective_user
-        if chat is not None and user is not None and chat.type == ChatType.PRIVATE:
-            await use.used(TELEGRAM, str(user.id))
-
-    # Group 1 runs after the conversation's handler (group 0) has finished with the update.
-    channel.app.add_handler(TypeHandler(Update, used), group=1)
-
-
-def line_parts(
-    services: Services, line: LineConfig, use: ChannelUse
-) -> tuple[LineChannel, web.Application]:
+def line_parts(services: Services, line: LineConfig) -> tuple[LineChannel, web.Application]:
     """The LINE channel and its webhook app (with the file shelf when there is a public URL)."""
     shelf = None
     if line.public_base_url:
@@ -74,7 +56,7 @@ def line_parts(
         shelf = FileShelf(line.files_dir, line.public_base_url, keep, services.clock)
         shelf.prune()
     channel = LineChannel(
-        LineApi(line), services.conversation, services.repo, services.clock, shelf=shelf, use=use
+        LineApi(line), services.conversation, services.repo, services.clock, shelf=shelf
     )
     return channel, line_webhook(channel, line.channel_secret, line.webhook_path, shelf)
 
@@ -100,18 +82,16 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
     notifiers: dict[str, Notifier] = {}
     metered: dict[str, Metered] = {}
     servers: list[web.AppRunner] = []
-    use = ChannelUse(services.repo)
     channel: TelegramChannel | None = None
     line_channel: LineChannel | None = None
     scheduler = None
     try:
         if telegram is not None:
             channel = TelegramChannel(telegram, services.conversation)
-            record_telegram_use(channel, use)
             await channel.start()
             notifiers[TELEGRAM] = TelegramNotifier(channel)
         if line is not None:
-            line_channel, app = line_parts(services, line, use)
+            line_channel, app = line_parts(services, line)
             servers.append(await serve(app, line.webhook_listen, line.webhook_port))
             notifiers[LINE] = metered[LINE] = LineNotifier(line_channel, line)
             try:

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import unicodedata
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -201,9 +201,14 @@ class Conversation:
         *,
         snooze_until: Callable[[datetime], datetime] | None = None,
         documents: Documents | None = None,
+        remembered_channels: Collection[str] = (),
     ) -> None:
         self._repo = repo
         self._documents = documents
+        # A person linked on several of these channels prefers the one they last wrote from:
+        # reminders go there (scheduler.planner). What this process recorded, to skip writes.
+        self._remembered = frozenset(remembered_channels)
+        self._last_channel: dict[int, str] = {}
         self._clock = clock
         self._snooze_until = snooze_until or tomorrow_at(time(9, 0))
         self._linker = Linker(repo, MENU_CHOICES)
@@ -237,13 +242,24 @@ class Conversation:
             replies = await self._linker.answer(message, now)
             if event is not None:
                 await self._repo.mark_event(event)
+            if message.channel in self._remembered:  # linked by this very message?
+                linked = await self._repo.find_person_by_identity(message.channel, message.user_id)
+                if linked is not None:
+                    await self._remember_channel(linked.id, message.channel)
             return replies
         ctx = await self._context(message, person, now)
         ctx.event = event
         replies = await self._turn(message, ctx)
         if event is not None and not ctx.marked:
             await self._repo.mark_event(event)
+        await self._remember_channel(person.id, message.channel)
         return replies
+
+    async def _remember_channel(self, person_id: int, channel: str) -> None:
+        """The person wrote from `channel`: it becomes the one their reminders go to."""
+        if channel in self._remembered and self._last_channel.get(person_id) != channel:
+            await self._repo.set_preferred_channel(person_id, channel)
+            self._last_channel[person_id] = channel
 
     async def _context(self, message: Inbound, person: Person, now: datetime) -> Context:
         """Where this person's conversation stands (an unreadable state starts afresh)."""

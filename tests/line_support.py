@@ -16,7 +16,7 @@ from bot.line_files import FileShelf
 from bot.line_webhook import line_webhook
 from handlers.conversation import Conversation
 from handlers.types import Clock
-from scheduler.preferences import ChannelUse
+from scheduler.planner import PUSH_CHANNELS
 from storage.models import ChatIdentity
 from storage.repository import Repository
 from tests.fake_line import FakeLine, Sent
@@ -72,7 +72,7 @@ async def running_line(
     *,
     clock: Clock = lambda: NOW,
     files: Path | None = None,
-    use: ChannelUse | None = None,
+    remember: bool = False,
 ) -> AsyncIterator[LineBot]:
     """The webhook server on 127.0.0.1 with the channel, against a fresh fake platform."""
     async with FakeLine(SECRET, TOKEN) as fake:
@@ -81,7 +81,9 @@ async def running_line(
         if files is not None:
             shelf = FileShelf(files, "https://bot.example.go.th", timedelta(days=7), clock)
         api = LineApi(config)
-        channel = LineChannel(api, Conversation(repo, clock), repo, clock, shelf=shelf, use=use)
+        remembered = PUSH_CHANNELS if remember else ()
+        conversation = Conversation(repo, clock, remembered_channels=remembered)
+        channel = LineChannel(api, conversation, repo, clock, shelf=shelf)
         runner = web.AppRunner(line_webhook(channel, SECRET, "/line", shelf))
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -16,8 +16,10 @@ import pytest
 
 from bot.line_webhook import MAX_BODY, SIGNATURE_HEADER, signature
 from handlers import texts
+from handlers.conversation import Conversation
 from handlers.linking import issue_invite, shown_code
-from scheduler.preferences import ChannelUse
+from handlers.types import Inbound
+from scheduler.planner import PUSH_CHANNELS
 from storage.memory import MemoryRepository
 from storage.models import ChatIdentity
 from tests.fake_line import kinds
@@ -42,7 +44,7 @@ async def world() -> World:
 
 @pytest.fixture
 async def bot(world: World) -> AsyncIterator[LineBot]:
-    async with running_line(world.repo, use=ChannelUse(world.repo)) as running:
+    async with running_line(world.repo, remember=True) as running:
         yield running
 
 
@@ -233,8 +235,20 @@ async def test_files_are_served_from_the_shelf(world: World, tmp_path: Path) -> 
 
 async def test_an_identity_linked_elsewhere_does_not_change_line_preference(world: World) -> None:
     await world.repo.link_identity(ChatIdentity("telegram", "77", world.single.id))
-    use = ChannelUse(world.repo)
-    await use.used("telegram", "77")
-    await use.used("line", SINGLE)
-    await use.used("line", STRANGER)  # not linked: nothing recorded
+    conversation = Conversation(world.repo, lambda: NOW, remembered_channels=PUSH_CHANNELS)
+    await conversation.handle(Inbound.typed("telegram", "77", "/status"))
+    await conversation.handle(Inbound.typed("line", SINGLE, "/status"))
+    await conversation.handle(Inbound.typed("line", STRANGER, "/status"))  # not linked
     assert await world.repo.preferred_channels() == {world.single.id: "line"}
+
+
+async def test_the_message_that_links_an_account_records_its_channel(world: World) -> None:
+    person = await world.repo.add_person("นายวิชัย ช่างดี", roles=frozenset())
+    code, _ = await issue_invite(world.repo, person, NOW)
+    conversation = Conversation(world.repo, lambda: NOW, remembered_channels=PUSH_CHANNELS)
+    await conversation.handle(Inbound.typed("console", "wichai", shown_code(code)))
+    assert await world.repo.preferred_channels() == {}, "the console cannot be written to"
+    other = await world.repo.add_person("นางสาวมานี ใจดี", roles=frozenset())
+    code, _ = await issue_invite(world.repo, other, NOW)
+    await conversation.handle(Inbound.typed("line", STRANGER, shown_code(code)))
+    assert await world.repo.preferred_channels() == {other.id: "line"}

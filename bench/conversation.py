@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from domain.messages import Inbound
+from domain.models import ChatIdentity, ProjectData, Role
 from handlers.conversation import Conversation
-from handlers.types import Inbound
-from storage.models import ChatIdentity, ProjectData, Role
 from storage.sqlite import SqliteRepository
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Bangkok"))

@@ -22,11 +22,11 @@ from zoneinfo import ZoneInfo
 
 from bot.config import TelegramConfig
 from bot.telegram_channel import TelegramChannel, TelegramNotifier
+from domain.models import ChatIdentity, ProjectData, Role
 from handlers.conversation import Conversation
 from scheduler.calendar import CalendarSettings, ReportingCalendar
 from scheduler.delivery import ReminderService
 from scheduler.planner import ReminderPlanner
-from storage.models import ChatIdentity, ProjectData, Role
 from storage.sqlite import SqliteRepository
 from tests.fake_telegram import FakeBotApi, Flood
 

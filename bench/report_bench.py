@@ -22,11 +22,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bench.report_data import FISCAL_YEAR, agency_of, ensure
+from domain.fiscal import ReportMonth
 from reports.charts import project_chart
 from reports.form import form_document
 from reports.pdf import render_pdf
 from reports.summary import coordinator_summary, render_summary
-from storage.fiscal import ReportMonth
 from storage.sqlite import SqliteRepository
 
 RUNS = 5

@@ -26,7 +26,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from storage.models import ChatIdentity, ProjectData, Role
+from domain.models import ChatIdentity, ProjectData, Role
 from storage.sqlite import SqliteRepository
 from tests.fake_telegram import FakeBotApi, Sent
 

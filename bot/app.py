@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import Config
+from domain.clock import Clock
 from handlers.conversation import Conversation
 from handlers.shortcuts import tomorrow_at
-from handlers.types import Clock
 from reports.documents import ReportDocuments
 from scheduler.planner import PUSH_CHANNELS
 from storage.repository import Repository

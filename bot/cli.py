@@ -22,6 +22,8 @@ from bot.config import Config, ConfigError, load_config
 from bot.console import run_console
 from bot.logs import configure_logging
 from bot.preview import parse_instant, preview
+from domain.models import ChatIdentity, CoordinatorScope, Role
+from domain.thaidate import format_thai_date
 from handlers.linking import issue_invite, shown_code
 from reports.csv_export import export_csv
 from reports.demo_data import load_demo_data
@@ -30,8 +32,7 @@ from reports.reports_import import format_report as format_import
 from reports.reports_import import import_reports
 from scheduler.calendar import ReportingCalendar
 from storage.backup import BackupResult, backup_database, restore_database
-from storage.models import ChatIdentity, CoordinatorScope, Role, StorageError
-from storage.thaidate import format_thai_date
+from storage.errors import StorageError
 
 log = logging.getLogger("progress_bot")
 

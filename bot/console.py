@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from domain.messages import Choice, Inbound, Outbound
 from handlers.conversation import Conversation
-from handlers.types import Choice, Inbound, Outbound
 
 CHANNEL = "console"
 FILES = Path("progress-bot-files")  # where the terminal puts the PDFs, charts and workbooks

@@ -40,11 +40,12 @@ from linebot.v3.webhooks import (
 from bot.config import LineConfig
 from bot.line_files import FileShelf
 from bot.line_messages import MAX_MESSAGES, Message, render_turn
+from domain.clock import Clock
+from domain.messages import Inbound, Outbound
+from domain.models import ChatIdentity, EventMark
 from handlers.conversation import Conversation
-from handlers.types import Clock, Inbound, Outbound
 from scheduler.delivery import DeliveryFailed
 from scheduler.quota import Allowance
-from storage.models import ChatIdentity, EventMark
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)

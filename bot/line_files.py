@@ -18,7 +18,8 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from handlers.types import Attachment, Clock
+from domain.clock import Clock
+from domain.messages import Attachment
 
 log = logging.getLogger(__name__)
 

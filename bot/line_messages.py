@@ -25,8 +25,8 @@ from linebot.v3.messaging import (
 )
 
 from bot.line_files import FileShelf
-from handlers.types import Attachment, Choice, Outbound
-from storage.thaidate import format_thai_date
+from domain.messages import Attachment, Choice, Outbound
+from domain.thaidate import format_thai_date
 
 MAX_TEXT = 5000
 MAX_MESSAGES = 5  # per reply, push or multicast request

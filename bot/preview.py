@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from domain.thaidate import format_thai_date, format_thai_month
 from scheduler.calendar import ReportingCalendar
 from scheduler.planner import PUSH_CHANNELS, ReminderPlanner
 from storage.repository import Repository
-from storage.thaidate import format_thai_date, format_thai_month
 
 KIND_NAMES = {
     "window": "เปิดรับรายงาน",

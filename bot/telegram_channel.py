@@ -35,11 +35,11 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.config import TelegramConfig
 from bot.telegram_limits import TelegramRateLimiter
+from domain.messages import Inbound, Outbound
+from domain.models import ChatIdentity
 from handlers import texts
 from handlers.conversation import Conversation
-from handlers.types import Inbound, Outbound
 from scheduler.delivery import DeliveryFailed
-from storage.models import ChatIdentity
 
 log = logging.getLogger(__name__)
 

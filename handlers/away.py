@@ -6,57 +6,17 @@ projects; "กลับมาแล้ว" ends it early.
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 
-from pythainlp.util import thai_digit_to_arabic_digit
-
+from domain.messages import Choice, Outbound
+from domain.models import Delegation, Person, Role
+from domain.thaidate import format_thai_date, parse_day
 from handlers import texts
 from handlers.draft import Mode
 from handlers.flow import Answer, Context, Finish, Go, Result, Stay, Step, button
-from handlers.types import Choice, Outbound
-from storage.fiscal import BE_OFFSET
-from storage.models import Delegation, Person, Role
-from storage.thaidate import THAI_MONTHS_ABBR, THAI_MONTHS_FULL, format_thai_date
 
 LONGEST_ABSENCE = timedelta(days=90)
 MAX_CANDIDATES = 10
-
-_MONTHS = {
-    re.sub(r"[\s.]", "", name): number
-    for names in (THAI_MONTHS_FULL, THAI_MONTHS_ABBR)
-    for number, name in enumerate(names, start=1)
-}
-
-
-def parse_day(text: str, today: date) -> date | None:
-    """A day typed as "30/11/2569", "30/11", "30 พ.ย.", "30 พฤศจิกายน 2569"; the next such day
-    on or after today when no year is given; None if it is not a day."""
-    squashed = thai_digit_to_arabic_digit(text).strip()
-    match = re.fullmatch(r"(\d{1,2})\s*/\s*(\d{1,2})(?:\s*/\s*(\d{2}|\d{4}))?", squashed)
-    if match is None:
-        named = re.fullmatch(r"(\d{1,2})\s*([^\d\s]+(?:\s*\.)?[^\d\s]*)\s*(\d{2}|\d{4})?", squashed)
-        if named is None:
-            return None
-        month = _MONTHS.get(re.sub(r"[\s.]", "", named.group(2)))
-        if month is None:
-            return None
-        day_text, year_text = named.group(1), named.group(3)
-    else:
-        day_text, month_text, year_text = match.groups()
-        month = int(month_text)
-    year: int | None = None
-    if year_text is not None:
-        year = int(year_text)
-        year = year + 2500 if year < 100 else year
-        year = year - BE_OFFSET if year > 2400 else year
-    try:
-        if year is not None:
-            return date(year, month, int(day_text))
-        candidate = date(today.year, month, int(day_text))
-        return candidate if candidate >= today else date(today.year + 1, month, int(day_text))
-    except ValueError:
-        return None
 
 
 async def candidates(ctx: Context) -> list[Person]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from domain.checks import check_disbursed, check_progress
+from domain.messages import Choice, Outbound
+from domain.models import ReportValues, Submission
+from domain.months import month_name
 from handlers import texts
-from handlers.checks import check_disbursed, check_progress
 from handlers.draft import Draft, Mode
 from handlers.flow import (
     YES_WORDS,
@@ -24,10 +27,8 @@ from handlers.flow import (
     read_reason,
     yes_no,
 )
-from handlers.months import month_name
-from handlers.types import Choice, Outbound
 from handlers.views import entry_lines
-from storage.models import AlreadyReported, ReportValues, Submission
+from storage.errors import AlreadyReported
 
 
 def ask_yes_no(step: Step, question: str, yes_label: str, no_label: str) -> Ask:

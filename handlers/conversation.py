@@ -16,6 +16,12 @@ from datetime import datetime, time, timedelta
 
 from pythainlp.util import thai_digit_to_arabic_digit
 
+from domain.clock import Clock
+from domain.fiscal import ReportMonth
+from domain.limits import TEXT_LIMIT
+from domain.messages import Choice, Inbound, InboundKind, Outbound
+from domain.models import EventMark, Person, Role, SessionState
+from domain.months import month_name
 from handlers import away, texts
 from handlers.closing import (
     accept_confirm,
@@ -59,7 +65,6 @@ from handlers.flow import (
     project_options,
 )
 from handlers.linking import Linker
-from handlers.months import month_name
 from handlers.shortcuts import (
     Say,
     is_shortcut,
@@ -67,19 +72,13 @@ from handlers.shortcuts import (
     shortcut,
     tomorrow_at,
 )
-from handlers.types import Choice, Clock, Inbound, InboundKind, Outbound
 from handlers.views import coordinator_status, officer_status
-from storage.fiscal import ReportMonth
-from storage.models import EventMark, Person, Role, SessionState
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
 # How long after storing a report a redelivered message is taken as its lost confirmation.
 REDELIVERY_WINDOW = timedelta(minutes=15)
-
-TEXT_LIMIT = 2000
-"""Longer messages are refused before any parsing (a note is at most flow.NOTE_LIMIT)."""
 
 INTERNAL_ERROR = (
     "ขออภัย ระบบขัดข้องชั่วคราว ข้อมูลที่กรอกไว้ยังอยู่ กรุณาส่งอีกครั้ง "

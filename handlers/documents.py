@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Protocol
 
-from handlers.types import Outbound
-from storage.fiscal import ReportMonth
-from storage.models import MonthlyReport, Project
+from domain.fiscal import ReportMonth
+from domain.messages import Outbound
+from domain.models import MonthlyReport, Project
 
 
 class Documents(Protocol):

@@ -12,28 +12,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from domain.checks import Finding, Neighbours, check_disbursed, check_note, check_progress
+from domain.fiscal import ReportMonth
+from domain.limits import NOTE_LIMIT, REASON_LIMIT, REASON_MIN
+from domain.messages import Choice, Outbound
+from domain.models import EventMark, MonthlyReport, Person, Project, ReportValues, Role
+from domain.months import month_name, parse_month, reportable_months, why_not
+from domain.numbers import baht, percent
+from domain.parsing import ParseError, parse_baht, parse_percent
 from handlers import texts
-from handlers.checks import (
-    Finding,
-    Neighbours,
-    baht,
-    check_disbursed,
-    check_note,
-    check_progress,
-    percent,
-)
 from handlers.documents import Documents
 from handlers.draft import Draft, Mode
-from handlers.months import month_name, parse_month, reportable_months, why_not
-from handlers.parsing import ParseError, parse_baht, parse_percent
-from handlers.types import Choice, Outbound
 from handlers.views import history, short_title
-from storage.fiscal import ReportMonth
-from storage.models import EventMark, MonthlyReport, Person, Project, ReportValues, Role
 from storage.repository import Repository
-
-NOTE_LIMIT = 500
-REASON_MIN, REASON_LIMIT = 3, 300
 
 
 class Step(enum.StrEnum):

@@ -14,9 +14,9 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from domain.messages import Choice, Inbound, InboundKind, Outbound
+from domain.models import ChatIdentity, Invite, InviteResult, Person
 from handlers import texts
-from handlers.types import Choice, Inbound, InboundKind, Outbound
-from storage.models import ChatIdentity, Invite, InviteResult, Person
 from storage.repository import Repository
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

@@ -8,13 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from domain.fiscal import ReportMonth
+from domain.messages import Choice, Outbound
+from domain.models import Role
+from domain.months import month_name, why_not
 from handlers import texts
 from handlers.draft import Draft, Mode
 from handlers.flow import Context, Go, Result, Stay, Step
-from handlers.months import month_name, why_not
-from handlers.types import Choice, Outbound
-from storage.fiscal import ReportMonth
-from storage.models import Role
 
 # Kinds of coordinator message that can be turned off, as stored (see scheduler.messages).
 NOTIFICATIONS = {"missing": "รายชื่อโครงการที่ยังไม่ส่งรายงาน", "digest": "สรุปภาพรวมประจำเดือน"}

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from handlers.checks import baht, percent
-from handlers.months import month_name, reportable_months, why_not
-from storage.fiscal import ReportMonth
-from storage.models import MonthlyReport, Project, ReportValues
-from storage.thaidate import format_be_date, format_thai_date
+from domain.fiscal import ReportMonth
+from domain.models import MonthlyReport, Project, ReportValues
+from domain.months import month_name, reportable_months, why_not
+from domain.numbers import baht, percent
+from domain.thaidate import format_be_date, format_thai_date
 
 # Long lists are cut so that one chat message stays readable on a phone.
 MAX_LISTED = 30

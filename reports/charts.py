@@ -15,8 +15,11 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from handlers.checks import baht, percent
-from handlers.months import month_name
+from domain.fiscal import ReportMonth
+from domain.models import MonthlyReport, Project
+from domain.months import month_name
+from domain.numbers import baht, percent
+from domain.thaidate import THAI_MONTHS_ABBR
 from reports.chart_style import (
     BUDGET_COLOUR,
     MISSING_COLOUR,
@@ -29,9 +32,6 @@ from reports.chart_style import (
     wrap_thai,
 )
 from reports.summary_model import ProjectStatus
-from storage.fiscal import ReportMonth
-from storage.models import MonthlyReport, Project
-from storage.thaidate import THAI_MONTHS_ABBR
 
 AGENCY_LIMIT = 20  # bars that fit a phone screen (and keep the chart under half a second)
 TITLE_WIDTH = 60

@@ -6,9 +6,9 @@ import csv
 from decimal import Decimal
 from typing import TextIO
 
-from storage.models import MONEY_STEP, PERCENT_STEP, MonthlyReport, Project
+from domain.models import MONEY_STEP, PERCENT_STEP, MonthlyReport, Project
+from domain.thaidate import format_be_date, format_thai_month
 from storage.repository import Repository
-from storage.thaidate import format_be_date, format_thai_month
 
 HEADER: tuple[str, ...] = (
     "รหัสโครงการ",

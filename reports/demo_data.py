@@ -8,8 +8,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from storage.fiscal import BE_OFFSET, ReportMonth
-from storage.models import (
+from domain.fiscal import BE_OFFSET, ReportMonth
+from domain.models import (
     ChatIdentity,
     CoordinatorScope,
     Person,

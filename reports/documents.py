@@ -12,13 +12,13 @@ import dataclasses
 import io
 from datetime import date
 
-from handlers.months import month_name
-from handlers.types import Attachment, Outbound
+from domain.fiscal import ReportMonth
+from domain.messages import Attachment, Outbound
+from domain.models import MonthlyReport, Project
+from domain.months import month_name
 from reports.form import form_document, render_text, split_messages
 from reports.summary import coordinator_summary, officer_summary, render_summary
 from reports.xlsx_export import export_xlsx
-from storage.fiscal import ReportMonth
-from storage.models import MonthlyReport, Project
 from storage.repository import Repository
 
 PDF = "application/pdf"

@@ -11,7 +11,9 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from handlers.checks import baht, percent
+from domain.models import MonthlyReport, Person, Project
+from domain.numbers import baht, percent
+from domain.thaidate import format_be_date, format_thai_date
 from reports.form_model import (
     EMPTY,
     Block,
@@ -25,8 +27,6 @@ from reports.form_model import (
     Signature,
 )
 from reports.form_text import render_text, split_messages
-from storage.models import MonthlyReport, Person, Project
-from storage.thaidate import format_be_date, format_thai_date
 
 __all__ = ["FormDocument", "form_document", "render_text", "split_messages"]
 

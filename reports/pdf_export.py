@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 from pypdf import PdfWriter
 
+from domain.models import Project
 from reports.form import form_document
 from reports.pdf import render_pdf
-from storage.models import Project
 from storage.repository import Repository
 
 Progress = Callable[[int, int], None]

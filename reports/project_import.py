@@ -23,10 +23,10 @@ from typing import Generic, Protocol, TypeVar
 import openpyxl
 from pythainlp.util import thai_digit_to_arabic_digit
 
-from handlers.parsing import ParseError, parse_baht
-from storage.models import MONEY_STEP, ProjectData
+from domain.models import MONEY_STEP, ProjectData
+from domain.parsing import ParseError, parse_baht
+from domain.thaidate import BE_YEARS, CE_YEARS, ThaiDateError, parse_date
 from storage.repository import Repository
-from storage.thaidate import BE_YEARS, CE_YEARS, ThaiDateError, parse_date
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(ProjectData))
 _REQUIRED = ("code", "name", "fiscal_year")

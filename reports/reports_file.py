@@ -16,9 +16,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
-from handlers.flow import NOTE_LIMIT, REASON_LIMIT, REASON_MIN
-from handlers.months import month_name
-from handlers.parsing import ParseError, parse_baht, parse_percent
+from domain.fiscal import ReportMonth
+from domain.limits import NOTE_LIMIT, REASON_LIMIT, REASON_MIN
+from domain.models import ReportValues
+from domain.months import month_name
+from domain.parsing import ParseError, parse_baht, parse_percent
+from domain.thaidate import format_be_date
 from reports.project_import import (
     ImportFileError,
     InvalidCell,
@@ -30,9 +33,6 @@ from reports.project_import import (
     normalize_header,
     read_rows,
 )
-from storage.fiscal import ReportMonth
-from storage.models import ReportValues
-from storage.thaidate import format_be_date
 
 _T = TypeVar("_T")
 

@@ -17,13 +17,14 @@ from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from handlers.checks import Neighbours, check_disbursed, check_note, check_progress
-from handlers.months import month_name, project_span
+from domain.checks import Neighbours, check_disbursed, check_note, check_progress
+from domain.models import MonthlyReport, Project, Submission
+from domain.months import month_name, project_span
+from domain.thaidate import format_thai_date
 from reports.project_import import STATUS_LABELS, Imported, RowStatus
 from reports.reports_file import ReportRow, RowOutcome, read_report_file
-from storage.models import AlreadyReported, MonthlyReport, Project, Submission
+from storage.errors import AlreadyReported
 from storage.repository import Repository
-from storage.thaidate import format_thai_date
 
 __all__ = ["ImportResult", "RowOutcome", "RowStatus", "format_report", "import_reports"]
 

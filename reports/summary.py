@@ -14,7 +14,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 
-from handlers.months import reportable_months
+from domain.fiscal import ReportMonth
+from domain.models import Project
+from domain.months import reportable_months
 from reports.summary_model import (
     AgencySummary,
     OfficerProject,
@@ -24,8 +26,6 @@ from reports.summary_model import (
     summarize_month,
 )
 from reports.summary_text import render_summary
-from storage.fiscal import ReportMonth
-from storage.models import Project
 from storage.repository import Repository
 
 __all__ = [

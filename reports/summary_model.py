@@ -2,7 +2,7 @@
 
 Standing still: this month's progress equals the previous report's and is below 100 %.
 Behind: progress grows more slowly per month than it did between the two reports before.
-A contradiction: `handlers.checks.check_note`, the conversation's own question, on the stored
+A contradiction: `domain.checks.check_note`, the conversation's own question, on the stored
 note against the stored figures.
 """
 
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from handlers.checks import Neighbours, check_note
-from handlers.months import MonthOption, project_span
-from storage.fiscal import ReportMonth
-from storage.models import MonthlyReport, Person, Project
+from domain.checks import Neighbours, check_note
+from domain.fiscal import ReportMonth
+from domain.models import MonthlyReport, Person, Project
+from domain.months import MonthOption, project_span
 
 ReportsByCode = Mapping[str, Sequence[MonthlyReport]]
 

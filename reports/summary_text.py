@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-from handlers.checks import baht, percent
-from handlers.months import month_name
+from domain.fiscal import ReportMonth
+from domain.models import Project
+from domain.months import month_name
+from domain.numbers import baht, percent
+from domain.thaidate import format_thai_date
 from reports.summary_model import AgencySummary, OfficerSummary, ProjectStatus
-from storage.fiscal import ReportMonth
-from storage.models import Project
-from storage.thaidate import format_thai_date
 
 MAX_LISTED = 20
 NAME_WIDTH = 32

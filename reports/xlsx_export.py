@@ -26,7 +26,10 @@ from operator import attrgetter
 from pathlib import Path
 from typing import BinaryIO
 
-from handlers.months import project_span
+from domain.fiscal import ReportMonth, fiscal_year_of
+from domain.models import MonthlyReport, Project
+from domain.months import project_span
+from domain.thaidate import format_thai_month
 from reports.csv_export import HEADER
 from reports.summary import officer_names
 from reports.summary_model import ProjectStatus, project_status
@@ -39,10 +42,7 @@ from reports.xlsx_sheet import (
     text,
 )
 from reports.xlsx_writer import XlsxWriter
-from storage.fiscal import ReportMonth, fiscal_year_of
-from storage.models import MonthlyReport, Project
 from storage.repository import Repository
-from storage.thaidate import format_thai_month
 
 Progress = Callable[[int, int], None]
 

@@ -3,7 +3,7 @@
 The rules, in plain words:
 
 - A reporting month is a calendar month, numbered within its fiscal year as in
-  `storage.fiscal.ReportMonth` (October is report 1 of the fiscal year named by the Buddhist
+  `domain.fiscal.ReportMonth` (October is report 1 of the fiscal year named by the Buddhist
   year in which it ends).
 - A working day is Monday to Friday and not a day off. By default the days off are the Thai
   government holidays from the `holidays` package (see `ThaiGovernmentHolidays` for which).
@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 
 import holidays as holidays_package
 
-from storage.fiscal import ReportMonth
+from domain.fiscal import ReportMonth
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 

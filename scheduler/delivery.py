@@ -17,11 +17,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
-from handlers.types import Clock, Outbound
+from domain.clock import Clock
+from domain.messages import Outbound
+from domain.models import ChatIdentity, DeliveryStatus, ReminderKey
 from scheduler.messages import quota_exhausted, quota_running_out
 from scheduler.planner import Planned, ReminderPlanner
 from scheduler.quota import QUOTA_LOW, QUOTA_OUT, Allowance, Metered, batches, retry_key, urgency
-from storage.models import ChatIdentity, DeliveryStatus, ReminderKey
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from handlers.checks import Neighbours, baht, check_note, percent
-from handlers.months import month_name
-from handlers.types import Choice, Outbound
+from domain.checks import Neighbours, check_note
+from domain.fiscal import ReportMonth
+from domain.messages import Choice, Outbound
+from domain.models import MonthlyReport, Person, Project
+from domain.months import month_name
+from domain.numbers import baht, percent
+from domain.thaidate import format_thai_date
 from scheduler.calendar import ReminderKind
-from storage.fiscal import ReportMonth
-from storage.models import MonthlyReport, Person, Project
-from storage.thaidate import format_thai_date
 
 # Kinds of coordinator message, each of which a coordinator can turn off.
 MISSING = "missing"

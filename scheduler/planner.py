@@ -13,8 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from handlers.months import why_not
-from handlers.types import Outbound
+from domain.fiscal import ReportMonth
+from domain.messages import Outbound
+from domain.models import (
+    ChatIdentity,
+    Delegation,
+    MonthlyReport,
+    Person,
+    Project,
+    ReminderKey,
+    Role,
+)
+from domain.months import why_not
 from scheduler.calendar import ReminderKind, ReportingCalendar
 from scheduler.messages import (
     DIGEST,
@@ -26,16 +36,6 @@ from scheduler.messages import (
     missing_list,
     owner_reminder,
     stand_in_notice,
-)
-from storage.fiscal import ReportMonth
-from storage.models import (
-    ChatIdentity,
-    Delegation,
-    MonthlyReport,
-    Person,
-    Project,
-    ReminderKey,
-    Role,
 )
 from storage.repository import Repository
 

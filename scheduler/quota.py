@@ -13,11 +13,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from handlers.types import Outbound
+from domain.messages import Outbound
+from domain.models import ChatIdentity, ReminderKey
 from scheduler.calendar import ReminderKind
 from scheduler.messages import DIGEST, MISSING, SNOOZED
 from scheduler.planner import Planned
-from storage.models import ChatIdentity, ReminderKey
 
 QUOTA_LOW = "quota-low"  # a notice to coordinators: the quota of a channel is running out
 QUOTA_OUT = "quota-out"  # a notice to coordinators: reminders are waiting for quota

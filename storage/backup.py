@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage.models import StorageError
+from storage.errors import StorageError
 
 KEY_TABLES = ("projects", "people", "monthly_reports", "report_revisions", "chat_identities")
 

@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from storage.models import (
+from domain.models import (
     MONEY_STEP,
-    AlreadyReported,
     ChatIdentity,
     CoordinatorScope,
     Delegation,
@@ -23,7 +22,6 @@ from storage.models import (
     Invite,
     InviteResult,
     MonthlyReport,
-    NotFound,
     Person,
     Project,
     ProjectData,
@@ -34,10 +32,10 @@ from storage.models import (
     Role,
     SessionState,
     Snooze,
-    StorageError,
     Submission,
     under_agency,
 )
+from storage.errors import AlreadyReported, NotFound, StorageError
 from storage.repository import Upsert
 
 _PROJECT_FIELDS = tuple(f.name for f in dataclasses.fields(ProjectData))

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol
 
-from storage.models import (
+from domain.models import (
     ChatIdentity,
     CoordinatorScope,
     Delegation,

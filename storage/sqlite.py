@@ -10,8 +10,8 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage.errors import StorageError
 from storage.migrations import MIGRATIONS, SCHEMA_VERSION
-from storage.models import StorageError
 from storage.sqlite_base import from_satang, to_satang
 from storage.sqlite_registry import RegistryPart
 from storage.sqlite_reminders import RemindersPart

@@ -13,19 +13,18 @@ from typing import Any
 
 import aiosqlite
 
-from storage.models import (
+from domain.models import (
     EventMark,
     MonthlyReport,
-    NotFound,
     Person,
     Project,
     ProjectData,
     ReminderKey,
     ReportValues,
     Role,
-    StorageError,
     Submission,
 )
+from storage.errors import NotFound, StorageError
 
 _PROJECT_FIELDS = tuple(f.name for f in dataclasses.fields(ProjectData))
 _MONEY_FIELDS = {"budget_received", "budget_used"}
@@ -231,7 +230,7 @@ async def _mark(db: aiosqlite.Connection, event: EventMark | None) -> bool:
 
 
 def _under_agency(agency: str) -> str:
-    """SQL for `storage.models.under_agency(p.agency, agency)`: whole path segments only."""
+    """SQL for `domain.models.under_agency(p.agency, agency)`: whole path segments only."""
     return (
         f"({agency} <> '' AND (p.agency = {agency} "
         f"OR substr(p.agency, 1, length({agency}) + 1) = {agency} || '/' "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from storage.models import (
+from domain.models import (
     ChatIdentity,
     CoordinatorScope,
     Invite,
@@ -13,8 +13,8 @@ from storage.models import (
     Project,
     ProjectData,
     Role,
-    StorageError,
 )
+from storage.errors import StorageError
 from storage.repository import Upsert
 from storage.sqlite_base import (
     _COLUMN,

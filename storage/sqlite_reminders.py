@@ -5,13 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, datetime
 
-from storage.models import (
-    Delegation,
-    DeliveryStatus,
-    ReminderKey,
-    ReminderRecord,
-    Snooze,
-)
+from domain.models import Delegation, DeliveryStatus, ReminderKey, ReminderRecord, Snooze
 from storage.sqlite_base import (
     _KEY_WHERE,
     SqliteBase,

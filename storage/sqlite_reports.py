@@ -7,17 +7,8 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage.models import (
-    AlreadyReported,
-    EventMark,
-    MonthlyReport,
-    NotFound,
-    Project,
-    Revision,
-    SessionState,
-    StorageError,
-    Submission,
-)
+from domain.models import EventMark, MonthlyReport, Project, Revision, SessionState, Submission
+from storage.errors import AlreadyReported, NotFound, StorageError
 from storage.sqlite_base import (
     _REPORT_COLUMNS,
     _REPORT_FROM,

@@ -27,10 +27,10 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 from pathlib import Path
 
+from domain.models import ChatIdentity, ProjectData, Role
+from domain.thaidate import format_thai_month
 from handlers import texts
-from storage.models import ChatIdentity, ProjectData, Role
 from storage.sqlite import SqliteRepository
-from storage.thaidate import format_thai_month
 from tests.fake_telegram import FakeBotApi, Sent
 
 TOKEN = "555000:CRASH-SAFETY-TOKEN_never-logged"

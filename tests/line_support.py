@@ -14,10 +14,10 @@ from bot.config import LineConfig
 from bot.line_channel import LineApi, LineChannel
 from bot.line_files import FileShelf
 from bot.line_webhook import line_webhook
+from domain.clock import Clock
+from domain.models import ChatIdentity
 from handlers.conversation import Conversation
-from handlers.types import Clock
 from scheduler.planner import PUSH_CHANNELS
-from storage.models import ChatIdentity
 from storage.repository import Repository
 from tests.fake_line import FakeLine, Sent
 from tests.support import NOW, World

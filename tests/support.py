@@ -7,9 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from handlers.conversation import Conversation
-from handlers.types import Inbound, Outbound
-from storage.models import (
+from domain.messages import Inbound, Outbound
+from domain.models import (
     ChatIdentity,
     CoordinatorScope,
     Person,
@@ -18,6 +17,7 @@ from storage.models import (
     Role,
     Submission,
 )
+from handlers.conversation import Conversation
 from storage.repository import Repository
 
 BANGKOK = ZoneInfo("Asia/Bangkok")

@@ -19,10 +19,10 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
+from domain.messages import Outbound
+from domain.models import ChatIdentity, CoordinatorScope, ProjectData, Role
 from handlers.conversation import COMMANDS, Conversation
-from handlers.types import Outbound
 from reports.documents import ReportDocuments
-from storage.models import ChatIdentity, CoordinatorScope, ProjectData, Role
 from storage.repository import Repository
 from storage.sqlite import SqliteRepository
 from tests.support import NOW, Chat, stored_report

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from domain.fiscal import ReportMonth
+from domain.models import Submission
 from storage.backup import BackupResult, backup_database, check_database, restore_database
-from storage.fiscal import ReportMonth
-from storage.models import StorageError, Submission
+from storage.errors import StorageError
 from storage.sqlite import SqliteRepository
 from tests.support import BANGKOK, ROAD, build_world, values
 from tests.test_cli import run

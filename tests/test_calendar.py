@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain.fiscal import BE_OFFSET, ReportMonth
 from scheduler.calendar import (
     BANGKOK,
     CalendarSettings,
@@ -19,7 +20,6 @@ from scheduler.calendar import (
     ReportingCalendar,
     ThaiGovernmentHolidays,
 )
-from storage.fiscal import BE_OFFSET, ReportMonth
 
 PROPERTY = settings(derandomize=True, max_examples=100, deadline=None)
 

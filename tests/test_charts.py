@@ -12,12 +12,12 @@ import pytest
 from PIL import Image
 from pythainlp.tokenize import word_tokenize
 
+from domain.fiscal import ReportMonth
+from domain.models import MonthlyReport, Project, ReportValues
 from reports.chart_style import clip, width_of, wrap_thai
 from reports.charts import agency_chart, project_chart
 from reports.pdf_fonts import FontMissing, find_sarabun, sarabun
 from reports.summary_model import ProjectStatus
-from storage.fiscal import ReportMonth
-from storage.models import MonthlyReport, Project, ReportValues
 from tests.support import ROAD
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -9,9 +9,9 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from domain.messages import Outbound
 from handlers import texts
 from handlers.conversation import Conversation
-from handlers.types import Outbound
 from reports.documents import PDF, PNG, XLSX, ReportDocuments
 from storage.sqlite import SqliteRepository
 from tests.support import NOW, OTHER, ROAD, SCHOOL, Chat, World, build_world, stored_report

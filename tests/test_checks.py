@@ -7,16 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.checks import (
-    Neighbours,
-    baht,
-    check_disbursed,
-    check_note,
-    check_progress,
-    percent,
-)
-from storage.fiscal import ReportMonth
-from storage.models import MonthlyReport, ReportValues
+from domain.checks import Neighbours, check_disbursed, check_note, check_progress
+from domain.fiscal import ReportMonth
+from domain.models import MonthlyReport, ReportValues
+from domain.numbers import baht, percent
 
 BANGKOK = timezone(timedelta(hours=7))
 NOBODY = Neighbours(None, None)

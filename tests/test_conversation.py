@@ -8,10 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from domain.limits import TEXT_LIMIT
+from domain.messages import Inbound
+from domain.models import Submission
 from handlers import texts
-from handlers.conversation import TEXT_LIMIT, Conversation
-from handlers.types import Inbound
-from storage.models import Submission
+from handlers.conversation import Conversation
 from storage.sqlite import SqliteRepository
 from tests.support import (
     BANGKOK,

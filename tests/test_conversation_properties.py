@@ -13,12 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain.fiscal import ReportMonth
+from domain.messages import Attachment, Inbound, Outbound
+from domain.models import MonthlyReport, Project
+from domain.numbers import baht, percent
 from handlers import texts
-from handlers.checks import baht, percent
 from handlers.conversation import INTERNAL_ERROR, Conversation
-from handlers.types import Attachment, Inbound, Outbound
-from storage.fiscal import ReportMonth
-from storage.models import MonthlyReport, Project
 from storage.sqlite import SqliteRepository
 from tests.support import NOW, build_world
 

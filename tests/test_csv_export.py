@@ -12,16 +12,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from reports.csv_export import HEADER, export_csv, guard_cell
-from storage.models import ProjectData, ReportValues, Submission
-from storage.sqlite import SqliteRepository
-from storage.thaidate import (
+from domain.models import ProjectData, ReportValues, Submission
+from domain.thaidate import (
     THAI_MONTHS_ABBR,
     THAI_MONTHS_FULL,
     format_be_date,
     format_thai_date,
     format_thai_month,
 )
+from reports.csv_export import HEADER, export_csv, guard_cell
+from storage.sqlite import SqliteRepository
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from domain.models import ProjectData, Role
 from reports.demo_data import SEED_PROJECT, DemoSummary, demo_projects, load_demo_data
-from storage.models import ProjectData, Role
 from storage.sqlite import SqliteRepository
 
 SEED_FORM = Path("/work/shared/seed/000_cf508a01e081a9c9.txt")

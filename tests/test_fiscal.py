@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storage.fiscal import BE_OFFSET, ReportMonth, fiscal_year_of
+from domain.fiscal import BE_OFFSET, ReportMonth, fiscal_year_of
 
 PROPERTY = settings(derandomize=True, max_examples=500, deadline=None)
 

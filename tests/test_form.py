@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pythainlp.tokenize import word_tokenize
 
+from domain.models import MonthlyReport, Person, Project, ProjectData, ReportValues, Role
 from reports.demo_data import (
     OFFICER_NAME,
     OFFICER_PHONE,
@@ -23,7 +24,6 @@ from reports.demo_data import (
 from reports.form import FormDocument, form_document, render_text, split_messages
 from reports.form_model import NumberedList, Paragraph, ReportEntry
 from reports.thai_wrap import words, wrap
-from storage.models import MonthlyReport, Person, Project, ProjectData, ReportValues, Role
 
 GOLDEN = Path(__file__).parent / "golden" / "seed_form.txt"
 BANGKOK = ZoneInfo("Asia/Bangkok")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.models import ChatIdentity
+from domain.models import ChatIdentity
 from storage.sqlite import SqliteRepository
 from tests.fake_line import FakeLine, Sent
 from tests.fake_telegram import FakeBotApi

@@ -15,7 +15,7 @@ from bot.line_messages import (
     render_turn,
     split_text,
 )
-from handlers.types import Attachment, Choice, Outbound
+from domain.messages import Attachment, Choice, Outbound
 from tests.support import NOW
 
 YES_NO = (Choice("ใช่", "yes"), Choice("ไม่", "no"))

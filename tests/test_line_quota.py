@@ -13,15 +13,15 @@ from datetime import datetime
 import pytest
 
 from bot.line_channel import LineApi, LineChannel, LineNotifier
+from domain.fiscal import ReportMonth
+from domain.messages import Outbound
+from domain.models import ChatIdentity, DeliveryStatus, ReminderKey, Role
 from handlers.conversation import Conversation
-from handlers.types import Outbound
 from scheduler.calendar import ReminderKind
 from scheduler.delivery import Notifier, ReminderService
 from scheduler.messages import owner_reminder
 from scheduler.planner import Planned, ReminderPlanner, Unreachable
 from scheduler.quota import QUOTA_LOW, QUOTA_OUT, Allowance, retry_key, urgency
-from storage.fiscal import ReportMonth
-from storage.models import ChatIdentity, DeliveryStatus, ReminderKey, Role
 from storage.sqlite import SqliteRepository
 from tests.fake_line import FakeLine
 from tests.line_support import OFFICER, SECRET, SINGLE, TOKEN, line_config

@@ -15,13 +15,13 @@ import aiohttp
 import pytest
 
 from bot.line_webhook import MAX_BODY, SIGNATURE_HEADER, signature
+from domain.messages import Inbound
+from domain.models import ChatIdentity
 from handlers import texts
 from handlers.conversation import Conversation
 from handlers.linking import issue_invite, shown_code
-from handlers.types import Inbound
 from scheduler.planner import PUSH_CHANNELS
 from storage.memory import MemoryRepository
-from storage.models import ChatIdentity
 from tests.fake_line import kinds
 from tests.line_support import (
     OFFICER,
@@ -213,7 +213,7 @@ async def test_events_of_one_request_from_one_user_are_handled_in_order(bot: Lin
 
 async def test_files_are_served_from_the_shelf(world: World, tmp_path: Path) -> None:
     from bot.line_files import FILES_PATH
-    from handlers.types import Attachment, Outbound
+    from domain.messages import Attachment, Outbound
 
     async with running_line(world.repo, files=tmp_path) as bot:
         pdf = Attachment("แบบรายงาน.pdf", b"%PDF-1.7 fake", "application/pdf")

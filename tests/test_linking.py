@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from domain.messages import Inbound, Outbound
 from handlers import texts
 from handlers.conversation import Conversation
 from handlers.linking import (
@@ -20,7 +21,6 @@ from handlers.linking import (
     phone_digits,
     shown_code,
 )
-from handlers.types import Inbound, Outbound
 from storage.sqlite import SqliteRepository
 from tests.support import NOW, World, build_world
 

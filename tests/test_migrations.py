@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from domain.messages import Inbound
+from domain.models import Submission
 from handlers.conversation import Conversation
-from handlers.types import Inbound
 from storage.migrations import SCHEMA_VERSION
-from storage.models import Submission
 from storage.sqlite import SqliteRepository
 from tests.support import NOW, values
 

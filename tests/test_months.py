@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.months import MonthOption, parse_month, project_span, reportable_months, why_not
-from storage.fiscal import ReportMonth
-from storage.models import Project
-from storage.thaidate import THAI_MONTHS_ABBR, THAI_MONTHS_FULL
+from domain.fiscal import ReportMonth
+from domain.models import Project
+from domain.months import MonthOption, parse_month, project_span, reportable_months, why_not
+from domain.thaidate import THAI_MONTHS_ABBR, THAI_MONTHS_FULL
 
 PROPERTY = settings(derandomize=True, max_examples=300, deadline=None)
 

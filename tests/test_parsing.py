@@ -16,8 +16,8 @@ os.environ.setdefault("PYTHAINLP_READ_ONLY", "1")
 
 from pythainlp.util import arabic_digit_to_thai_digit
 
-from handlers import parsing
-from handlers.parsing import ParseError, parse_baht, parse_percent
+from domain import parsing
+from domain.parsing import ParseError, parse_baht, parse_percent
 
 
 def outcome(parse: Callable[[str], Decimal], text: str) -> Decimal | str:

@@ -11,6 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from domain.models import ProjectData
 from reports.project_import import (
     ImportFileError,
     ImportResult,
@@ -22,7 +23,6 @@ from reports.project_import import (
     read_project_file,
     read_project_rows,
 )
-from storage.models import ProjectData
 from storage.sqlite import SqliteRepository
 
 THAI_HEADER = (

@@ -7,11 +7,11 @@ from datetime import date
 
 import pytest
 
+from domain.fiscal import ReportMonth
+from domain.thaidate import parse_day
 from handlers import texts
-from handlers.away import parse_day
 from handlers.conversation import Conversation
 from scheduler.messages import report_payload, snooze_payload
-from storage.fiscal import ReportMonth
 from storage.sqlite import SqliteRepository
 from tests.support import NOW, ROAD, SCHOOL, Chat, World, build_world, stored_report
 

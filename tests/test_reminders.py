@@ -9,11 +9,11 @@ from datetime import date, datetime
 import pytest
 
 from bot.preview import preview
-from handlers.types import Outbound
+from domain.messages import Outbound
+from domain.models import ChatIdentity, Delegation, DeliveryStatus
 from scheduler.calendar import CalendarSettings, ReportingCalendar
 from scheduler.delivery import DeliveryFailed, ReminderService
 from scheduler.planner import ReminderPlanner
-from storage.models import ChatIdentity, Delegation, DeliveryStatus
 from storage.sqlite import SqliteRepository
 from tests.support import BANGKOK, ROAD, SCHOOL, World, build_world, stored_report
 

@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
+from domain.models import ReportValues, Submission
 from reports.csv_export import export_csv
 from reports.demo_data import SEED_PROJECT
 from reports.project_import import ImportFileError
 from reports.reports_file import field_of, unguard
 from reports.reports_import import RowStatus, format_report, import_reports
 from reports.xlsx_export import export_xlsx
-from storage.models import ReportValues, Submission
 from storage.sqlite import SqliteRepository
 from tests.support import ROAD, SCHOOL, build_world
 

@@ -18,17 +18,9 @@ import aiosqlite
 import pytest
 
 import storage.sqlite
+from domain.models import MonthlyReport, ProjectData, ReportValues, Role, SessionState, Submission
+from storage.errors import AlreadyReported, StorageError
 from storage.migrations import MIGRATIONS, SCHEMA_VERSION
-from storage.models import (
-    AlreadyReported,
-    MonthlyReport,
-    ProjectData,
-    ReportValues,
-    Role,
-    SessionState,
-    StorageError,
-    Submission,
-)
 from storage.sqlite import SqliteRepository
 
 BANGKOK = ZoneInfo("Asia/Bangkok")

@@ -15,9 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from storage.memory import MemoryRepository
-from storage.models import (
-    AlreadyReported,
+from domain.models import (
     ChatIdentity,
     CoordinatorScope,
     Delegation,
@@ -26,16 +24,16 @@ from storage.models import (
     Invite,
     InviteResult,
     MonthlyReport,
-    NotFound,
     Project,
     ProjectData,
     ReminderKey,
     ReportValues,
     Role,
     SessionState,
-    StorageError,
     Submission,
 )
+from storage.errors import AlreadyReported, NotFound, StorageError
+from storage.memory import MemoryRepository
 from storage.repository import Repository, Upsert
 from storage.sqlite import SqliteRepository
 

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from domain.fiscal import ReportMonth
+from domain.models import MonthlyReport, Project, ReportValues, Submission
 from reports.summary import coordinator_summary, officer_summary, render_summary
 from reports.summary_model import ProjectStatus, project_status, running_in
-from storage.fiscal import ReportMonth
-from storage.models import MonthlyReport, Project, ReportValues, Submission
 from storage.repository import Repository
 from storage.sqlite import SqliteRepository
 from tests.support import OTHER, ROAD, SCHOOL, World, build_world

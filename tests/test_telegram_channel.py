@@ -13,11 +13,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.config import TelegramConfig
 from bot.telegram_channel import COMMANDS, PRIVATE_ONLY, SHARE_PHONE, TelegramChannel, split_text
 from bot.webhooks import MAX_BODY, SECRET_HEADER, telegram_webhook
+from domain.models import ChatIdentity
 from handlers import texts
 from handlers.conversation import Conversation
 from handlers.linking import issue_invite
 from reports.documents import ReportDocuments
-from storage.models import ChatIdentity
 from storage.sqlite import SqliteRepository
 from tests.support import NOW, SCHOOL, World, build_world
 from tests.telegram_support import TOKEN, RecordingRequest, Updates, parse, unlimited

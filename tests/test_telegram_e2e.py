@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.models import ChatIdentity
+from domain.models import ChatIdentity
 from storage.sqlite import SqliteRepository
 from tests.bot_process import BotProcess
 from tests.fake_telegram import FakeBotApi

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
+from domain.fiscal import ReportMonth
+from domain.models import MonthlyReport, ProjectData, ReportValues, Submission
 from reports import xlsx_export
 from reports.csv_export import HEADER
 from reports.xlsx_export import MAIN_SHEET, MONTH_HEADER, export_xlsx
-from storage.fiscal import ReportMonth
-from storage.models import MonthlyReport, ProjectData, ReportValues, Submission
 from storage.sqlite import SqliteRepository
 from tests.support import OTHER, ROAD, SCHOOL, build_world
 

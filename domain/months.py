@@ -8,9 +8,9 @@ from datetime import date
 
 from pythainlp.util import thai_digit_to_arabic_digit
 
-from storage.fiscal import BE_OFFSET, ReportMonth
-from storage.models import Project
-from storage.thaidate import THAI_MONTHS_ABBR, THAI_MONTHS_FULL, format_thai_date, format_thai_month
+from domain.fiscal import BE_OFFSET, ReportMonth
+from domain.models import Project
+from domain.thaidate import THAI_MONTHS_ABBR, THAI_MONTHS_FULL, format_thai_date, format_thai_month
 
 
 @dataclass(frozen=True, slots=True)

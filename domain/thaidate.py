@@ -11,7 +11,7 @@ from datetime import date
 
 from pythainlp.util import thai_digit_to_arabic_digit
 
-from storage.fiscal import BE_OFFSET, ReportMonth
+from domain.fiscal import BE_OFFSET, ReportMonth
 
 THAI_MONTHS_ABBR: tuple[str, ...] = (
     "ม.ค.",
@@ -108,3 +108,42 @@ def parse_date(value: str | date) -> date:
             raise ThaiDateError("วัน/เดือน/ปี ต้องใช้ปี พ.ศ. (เช่น 1/10/2563) หรือใช้รูปแบบ 2020-10-01")
         return ce_date(year, month, day)
     raise ThaiDateError("อ่านเป็นวันที่ไม่ได้ (ใช้ 2020-10-01 หรือ 1/10/2563)")
+
+
+# Reading a day typed in chat (the last day away): day and month, the year optional.
+
+_MONTHS = {
+    re.sub(r"[\s.]", "", name): number
+    for names in (THAI_MONTHS_FULL, THAI_MONTHS_ABBR)
+    for number, name in enumerate(names, start=1)
+}
+
+
+def parse_day(text: str, today: date) -> date | None:
+    """A day typed as "30/11/2569", "30/11", "30 พ.ย.", "30 พฤศจิกายน 2569"; the next such day
+    on or after today when no year is given; None if it is not a day."""
+    squashed = thai_digit_to_arabic_digit(text).strip()
+    match = re.fullmatch(r"(\d{1,2})\s*/\s*(\d{1,2})(?:\s*/\s*(\d{2}|\d{4}))?", squashed)
+    if match is None:
+        named = re.fullmatch(r"(\d{1,2})\s*([^\d\s]+(?:\s*\.)?[^\d\s]*)\s*(\d{2}|\d{4})?", squashed)
+        if named is None:
+            return None
+        month = _MONTHS.get(re.sub(r"[\s.]", "", named.group(2)))
+        if month is None:
+            return None
+        day_text, year_text = named.group(1), named.group(3)
+    else:
+        day_text, month_text, year_text = match.groups()
+        month = int(month_text)
+    year: int | None = None
+    if year_text is not None:
+        year = int(year_text)
+        year = year + 2500 if year < 100 else year
+        year = year - BE_OFFSET if year > 2400 else year
+    try:
+        if year is not None:
+            return date(year, month, int(day_text))
+        candidate = date(today.year, month, int(day_text))
+        return candidate if candidate >= today else date(today.year + 1, month, int(day_text))
+    except ValueError:
+        return None

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-
-Clock = Callable[[], datetime]
-"""Returns the current aware datetime (Asia/Bangkok by default); injected, never read here."""
 
 
 class InboundKind(enum.StrEnum):

@@ -10,17 +10,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from storage.models import MonthlyReport
-
-
-def baht(amount: Decimal) -> str:
-    """Money as the form shows it: thousands separators, satang only when there are any."""
-    return f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
-
-
-def percent(value: Decimal) -> str:
-    """A percentage with two decimals, as the form shows it."""
-    return f"{value:.2f}"
+from domain.models import MonthlyReport
+from domain.numbers import baht, percent
 
 
 @dataclass(frozen=True, slots=True)

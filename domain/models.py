@@ -244,15 +244,3 @@ def under_agency(path: str, agency: str) -> bool:
     return bool(agency) and (
         path == agency or path.startswith(agency + "/") or path.startswith(agency + " /")
     )
-
-
-class StorageError(Exception):
-    """Base of the errors the repository raises on purpose."""
-
-
-class NotFound(StorageError):
-    """A referenced project, person or report does not exist."""
-
-
-class AlreadyReported(StorageError):
-    """A report for that project and month exists already: correct it instead."""

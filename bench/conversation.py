@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from domain.messages import Inbound
 from domain.models import ChatIdentity, ProjectData, Role
 from handlers.conversation import Conversation
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Bangkok"))
 SCRIPT = ["ส่งรายงาน", "๘๐ %", "5 หมื่น", "ประชุมคณะทำงาน", "ใช่", "ไม่", "รอผู้รับจ้าง", "ยืนยัน"]
@@ -66,7 +66,7 @@ def project(code: str, n: int) -> ProjectData:
     )
 
 
-async def add_officer(repo: SqliteRepository, user: str, codes: list[str]) -> None:
+async def add_officer(repo: SqliteStorage, user: str, codes: list[str]) -> None:
     """An officer of the given projects, with a chat account on the bench channel."""
     person = await repo.add_person(f"เจ้าหน้าที่ {user}", roles=frozenset({Role.OFFICER}))
     for code in codes:
@@ -74,7 +74,7 @@ async def add_officer(repo: SqliteRepository, user: str, codes: list[str]) -> No
     await repo.link_identity(ChatIdentity("bench", user, person.id))
 
 
-async def setup(repo: SqliteRepository, officers: int) -> None:
+async def setup(repo: SqliteStorage, officers: int) -> None:
     """One project per officer."""
     for n in range(officers):
         code = f"B-{n:05d}"
@@ -92,7 +92,7 @@ async def officer(conversation: Conversation, n: int, latencies: list[float]) ->
 
 async def throughput(officers: int, concurrency: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        repo = await SqliteRepository.open(Path(folder) / "bench.sqlite3")
+        repo = await SqliteStorage.open(Path(folder) / "bench.sqlite3")
         await setup(repo, officers)
         conversation = Conversation(repo, lambda: NOW)
         latencies: list[float] = []
@@ -115,7 +115,7 @@ async def throughput(officers: int, concurrency: int) -> None:
 
 
 async def calls_per_message(
-    make: Callable[[Any], Conversation], user: str, script: list[str], repo: SqliteRepository
+    make: Callable[[Any], Conversation], user: str, script: list[str], repo: SqliteStorage
 ) -> list[tuple[str, int, str]]:
     """Storage calls made by each message of `script`, typed by `user` one after another."""
     counting = Counting(repo)
@@ -131,7 +131,7 @@ async def calls_per_message(
 
 async def counts() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        repo = await SqliteRepository.open(Path(folder) / "calls.sqlite3")
+        repo = await SqliteStorage.open(Path(folder) / "calls.sqlite3")
         await setup(repo, 1)
         await repo.upsert_project(project("B-TWO-1", 1))
         await repo.upsert_project(project("B-TWO-2", 2))

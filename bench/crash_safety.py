@@ -40,7 +40,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 from tests.bot_process import (
     LATE_PREFIX,
     TOKEN,
@@ -284,7 +284,7 @@ async def _check_database(
     database: Path, officers: list[Officer], confirmations: Counter[Month], result: Result
 ) -> None:
     """Compare every stored report with what was confirmed and what the officer pressed."""
-    repo = await SqliteRepository.open(database)
+    repo = await SqliteStorage.open(database)
     try:
         for officer in officers:
             account = officer.account

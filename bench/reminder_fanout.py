@@ -27,14 +27,14 @@ from handlers.conversation import Conversation
 from scheduler.calendar import CalendarSettings, ReportingCalendar
 from scheduler.delivery import ReminderService
 from scheduler.planner import ReminderPlanner
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 from tests.fake_telegram import FakeBotApi, Flood
 
 TOKEN = "888:FANOUT"
 AT = datetime(2026, 11, 25, 9, 0, tzinfo=ZoneInfo("Asia/Bangkok"))  # the window opens
 
 
-async def fill(repo: SqliteRepository, chats: int) -> None:
+async def fill(repo: SqliteStorage, chats: int) -> None:
     for n in range(chats):
         code = f"F-{n:05d}"
         await repo.upsert_project(
@@ -50,7 +50,7 @@ async def fill(repo: SqliteRepository, chats: int) -> None:
 
 async def main(chats: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        repo = await SqliteRepository.open(Path(folder) / "fanout.sqlite3")
+        repo = await SqliteStorage.open(Path(folder) / "fanout.sqlite3")
         await fill(repo, chats)
         async with FakeBotApi(TOKEN, flood=Flood(1.0, 30.0, 1)) as fake:
             channel = TelegramChannel(

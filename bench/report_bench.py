@@ -27,7 +27,7 @@ from reports.charts import project_chart
 from reports.form import form_document
 from reports.pdf import render_pdf
 from reports.summary import coordinator_summary, render_summary
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 
 RUNS = 5
 
@@ -43,7 +43,7 @@ async def timed(job: Callable[[], Awaitable[object]], runs: int = RUNS) -> tuple
 
 
 async def measure(db: Path) -> None:
-    repo = await SqliteRepository.open(db)
+    repo = await SqliteStorage.open(db)
     try:
         month = ReportMonth(FISCAL_YEAR, 6)
         code = (await repo.list_projects(agency=agency_of(7)))[0].code

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench.report_data import FISCAL_YEAR
 from reports.xlsx_export import export_xlsx
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +38,7 @@ async def export_here(db_path: Path) -> tuple[float, int, int]:
     temporary folder, project-month rows, this process's peak RSS in MB)."""
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        repo = await SqliteRepository.open(db_path)
+        repo = await SqliteStorage.open(db_path)
         try:
             rows = await export_xlsx(repo, Path(folder) / "reports.xlsx", fiscal_year=FISCAL_YEAR)
         finally:

@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 
 FISCAL_YEAR = 2569
 AGENCIES = 50
@@ -117,7 +117,7 @@ def build(path: Path, projects: int, *, seed: int = 1) -> None:
 
 
 async def _migrate(path: Path) -> None:
-    repo = await SqliteRepository.open(path)
+    repo = await SqliteStorage.open(path)
     await repo.close()
 
 

@@ -27,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from domain.models import ChatIdentity, ProjectData, Role
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 from tests.fake_telegram import FakeBotApi, Sent
 
 TOKEN = "777:BENCH"
@@ -82,7 +82,7 @@ async def prepare_database(
 ) -> None:
     """One project per officer, starting this month (so no month question), each officer
     linked on `channel` as `account(n)`."""
-    repo = await SqliteRepository.open(path)
+    repo = await SqliteStorage.open(path)
     for n in range(officers):
         code = f"B-{n:05d}"
         await repo.upsert_project(

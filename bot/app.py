@@ -13,8 +13,8 @@ from handlers.conversation import Conversation
 from handlers.shortcuts import tomorrow_at
 from reports.documents import ReportDocuments
 from scheduler.planner import PUSH_CHANNELS
-from storage.repository import Repository
-from storage.sqlite import SqliteRepository
+from storage.contracts import Storage
+from storage.sqlite import SqliteStorage
 
 
 def make_clock(config: Config) -> Clock:
@@ -31,18 +31,18 @@ class Services:
     """Everything a command or channel needs, built once."""
 
     config: Config
-    repo: Repository
+    repo: Storage
     clock: Clock
     conversation: Conversation
 
 
 @asynccontextmanager
 async def open_services(
-    config: Config, *, clock: Clock | None = None, repo: Repository | None = None
+    config: Config, *, clock: Clock | None = None, repo: Storage | None = None
 ) -> AsyncIterator[Services]:
     """Build the services from the config (tests may pass their own clock or repository)."""
     own_repo = repo is None
-    repository: Repository = repo or await SqliteRepository.open(config.database)
+    repository: Storage = repo or await SqliteStorage.open(config.database)
     the_clock = clock or make_clock(config)
     try:
         snooze_until = tomorrow_at(config.reminders.calendar.send_time)

@@ -46,7 +46,7 @@ from domain.models import ChatIdentity, EventMark
 from handlers.conversation import Conversation
 from scheduler.delivery import DeliveryFailed
 from scheduler.quota import Allowance
-from storage.repository import Repository
+from storage.contracts import Storage
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +175,7 @@ class LineChannel:
         self,
         api: LineApi,
         conversation: Conversation,
-        repo: Repository,
+        repo: Storage,
         clock: Clock,
         *,
         shelf: FileShelf | None = None,

@@ -6,8 +6,7 @@ from datetime import datetime
 
 from domain.thaidate import format_thai_date, format_thai_month
 from scheduler.calendar import ReportingCalendar
-from scheduler.planner import PUSH_CHANNELS, ReminderPlanner
-from storage.repository import Repository
+from scheduler.planner import PUSH_CHANNELS, PlanningReads, ReminderPlanner
 
 KIND_NAMES = {
     "window": "เปิดรับรายงาน",
@@ -30,7 +29,7 @@ def parse_instant(text: str, calendar: ReportingCalendar) -> datetime:
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
 
 
-async def preview(repo: Repository, calendar: ReportingCalendar, at: datetime) -> str:
+async def preview(repo: PlanningReads, calendar: ReportingCalendar, at: datetime) -> str:
     """The plan at `at` as lines of text, marking what has been sent already."""
     when = f"{format_thai_date(at.date())} {at:%H:%M}"
     if calendar.in_quiet_hours(at):

@@ -244,3 +244,51 @@ def under_agency(path: str, agency: str) -> bool:
     return bool(agency) and (
         path == agency or path.startswith(agency + "/") or path.startswith(agency + " /")
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFile:
+    """A project with the current version of each of its reports, by fiscal year and number."""
+
+    project: Project
+    reports: tuple[MonthlyReport, ...] = ()
+
+    def report(self, fiscal_year: int, report_no: int) -> MonthlyReport | None:
+        """The report of one month, if sent."""
+        return next(
+            (r for r in self.reports if (r.fiscal_year, r.report_no) == (fiscal_year, report_no)),
+            None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """What a person may report on and look at, on one day.
+
+    An officer reports on their own projects and on those of colleagues they stand in for; an
+    admin on every project. A coordinator also sees every project under their agency paths and
+    the single projects they were given.
+    """
+
+    own: frozenset[str] = frozenset()  # project codes
+    standing_in: frozenset[str] = frozenset()  # project codes of colleagues away that day
+    everything: bool = False
+    agencies: tuple[str, ...] = ()
+    watched: frozenset[str] = frozenset()  # project codes
+
+    @property
+    def reports_on(self) -> frozenset[str]:
+        """Codes of the projects the person may report on (all, for an admin: see everything)."""
+        return self.own | self.standing_in
+
+    def may_report(self, project: Project) -> bool:
+        """Whether the person may send or correct this project's reports."""
+        return self.everything or project.code in self.own or project.code in self.standing_in
+
+    def may_see(self, project: Project) -> bool:
+        """Whether the person may look at this project's reports, form and chart."""
+        return (
+            self.may_report(project)
+            or project.code in self.watched
+            or any(under_agency(project.agency, agency) for agency in self.agencies)
+        )

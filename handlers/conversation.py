@@ -73,7 +73,7 @@ from handlers.shortcuts import (
     tomorrow_at,
 )
 from handlers.views import coordinator_status, officer_status
-from storage.repository import Repository
+from storage.contracts import Storage
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ class Conversation:
 
     def __init__(
         self,
-        repo: Repository,
+        repo: Storage,
         clock: Clock,
         *,
         snooze_until: Callable[[datetime], datetime] | None = None,

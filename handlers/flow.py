@@ -24,7 +24,7 @@ from handlers import texts
 from handlers.documents import Documents
 from handlers.draft import Draft, Mode
 from handlers.views import history, short_title
-from storage.repository import Repository
+from storage.contracts import Storage
 
 
 class Step(enum.StrEnum):
@@ -91,7 +91,7 @@ Result = Go | Stay | Finish
 class Context:
     """What a step needs: the storage, who is talking, the day, and the draft so far."""
 
-    repo: Repository
+    repo: Storage
     person: Person
     now: datetime
     channel: str

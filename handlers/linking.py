@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from domain.messages import Choice, Inbound, InboundKind, Outbound
 from domain.models import ChatIdentity, Invite, InviteResult, Person
 from handlers import texts
-from storage.repository import Repository
+from storage.contracts import Storage
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
@@ -65,7 +65,7 @@ def is_mobile(digits: str) -> bool:
 
 
 async def issue_invite(
-    repo: Repository, person: Person, now: datetime, lifetime: timedelta = INVITE_LIFETIME
+    repo: Storage, person: Person, now: datetime, lifetime: timedelta = INVITE_LIFETIME
 ) -> tuple[str, datetime]:
     """Create a single-use invite for a person; returns the code (shown once) and its expiry."""
     code = new_code()
@@ -82,7 +82,7 @@ def linked_welcome(person: Person, menu: tuple[Choice, ...]) -> Outbound:
 class Linker:
     """Answers accounts that are not linked yet: only linking is possible for them."""
 
-    def __init__(self, repo: Repository, menu: tuple[Choice, ...]) -> None:
+    def __init__(self, repo: Storage, menu: tuple[Choice, ...]) -> None:
         self._repo = repo
         self._menu = menu
 

@@ -8,7 +8,7 @@ from typing import TextIO
 
 from domain.models import MONEY_STEP, PERCENT_STEP, MonthlyReport, Project
 from domain.thaidate import format_be_date, format_thai_month
-from storage.repository import Repository
+from storage.contracts import ReportStore
 
 HEADER: tuple[str, ...] = (
     "รหัสโครงการ",
@@ -69,7 +69,7 @@ def report_row(project: Project, report: MonthlyReport) -> list[str]:
 
 
 async def export_csv(
-    repo: Repository,
+    repo: ReportStore,
     out: TextIO,
     *,
     fiscal_year: int | None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from domain.fiscal import BE_OFFSET, ReportMonth
@@ -18,7 +19,7 @@ from domain.models import (
     Role,
     Submission,
 )
-from storage.repository import Repository
+from storage.contracts import Accounts, Records
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 OFFICE = "สำนักงานเขตลาดกระบัง"
@@ -223,10 +224,14 @@ class DemoSummary:
         return "\n".join(lines)
 
 
+class DemoStore(Records, Accounts, Protocol):
+    """What loading the demo writes: projects, people, their chat accounts and reports."""
+
+
 class _Loader:
     """Adds what is missing and counts it; never changes what exists."""
 
-    def __init__(self, repo: Repository) -> None:
+    def __init__(self, repo: DemoStore) -> None:
         self.repo = repo
         self.projects: list[str] = []
         self.people: list[str] = []
@@ -268,7 +273,7 @@ def _on_plan(reported_on: date, progress: Decimal, disbursed: Decimal, note: str
     return ReportValues(reported_on, progress, disbursed, note, True, "", True, "")
 
 
-async def load_demo_data(repo: Repository, today: date) -> DemoSummary:
+async def load_demo_data(repo: DemoStore, today: date) -> DemoSummary:
     """Add the demo projects, reports and people that are missing; running it twice adds nothing."""
     load = _Loader(repo)
     current = ReportMonth.containing(today)

@@ -19,7 +19,7 @@ from domain.months import month_name
 from reports.form import form_document, render_text, split_messages
 from reports.summary import coordinator_summary, officer_summary, render_summary
 from reports.xlsx_export import export_xlsx
-from storage.repository import Repository
+from storage.contracts import Records
 
 PDF = "application/pdf"
 PNG = "image/png"
@@ -30,7 +30,7 @@ TEXT_LIMIT = 4000  # under Telegram's 4096; LINE's 5000
 class ReportDocuments:
     """Forms, charts, summaries and workbooks from the stored reports."""
 
-    def __init__(self, repo: Repository, *, text_limit: int = TEXT_LIMIT) -> None:
+    def __init__(self, repo: Records, *, text_limit: int = TEXT_LIMIT) -> None:
         self._repo = repo
         self._limit = text_limit
 

@@ -11,12 +11,12 @@ from pypdf import PdfWriter
 from domain.models import Project
 from reports.form import form_document
 from reports.pdf import render_pdf
-from storage.repository import Repository
+from storage.contracts import Records
 
 Progress = Callable[[int, int], None]
 
 
-async def form_pdf(repo: Repository, project: Project, fiscal_year: int | None = None) -> bytes:
+async def form_pdf(repo: Records, project: Project, fiscal_year: int | None = None) -> bytes:
     """One project's official form as PDF (of its own fiscal year unless another is given)."""
     year = project.fiscal_year if fiscal_year is None else fiscal_year
     reports = await repo.reports_of_project(project.code, year)
@@ -27,7 +27,7 @@ async def form_pdf(repo: Repository, project: Project, fiscal_year: int | None =
 
 
 async def export_pdf(
-    repo: Repository,
+    repo: Records,
     *,
     fiscal_year: int | None = None,
     project_code: str | None = None,

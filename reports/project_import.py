@@ -26,7 +26,7 @@ from pythainlp.util import thai_digit_to_arabic_digit
 from domain.models import MONEY_STEP, ProjectData
 from domain.parsing import ParseError, parse_baht
 from domain.thaidate import BE_YEARS, CE_YEARS, ThaiDateError, parse_date
-from storage.repository import Repository
+from storage.contracts import Registry
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(ProjectData))
 _REQUIRED = ("code", "name", "fiscal_year")
@@ -188,7 +188,7 @@ def read_project_rows(path: Path) -> list[RowOutcome]:
     return list(read_project_file(path).rows)
 
 
-async def import_projects(repo: Repository, path: Path) -> ImportResult:
+async def import_projects(repo: Registry, path: Path) -> ImportResult:
     """Store the valid rows of a project file; columns the file lacks keep their stored values."""
     parsed = await asyncio.to_thread(read_project_file, path)
     outcomes: list[RowOutcome] = []

@@ -23,8 +23,8 @@ from domain.months import month_name, project_span
 from domain.thaidate import format_thai_date
 from reports.project_import import STATUS_LABELS, Imported, RowStatus
 from reports.reports_file import ReportRow, RowOutcome, read_report_file
+from storage.contracts import Records
 from storage.errors import AlreadyReported
-from storage.repository import Repository
 
 __all__ = ["ImportResult", "RowOutcome", "RowStatus", "format_report", "import_reports"]
 
@@ -44,7 +44,7 @@ class _Known:
     """Projects and their reports, read once per project and kept up to date with the rows
     stored, so that each row is checked against the stored months and the file's earlier rows."""
 
-    def __init__(self, repo: Repository) -> None:
+    def __init__(self, repo: Records) -> None:
         self.repo = repo
         self.projects: dict[str, Project | None] = {}
         self.reports: dict[str, list[MonthlyReport]] = {}
@@ -92,7 +92,7 @@ def _problems(project: Project, report: ReportRow, around: Neighbours) -> list[s
     return reasons
 
 
-async def _import_row(repo: Repository, known: _Known, outcome: RowOutcome) -> RowOutcome:
+async def _import_row(repo: Records, known: _Known, outcome: RowOutcome) -> RowOutcome:
     report = outcome.report
     assert report is not None
     project = await known.project(report.code)
@@ -125,7 +125,7 @@ async def _import_row(repo: Repository, known: _Known, outcome: RowOutcome) -> R
     return dataclasses.replace(outcome, status=RowStatus.CREATED, notes=notes)
 
 
-async def import_reports(repo: Repository, path: Path) -> ImportResult:
+async def import_reports(repo: Records, path: Path) -> ImportResult:
     """Store the valid rows of a file of monthly reports, in file order; returns every outcome."""
     parsed = await asyncio.to_thread(read_report_file, path)
     known = _Known(repo)

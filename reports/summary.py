@@ -26,7 +26,7 @@ from reports.summary_model import (
     summarize_month,
 )
 from reports.summary_text import render_summary
-from storage.repository import Repository
+from storage.contracts import Records
 
 __all__ = [
     "AgencySummary",
@@ -40,9 +40,7 @@ __all__ = [
 ]
 
 
-async def officer_names(
-    repo: Repository, *, agency: str | None = None
-) -> dict[str, tuple[str, ...]]:
+async def officer_names(repo: Records, *, agency: str | None = None) -> dict[str, tuple[str, ...]]:
     """Names of each project's responsible officers (under an agency), read in one query."""
     found: dict[str, list[str]] = defaultdict(list)
     for code, name in await repo.officer_names(agency=agency):
@@ -51,7 +49,7 @@ async def officer_names(
 
 
 async def coordinator_summary(
-    repo: Repository,
+    repo: Records,
     *,
     agency: str | None,
     month: ReportMonth,
@@ -73,7 +71,7 @@ async def coordinator_summary(
     return summarize_month(found, group_reports(recent), officers, month, agency)
 
 
-async def officer_summary(repo: Repository, person_id: int, today: date) -> OfficerSummary:
+async def officer_summary(repo: Records, person_id: int, today: date) -> OfficerSummary:
     """The officer's projects with the latest figures and the months that are due."""
     person = await repo.get_person(person_id)
     items: list[OfficerProject] = []

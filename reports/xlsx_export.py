@@ -42,7 +42,7 @@ from reports.xlsx_sheet import (
     text,
 )
 from reports.xlsx_writer import XlsxWriter
-from storage.repository import Repository
+from storage.contracts import Records
 
 Progress = Callable[[int, int], None]
 
@@ -240,7 +240,7 @@ def _years_run(projects: Sequence[Project]) -> set[int]:
 
 
 async def _read_each(
-    repo: Repository, projects: Sequence[Project], fiscal_year: int | None
+    repo: Records, projects: Sequence[Project], fiscal_year: int | None
 ) -> dict[str, list[MonthlyReport]]:
     found: dict[str, list[MonthlyReport]] = {}
     for project in projects:
@@ -251,7 +251,7 @@ async def _read_each(
 
 
 async def read_reports(
-    repo: Repository,
+    repo: Records,
     projects: Sequence[Project],
     *,
     listed: int,
@@ -277,7 +277,7 @@ async def read_reports(
 
 
 async def export_xlsx(
-    repo: Repository,
+    repo: Records,
     out: BinaryIO | Path,
     *,
     fiscal_year: int | None = None,

@@ -23,7 +23,7 @@ from domain.models import ChatIdentity, DeliveryStatus, ReminderKey
 from scheduler.messages import quota_exhausted, quota_running_out
 from scheduler.planner import Planned, ReminderPlanner
 from scheduler.quota import QUOTA_LOW, QUOTA_OUT, Allowance, Metered, batches, retry_key, urgency
-from storage.repository import Repository
+from storage.contracts import ReminderLog
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class ReminderService:
 
     def __init__(
         self,
-        repo: Repository,
+        repo: ReminderLog,
         planner: ReminderPlanner,
         notifiers: Mapping[str, Notifier],
         clock: Clock,

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from domain.fiscal import ReportMonth
 from domain.messages import Outbound
@@ -37,9 +38,13 @@ from scheduler.messages import (
     owner_reminder,
     stand_in_notice,
 )
-from storage.repository import Repository
+from storage.contracts import Accounts, Records, ReminderLog
 
 PUSH_CHANNELS = ("telegram", "line")  # the console cannot be written to unasked
+
+
+class PlanningReads(Records, Accounts, ReminderLog, Protocol):
+    """What planning reads: projects, people, reports, chat accounts, snoozes and switches."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +86,7 @@ class ReminderPlanner:
 
     def __init__(
         self,
-        repo: Repository,
+        repo: PlanningReads,
         calendar: ReportingCalendar,
         channels: Sequence[str] = PUSH_CHANNELS,
     ) -> None:

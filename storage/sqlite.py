@@ -1,7 +1,7 @@
-"""The repository over SQLite (aiosqlite): WAL, foreign keys on, numbered migrations.
+"""The storage over SQLite (aiosqlite): WAL, foreign keys on, numbered migrations.
 
-The class is assembled from parts, one concern each: sqlite_registry (projects, people, chat
-accounts), sqlite_reports (reports, conversations, handled updates) and sqlite_reminders.
+The class is assembled from parts, one per storage role (storage.contracts): sqlite_reports,
+sqlite_registry, sqlite_accounts, sqlite_conversations and sqlite_reminders.
 """
 
 from __future__ import annotations
@@ -12,19 +12,21 @@ import aiosqlite
 
 from storage.errors import StorageError
 from storage.migrations import MIGRATIONS, SCHEMA_VERSION
+from storage.sqlite_accounts import AccountsPart
 from storage.sqlite_base import from_satang, to_satang
+from storage.sqlite_conversations import ConversationsPart
 from storage.sqlite_registry import RegistryPart
 from storage.sqlite_reminders import RemindersPart
 from storage.sqlite_reports import ReportsPart
 
-__all__ = ["SqliteRepository", "from_satang", "migrate", "to_satang"]
+__all__ = ["SqliteStorage", "from_satang", "migrate", "to_satang"]
 
 
-class SqliteRepository(RegistryPart, ReportsPart, RemindersPart):
-    """The real repository. Open it with `await SqliteRepository.open(path)`."""
+class SqliteStorage(ReportsPart, RegistryPart, AccountsPart, ConversationsPart, RemindersPart):
+    """Every storage role over one SQLite file. Open it with `await SqliteStorage.open(path)`."""
 
     @classmethod
-    async def open(cls, path: str | Path) -> SqliteRepository:
+    async def open(cls, path: str | Path) -> SqliteStorage:
         """Open (creating if needed) the database at `path` (":memory:" for a throwaway one)."""
         db = await aiosqlite.connect(str(path), isolation_level=None)
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -110,6 +111,28 @@ def _values_from_row(row: Sequence[Any], at: int = 0) -> ReportValues:
     )
 
 
+_PEOPLE_SELECT = (
+    "SELECT p.id, p.name, p.phone, p.position, group_concat(r.role) FROM people p "
+    "LEFT JOIN person_roles r ON r.person_id = p.id {where} GROUP BY p.id ORDER BY p.name"
+)
+
+
+def _person(row: Sequence[Any]) -> Person:
+    """A person from a row of `_PEOPLE_SELECT`."""
+    return Person(
+        id=row[0],
+        name=row[1],
+        phone=row[2],
+        position=row[3],
+        roles=frozenset(Role(x) for x in (row[4] or "").split(",") if x),
+    )
+
+
+def _json_list(values: Iterable[Any]) -> str:
+    """A list as one JSON parameter, read back in SQL with json_each (any length)."""
+    return json.dumps(sorted(values), ensure_ascii=False)
+
+
 def _report_from_row(row: Sequence[Any]) -> tuple[Project, MonthlyReport]:
     project = _project_from_row(row[15:])
     return project, _monthly_report(row, project.code)
@@ -158,6 +181,16 @@ class SqliteBase:
                 raise
             await self._db.execute("COMMIT")
 
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Several reads that see one state of the database (one snapshot), nothing written."""
+        async with self._lock:
+            await self._db.execute("BEGIN")
+            try:
+                yield self._db
+            finally:
+                await self._db.execute("COMMIT")
+
     async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
         async with self._lock, self._db.execute(sql, tuple(params)) as cursor:
             return list(await cursor.fetchall())
@@ -167,21 +200,7 @@ class SqliteBase:
         return rows[0] if rows else None
 
     async def _people(self, where: str, params: Iterable[Any]) -> list[Person]:
-        rows = await self._all(
-            "SELECT p.id, p.name, p.phone, p.position, group_concat(r.role) FROM people p "
-            f"LEFT JOIN person_roles r ON r.person_id = p.id {where} GROUP BY p.id ORDER BY p.name",
-            params,
-        )
-        return [
-            Person(
-                id=r[0],
-                name=r[1],
-                phone=r[2],
-                position=r[3],
-                roles=frozenset(Role(x) for x in (r[4] or "").split(",") if x),
-            )
-            for r in rows
-        ]
+        return [_person(r) for r in await self._all(_PEOPLE_SELECT.format(where=where), params)]
 
     async def get_person(self, person_id: int) -> Person | None:
         """The person with this id, if any."""

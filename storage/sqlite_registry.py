@@ -1,37 +1,44 @@
-"""Projects, people and their roles, chat accounts and how they get linked."""
+"""Projects, people and their roles, who is responsible for what, and who stands in for whom."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import dataclasses
+from datetime import date
+from typing import Any
+
+import aiosqlite
 
 from domain.models import (
-    ChatIdentity,
     CoordinatorScope,
-    Invite,
-    InviteResult,
+    Delegation,
+    EventMark,
     Person,
     Project,
     ProjectData,
+    Reach,
     Role,
 )
+from storage.contracts import Account, Upsert
 from storage.errors import StorageError
-from storage.repository import Upsert
 from storage.sqlite_base import (
     _COLUMN,
+    _PEOPLE_SELECT,
     _PROJECT_COLUMNS,
     _PROJECT_FIELDS,
     SqliteBase,
     _fields,
+    _json_list,
+    _mark,
+    _person,
     _project_filter,
     _project_from_row,
     _project_params,
     _under_agency,
-    _utc,
 )
 
 
 class RegistryPart(SqliteBase):
-    """Projects, people and their roles, chat accounts and how they get linked."""
+    """Projects, people and their roles, who is responsible for what, and who stands in for whom."""
 
     async def upsert_project(self, data: ProjectData) -> tuple[Project, Upsert]:
         """Create the project with this code, or update its fields; says which happened."""
@@ -160,34 +167,6 @@ class RegistryPart(SqliteBase):
         )
         return [CoordinatorScope(person_id, agency=r[0], project_code=r[1]) for r in rows]
 
-    async def link_identity(self, identity: ChatIdentity) -> None:
-        """Attach a chat account to a person (re-linking an account moves it)."""
-        async with self._transaction() as db:
-            await self._require_person(db, identity.person_id)
-            await db.execute(
-                "INSERT INTO chat_identities (channel, external_id, person_id) VALUES (?, ?, ?) "
-                "ON CONFLICT (channel, external_id) DO UPDATE SET person_id = excluded.person_id",
-                (identity.channel, identity.external_id, identity.person_id),
-            )
-
-    async def find_person_by_identity(self, channel: str, external_id: str) -> Person | None:
-        """The person behind a chat account, if linked."""
-        found = await self._people(
-            "WHERE p.id = (SELECT person_id FROM chat_identities "
-            "WHERE channel = ? AND external_id = ?)",
-            (channel, external_id),
-        )
-        return found[0] if found else None
-
-    async def identities_of(self, person_id: int) -> list[ChatIdentity]:
-        """Every chat account of a person."""
-        rows = await self._all(
-            "SELECT channel, external_id FROM chat_identities WHERE person_id = ? "
-            "ORDER BY channel, external_id",
-            (person_id,),
-        )
-        return [ChatIdentity(r[0], r[1], person_id) for r in rows]
-
     async def projects_of_officer(self, person_id: int) -> list[Project]:
         """Projects the person is responsible for, by code."""
         rows = await self._all(
@@ -216,63 +195,6 @@ class RegistryPart(SqliteBase):
         )
         return [_project_from_row(r) for r in rows]
 
-    async def create_invite(self, invite: Invite) -> None:
-        """Store a new invite (by the hash of its code)."""
-        async with self._transaction() as db:
-            await self._require_person(db, invite.person_id)
-            await db.execute(
-                "INSERT INTO invites (code_hash, person_id, created_at, expires_at) "
-                "VALUES (?, ?, ?, ?)",
-                (invite.code_hash, invite.person_id, _utc(invite.created_at),
-                 _utc(invite.expires_at)),
-            )  # fmt: skip
-
-    async def redeem_invite(
-        self, code_hash: str, channel: str, external_id: str, now: datetime
-    ) -> tuple[InviteResult, Person | None]:
-        """Use an invite: link the chat account to its person, once, before it expires."""
-        async with self._transaction() as db:
-            async with db.execute(
-                "SELECT person_id, expires_at, used_at FROM invites WHERE code_hash = ?",
-                (code_hash,),
-            ) as cur:
-                row = await cur.fetchone()
-            if row is None:
-                return InviteResult.UNKNOWN, None
-            if row[2] is not None:
-                return InviteResult.USED, None
-            if row[1] <= _utc(now):
-                return InviteResult.EXPIRED, None
-            await db.execute(
-                "UPDATE invites SET used_at = ?, used_channel = ?, used_external_id = ? "
-                "WHERE code_hash = ?",
-                (_utc(now), channel, external_id, code_hash),
-            )
-            await db.execute(
-                "INSERT INTO chat_identities (channel, external_id, person_id) VALUES (?, ?, ?) "
-                "ON CONFLICT (channel, external_id) DO UPDATE SET person_id = excluded.person_id",
-                (channel, external_id, row[0]),
-            )
-            person_id = int(row[0])
-        return InviteResult.LINKED, await self.get_person(person_id)
-
-    async def record_link_failure(self, channel: str, external_id: str, at: datetime) -> None:
-        """Count a wrong invite code or phone number typed by a chat account."""
-        async with self._transaction() as db:
-            await db.execute(
-                "INSERT INTO link_failures (channel, external_id, failed_at) VALUES (?, ?, ?)",
-                (channel, external_id, _utc(at)),
-            )
-
-    async def link_failures_since(self, channel: str, external_id: str, since: datetime) -> int:
-        """How many failed linking attempts a chat account made since `since`."""
-        row = await self._one(
-            "SELECT count(*) FROM link_failures "
-            "WHERE channel = ? AND external_id = ? AND failed_at >= ?",
-            (channel, external_id, _utc(since)),
-        )
-        return int(row[0])
-
     async def all_people(self) -> list[Person]:
         """Every person, by name (for matching a shared phone number)."""
         return await self._people("", ())
@@ -296,10 +218,128 @@ class RegistryPart(SqliteBase):
         )
         return [(r[0], r[1]) for r in rows]
 
-    async def all_identities(self) -> list[ChatIdentity]:
-        """Every chat account, by person, channel and id."""
+    async def add_delegation(self, delegation: Delegation) -> Delegation:
+        """Record that someone reports in a person's place for a while."""
+        async with self._transaction() as db:
+            await self._require_person(db, delegation.person_id)
+            await self._require_person(db, delegation.delegate_id)
+            new_id = await _insert_delegation(db, delegation)
+        return dataclasses.replace(delegation, id=new_id)
+
+    async def delegations_on(self, day: date) -> list[Delegation]:
+        """Stand-ins in force on a day."""
         rows = await self._all(
-            "SELECT channel, external_id, person_id FROM chat_identities "
-            "ORDER BY person_id, channel, external_id"
+            "SELECT person_id, delegate_id, first_day, last_day, id FROM delegations "
+            "WHERE first_day <= ? AND last_day >= ? ORDER BY person_id, id",
+            (day.isoformat(), day.isoformat()),
         )
-        return [ChatIdentity(r[0], r[1], r[2]) for r in rows]
+        return [
+            Delegation(r[0], r[1], date.fromisoformat(r[2]), date.fromisoformat(r[3]), r[4])
+            for r in rows
+        ]
+
+    async def end_delegations(
+        self, person_id: int, day: date, *, event: EventMark | None = None
+    ) -> int:
+        """The person is back: stand-ins in force on `day` end the day before, later ones are
+        cancelled; returns how many were ended or cancelled."""
+        async with self._transaction() as db:
+            await _mark(db, event)
+            return await _end_delegations(db, person_id, day)
+
+    async def set_absence(
+        self,
+        delegation: Delegation,
+        *,
+        finish_session: Account | None = None,
+        event: EventMark | None = None,
+    ) -> Person:
+        """The person is away: their stand-ins from that day are replaced by this one, the
+        conversation finished and the event marked in one transaction; returns the stand-in."""
+        async with self._transaction() as db:
+            await self._require_person(db, delegation.person_id)
+            await self._require_person(db, delegation.delegate_id)
+            await _end_delegations(db, delegation.person_id, delegation.first_day)
+            await _insert_delegation(db, delegation)
+            await self._finish(db, finish_session)
+            await _mark(db, event)
+            async with db.execute(
+                _PEOPLE_SELECT.format(where="WHERE p.id = ?"), (delegation.delegate_id,)
+            ) as cur:
+                row = await cur.fetchone()
+        assert row is not None
+        return _person(row)
+
+    async def projects_within(self, reach: Reach) -> list[Project]:
+        """Every project a reach may see, by code."""
+        if reach.everything:
+            return await self.list_projects()
+        clauses = ["p.code IN (SELECT value FROM json_each(?))"]
+        params: list[Any] = [_json_list(reach.reports_on | reach.watched)]
+        for agency in reach.agencies:
+            clause = _under_agency("?")
+            clauses.append(clause)
+            params.extend([agency.strip()] * clause.count("?"))
+        rows = await self._all(
+            f"SELECT {_PROJECT_COLUMNS} FROM projects p WHERE {' OR '.join(clauses)} "
+            "ORDER BY p.code",
+            params,
+        )
+        return [_project_from_row(r) for r in rows]
+
+    async def colleagues(self, person_id: int, *, limit: int) -> list[Person]:
+        """Officers of projects under the same offices as the person's own, by name."""
+        async with self._reading() as db:
+            async with db.execute(
+                "SELECT DISTINCT p.agency FROM projects p "
+                "JOIN project_officers o ON o.project_id = p.id WHERE o.person_id = ?",
+                (person_id,),
+            ) as cur:
+                offices = sorted({str(r[0]).split("/")[0].strip() for r in await cur.fetchall()})
+            offices = [office for office in offices if office]
+            if not offices:
+                return []
+            clause = _under_agency("?")
+            clauses = [clause] * len(offices)
+            params: list[Any] = [office for office in offices for _ in range(clause.count("?"))]
+            where = (
+                "WHERE p.id IN (SELECT o.person_id FROM project_officers o "
+                "JOIN projects p ON p.id = o.project_id "
+                f"WHERE {' OR '.join(clauses)}) AND p.id <> ?"
+            )
+            async with db.execute(
+                _PEOPLE_SELECT.format(where=where) + " LIMIT ?", [*params, person_id, limit]
+            ) as cur:
+                return [_person(r) for r in await cur.fetchall()]
+
+
+async def _insert_delegation(db: aiosqlite.Connection, delegation: Delegation) -> int:
+    async with db.execute(
+        "INSERT INTO delegations (person_id, delegate_id, first_day, last_day, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (
+            delegation.person_id,
+            delegation.delegate_id,
+            delegation.first_day.isoformat(),
+            delegation.last_day.isoformat(),
+            delegation.first_day.isoformat(),
+        ),
+    ) as cur:
+        new_id = cur.lastrowid
+    assert new_id is not None
+    return new_id
+
+
+async def _end_delegations(db: aiosqlite.Connection, person_id: int, day: date) -> int:
+    """Stand-ins of the person in force on `day` end the day before; later ones are cancelled."""
+    async with db.execute(
+        "DELETE FROM delegations WHERE person_id = ? AND first_day >= ?",
+        (person_id, day.isoformat()),
+    ) as cur:
+        cancelled = cur.rowcount
+    async with db.execute(
+        "UPDATE delegations SET last_day = date(?, '-1 day') "
+        "WHERE person_id = ? AND first_day < ? AND last_day >= ?",
+        (day.isoformat(), person_id, day.isoformat(), day.isoformat()),
+    ) as cur:
+        return cancelled + cur.rowcount

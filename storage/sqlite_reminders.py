@@ -1,21 +1,15 @@
-"""Reminders claimed before sending, snoozes, stand-ins and notification settings."""
+"""Reminders claimed before sending, snoozes, and the kinds of message people turned off."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, datetime
 
-from domain.models import Delegation, DeliveryStatus, ReminderKey, ReminderRecord, Snooze
-from storage.sqlite_base import (
-    _KEY_WHERE,
-    SqliteBase,
-    _key,
-    _utc,
-)
+from domain.models import DeliveryStatus, EventMark, ReminderKey, ReminderRecord, Snooze
+from storage.sqlite_base import _KEY_WHERE, SqliteBase, _key, _mark, _utc
 
 
 class RemindersPart(SqliteBase):
-    """Reminders claimed before sending, snoozes, stand-ins and notification settings."""
+    """Reminders claimed before sending, snoozes, and the kinds of message people turned off."""
 
     async def claim_reminder(
         self, key: ReminderKey, channel: str, external_id: str, at: datetime
@@ -83,9 +77,18 @@ class RemindersPart(SqliteBase):
         ):
             return cur.rowcount
 
-    async def snooze(self, person_id: int, project_code: str, on: date, until: datetime) -> bool:
+    async def snooze(
+        self,
+        person_id: int,
+        project_code: str,
+        on: date,
+        until: datetime,
+        *,
+        event: EventMark | None = None,
+    ) -> bool:
         """Hold reminders about a project until `until`; False if already snoozed on `on`."""
         async with self._transaction() as db:
+            await _mark(db, event)
             async with db.execute(
                 "SELECT snoozed_on FROM snoozes WHERE person_id = ? AND project_code = ?",
                 (person_id, project_code),
@@ -112,102 +115,18 @@ class RemindersPart(SqliteBase):
             Snooze(r[0], r[1], date.fromisoformat(r[2]), datetime.fromisoformat(r[3])) for r in rows
         ]
 
-    async def add_delegation(self, delegation: Delegation) -> Delegation:
-        """Record that someone reports in a person's place for a while."""
-        async with self._transaction() as db:
-            await self._require_person(db, delegation.person_id)
-            await self._require_person(db, delegation.delegate_id)
-            async with db.execute(
-                "INSERT INTO delegations (person_id, delegate_id, first_day, last_day, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (
-                    delegation.person_id,
-                    delegation.delegate_id,
-                    delegation.first_day.isoformat(),
-                    delegation.last_day.isoformat(),
-                    delegation.first_day.isoformat(),
-                ),
-            ) as cur:
-                new_id = cur.lastrowid
-        assert new_id is not None
-        return dataclasses.replace(delegation, id=new_id)  # fmt: skip
-
-    async def delegations_on(self, day: date) -> list[Delegation]:
-        """Stand-ins in force on a day."""
-        rows = await self._all(
-            "SELECT person_id, delegate_id, first_day, last_day, id FROM delegations "
-            "WHERE first_day <= ? AND last_day >= ? ORDER BY person_id, id",
-            (day.isoformat(), day.isoformat()),
-        )
-        return [
-            Delegation(r[0], r[1], date.fromisoformat(r[2]), date.fromisoformat(r[3]), r[4])
-            for r in rows
-        ]
-
-    async def end_delegations(self, person_id: int, day: date) -> int:
-        """The person is back: stand-ins in force on `day` end the day before, later ones are
-        cancelled; returns how many were ended or cancelled."""
-        async with self._transaction() as db:
-            async with db.execute(
-                "DELETE FROM delegations WHERE person_id = ? AND first_day >= ?",
-                (person_id, day.isoformat()),
-            ) as cur:
-                cancelled = cur.rowcount
-            async with db.execute(
-                "UPDATE delegations SET last_day = date(?, '-1 day') "
-                "WHERE person_id = ? AND first_day < ? AND last_day >= ?",
-                (day.isoformat(), person_id, day.isoformat(), day.isoformat()),
-            ) as cur:
-                return cancelled + cur.rowcount
-
-    async def set_notification(self, person_id: int, kind: str, enabled: bool) -> None:
+    async def set_notification(
+        self, person_id: int, kind: str, enabled: bool, *, event: EventMark | None = None
+    ) -> None:
         """Turn one kind of message on or off for a person."""
         async with self._transaction() as db:
             await self._require_person(db, person_id)
+            await _mark(db, event)
             await db.execute(
                 "INSERT INTO notification_settings (person_id, kind, enabled) VALUES (?, ?, ?) "
                 "ON CONFLICT (person_id, kind) DO UPDATE SET enabled = excluded.enabled",
                 (person_id, kind, int(enabled)),
             )
-
-    async def set_preferred_channel(self, person_id: int, channel: str) -> bool:
-        """Remember the channel a person wants messages on; False if it was that already."""
-        async with self._transaction() as db:
-            await self._require_person(db, person_id)
-            cursor = await db.execute(
-                "INSERT INTO channel_preferences (person_id, channel) VALUES (?, ?) "
-                "ON CONFLICT (person_id) DO UPDATE SET channel = excluded.channel "
-                "WHERE channel <> excluded.channel",
-                (person_id, channel),
-            )
-            return cursor.rowcount > 0
-
-    async def preferred_channels(self) -> dict[int, str]:
-        """Per person, the channel they want messages on (people without one are absent)."""
-        rows = await self._all("SELECT person_id, channel FROM channel_preferences")
-        return {person_id: channel for person_id, channel in rows}
-
-    async def set_blocked(
-        self, channel: str, external_id: str, blocked: bool, at: datetime
-    ) -> None:
-        """Record that a chat account blocked the bot (or unblocked it)."""
-        async with self._transaction() as db:
-            if blocked:
-                await db.execute(
-                    "INSERT INTO blocked_accounts (channel, external_id, blocked_at) "
-                    "VALUES (?, ?, ?) ON CONFLICT (channel, external_id) DO NOTHING",
-                    (channel, external_id, _utc(at)),
-                )
-            else:
-                await db.execute(
-                    "DELETE FROM blocked_accounts WHERE channel = ? AND external_id = ?",
-                    (channel, external_id),
-                )
-
-    async def blocked_accounts(self) -> set[tuple[str, str]]:
-        """Every (channel, external id) that blocked the bot."""
-        rows = await self._all("SELECT channel, external_id FROM blocked_accounts")
-        return {(channel, external_id) for channel, external_id in rows}
 
     async def disabled_notifications(self) -> dict[int, set[str]]:
         """Per person, the kinds of message they turned off."""

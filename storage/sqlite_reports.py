@@ -1,19 +1,22 @@
-"""Monthly reports with their revisions, conversations, and updates handled once."""
+"""Monthly reports with every version they had, and projects read with their reports."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 import aiosqlite
 
-from domain.models import EventMark, MonthlyReport, Project, Revision, SessionState, Submission
+from domain.models import EventMark, MonthlyReport, Project, ProjectFile, Revision, Submission
+from storage.contracts import Account
 from storage.errors import AlreadyReported, NotFound, StorageError
 from storage.sqlite_base import (
+    _PROJECT_COLUMNS,
     _REPORT_COLUMNS,
     _REPORT_FROM,
     _REPORT_SELECT,
     SqliteBase,
+    _json_list,
     _mark,
     _monthly_report,
     _project_filter,
@@ -21,20 +24,21 @@ from storage.sqlite_base import (
     _report,
     _report_from_row,
     _to_centi,
-    _utc,
     _values_from_row,
     to_satang,
 )
 
+_CODES_IN = "WHERE p.code IN (SELECT value FROM json_each(?))"
+
 
 class ReportsPart(SqliteBase):
-    """Monthly reports with their revisions, conversations, and updates handled once."""
+    """Monthly reports with every version they had, and projects read with their reports."""
 
     async def submit_report(
         self,
         submission: Submission,
         *,
-        finish_session: tuple[str, str] | None = None,
+        finish_session: Account | None = None,
         event: EventMark | None = None,
     ) -> MonthlyReport:
         """Store a new monthly report (revision 1); raise AlreadyReported if that month has one."""
@@ -61,7 +65,7 @@ class ReportsPart(SqliteBase):
         self,
         submission: Submission,
         *,
-        finish_session: tuple[str, str] | None = None,
+        finish_session: Account | None = None,
         event: EventMark | None = None,
     ) -> MonthlyReport:
         """Store a new revision of an existing report (the reason is required)."""
@@ -135,6 +139,48 @@ class ReportsPart(SqliteBase):
             params,
         )
         return [_monthly_report(r, project_code) for r in rows]
+
+    async def project_file(
+        self, *, project_id: int | None = None, code: str | None = None
+    ) -> ProjectFile | None:
+        """One project (by id or by code) with all its reports; None if there is no such."""
+        if (project_id is None) == (code is None):
+            raise ValueError("give either project_id or code")
+        column, key = ("p.id", project_id) if project_id is not None else ("p.code", code)
+        async with self._reading() as db:
+            async with db.execute(
+                f"SELECT {_PROJECT_COLUMNS} FROM projects p WHERE {column} = ?", (key,)
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return None
+            project = _project_from_row(row)
+            async with db.execute(
+                f"SELECT {_REPORT_COLUMNS} {_REPORT_FROM} WHERE r.project_id = ? "
+                "ORDER BY r.fiscal_year, r.report_no",
+                (project.id,),
+            ) as cur:
+                rows = await cur.fetchall()
+        return ProjectFile(project, tuple(_monthly_report(r, project.code) for r in rows))
+
+    async def project_files(self, codes: Collection[str] | None = None) -> list[ProjectFile]:
+        """The projects with these codes (every project: None), each with all its reports."""
+        where, params = ("", []) if codes is None else (_CODES_IN, [_json_list(codes)])
+        async with self._reading() as db:
+            async with db.execute(
+                f"SELECT {_PROJECT_COLUMNS} FROM projects p {where} ORDER BY p.code", params
+            ) as cur:
+                projects = [_project_from_row(r) for r in await cur.fetchall()]
+            async with db.execute(
+                f"SELECT {_REPORT_COLUMNS}, p.code {_REPORT_FROM} {where} "
+                "ORDER BY p.code, r.fiscal_year, r.report_no",
+                params,
+            ) as cur:
+                rows = await cur.fetchall()
+        reports: dict[str, list[MonthlyReport]] = {}
+        for row in rows:
+            reports.setdefault(row[15], []).append(_monthly_report(row, row[15]))
+        return [ProjectFile(p, tuple(reports.get(p.code, ()))) for p in projects]
 
     async def recent_reports(
         self, fiscal_year: int, up_to: int, *, count: int, agency: str | None = None
@@ -218,69 +264,3 @@ class ReportsPart(SqliteBase):
                 project = projects[row[15]] = _project_from_row(row[15:])
             found.append((project, _monthly_report(row, project.code)))
         return found
-
-    async def load_session(self, channel: str, external_id: str) -> SessionState | None:
-        """The half-finished conversation of this chat account, if any."""
-        row = await self._one(
-            "SELECT state, data, updated_at FROM sessions WHERE channel = ? AND external_id = ?",
-            (channel, external_id),
-        )
-        if row is None:
-            return None
-        return SessionState(channel, external_id, row[0], row[1], datetime.fromisoformat(row[2]))
-
-    async def save_session(self, session: SessionState, *, event: EventMark | None = None) -> None:
-        """Remember where a conversation stands (marking the event that moved it)."""
-        async with self._transaction() as db:
-            await _mark(db, event)
-            await db.execute(
-                "INSERT INTO sessions (channel, external_id, state, data, updated_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, external_id) DO UPDATE SET "
-                "state = excluded.state, data = excluded.data, updated_at = excluded.updated_at",
-                (
-                    session.channel,
-                    session.external_id,
-                    session.state,
-                    session.data,
-                    session.updated_at.isoformat(),
-                ),
-            )
-
-    async def clear_session(
-        self, channel: str, external_id: str, *, event: EventMark | None = None
-    ) -> None:
-        """Forget a finished or cancelled conversation."""
-        async with self._transaction() as db:
-            await self._finish(db, (channel, external_id))
-            await _mark(db, event)
-
-    async def sessions_older_than(self, moment: datetime) -> list[SessionState]:
-        """Conversations idle since before `moment`."""
-        rows = await self._all(
-            "SELECT channel, external_id, state, data, updated_at FROM sessions "
-            "ORDER BY channel, external_id"
-        )
-        found = [SessionState(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4])) for r in rows]
-        # Sorted as moments, not as ISO text: texts with different UTC offsets do not sort in time.
-        found.sort(key=lambda s: s.updated_at)
-        return [s for s in found if s.updated_at < moment]
-
-    async def event_handled(self, channel: str, event_id: str) -> bool:
-        """Whether an incoming update was handled already (its turn's writes committed)."""
-        row = await self._one(
-            "SELECT 1 FROM handled_events WHERE channel = ? AND event_id = ?", (channel, event_id)
-        )
-        return row is not None
-
-    async def mark_event(self, event: EventMark) -> bool:
-        """Mark an update handled by a turn that wrote nothing else; False if it was already."""
-        async with self._transaction() as db:
-            return await _mark(db, event)
-
-    async def prune_events(self, before: datetime) -> int:
-        """Forget events handled before `before` (channels redeliver only recent ones)."""
-        async with (
-            self._transaction() as db,
-            db.execute("DELETE FROM handled_events WHERE handled_at < ?", (_utc(before),)) as cur,
-        ):
-            return cur.rowcount

@@ -30,7 +30,7 @@ from pathlib import Path
 from domain.models import ChatIdentity, ProjectData, Role
 from domain.thaidate import format_thai_month
 from handlers import texts
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 from tests.fake_telegram import FakeBotApi, Sent
 
 TOKEN = "555000:CRASH-SAFETY-TOKEN_never-logged"
@@ -57,7 +57,7 @@ class Account:
 
 async def prepare_world(database: Path, officers: int) -> list[Account]:
     """One project per officer, linked to their Telegram account, in a fresh database."""
-    repo = await SqliteRepository.open(database)
+    repo = await SqliteStorage.open(database)
     accounts: list[Account] = []
     try:
         for n in range(officers):

@@ -18,7 +18,7 @@ from domain.clock import Clock
 from domain.models import ChatIdentity
 from handlers.conversation import Conversation
 from scheduler.planner import PUSH_CHANNELS
-from storage.repository import Repository
+from storage.contracts import Storage
 from tests.fake_line import FakeLine, Sent
 from tests.support import NOW, World
 
@@ -68,7 +68,7 @@ async def link_line(world: World) -> None:
 
 @asynccontextmanager
 async def running_line(
-    repo: Repository,
+    repo: Storage,
     *,
     clock: Clock = lambda: NOW,
     files: Path | None = None,

@@ -18,7 +18,7 @@ from domain.models import (
     Submission,
 )
 from handlers.conversation import Conversation
-from storage.repository import Repository
+from storage.contracts import Storage
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=BANGKOK)  # report 2 of fiscal year 2570
@@ -97,13 +97,13 @@ class Chat:
 class World:
     """A repository holding a few projects, an officer, a coordinator, and who is who."""
 
-    repo: Repository
+    repo: Storage
     officer: Person
     coordinator: Person
     single: Person
 
 
-async def build_world(repo: Repository) -> World:
+async def build_world(repo: Storage) -> World:
     """Projects ROAD and SCHOOL for one officer, SCHOOL alone for another, a coordinator."""
     for data in (ROAD, SCHOOL, OTHER):
         await repo.upsert_project(data)
@@ -130,7 +130,7 @@ def values(
 
 
 async def stored_report(
-    repo: Repository,
+    repo: Storage,
     code: str,
     report_no: int,
     progress: str,

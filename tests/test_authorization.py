@@ -23,8 +23,8 @@ from domain.messages import Outbound
 from domain.models import ChatIdentity, CoordinatorScope, ProjectData, Role
 from handlers.conversation import COMMANDS, Conversation
 from reports.documents import ReportDocuments
-from storage.repository import Repository
-from storage.sqlite import SqliteRepository
+from storage.contracts import Storage
+from storage.sqlite import SqliteStorage
 from tests.support import NOW, Chat, stored_report
 
 A = ProjectData(
@@ -74,8 +74,8 @@ def contents(reply: Outbound) -> list[str]:
 
 
 @pytest.fixture
-async def repo() -> AsyncIterator[Repository]:
-    repository = await SqliteRepository.open(":memory:")
+async def repo() -> AsyncIterator[Storage]:
+    repository = await SqliteStorage.open(":memory:")
     for data in (A, B):
         await repository.upsert_project(data)
         await stored_report(repository, data.code, 1, "20", "1000")
@@ -101,11 +101,11 @@ async def repo() -> AsyncIterator[Repository]:
         await repository.close()
 
 
-def conversation(repo: Repository) -> Conversation:
+def conversation(repo: Storage) -> Conversation:
     return Conversation(repo, lambda: NOW, documents=ReportDocuments(repo))
 
 
-async def attempts(repo: Repository, user: str, command: str) -> Seen:
+async def attempts(repo: Storage, user: str, command: str) -> Seen:
     """The command, then each way of naming each project, each from a fresh start."""
     seen = Seen([])
     ways = [None] + [(how, code) for code in MARKS for how in ("payload", "typed")]
@@ -127,7 +127,7 @@ async def attempts(repo: Repository, user: str, command: str) -> Seen:
 
 
 @pytest.mark.parametrize("user", sorted(ALLOWED))
-async def test_every_command_shows_only_what_the_role_may_see(repo: Repository, user: str) -> None:
+async def test_every_command_shows_only_what_the_role_may_see(repo: Storage, user: str) -> None:
     commands = sorted({f"/{name}" for name in COMMANDS.values()})
     leaks = {}
     for command in commands:
@@ -137,7 +137,7 @@ async def test_every_command_shows_only_what_the_role_may_see(repo: Repository, 
     assert leaks == {}, f"{user} saw projects that are not theirs"
 
 
-async def test_each_role_does_see_its_own(repo: Repository) -> None:
+async def test_each_role_does_see_its_own(repo: Storage) -> None:
     """The matrix above is not vacuous: each role can reach what it may see."""
     for user, allowed in ALLOWED.items():
         seen: set[str] = set()
@@ -146,7 +146,7 @@ async def test_each_role_does_see_its_own(repo: Repository) -> None:
         assert seen == allowed, user
 
 
-async def test_only_confirmed_reports_of_ones_own_projects_are_stored(repo: Repository) -> None:
+async def test_only_confirmed_reports_of_ones_own_projects_are_stored(repo: Storage) -> None:
     """Reporting on a project that is not theirs, by any means, stores nothing."""
     for user in ("unknown", "officer_b", "coordinator_x", "coordinator_y"):
         chat = Chat(conversation(repo), user)

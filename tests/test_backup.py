@@ -13,7 +13,7 @@ from domain.fiscal import ReportMonth
 from domain.models import Submission
 from storage.backup import BackupResult, backup_database, check_database, restore_database
 from storage.errors import StorageError
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 from tests.support import BANGKOK, ROAD, build_world, values
 from tests.test_cli import run
 
@@ -28,7 +28,7 @@ def submission(code: str, no: int) -> Submission:
 async def test_a_backup_taken_while_reports_are_written_is_a_consistent_snapshot(
     tmp_path: Path,
 ) -> None:
-    repo = await SqliteRepository.open(tmp_path / "live.sqlite3")
+    repo = await SqliteStorage.open(tmp_path / "live.sqlite3")
     await build_world(repo)
     codes = [p.code for p in await repo.list_projects()]
     stop = asyncio.Event()
@@ -64,7 +64,7 @@ async def test_a_backup_taken_while_reports_are_written_is_a_consistent_snapshot
 
 async def test_a_restored_backup_holds_the_same_reports(tmp_path: Path) -> None:
     source = tmp_path / "live.sqlite3"
-    repo = await SqliteRepository.open(source)
+    repo = await SqliteStorage.open(source)
     await build_world(repo)
     await repo.submit_report(submission(ROAD.code, 1))
     before = await repo.reports_of_project(ROAD.code)
@@ -74,13 +74,13 @@ async def test_a_restored_backup_holds_the_same_reports(tmp_path: Path) -> None:
 
     restore_database(tmp_path / "backup.sqlite3", source)
     assert (tmp_path / "live.sqlite3.before-restore").is_file(), "the replaced one is kept"
-    restored = await SqliteRepository.open(source)
+    restored = await SqliteStorage.open(source)
     try:
         assert await restored.reports_of_project(ROAD.code) == before
         assert [r.revision for r in await restored.revisions(before[0].id)] == [1]
     finally:
         await restored.close()
-    kept = await SqliteRepository.open(tmp_path / "live.sqlite3.before-restore")
+    kept = await SqliteStorage.open(tmp_path / "live.sqlite3.before-restore")
     try:
         assert len(await kept.reports_of_project(ROAD.code)) == 2
     finally:

@@ -13,7 +13,7 @@ from domain.messages import Outbound
 from handlers import texts
 from handlers.conversation import Conversation
 from reports.documents import PDF, PNG, XLSX, ReportDocuments
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 from tests.support import NOW, OTHER, ROAD, SCHOOL, Chat, World, build_world, stored_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -21,7 +21,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture
 async def world() -> AsyncIterator[World]:
-    repo = await SqliteRepository.open(":memory:")
+    repo = await SqliteStorage.open(":memory:")
     try:
         world = await build_world(repo)
         await stored_report(repo, ROAD.code, 1, "30", "100000")

@@ -13,7 +13,7 @@ from domain.messages import Inbound
 from domain.models import Submission
 from handlers import texts
 from handlers.conversation import Conversation
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 from tests.support import (
     BANGKOK,
     NOW,
@@ -29,7 +29,7 @@ from tests.support import (
 
 @pytest.fixture
 async def world() -> AsyncIterator[World]:
-    repo = await SqliteRepository.open(":memory:")
+    repo = await SqliteStorage.open(":memory:")
     try:
         yield await build_world(repo)
     finally:

@@ -19,7 +19,7 @@ from domain.models import MonthlyReport, Project
 from domain.numbers import baht, percent
 from handlers import texts
 from handlers.conversation import INTERNAL_ERROR, Conversation
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 from tests.support import NOW, build_world
 
 
@@ -129,7 +129,7 @@ def shows(summary: str, report: MonthlyReport) -> bool:
 
 
 async def play(script: Sequence[Typed | Press | Sticker | Forged], user: str) -> None:
-    repo = await SqliteRepository.open(":memory:")
+    repo = await SqliteStorage.open(":memory:")
     try:
         await build_world(repo)
         conversation = Conversation(repo, lambda: NOW, documents=FakeDocuments())
@@ -228,7 +228,7 @@ HAPPY = [Typed(t) for t in ("ส่งรายงาน", "50", "1000", "-", "�
 
 def test_the_happy_script_does_store() -> None:
     async def main() -> int:
-        repo = await SqliteRepository.open(":memory:")
+        repo = await SqliteStorage.open(":memory:")
         try:
             await build_world(repo)
             conversation = Conversation(repo, lambda: NOW)

@@ -21,14 +21,14 @@ from domain.thaidate import (
     format_thai_month,
 )
 from reports.csv_export import HEADER, export_csv, guard_cell
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 
 
 @pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[SqliteRepository]:
-    repository = await SqliteRepository.open(tmp_path / "t.sqlite3")
+async def repo(tmp_path: Path) -> AsyncIterator[SqliteStorage]:
+    repository = await SqliteStorage.open(tmp_path / "t.sqlite3")
     await repository.upsert_project(
         ProjectData(
             "50140000-3629",
@@ -45,7 +45,7 @@ async def repo(tmp_path: Path) -> AsyncIterator[SqliteRepository]:
 
 
 async def submit(
-    repo: SqliteRepository,
+    repo: SqliteStorage,
     code: str,
     fiscal_year: int,
     report_no: int,
@@ -82,7 +82,7 @@ def values(
 
 
 async def exported(
-    repo: SqliteRepository,
+    repo: SqliteStorage,
     *,
     fiscal_year: int | None = None,
     project_code: str | None = None,
@@ -95,7 +95,7 @@ async def exported(
     return count, list(csv.reader(io.StringIO(out.getvalue(), newline="")))
 
 
-async def test_rows_carry_every_field_formatted(repo: SqliteRepository) -> None:
+async def test_rows_carry_every_field_formatted(repo: SqliteStorage) -> None:
     await submit(repo, "50140000-3629", 2564, 1, values(date(2020, 10, 31), "8", "0", "เริ่มงาน"))
     await submit(
         repo,
@@ -150,7 +150,7 @@ async def test_rows_carry_every_field_formatted(repo: SqliteRepository) -> None:
     ]
 
 
-async def test_a_correction_exports_its_latest_revision(repo: SqliteRepository) -> None:
+async def test_a_correction_exports_its_latest_revision(repo: SqliteStorage) -> None:
     await submit(repo, "50140000-3629", 2564, 4, values(date(2021, 1, 28), "30", "1000"))
     corrected = values(date(2021, 1, 28), "30", "1234567.8")
     at = datetime(2021, 2, 1, 9, 0, tzinfo=BANGKOK)
@@ -165,7 +165,7 @@ async def test_a_correction_exports_its_latest_revision(repo: SqliteRepository) 
     assert rows[1][14:] == ["2", "line", "2021-02-01T09:00:00+07:00"]
 
 
-async def test_filters(repo: SqliteRepository) -> None:
+async def test_filters(repo: SqliteStorage) -> None:
     await submit(repo, "50140000-3629", 2564, 1, values(date(2020, 10, 31), "8", "0"))
     await submit(repo, "50140000-3629", 2565, 1, values(date(2021, 10, 29), "10", "0"))
     await submit(repo, "50150000-0001", 2565, 1, values(date(2021, 10, 29), "5", "0"))
@@ -186,7 +186,7 @@ async def test_filters(repo: SqliteRepository) -> None:
     assert (count, len(rows)) == (0, 1)  # the header alone
 
 
-async def test_formula_like_text_is_guarded(repo: SqliteRepository) -> None:
+async def test_formula_like_text_is_guarded(repo: SqliteStorage) -> None:
     await submit(
         repo,
         "50150000-0001",
@@ -222,7 +222,7 @@ def test_guard_cell(text: str, expected: str) -> None:
 
 
 async def test_file_opened_as_utf8_sig_has_one_bom_and_crlf(
-    repo: SqliteRepository, tmp_path: Path
+    repo: SqliteStorage, tmp_path: Path
 ) -> None:
     await submit(repo, "50140000-3629", 2564, 1, values(date(2020, 10, 31), "8", "0", "บรรทัด\nสอง"))
     path = tmp_path / "out.csv"
@@ -239,7 +239,7 @@ async def test_file_opened_as_utf8_sig_has_one_bom_and_crlf(
     assert list(csv.reader(io.StringIO(text, newline="")))[1][9] == "บรรทัด\nสอง"
 
 
-async def test_export_writes_no_bom_itself(repo: SqliteRepository) -> None:
+async def test_export_writes_no_bom_itself(repo: SqliteStorage) -> None:
     out = io.StringIO()
     await export_csv(repo, out, fiscal_year=None, project_code=None)
     assert out.getvalue().startswith("รหัสโครงการ,")

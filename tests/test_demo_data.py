@@ -12,7 +12,7 @@ import pytest
 
 from domain.models import ProjectData, Role
 from reports.demo_data import SEED_PROJECT, DemoSummary, demo_projects, load_demo_data
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 
 SEED_FORM = Path("/work/shared/seed/000_cf508a01e081a9c9.txt")
 TODAY = date(2025, 1, 15)  # fiscal year 2568, report 4 (January): December is overdue
@@ -20,13 +20,13 @@ OFFICE = "สำนักงานเขตลาดกระบัง"
 
 
 @pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[SqliteRepository]:
-    repository = await SqliteRepository.open(tmp_path / "t.sqlite3")
+async def repo(tmp_path: Path) -> AsyncIterator[SqliteStorage]:
+    repository = await SqliteStorage.open(tmp_path / "t.sqlite3")
     yield repository
     await repository.close()
 
 
-async def test_loads_everything_once(repo: SqliteRepository) -> None:
+async def test_loads_everything_once(repo: SqliteStorage) -> None:
     first = await load_demo_data(repo, TODAY)
 
     codes = ["50140000-3629", "50140000-4681", "50140000-4682", "50140000-4683"]
@@ -43,7 +43,7 @@ async def test_loads_everything_once(repo: SqliteRepository) -> None:
     assert [p.code for p in await repo.list_projects()] == codes
 
 
-async def test_seed_project_is_the_printed_form(repo: SqliteRepository) -> None:
+async def test_seed_project_is_the_printed_form(repo: SqliteStorage) -> None:
     await load_demo_data(repo, TODAY)
 
     p = await repo.get_project("50140000-3629")
@@ -83,7 +83,7 @@ def test_seed_text_lines_appear_verbatim_in_the_seed_form() -> None:
         assert f" : {getattr(SEED_PROJECT, field)}\n" in printed, field
 
 
-async def test_seed_reports(repo: SqliteRepository) -> None:
+async def test_seed_reports(repo: SqliteStorage) -> None:
     await load_demo_data(repo, TODAY)
 
     reports = await repo.reports_of_project("50140000-3629", 2564)
@@ -106,7 +106,7 @@ async def test_seed_reports(repo: SqliteRepository) -> None:
         assert r.sent_at.utcoffset() is not None
 
 
-async def test_demo_people(repo: SqliteRepository) -> None:
+async def test_demo_people(repo: SqliteStorage) -> None:
     await repo.upsert_project(
         ProjectData("50150000-0001", "โครงการเขตอื่น", 2568, agency="สำนักงานเขตบางรัก")
     )
@@ -129,7 +129,7 @@ async def test_demo_people(repo: SqliteRepository) -> None:
     assert seen == mine  # the whole district office, not the other district
 
 
-async def test_invented_projects_are_of_the_current_fiscal_year(repo: SqliteRepository) -> None:
+async def test_invented_projects_are_of_the_current_fiscal_year(repo: SqliteStorage) -> None:
     await load_demo_data(repo, TODAY)
 
     invented = [await repo.get_project(d.code) for d in demo_projects(2568)]
@@ -159,7 +159,7 @@ async def test_invented_projects_are_of_the_current_fiscal_year(repo: SqliteRepo
     ],
 )
 async def test_one_project_has_reports_up_to_an_overdue_month(
-    repo: SqliteRepository, today: date, reported: list[int]
+    repo: SqliteStorage, today: date, reported: list[int]
 ) -> None:
     await load_demo_data(repo, today)
 

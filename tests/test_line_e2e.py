@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from domain.models import ChatIdentity
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 from tests.fake_line import FakeLine, Sent
 from tests.fake_telegram import FakeBotApi
 from tests.line_support import OFFICER, SECRET, SINGLE, TOKEN
@@ -103,7 +103,7 @@ class Bot:
 
 async def prepare(folder: Path, *, telegram: bool) -> Path:
     database = folder / "bot.sqlite3"
-    repo = await SqliteRepository.open(database)
+    repo = await SqliteStorage.open(database)
     world = await build_world(repo)
     await repo.link_identity(ChatIdentity("line", OFFICER, world.officer.id))
     await repo.link_identity(ChatIdentity("line", SINGLE, world.single.id))
@@ -140,7 +140,7 @@ async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
 
 
 async def stored(folder: Path, code: str, report_no: int) -> tuple[Decimal, Decimal, str] | None:
-    repo = await SqliteRepository.open(folder / "bot.sqlite3")
+    repo = await SqliteStorage.open(folder / "bot.sqlite3")
     try:
         report = await repo.get_report(code, 2570, report_no)
         if report is None:
@@ -232,7 +232,7 @@ async def test_telegram_and_line_in_one_process_share_one_person(tmp_path: Path)
             telegram.push_text(TELEGRAM_OFFICER, "/status")
             await telegram.wait_for_text(TELEGRAM_OFFICER, "", timeout=20, after=after)
             assert await bot.terminate() == 0
-            repo = await SqliteRepository.open(database)
+            repo = await SqliteStorage.open(database)
             try:
                 officer = await repo.find_person_by_identity("line", OFFICER)
                 assert officer is not None

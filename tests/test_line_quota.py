@@ -22,7 +22,7 @@ from scheduler.delivery import Notifier, ReminderService
 from scheduler.messages import owner_reminder
 from scheduler.planner import Planned, ReminderPlanner, Unreachable
 from scheduler.quota import QUOTA_LOW, QUOTA_OUT, Allowance, retry_key, urgency
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 from tests.fake_line import FakeLine
 from tests.line_support import OFFICER, SECRET, SINGLE, TOKEN, line_config
 from tests.support import ROAD, SCHOOL, World, build_world
@@ -53,7 +53,7 @@ class Rig:
 
 @pytest.fixture
 async def rig() -> AsyncIterator[Rig]:
-    repo = await SqliteRepository.open(":memory:")
+    repo = await SqliteStorage.open(":memory:")
     world = await build_world(repo)
     await repo.add_person(world.coordinator.name, roles=frozenset({Role.COORDINATOR}))
     await repo.link_identity(ChatIdentity("line", OFFICER, world.officer.id))

@@ -21,7 +21,6 @@ from handlers import texts
 from handlers.conversation import Conversation
 from handlers.linking import issue_invite, shown_code
 from scheduler.planner import PUSH_CHANNELS
-from storage.memory import MemoryRepository
 from tests.fake_line import kinds
 from tests.line_support import (
     OFFICER,
@@ -32,12 +31,13 @@ from tests.line_support import (
     link_line,
     running_line,
 )
+from tests.memory_storage import MemoryStorage
 from tests.support import NOW, SCHOOL, World, build_world
 
 
 @pytest.fixture
 async def world() -> World:
-    world = await build_world(MemoryRepository())
+    world = await build_world(MemoryStorage())
     await link_line(world)
     return world
 

@@ -21,7 +21,7 @@ from handlers.linking import (
     phone_digits,
     shown_code,
 )
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 from tests.support import NOW, World, build_world
 
 
@@ -37,7 +37,7 @@ class Clock:
 
 @pytest.fixture
 async def world() -> AsyncIterator[World]:
-    repo = await SqliteRepository.open(":memory:")
+    repo = await SqliteStorage.open(":memory:")
     try:
         yield await build_world(repo)
     finally:

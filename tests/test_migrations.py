@@ -18,7 +18,7 @@ from domain.messages import Inbound
 from domain.models import Submission
 from handlers.conversation import Conversation
 from storage.migrations import SCHEMA_VERSION
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 from tests.support import NOW, values
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -45,7 +45,7 @@ async def test_an_old_database_is_migrated_with_everything_in_it(
     version: int, tmp_path: Path
 ) -> None:
     path = load(version, tmp_path)
-    repo = await SqliteRepository.open(path)
+    repo = await SqliteStorage.open(path)
     try:
         seed = await repo.reports_of_project(SEED)
         assert [r.report_no for r in seed] == list(range(1, 13))
@@ -81,7 +81,7 @@ async def test_an_old_database_is_migrated_with_everything_in_it(
 async def test_migrating_twice_changes_nothing(tmp_path: Path) -> None:
     path = load(VERSIONS[0], tmp_path)
     for _ in range(2):
-        repo = await SqliteRepository.open(path)
+        repo = await SqliteStorage.open(path)
         await repo.close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

@@ -23,7 +23,7 @@ from reports.project_import import (
     read_project_file,
     read_project_rows,
 )
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 
 THAI_HEADER = (
     "รหัสโครงการ...",
@@ -116,8 +116,8 @@ FULL_DATA = ProjectData(
 
 
 @pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[SqliteRepository]:
-    repository = await SqliteRepository.open(tmp_path / "t.sqlite3")
+async def repo(tmp_path: Path) -> AsyncIterator[SqliteStorage]:
+    repository = await SqliteStorage.open(tmp_path / "t.sqlite3")
     yield repository
     await repository.close()
 
@@ -155,7 +155,7 @@ def only(outcomes: list[RowOutcome]) -> RowOutcome:
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
 @pytest.mark.parametrize("header", [THAI_HEADER, ENGLISH_HEADER], ids=["thai", "english"])
 async def test_csv_with_every_field(
-    repo: SqliteRepository, tmp_path: Path, bom: bool, delimiter: str, header: tuple[str, ...]
+    repo: SqliteStorage, tmp_path: Path, bom: bool, delimiter: str, header: tuple[str, ...]
 ) -> None:
     path = write_csv(tmp_path / "p.csv", [header, FULL_ROW], delimiter=delimiter, bom=bom)
 
@@ -173,9 +173,7 @@ async def test_csv_with_every_field(
     )
 
 
-async def test_xlsx_with_date_cells_and_number_cells(
-    repo: SqliteRepository, tmp_path: Path
-) -> None:
+async def test_xlsx_with_date_cells_and_number_cells(repo: SqliteStorage, tmp_path: Path) -> None:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(
@@ -316,7 +314,7 @@ def test_fiscal_year(tmp_path: Path, cell: str, expected: int | None, reason: st
 
 
 async def test_rejected_rows_with_all_reasons_change_nothing(
-    repo: SqliteRepository, tmp_path: Path
+    repo: SqliteStorage, tmp_path: Path
 ) -> None:
     path = simple(
         tmp_path,
@@ -347,7 +345,7 @@ async def test_rejected_rows_with_all_reasons_change_nothing(
 
 
 async def test_reimport_is_unchanged_and_an_edit_is_updated(
-    repo: SqliteRepository, tmp_path: Path
+    repo: SqliteStorage, tmp_path: Path
 ) -> None:
     rows = [("P-1", "หนึ่ง", "2564", "", "", "100"), ("P-2", "สอง", "2564", "", "", "0")]
     path = simple(tmp_path, *rows)
@@ -366,7 +364,7 @@ async def test_reimport_is_unchanged_and_an_edit_is_updated(
 
 
 async def test_columns_missing_from_the_file_keep_stored_values(
-    repo: SqliteRepository, tmp_path: Path
+    repo: SqliteStorage, tmp_path: Path
 ) -> None:
     await repo.upsert_project(FULL_DATA)
     path = write_csv(
@@ -426,7 +424,7 @@ def test_header_normalization() -> None:
     ],
 )
 async def test_unreadable_files_fail_as_a_whole(
-    repo: SqliteRepository, tmp_path: Path, name: str, content: bytes, message: str
+    repo: SqliteStorage, tmp_path: Path, name: str, content: bytes, message: str
 ) -> None:
     path = tmp_path / name
     path.write_bytes(content)
@@ -464,7 +462,7 @@ def test_format_report_has_a_line_per_row_and_totals() -> None:
 
 
 async def test_an_end_date_before_the_stored_start_is_rejected(
-    repo: SqliteRepository, tmp_path: Path
+    repo: SqliteStorage, tmp_path: Path
 ) -> None:
     await repo.upsert_project(FULL_DATA)
     path = write_csv(

@@ -12,7 +12,7 @@ from domain.thaidate import parse_day
 from handlers import texts
 from handlers.conversation import Conversation
 from scheduler.messages import report_payload, snooze_payload
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 from tests.support import NOW, ROAD, SCHOOL, Chat, World, build_world, stored_report
 
 NOVEMBER = ReportMonth(2570, 2)
@@ -20,7 +20,7 @@ NOVEMBER = ReportMonth(2570, 2)
 
 @pytest.fixture
 async def world() -> AsyncIterator[World]:
-    repo = await SqliteRepository.open(":memory:")
+    repo = await SqliteStorage.open(":memory:")
     try:
         yield await build_world(repo)
     finally:

@@ -14,7 +14,7 @@ from domain.models import ChatIdentity, Delegation, DeliveryStatus
 from scheduler.calendar import CalendarSettings, ReportingCalendar
 from scheduler.delivery import DeliveryFailed, ReminderService
 from scheduler.planner import ReminderPlanner
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 from tests.support import BANGKOK, ROAD, SCHOOL, World, build_world, stored_report
 
 NO_HOLIDAYS = ReportingCalendar(CalendarSettings(), holidays=lambda day: False)
@@ -40,7 +40,7 @@ class Recorder:
 
 @pytest.fixture
 async def world() -> AsyncIterator[World]:
-    repo = await SqliteRepository.open(":memory:")
+    repo = await SqliteStorage.open(":memory:")
     world = await build_world(repo)
     await repo.link_identity(ChatIdentity("telegram", "1001", world.officer.id))
     await repo.link_identity(ChatIdentity("telegram", "1002", world.single.id))

@@ -20,7 +20,7 @@ from reports.project_import import ImportFileError
 from reports.reports_file import field_of, unguard
 from reports.reports_import import RowStatus, format_report, import_reports
 from reports.xlsx_export import export_xlsx
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 from tests.support import ROAD, SCHOOL, build_world
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -51,8 +51,8 @@ SEED_ROWS = [
 
 
 @pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[SqliteRepository]:
-    repository = await SqliteRepository.open(tmp_path / "t.sqlite3")
+async def repo(tmp_path: Path) -> AsyncIterator[SqliteStorage]:
+    repository = await SqliteStorage.open(tmp_path / "t.sqlite3")
     await build_world(repository)
     await repository.upsert_project(SEED_PROJECT)
     yield repository
@@ -79,7 +79,7 @@ def road(no: int, progress: str, disbursed: str = "0", /, **fields: str) -> tupl
 
 
 async def test_the_seed_year_imports_and_keeps_the_contradiction_as_a_note(
-    repo: SqliteRepository, tmp_path: Path
+    repo: SqliteStorage, tmp_path: Path
 ) -> None:
     rows = [
         (SEED_PROJECT.code, "2564", no, day, progress, "0", note, "เป็นไปตามแผน", "",
@@ -107,7 +107,7 @@ async def test_the_seed_year_imports_and_keeps_the_contradiction_as_a_note(
 
 
 async def test_importing_the_same_file_again_changes_nothing(
-    repo: SqliteRepository, tmp_path: Path
+    repo: SqliteStorage, tmp_path: Path
 ) -> None:
     path = write_csv(tmp_path / "r.csv", [road(1, "10", "1000"), road(2, "20", "5,000")])
     first = await import_reports(repo, path)
@@ -119,7 +119,7 @@ async def test_importing_the_same_file_again_changes_nothing(
     assert report is not None and len(await repo.revisions(report.id)) == 1
 
 
-async def test_a_csv_export_imports_back_unchanged(repo: SqliteRepository, tmp_path: Path) -> None:
+async def test_a_csv_export_imports_back_unchanged(repo: SqliteStorage, tmp_path: Path) -> None:
     # Notes that the export guards against formulas come back as they were.
     for no, note in ((1, "-เริ่มสำรวจพื้นที่"), (2, "=1+1 ไม่ใช่สูตร"), (3, "")):
         values = ReportValues(
@@ -138,9 +138,7 @@ async def test_a_csv_export_imports_back_unchanged(repo: SqliteRepository, tmp_p
     assert result.warnings == ()
 
 
-async def test_an_xlsx_export_imports_back_unchanged(
-    repo: SqliteRepository, tmp_path: Path
-) -> None:
+async def test_an_xlsx_export_imports_back_unchanged(repo: SqliteStorage, tmp_path: Path) -> None:
     await import_reports(repo, write_csv(tmp_path / "r.csv", [road(1, "10.5", "1000.25")]))
     path = tmp_path / "export.xlsx"
     await export_xlsx(repo, path, fiscal_year=2570)
@@ -151,7 +149,7 @@ async def test_an_xlsx_export_imports_back_unchanged(
 
 
 async def test_xlsx_with_english_headers_and_typed_cells(
-    repo: SqliteRepository, tmp_path: Path
+    repo: SqliteStorage, tmp_path: Path
 ) -> None:
     book = openpyxl.Workbook()
     sheet = book.active
@@ -197,7 +195,7 @@ async def test_xlsx_with_english_headers_and_typed_cells(
     ],
 )
 async def test_each_reason_to_refuse_a_row(
-    repo: SqliteRepository, tmp_path: Path, fields: dict[str, str], reason: str
+    repo: SqliteStorage, tmp_path: Path, fields: dict[str, str], reason: str
 ) -> None:
     path = write_csv(tmp_path / "r.csv", [road(1, "10", "1000", **fields)])
 
@@ -209,13 +207,13 @@ async def test_each_reason_to_refuse_a_row(
     assert await repo.reports_of_project(ROAD.code) == []
 
 
-async def test_a_row_gives_all_its_reasons_at_once(repo: SqliteRepository, tmp_path: Path) -> None:
+async def test_a_row_gives_all_its_reasons_at_once(repo: SqliteStorage, tmp_path: Path) -> None:
     row = road(1, "ไม่รู้", "ไม่ทราบ", report_no="0", on_plan="no")
     (outcome,) = (await import_reports(repo, write_csv(tmp_path / "r.csv", [row]))).outcomes
     assert len(outcome.reasons) == 4, outcome.reasons
 
 
-async def test_a_month_outside_the_project_dates(repo: SqliteRepository, tmp_path: Path) -> None:
+async def test_a_month_outside_the_project_dates(repo: SqliteStorage, tmp_path: Path) -> None:
     # SCHOOL starts on 1 November 2026: it has no October report.
     row = road(1, "5", code=SCHOOL.code)
     (outcome,) = (await import_reports(repo, write_csv(tmp_path / "r.csv", [row]))).outcomes
@@ -224,7 +222,7 @@ async def test_a_month_outside_the_project_dates(repo: SqliteRepository, tmp_pat
 
 
 async def test_a_different_stored_report_is_never_overwritten(
-    repo: SqliteRepository, tmp_path: Path
+    repo: SqliteStorage, tmp_path: Path
 ) -> None:
     await import_reports(repo, write_csv(tmp_path / "a.csv", [road(1, "10", "1000")]))
 
@@ -237,7 +235,7 @@ async def test_a_different_stored_report_is_never_overwritten(
     assert stored is not None and stored.values.progress == Decimal(10)
 
 
-async def test_the_same_month_twice_in_one_file(repo: SqliteRepository, tmp_path: Path) -> None:
+async def test_the_same_month_twice_in_one_file(repo: SqliteStorage, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "r.csv", [road(1, "10"), road(1, "10")])
     result = await import_reports(repo, path)
     assert [o.status for o in result.outcomes] == [RowStatus.CREATED, RowStatus.REJECTED]
@@ -245,7 +243,7 @@ async def test_the_same_month_twice_in_one_file(repo: SqliteRepository, tmp_path
 
 
 async def test_progress_going_down_within_the_file_is_refused(
-    repo: SqliteRepository, tmp_path: Path
+    repo: SqliteStorage, tmp_path: Path
 ) -> None:
     rows = [road(1, "50", "1000"), road(2, "40", "2000"), road(3, "60", "500")]
     result = await import_reports(repo, write_csv(tmp_path / "r.csv", rows))
@@ -262,7 +260,7 @@ async def test_progress_going_down_within_the_file_is_refused(
 
 
 async def test_progress_going_down_from_a_stored_month_is_refused(
-    repo: SqliteRepository, tmp_path: Path
+    repo: SqliteStorage, tmp_path: Path
 ) -> None:
     await import_reports(repo, write_csv(tmp_path / "a.csv", [road(1, "50")]))
     result = await import_reports(repo, write_csv(tmp_path / "b.csv", [road(2, "45")]))
@@ -270,7 +268,7 @@ async def test_progress_going_down_from_a_stored_month_is_refused(
 
 
 async def test_a_contradiction_with_a_later_stored_month_is_refused(
-    repo: SqliteRepository, tmp_path: Path
+    repo: SqliteStorage, tmp_path: Path
 ) -> None:
     # The chat stored December already; importing November must not overtake it.
     await import_reports(repo, write_csv(tmp_path / "a.csv", [road(3, "30", "3000")]))
@@ -286,9 +284,7 @@ async def test_a_contradiction_with_a_later_stored_month_is_refused(
     assert [r.report_no for r in await repo.reports_of_project(ROAD.code)] == [3]
 
 
-async def test_headers_missing_unknown_and_export_only(
-    repo: SqliteRepository, tmp_path: Path
-) -> None:
+async def test_headers_missing_unknown_and_export_only(repo: SqliteStorage, tmp_path: Path) -> None:
     lacking = write_csv(tmp_path / "a.csv", [], header=HEADER[:4])
     with pytest.raises(ImportFileError, match="ความก้าวหน้า \\(progress\\)"):
         await import_reports(repo, lacking)

@@ -21,7 +21,7 @@ import storage.sqlite
 from domain.models import MonthlyReport, ProjectData, ReportValues, Role, SessionState, Submission
 from storage.errors import AlreadyReported, StorageError
 from storage.migrations import MIGRATIONS, SCHEMA_VERSION
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 T0 = datetime(2024, 11, 5, 9, 30, tzinfo=BANGKOK)
@@ -51,20 +51,20 @@ async def scalar(db: aiosqlite.Connection, sql: str) -> Any:
 
 
 @pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[SqliteRepository]:
+async def repo(tmp_path: Path) -> AsyncIterator[SqliteStorage]:
     """A repository over a fresh database file."""
-    repository = await SqliteRepository.open(tmp_path / "progress.db")
+    repository = await SqliteStorage.open(tmp_path / "progress.db")
     try:
         yield repository
     finally:
         await repository.close()
 
 
-async def test_file_database_is_in_wal_mode(repo: SqliteRepository) -> None:
+async def test_file_database_is_in_wal_mode(repo: SqliteStorage) -> None:
     assert await scalar(repo._db, "PRAGMA journal_mode") == "wal"
 
 
-async def test_foreign_keys_are_enforced(repo: SqliteRepository) -> None:
+async def test_foreign_keys_are_enforced(repo: SqliteStorage) -> None:
     assert await scalar(repo._db, "PRAGMA foreign_keys") == 1
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
         await repo._db.execute("INSERT INTO project_officers (project_id, person_id) VALUES (7, 9)")
@@ -73,7 +73,7 @@ async def test_foreign_keys_are_enforced(repo: SqliteRepository) -> None:
 @pytest.mark.parametrize("where", ["file", "memory"])
 async def test_open_migrates_to_the_current_schema(tmp_path: Path, where: str) -> None:
     path = tmp_path / "progress.db" if where == "file" else ":memory:"
-    repo = await SqliteRepository.open(path)
+    repo = await SqliteStorage.open(path)
     try:
         assert await scalar(repo._db, "PRAGMA user_version") == SCHEMA_VERSION
         assert await scalar(repo._db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'") > 0
@@ -85,7 +85,7 @@ async def test_reopening_keeps_data_and_does_not_migrate_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "progress.db"
-    repo = await SqliteRepository.open(path)
+    repo = await SqliteStorage.open(path)
     project, _ = await repo.upsert_project(ProjectData("P1", "โครงการทดสอบ", 2568))
     person = await repo.add_person("สมชาย", roles=frozenset({Role.OFFICER}))
     report = await repo.submit_report(submission("P1", 2))
@@ -96,8 +96,8 @@ async def test_reopening_keeps_data_and_does_not_migrate_again(
     # Any migration that ran now would fail, so a successful open proves none ran.
     monkeypatch.setattr(storage.sqlite, "MIGRATIONS", ("NOT SQL AT ALL;",) * SCHEMA_VERSION)
     with pytest.raises(sqlite3.OperationalError):
-        await SqliteRepository.open(tmp_path / "fresh.db")
-    reopened = await SqliteRepository.open(path)
+        await SqliteStorage.open(tmp_path / "fresh.db")
+    reopened = await SqliteStorage.open(path)
     try:
         assert await scalar(reopened._db, "PRAGMA user_version") == SCHEMA_VERSION
         after = await reopened._db.execute_fetchall(
@@ -118,13 +118,13 @@ async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
         await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
         await db.commit()
     with pytest.raises(StorageError, match="newer"):
-        await SqliteRepository.open(path)
+        await SqliteStorage.open(path)
     async with aiosqlite.connect(path) as db:
         assert await scalar(db, "PRAGMA user_version") == SCHEMA_VERSION + 1
         assert await scalar(db, "SELECT count(*) FROM sqlite_master") == 0
 
 
-async def test_report_history_cannot_be_rewritten(repo: SqliteRepository) -> None:
+async def test_report_history_cannot_be_rewritten(repo: SqliteStorage) -> None:
     await repo.upsert_project(ProjectData("P1", "โครงการทดสอบ", 2568))
     report = await repo.submit_report(submission("P1", 2, note="ครั้งแรก"))
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
@@ -138,7 +138,7 @@ async def test_report_history_cannot_be_rewritten(repo: SqliteRepository) -> Non
     assert await repo.get_report("P1", 2568, 2) == report
 
 
-async def test_amounts_are_stored_as_integers(repo: SqliteRepository) -> None:
+async def test_amounts_are_stored_as_integers(repo: SqliteStorage) -> None:
     data = ProjectData("P1", "โครงการทดสอบ", 2568, budget_received=Decimal("1234567.89"))
     await repo.upsert_project(data)
     await repo.submit_report(submission("P1", 2))
@@ -147,7 +147,7 @@ async def test_amounts_are_stored_as_integers(repo: SqliteRepository) -> None:
     assert await scalar(repo._db, "SELECT disbursed_satang FROM report_revisions") == 100050
 
 
-async def test_a_refused_write_rolls_back_and_hides_the_driver(repo: SqliteRepository) -> None:
+async def test_a_refused_write_rolls_back_and_hides_the_driver(repo: SqliteStorage) -> None:
     await repo.upsert_project(ProjectData("P1", "โครงการทดสอบ", 2568))
     await repo.submit_report(submission("P1", 2))
     with pytest.raises(AlreadyReported):
@@ -162,7 +162,7 @@ async def test_a_refused_write_rolls_back_and_hides_the_driver(repo: SqliteRepos
 
 async def test_concurrent_submits_store_exactly_the_right_rows(tmp_path: Path) -> None:
     path = tmp_path / "progress.db"
-    repo = await SqliteRepository.open(path)
+    repo = await SqliteStorage.open(path)
     codes = [f"P{n}" for n in range(1, 6)]
     for code in codes:
         await repo.upsert_project(ProjectData(code, f"โครงการ {code}", 2568))
@@ -182,7 +182,7 @@ async def test_concurrent_submits_store_exactly_the_right_rows(tmp_path: Path) -
     assert len({r.id for r in stored}) == 51
     [winner] = [r for r in stored if r.report_no == 12]
 
-    reopened = await SqliteRepository.open(path)
+    reopened = await SqliteStorage.open(path)
     try:
         rows = await reopened.report_rows()
         expected = sorted([(s.project_code, s.report_no) for s in distinct] + [("P1", 12)])
@@ -197,7 +197,7 @@ async def test_concurrent_submits_store_exactly_the_right_rows(tmp_path: Path) -
         await reopened.close()
 
 
-async def test_sent_at_keeps_the_bangkok_offset(repo: SqliteRepository) -> None:
+async def test_sent_at_keeps_the_bangkok_offset(repo: SqliteStorage) -> None:
     await repo.upsert_project(ProjectData("P1", "โครงการทดสอบ", 2568))
     await repo.submit_report(submission("P1", 2))
     stored = await scalar(repo._db, "SELECT changed_at FROM report_revisions")
@@ -223,7 +223,7 @@ async def test_a_version_1_database_is_migrated_keeping_its_data(tmp_path: Path)
     )
     await db.close()
 
-    repo = await SqliteRepository.open(path)
+    repo = await SqliteStorage.open(path)
     try:
         async with repo._db.execute("PRAGMA user_version") as cursor:
             row = await cursor.fetchone()

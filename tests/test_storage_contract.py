@@ -1,4 +1,4 @@
-"""The storage contract: one suite run against every Repository implementation.
+"""The storage contract: one suite run against every Storage implementation.
 
 If the in-memory fake and SQLite ever disagree, a test here fails for one of them.
 """
@@ -26,16 +26,17 @@ from domain.models import (
     MonthlyReport,
     Project,
     ProjectData,
+    Reach,
     ReminderKey,
     ReportValues,
     Role,
     SessionState,
     Submission,
 )
+from storage.contracts import Storage, Upsert
 from storage.errors import AlreadyReported, NotFound, StorageError
-from storage.memory import MemoryRepository
-from storage.repository import Repository, Upsert
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
+from tests.memory_storage import MemoryStorage
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 T0 = datetime(2024, 11, 5, 9, 30, 15, 123456, tzinfo=BANGKOK)
@@ -112,7 +113,7 @@ def session(external_id: str, at: datetime, channel: str = "telegram") -> Sessio
 
 
 async def add_project(
-    repo: Repository, code: str, *, fiscal_year: int = 2568, agency: str = WORKS
+    repo: Storage, code: str, *, fiscal_year: int = 2568, agency: str = WORKS
 ) -> Project:
     """Store a small project."""
     project, _ = await repo.upsert_project(
@@ -122,27 +123,25 @@ async def add_project(
 
 
 @pytest.fixture(params=["memory", "sqlite-file", "sqlite-memory"])
-async def repo(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Repository]:
+async def repo(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
     """Each implementation of the contract, fresh and empty."""
-    repository: Repository
+    repository: Storage
     if request.param == "memory":
-        repository = MemoryRepository()
+        repository = MemoryStorage()
     elif request.param == "sqlite-file":
-        repository = await SqliteRepository.open(tmp_path / "progress.db")
+        repository = await SqliteStorage.open(tmp_path / "progress.db")
     else:
-        repository = await SqliteRepository.open(":memory:")
+        repository = await SqliteStorage.open(":memory:")
     try:
         yield repository
     finally:
         await repository.close()
 
 
-class TestRepositoryContract:
-    """What every Repository must do, exactly alike."""
+class TestRegistry:
+    """Projects, people, responsibilities and stand-ins: the `Registry` role."""
 
-    # Projects
-
-    async def test_upsert_creates_and_every_field_round_trips(self, repo: Repository) -> None:
+    async def test_upsert_creates_and_every_field_round_trips(self, repo: Storage) -> None:
         project, outcome = await repo.upsert_project(FULL_PROJECT)
         assert outcome is Upsert.CREATED
         assert project.id > 0
@@ -156,7 +155,7 @@ class TestRepositoryContract:
         assert str(stored.budget_used) == "0.05"
         assert stored.start_date == date(2024, 10, 1)
 
-    async def test_empty_budgets_and_dates_round_trip_as_none(self, repo: Repository) -> None:
+    async def test_empty_budgets_and_dates_round_trip_as_none(self, repo: Storage) -> None:
         await repo.upsert_project(ProjectData(code="X-1", name="ทดสอบ", fiscal_year=2568))
         stored = await repo.get_project("X-1")
         assert stored is not None
@@ -164,7 +163,7 @@ class TestRepositoryContract:
         assert (stored.start_date, stored.end_date) == (None, None)
         assert stored.agency == ""
 
-    async def test_upsert_of_equal_data_is_unchanged(self, repo: Repository) -> None:
+    async def test_upsert_of_equal_data_is_unchanged(self, repo: Storage) -> None:
         created, _ = await repo.upsert_project(FULL_PROJECT)
         again, outcome = await repo.upsert_project(FULL_PROJECT)
         assert outcome is Upsert.UNCHANGED
@@ -175,7 +174,7 @@ class TestRepositoryContract:
         # A stored Project handed back is data too.
         assert (await repo.upsert_project(created))[1] is Upsert.UNCHANGED
 
-    async def test_upsert_of_changed_data_updates_in_place(self, repo: Repository) -> None:
+    async def test_upsert_of_changed_data_updates_in_place(self, repo: Storage) -> None:
         created, _ = await repo.upsert_project(FULL_PROJECT)
         changed = dataclasses.replace(
             FULL_PROJECT, name="ชื่อใหม่", budget_used=Decimal("500.10"), end_date=None
@@ -189,10 +188,10 @@ class TestRepositoryContract:
         assert updated.budget_used == Decimal("500.10")
         assert len(await repo.list_projects()) == 1
 
-    async def test_unknown_project_is_none(self, repo: Repository) -> None:
+    async def test_unknown_project_is_none(self, repo: Storage) -> None:
         assert await repo.get_project("NOPE") is None
 
-    async def test_list_projects_by_code_with_filters(self, repo: Repository) -> None:
+    async def test_list_projects_by_code_with_filters(self, repo: Storage) -> None:
         await add_project(repo, "C", agency=BANG_KAPI)
         await add_project(repo, "A", agency=WORKS)
         await add_project(repo, "B", agency=ADMIN_DIV, fiscal_year=2567)
@@ -219,20 +218,18 @@ class TestRepositoryContract:
         ],
         ids=["negative-budget", "christian-era-year", "blank-code"],
     )
-    async def test_invalid_project_is_refused(self, repo: Repository, data: ProjectData) -> None:
+    async def test_invalid_project_is_refused(self, repo: Storage, data: ProjectData) -> None:
         with pytest.raises(StorageError):
             await repo.upsert_project(data)
         assert await repo.list_projects() == []
 
-    async def test_money_with_more_than_two_places_is_refused(self, repo: Repository) -> None:
+    async def test_money_with_more_than_two_places_is_refused(self, repo: Storage) -> None:
         data = dataclasses.replace(FULL_PROJECT, budget_used=Decimal("0.005"))
         with pytest.raises(ValueError, match="decimal places"):
             await repo.upsert_project(data)
         assert await repo.list_projects() == []
 
-    # People, roles, chat identities
-
-    async def test_add_and_find_person(self, repo: Repository) -> None:
+    async def test_add_and_find_person(self, repo: Storage) -> None:
         person = await repo.add_person(
             " นายสมชาย ใจดี ", phone="0812345678", position="นายช่างโยธา", roles=frozenset()
         )
@@ -248,7 +245,7 @@ class TestRepositoryContract:
         assert await repo.find_person("นายสมชาย") is None
         assert await repo.get_person(person.id + 100) is None
 
-    async def test_same_name_adds_roles_and_keeps_known_details(self, repo: Repository) -> None:
+    async def test_same_name_adds_roles_and_keeps_known_details(self, repo: Storage) -> None:
         first = await repo.add_person(
             "นางสมศรี", phone="0811111111", position="นักวิเคราะห์", roles=frozenset({Role.OFFICER})
         )
@@ -261,36 +258,11 @@ class TestRepositoryContract:
         assert updated.roles == {Role.OFFICER, Role.ADMIN}
         assert await repo.get_person(first.id) == updated
 
-    async def test_blank_name_is_refused(self, repo: Repository) -> None:
+    async def test_blank_name_is_refused(self, repo: Storage) -> None:
         with pytest.raises(StorageError):
             await repo.add_person("   ", roles=frozenset())
 
-    async def test_chat_identities_link_find_and_move(self, repo: Repository) -> None:
-        somchai = await repo.add_person("สมชาย", roles=frozenset({Role.OFFICER}))
-        somying = await repo.add_person("สมหญิง", roles=frozenset({Role.COORDINATOR}))
-        await repo.link_identity(ChatIdentity("telegram", "1001", somchai.id))
-        await repo.link_identity(ChatIdentity("line", "Uabc", somchai.id))
-        assert await repo.find_person_by_identity("telegram", "1001") == somchai
-        assert await repo.identities_of(somchai.id) == [
-            ChatIdentity("line", "Uabc", somchai.id),
-            ChatIdentity("telegram", "1001", somchai.id),
-        ]
-        assert await repo.find_person_by_identity("telegram", "9999") is None
-        assert await repo.find_person_by_identity("line", "1001") is None
-
-        await repo.link_identity(ChatIdentity("telegram", "1001", somying.id))
-        assert await repo.find_person_by_identity("telegram", "1001") == somying
-        assert await repo.identities_of(somchai.id) == [ChatIdentity("line", "Uabc", somchai.id)]
-        assert await repo.identities_of(somying.id) == [
-            ChatIdentity("telegram", "1001", somying.id)
-        ]
-
-    async def test_identity_of_unknown_person_is_refused(self, repo: Repository) -> None:
-        with pytest.raises(NotFound):
-            await repo.link_identity(ChatIdentity("telegram", "1", 12345))
-        assert await repo.find_person_by_identity("telegram", "1") is None
-
-    async def test_officers_and_projects_both_ways(self, repo: Repository) -> None:
+    async def test_officers_and_projects_both_ways(self, repo: Storage) -> None:
         await add_project(repo, "P2")
         await add_project(repo, "P1")
         await add_project(repo, "P3")
@@ -314,7 +286,7 @@ class TestRepositoryContract:
         assert await repo.officers_of_project("NOPE") == []
         assert await repo.projects_of_officer(anan.id + 100) == []
 
-    async def test_link_officer_needs_person_and_project(self, repo: Repository) -> None:
+    async def test_link_officer_needs_person_and_project(self, repo: Storage) -> None:
         await add_project(repo, "P1")
         person = await repo.add_person("สมชาย", roles=frozenset())
         with pytest.raises(NotFound):
@@ -323,7 +295,7 @@ class TestRepositoryContract:
             await repo.link_officer(person.id + 100, "P1")
         assert await repo.officers_of_project("P1") == []
 
-    async def test_coordinator_scopes_by_agency_and_project(self, repo: Repository) -> None:
+    async def test_coordinator_scopes_by_agency_and_project(self, repo: Storage) -> None:
         await add_project(repo, "A-WORKS", agency=WORKS)
         await add_project(repo, "B-ADMIN", agency=ADMIN_DIV)
         await add_project(repo, "C-KAPI", agency=BANG_KAPI)
@@ -347,7 +319,7 @@ class TestRepositoryContract:
         assert [p.code for p in covered] == ["A-WORKS", "B-ADMIN", "C-KAPI"]
         assert covered[0] == await repo.get_project("A-WORKS")
 
-    async def test_agency_scope_is_a_prefix_not_a_substring(self, repo: Repository) -> None:
+    async def test_agency_scope_is_a_prefix_not_a_substring(self, repo: Storage) -> None:
         await add_project(repo, "A-WORKS", agency=WORKS)
         person = await repo.add_person("สมหญิง", roles=frozenset({Role.COORDINATOR}))
         await repo.add_coordinator_scope(CoordinatorScope(person.id, agency="ฝ่ายโยธา"))
@@ -355,7 +327,7 @@ class TestRepositoryContract:
         assert await repo.coordinator_scopes(person.id + 100) == []
         assert await repo.projects_of_coordinator(person.id + 100) == []
 
-    async def test_agency_matches_whole_path_segments(self, repo: Repository) -> None:
+    async def test_agency_matches_whole_path_segments(self, repo: Storage) -> None:
         await add_project(repo, "A-WORKS", agency=WORKS)
         await add_project(repo, "B-SPACED", agency=f"{LAT_KRABANG} / ฝ่ายการศึกษา")
         await add_project(repo, "C-PRAO", agency="สำนักงานเขตลาดพร้าว/ฝ่ายโยธา")
@@ -380,7 +352,7 @@ class TestRepositoryContract:
     )
     async def test_invalid_coordinator_scope_is_refused(
         self,
-        repo: Repository,
+        repo: Storage,
         agency: str | None,
         project_code: str | None,
         error: type[StorageError],
@@ -392,13 +364,159 @@ class TestRepositoryContract:
         assert await repo.coordinator_scopes(person.id) == []
         assert await repo.get_person(person.id) == person
 
-    async def test_scope_of_unknown_person_is_refused(self, repo: Repository) -> None:
+    async def test_scope_of_unknown_person_is_refused(self, repo: Storage) -> None:
         with pytest.raises(NotFound):
             await repo.add_coordinator_scope(CoordinatorScope(404, agency=LAT_KRABANG))
 
-    # Monthly reports
+    async def test_all_people_by_name(self, repo: Storage) -> None:
+        await repo.add_person("ข", roles=frozenset())
+        await repo.add_person("ก", phone="0812345678", roles=frozenset({Role.OFFICER}))
+        assert [p.name for p in await repo.all_people()] == ["ก", "ข"]
 
-    async def test_submit_then_read_back_exactly(self, repo: Repository) -> None:
+    async def test_delegations_in_force_and_ended(self, repo: Storage) -> None:
+        away = await repo.add_person("นายไป", roles=frozenset({Role.OFFICER}))
+        stand_in = await repo.add_person("นายแทน", roles=frozenset({Role.OFFICER}))
+        first, last = date(2026, 11, 20), date(2026, 12, 5)
+        stored = await repo.add_delegation(Delegation(away.id, stand_in.id, first, last))
+        assert stored.id > 0
+        assert await repo.delegations_on(date(2026, 11, 19)) == []
+        assert await repo.delegations_on(date(2026, 11, 25)) == [stored]
+        assert await repo.end_delegations(away.id, date(2026, 11, 26)) == 1
+        assert await repo.delegations_on(date(2026, 11, 26)) == []
+        assert len(await repo.delegations_on(date(2026, 11, 25))) == 1
+        with pytest.raises(StorageError):
+            await repo.add_delegation(Delegation(away.id, away.id, first, last))
+
+    async def test_bulk_reads_for_planning(self, repo: Storage) -> None:
+        await add_project(repo, "P1")
+        await add_project(repo, "P2")
+        a = await repo.add_person("ก", roles=frozenset({Role.OFFICER}))
+        b = await repo.add_person("ข", roles=frozenset({Role.OFFICER}))
+        await repo.link_officer(b.id, "P2")
+        await repo.link_officer(a.id, "P2")
+        await repo.link_officer(a.id, "P1")
+        assert await repo.officer_links() == [("P1", a.id), ("P2", a.id), ("P2", b.id)]
+        assert await repo.officer_names() == [("P1", "ก"), ("P2", "ก"), ("P2", "ข")]
+        assert await repo.officer_names(agency="ไม่มีเขตนี้") == []
+        await repo.link_identity(ChatIdentity("telegram", "9", b.id))
+        await repo.link_identity(ChatIdentity("line", "U1", a.id))
+        await repo.link_identity(ChatIdentity("console", "a", a.id))
+        identities = await repo.all_identities()
+        assert [(i.person_id, i.channel) for i in identities] == [
+            (a.id, "console"), (a.id, "line"), (b.id, "telegram"),
+        ]  # fmt: skip
+
+    async def test_projects_within_a_reach(self, repo: Storage) -> None:
+        for code, agency in (("A", WORKS), ("B", ADMIN_DIV), ("C", BANG_KAPI), ("D", LAT_KRABANG)):
+            await add_project(repo, code, agency=agency)
+        codes = [p.code for p in await repo.projects_within(Reach(own=frozenset({"C"})))]
+        assert codes == ["C"]
+        reach = Reach(own=frozenset({"C"}), agencies=(WORKS,), watched=frozenset({"B", "Z"}))
+        assert [p.code for p in await repo.projects_within(reach)] == ["A", "B", "C"]
+        wide = Reach(agencies=(f" {LAT_KRABANG} ",))
+        assert [p.code for p in await repo.projects_within(wide)] == ["A", "B", "D"]
+        assert len(await repo.projects_within(Reach(everything=True))) == 4
+        assert await repo.projects_within(Reach()) == []
+
+    async def test_colleagues_are_officers_of_the_same_office(self, repo: Storage) -> None:
+        await add_project(repo, "A", agency=WORKS)
+        await add_project(repo, "B", agency=ADMIN_DIV)
+        await add_project(repo, "C", agency=BANG_KAPI)
+        me = await repo.add_person("ฉัน", roles=frozenset())
+        names = ("ง", "ข", "ก", "ค")
+        people = [await repo.add_person(name, roles=frozenset()) for name in names]
+        await repo.link_officer(me.id, "A")
+        await repo.link_officer(people[0].id, "A")
+        await repo.link_officer(people[1].id, "B")  # same office, another division
+        await repo.link_officer(people[2].id, "B")
+        await repo.link_officer(people[3].id, "C")  # another office
+        found = await repo.colleagues(me.id, limit=10)
+        assert [p.name for p in found] == ["ก", "ข", "ง"]
+        assert [p.name for p in await repo.colleagues(me.id, limit=2)] == ["ก", "ข"]
+        assert await repo.colleagues(people[3].id, limit=10) == []
+        loner = await repo.add_person("ไม่มีโครงการ", roles=frozenset())
+        assert await repo.colleagues(loner.id, limit=10) == []
+
+    async def test_an_absence_replaces_stand_ins_and_closes_the_turn(self, repo: Storage) -> None:
+        away = await repo.add_person("นายไป", roles=frozenset({Role.OFFICER}))
+        first = await repo.add_person("นายแทนหนึ่ง", roles=frozenset({Role.OFFICER}))
+        second = await repo.add_person("นายแทนสอง", roles=frozenset({Role.OFFICER}))
+        await repo.add_delegation(
+            Delegation(away.id, first.id, date(2026, 11, 10), date(2026, 11, 30))
+        )
+        await repo.save_session(session("7", T0))
+        event = EventMark("telegram", "e-away", T0)
+        stand_in = await repo.set_absence(
+            Delegation(away.id, second.id, date(2026, 11, 20), date(2026, 12, 5)),
+            finish_session=("telegram", "7"),
+            event=event,
+        )
+        assert stand_in == second
+        assert [d.delegate_id for d in await repo.delegations_on(date(2026, 11, 19))] == [first.id]
+        assert [d.delegate_id for d in await repo.delegations_on(date(2026, 11, 20))] == [second.id]
+        assert await repo.load_session("telegram", "7") is None
+        assert await repo.event_handled("telegram", "e-away")
+        with pytest.raises(NotFound):
+            await repo.set_absence(Delegation(away.id, 999, date(2026, 12, 1), date(2026, 12, 2)))
+        assert [d.delegate_id for d in await repo.delegations_on(date(2026, 12, 1))] == [second.id]
+
+
+class TestAccounts:
+    """Chat accounts: the `Accounts` role."""
+
+    async def test_chat_identities_link_find_and_move(self, repo: Storage) -> None:
+        somchai = await repo.add_person("สมชาย", roles=frozenset({Role.OFFICER}))
+        somying = await repo.add_person("สมหญิง", roles=frozenset({Role.COORDINATOR}))
+        await repo.link_identity(ChatIdentity("telegram", "1001", somchai.id))
+        await repo.link_identity(ChatIdentity("line", "Uabc", somchai.id))
+        assert await repo.find_person_by_identity("telegram", "1001") == somchai
+        assert await repo.identities_of(somchai.id) == [
+            ChatIdentity("line", "Uabc", somchai.id),
+            ChatIdentity("telegram", "1001", somchai.id),
+        ]
+        assert await repo.find_person_by_identity("telegram", "9999") is None
+        assert await repo.find_person_by_identity("line", "1001") is None
+
+        await repo.link_identity(ChatIdentity("telegram", "1001", somying.id))
+        assert await repo.find_person_by_identity("telegram", "1001") == somying
+        assert await repo.identities_of(somchai.id) == [ChatIdentity("line", "Uabc", somchai.id)]
+        assert await repo.identities_of(somying.id) == [
+            ChatIdentity("telegram", "1001", somying.id)
+        ]
+
+    async def test_identity_of_unknown_person_is_refused(self, repo: Storage) -> None:
+        with pytest.raises(NotFound):
+            await repo.link_identity(ChatIdentity("telegram", "1", 12345))
+        assert await repo.find_person_by_identity("telegram", "1") is None
+
+    async def test_preferred_channel_is_remembered_and_changes(self, repo: Storage) -> None:
+        a = await repo.add_person("ก", roles=frozenset({Role.OFFICER}))
+        b = await repo.add_person("ข", roles=frozenset({Role.OFFICER}))
+        assert await repo.preferred_channels() == {}
+        assert await repo.set_preferred_channel(a.id, "line") is True
+        assert await repo.set_preferred_channel(a.id, "line") is False
+        assert await repo.set_preferred_channel(b.id, "telegram") is True
+        assert await repo.set_preferred_channel(a.id, "telegram") is True
+        assert await repo.preferred_channels() == {a.id: "telegram", b.id: "telegram"}
+
+    async def test_preferred_channel_of_unknown_person_is_refused(self, repo: Storage) -> None:
+        with pytest.raises(NotFound):
+            await repo.set_preferred_channel(999, "line")
+
+    async def test_blocked_accounts_block_and_unblock(self, repo: Storage) -> None:
+        assert await repo.blocked_accounts() == set()
+        await repo.set_blocked("line", "U1", True, T0)
+        await repo.set_blocked("line", "U1", True, T0 + timedelta(hours=1))  # twice: no error
+        await repo.set_blocked("line", "U2", True, T0)
+        await repo.set_blocked("line", "U2", False, T0)
+        await repo.set_blocked("line", "U3", False, T0)  # never blocked: nothing to undo
+        assert await repo.blocked_accounts() == {("line", "U1")}
+
+
+class TestReportStore:
+    """Monthly reports and their revisions: the `ReportStore` role."""
+
+    async def test_submit_then_read_back_exactly(self, repo: Storage) -> None:
         await repo.upsert_project(FULL_PROJECT)
         officer = await repo.add_person("สมชาย", roles=frozenset({Role.OFFICER}))
         sent = submission(sent_by=officer.id, reason="ส่งครั้งแรก")
@@ -429,7 +547,7 @@ class TestRepositoryContract:
         assert (first.changed_by, first.channel, first.changed_at) == (officer.id, "telegram", T0)
         assert first.reason == "ส่งครั้งแรก"
 
-    async def test_missing_reports_are_none_or_empty(self, repo: Repository) -> None:
+    async def test_missing_reports_are_none_or_empty(self, repo: Storage) -> None:
         await repo.upsert_project(FULL_PROJECT)
         assert await repo.get_report(FULL_PROJECT.code, 2568, 1) is None
         assert await repo.get_report("NOPE", 2568, 1) is None
@@ -437,7 +555,7 @@ class TestRepositoryContract:
         assert await repo.revisions(999) == []
         assert await repo.report_rows() == []
 
-    async def test_report_rows_order_and_filters(self, repo: Repository) -> None:
+    async def test_report_rows_order_and_filters(self, repo: Storage) -> None:
         await add_project(repo, "B", agency=BANG_KAPI)
         await add_project(repo, "A", agency=WORKS)
         for code, year, number in [
@@ -473,7 +591,7 @@ class TestRepositoryContract:
         by_year = await repo.reports_of_project("A", fiscal_year=2568)
         assert [(r.fiscal_year, r.report_no) for r in by_year] == [(2568, 1), (2568, 2)]
 
-    async def test_the_last_change_of_a_person(self, repo: Repository) -> None:
+    async def test_the_last_change_of_a_person(self, repo: Storage) -> None:
         await add_project(repo, "A")
         await add_project(repo, "B")
         person = await repo.add_person("ก", roles=frozenset({Role.OFFICER}))
@@ -497,7 +615,7 @@ class TestRepositoryContract:
         assert found is not None
         assert (found[0].project_code, found[0].revision, found[1].revision) == ("A", 2, 2)
 
-    async def test_recent_reports_are_the_latest_few_up_to_a_month(self, repo: Repository) -> None:
+    async def test_recent_reports_are_the_latest_few_up_to_a_month(self, repo: Storage) -> None:
         await add_project(repo, "B", agency=BANG_KAPI)
         await add_project(repo, "A", agency=WORKS)
         for code, year, number in [
@@ -519,12 +637,12 @@ class TestRepositoryContract:
         latest = await repo.get_report("A", 2568, 3)
         assert recent[1] == latest
 
-    async def test_submit_for_unknown_project_is_refused(self, repo: Repository) -> None:
+    async def test_submit_for_unknown_project_is_refused(self, repo: Storage) -> None:
         with pytest.raises(NotFound):
             await repo.submit_report(submission("NOPE"))
         assert await repo.report_rows() == []
 
-    async def test_second_submit_of_a_month_is_refused(self, repo: Repository) -> None:
+    async def test_second_submit_of_a_month_is_refused(self, repo: Storage) -> None:
         await repo.upsert_project(FULL_PROJECT)
         first = await repo.submit_report(submission())
         late = submission(report_values=values("80.00", note="ส่งซ้ำ"), sent_at=T0 + timedelta(1))
@@ -534,9 +652,7 @@ class TestRepositoryContract:
         assert len(await repo.revisions(first.id)) == 1
         assert len(await repo.report_rows()) == 1
 
-    async def test_correction_appends_a_revision_and_keeps_the_first(
-        self, repo: Repository
-    ) -> None:
+    async def test_correction_appends_a_revision_and_keeps_the_first(self, repo: Storage) -> None:
         await repo.upsert_project(FULL_PROJECT)
         officer = await repo.add_person("สมชาย", roles=frozenset({Role.OFFICER}))
         coordinator = await repo.add_person("สมหญิง", roles=frozenset({Role.COORDINATOR}))
@@ -576,7 +692,7 @@ class TestRepositoryContract:
         assert [r.revision for r in await repo.revisions(original.id)] == [1, 2, 3]
 
     @pytest.mark.parametrize("reason", ["", "   "])
-    async def test_correction_needs_a_reason(self, repo: Repository, reason: str) -> None:
+    async def test_correction_needs_a_reason(self, repo: Storage, reason: str) -> None:
         await repo.upsert_project(FULL_PROJECT)
         original = await repo.submit_report(submission())
         with pytest.raises(StorageError):
@@ -584,7 +700,7 @@ class TestRepositoryContract:
         assert await repo.get_report(FULL_PROJECT.code, 2568, 2) == original
         assert len(await repo.revisions(original.id)) == 1
 
-    async def test_correcting_a_missing_report_is_not_found(self, repo: Repository) -> None:
+    async def test_correcting_a_missing_report_is_not_found(self, repo: Storage) -> None:
         await repo.upsert_project(FULL_PROJECT)
         await repo.save_session(session("1001", T0))
         with pytest.raises(NotFound):
@@ -594,7 +710,7 @@ class TestRepositoryContract:
         assert await repo.report_rows() == []
         assert await repo.load_session("telegram", "1001") is not None
 
-    async def test_submit_finishes_only_its_own_session(self, repo: Repository) -> None:
+    async def test_submit_finishes_only_its_own_session(self, repo: Storage) -> None:
         await repo.upsert_project(FULL_PROJECT)
         await repo.save_session(session("1001", T0))
         await repo.save_session(session("1002", T0))
@@ -604,7 +720,7 @@ class TestRepositoryContract:
         assert await repo.load_session("telegram", "1002") == session("1002", T0)
         assert await repo.load_session("line", "1001") == session("1001", T0, channel="line")
 
-    async def test_correction_finishes_its_session(self, repo: Repository) -> None:
+    async def test_correction_finishes_its_session(self, repo: Storage) -> None:
         await repo.upsert_project(FULL_PROJECT)
         await repo.submit_report(submission())
         await repo.save_session(session("1001", T0))
@@ -613,7 +729,7 @@ class TestRepositoryContract:
         assert await repo.load_session("telegram", "1001") is None
         assert await repo.load_session("telegram", "1002") is not None
 
-    async def test_failed_submit_keeps_the_session(self, repo: Repository) -> None:
+    async def test_failed_submit_keeps_the_session(self, repo: Storage) -> None:
         await repo.upsert_project(FULL_PROJECT)
         await repo.submit_report(submission())
         await repo.save_session(session("1001", T0))
@@ -634,7 +750,7 @@ class TestRepositoryContract:
         ],
         ids=["month-13", "month-0", "progress-over-100", "negative-disbursed", "unknown-sender"],
     )
-    async def test_invalid_report_is_refused(self, repo: Repository, bad: Submission) -> None:
+    async def test_invalid_report_is_refused(self, repo: Storage, bad: Submission) -> None:
         await repo.upsert_project(FULL_PROJECT)
         await repo.save_session(session("1001", T0))
         with pytest.raises(StorageError):
@@ -644,7 +760,7 @@ class TestRepositoryContract:
         # The failed attempt left no trace: the month can still be reported.
         assert (await repo.submit_report(submission())).revision == 1
 
-    async def test_invalid_correction_keeps_the_report(self, repo: Repository) -> None:
+    async def test_invalid_correction_keeps_the_report(self, repo: Storage) -> None:
         await repo.upsert_project(FULL_PROJECT)
         original = await repo.submit_report(submission())
         bad = submission(report_values=values(progress="101.00"), reason="แก้")
@@ -653,13 +769,13 @@ class TestRepositoryContract:
         assert await repo.get_report(FULL_PROJECT.code, 2568, 2) == original
         assert len(await repo.revisions(original.id)) == 1
 
-    async def test_percent_with_more_than_two_places_is_refused(self, repo: Repository) -> None:
+    async def test_percent_with_more_than_two_places_is_refused(self, repo: Storage) -> None:
         await repo.upsert_project(FULL_PROJECT)
         with pytest.raises(ValueError, match="decimal places"):
             await repo.submit_report(submission(report_values=values(progress="12.345")))
         assert await repo.report_rows() == []
 
-    async def test_racing_submits_of_one_month_have_one_winner(self, repo: Repository) -> None:
+    async def test_racing_submits_of_one_month_have_one_winner(self, repo: Storage) -> None:
         await repo.upsert_project(FULL_PROJECT)
         attempts = [submission(report_values=values(note=f"ครั้งที่ {i}")) for i in range(10)]
         results = await asyncio.gather(
@@ -671,9 +787,44 @@ class TestRepositoryContract:
         assert await repo.get_report(FULL_PROJECT.code, 2568, 2) == winners[0]
         assert len(await repo.revisions(winners[0].id)) == 1
 
-    # Conversations
+    async def test_a_project_file_holds_every_report(self, repo: Storage) -> None:
+        project, _ = await repo.upsert_project(FULL_PROJECT)
+        other = await add_project(repo, "Z-OTHER")
+        await repo.submit_report(submission(report_no=3))
+        await repo.submit_report(submission(report_no=1))
+        await repo.submit_report(submission(fiscal_year=2567, report_no=12))
+        by_id = await repo.project_file(project_id=project.id)
+        by_code = await repo.project_file(code=FULL_PROJECT.code)
+        assert by_id is not None and by_id == by_code
+        assert by_id.project == project
+        assert [(r.fiscal_year, r.report_no) for r in by_id.reports] == [
+            (2567, 12), (2568, 1), (2568, 3),
+        ]  # fmt: skip
+        assert by_id.report(2568, 3) == await repo.get_report(FULL_PROJECT.code, 2568, 3)
+        assert by_id.report(2568, 2) is None
+        empty = await repo.project_file(code="Z-OTHER")
+        assert empty is not None and (empty.project, empty.reports) == (other, ())
+        assert await repo.project_file(code="NOPE") is None
+        assert await repo.project_file(project_id=other.id + 100) is None
+        with pytest.raises(ValueError, match="either"):
+            await repo.project_file()
 
-    async def test_session_save_load_overwrite_clear(self, repo: Repository) -> None:
+    async def test_project_files_in_bulk(self, repo: Storage) -> None:
+        await repo.upsert_project(FULL_PROJECT)
+        await add_project(repo, "A-FIRST")
+        await repo.submit_report(submission(report_no=2))
+        files = await repo.project_files([FULL_PROJECT.code, "A-FIRST", "NOPE"])
+        assert [(f.project.code, len(f.reports)) for f in files] == [
+            ("67-LKB-001", 1), ("A-FIRST", 0),
+        ]  # fmt: skip
+        assert [f.project.code for f in await repo.project_files()] == ["67-LKB-001", "A-FIRST"]
+        assert await repo.project_files([]) == []
+
+
+class TestConversations:
+    """Sessions and handled updates: the `Conversations` role."""
+
+    async def test_session_save_load_overwrite_clear(self, repo: Storage) -> None:
         assert await repo.load_session("telegram", "1001") is None
         first = session("1001", T0)
         await repo.save_session(first)
@@ -693,7 +844,7 @@ class TestRepositoryContract:
         assert await repo.load_session("telegram", "1001") is None
         await repo.clear_session("telegram", "1001")  # clearing nothing is fine
 
-    async def test_sessions_older_than_oldest_first(self, repo: Repository) -> None:
+    async def test_sessions_older_than_oldest_first(self, repo: Storage) -> None:
         noon = datetime(2024, 11, 5, 12, 0, tzinfo=BANGKOK)
         await repo.save_session(session("late", noon + timedelta(hours=1)))
         await repo.save_session(session("exact", noon))
@@ -713,9 +864,7 @@ class TestRepositoryContract:
         assert idle[1] == session("oldest", noon - timedelta(days=2))
         assert await repo.sessions_older_than(noon - timedelta(days=3)) == []
 
-    # Incoming events, handled once
-
-    async def test_events_are_marked_with_the_write_they_caused(self, repo: Repository) -> None:
+    async def test_events_are_marked_with_the_write_they_caused(self, repo: Storage) -> None:
         first = EventMark("telegram", "501", T0)
         assert not await repo.event_handled("telegram", "501")
         await repo.save_session(session("1001", T0), event=first)
@@ -726,7 +875,7 @@ class TestRepositoryContract:
         await repo.clear_session("telegram", "1001", event=EventMark("telegram", "503", T0))
         assert await repo.event_handled("telegram", "503")
 
-    async def test_a_failed_submit_does_not_mark_its_event(self, repo: Repository) -> None:
+    async def test_a_failed_submit_does_not_mark_its_event(self, repo: Storage) -> None:
         await add_project(repo, "P1")
         await repo.submit_report(submission("P1"), event=EventMark("telegram", "1", T0))
         with pytest.raises(AlreadyReported):
@@ -734,52 +883,78 @@ class TestRepositoryContract:
         assert await repo.event_handled("telegram", "1")
         assert not await repo.event_handled("telegram", "2")
 
-    async def test_old_events_are_pruned(self, repo: Repository) -> None:
+    async def test_old_events_are_pruned(self, repo: Storage) -> None:
         await repo.mark_event(EventMark("telegram", "old", T0 - timedelta(days=8)))
         await repo.mark_event(EventMark("telegram", "new", T0))
         assert await repo.prune_events(T0 - timedelta(days=7)) == 1
         assert not await repo.event_handled("telegram", "old")
         assert await repo.event_handled("telegram", "new")
 
-    # Linking chat accounts
+    async def test_a_turn_opens_with_one_read(self, repo: Storage) -> None:
+        await add_project(repo, "OWN", agency=WORKS)
+        await add_project(repo, "THEIRS", agency=WORKS)
+        await add_project(repo, "WATCHED", agency=BANG_KAPI)
+        me = await repo.add_person("ฉัน", roles=frozenset())
+        colleague = await repo.add_person("เพื่อน", roles=frozenset())
+        await repo.link_officer(me.id, "OWN")
+        await repo.link_officer(colleague.id, "THEIRS")
+        await repo.link_identity(ChatIdentity("line", "U1", me.id))
+        unknown = await repo.open_turn("line", "U-nobody", "", T0.date())
+        assert (unknown.person, unknown.session, unknown.handled) == (None, None, False)
+        assert unknown.reach == Reach()
 
-    async def test_an_invite_links_once_before_it_expires(self, repo: Repository) -> None:
+        opening = await repo.open_turn("line", "U1", "ev-1", T0.date())
+        assert opening.person is not None and opening.person.id == me.id
+        assert not opening.handled and opening.session is None
+        assert opening.preferred_channel is None
+        assert opening.reach == Reach(own=frozenset({"OWN"}))
+
+        await repo.save_session(
+            session("U1", T0, channel="line"), event=EventMark("line", "ev-1", T0)
+        )
+        await repo.set_preferred_channel(me.id, "line")
+        await repo.add_delegation(
+            Delegation(colleague.id, me.id, T0.date(), T0.date() + timedelta(days=3))
+        )
+        await repo.add_coordinator_scope(CoordinatorScope(me.id, agency=LAT_KRABANG))
+        await repo.add_coordinator_scope(CoordinatorScope(me.id, project_code="WATCHED"))
+        again = await repo.open_turn("line", "U1", "ev-1", T0.date())
+        assert again.handled
+        assert again.session == session("U1", T0, channel="line")
+        assert again.preferred_channel == "line"
+        assert again.reach == Reach(
+            own=frozenset({"OWN"}),
+            standing_in=frozenset({"THEIRS"}),
+            agencies=(LAT_KRABANG,),
+            watched=frozenset({"WATCHED"}),
+        )
+        after = await repo.open_turn("line", "U1", "ev-2", T0.date() + timedelta(days=4))
+        assert not after.handled and after.reach.standing_in == frozenset()
+        await repo.add_person("ฉัน", roles=frozenset({Role.ADMIN}))
+        assert (await repo.open_turn("line", "U1", "", T0.date())).reach.everything
+
+    async def test_every_write_a_turn_ends_with_marks_its_event(self, repo: Storage) -> None:
         person = await repo.add_person("นายวิชัย", roles=frozenset({Role.OFFICER}))
-        await repo.create_invite(Invite("h1", person.id, T0, T0 + timedelta(days=7)))
-        result, linked = await repo.redeem_invite("h1", "telegram", "42", T0 + timedelta(days=1))
-        assert result is InviteResult.LINKED
-        assert linked is not None and linked.id == person.id
-        assert await repo.find_person_by_identity("telegram", "42") == person
-        again = await repo.redeem_invite("h1", "telegram", "43", T0 + timedelta(days=1))
-        assert again == (InviteResult.USED, None)
-        assert await repo.find_person_by_identity("telegram", "43") is None
+        await repo.create_invite(Invite("h9", person.id, T0, T0 + timedelta(days=7)))
 
-    async def test_expired_and_unknown_invites_link_nothing(self, repo: Repository) -> None:
-        person = await repo.add_person("นายวิชัย", roles=frozenset({Role.OFFICER}))
-        await repo.create_invite(Invite("h2", person.id, T0, T0 + timedelta(days=7)))
-        # The expiry is compared as an instant, whatever the offset of the times given.
-        late = (T0 + timedelta(days=7, seconds=1)).astimezone(UTC)
-        assert await repo.redeem_invite("h2", "line", "U1", late) == (InviteResult.EXPIRED, None)
-        assert await repo.redeem_invite("nope", "line", "U1", T0) == (InviteResult.UNKNOWN, None)
-        assert await repo.find_person_by_identity("line", "U1") is None
+        def event(n: int) -> EventMark:
+            return EventMark("line", f"w-{n}", T0)
 
-    async def test_link_failures_are_counted_per_account_and_time(self, repo: Repository) -> None:
-        for minutes in (0, 10, 70):
-            await repo.record_link_failure("telegram", "9", T0 + timedelta(minutes=minutes))
-        await repo.record_link_failure("telegram", "8", T0)
-        since = (T0 + timedelta(minutes=5)).astimezone(UTC)
-        assert await repo.link_failures_since("telegram", "9", since) == 2
-        assert await repo.link_failures_since("telegram", "9", T0) == 3
-        assert await repo.link_failures_since("line", "9", T0) == 0
+        await repo.set_blocked("line", "U1", True, T0, event=event(1))
+        await repo.snooze(person.id, "P1", T0.date(), T0 + timedelta(days=1), event=event(2))
+        await repo.set_notification(person.id, "digest", False, event=event(3))
+        await repo.redeem_invite("h9", "line", "U2", T0, event=event(4))
+        await repo.record_link_failure("line", "U3", T0, event=event(5))
+        await repo.link_identity(ChatIdentity("line", "U4", person.id), event=event(6))
+        await repo.end_delegations(person.id, T0.date(), event=event(7))
+        for n in range(1, 8):
+            assert await repo.event_handled("line", f"w-{n}"), n
 
-    async def test_all_people_by_name(self, repo: Repository) -> None:
-        await repo.add_person("ข", roles=frozenset())
-        await repo.add_person("ก", phone="0812345678", roles=frozenset({Role.OFFICER}))
-        assert [p.name for p in await repo.all_people()] == ["ก", "ข"]
 
-    # Reminders
+class TestReminderLog:
+    """Reminders, snoozes and notification switches: the `ReminderLog` role."""
 
-    async def test_a_reminder_is_claimed_once_and_its_fate_recorded(self, repo: Repository) -> None:
+    async def test_a_reminder_is_claimed_once_and_its_fate_recorded(self, repo: Storage) -> None:
         person = await repo.add_person("นายวิชัย", roles=frozenset({Role.OFFICER}))
         key = ReminderKey(person.id, "P1", 2570, 2, "deadline")
         assert await repo.claim_reminder(key, "telegram", "42", T0)
@@ -796,7 +971,7 @@ class TestRepositoryContract:
         assert record.error == "", "the error of the last attempt"
         assert await repo.reminder_records(DeliveryStatus.RETRY) == []
 
-    async def test_reminders_left_sending_become_unknown(self, repo: Repository) -> None:
+    async def test_reminders_left_sending_become_unknown(self, repo: Storage) -> None:
         person = await repo.add_person("นายวิชัย", roles=frozenset({Role.OFFICER}))
         sending = ReminderKey(person.id, "P1", 2570, 2, "window")
         sent = ReminderKey(person.id, "P2", 2570, 2, "window")
@@ -807,7 +982,7 @@ class TestRepositoryContract:
         statuses = {r.key: r.status for r in await repo.reminder_records()}
         assert statuses == {sending: DeliveryStatus.UNKNOWN, sent: DeliveryStatus.SENT}
 
-    async def test_snooze_once_a_day(self, repo: Repository) -> None:
+    async def test_snooze_once_a_day(self, repo: Storage) -> None:
         person = await repo.add_person("นายวิชัย", roles=frozenset({Role.OFFICER}))
         day = T0.date()
         assert await repo.snooze(person.id, "P1", day, T0 + timedelta(days=1))
@@ -819,21 +994,7 @@ class TestRepositoryContract:
         assert (await repo.snoozes())[0].until == T0 + timedelta(days=2)
         assert second.project_code == "P2"
 
-    async def test_delegations_in_force_and_ended(self, repo: Repository) -> None:
-        away = await repo.add_person("นายไป", roles=frozenset({Role.OFFICER}))
-        stand_in = await repo.add_person("นายแทน", roles=frozenset({Role.OFFICER}))
-        first, last = date(2026, 11, 20), date(2026, 12, 5)
-        stored = await repo.add_delegation(Delegation(away.id, stand_in.id, first, last))
-        assert stored.id > 0
-        assert await repo.delegations_on(date(2026, 11, 19)) == []
-        assert await repo.delegations_on(date(2026, 11, 25)) == [stored]
-        assert await repo.end_delegations(away.id, date(2026, 11, 26)) == 1
-        assert await repo.delegations_on(date(2026, 11, 26)) == []
-        assert len(await repo.delegations_on(date(2026, 11, 25))) == 1
-        with pytest.raises(StorageError):
-            await repo.add_delegation(Delegation(away.id, away.id, first, last))
-
-    async def test_notification_settings(self, repo: Repository) -> None:
+    async def test_notification_settings(self, repo: Storage) -> None:
         person = await repo.add_person("น.ส.รัตนา", roles=frozenset({Role.COORDINATOR}))
         assert await repo.disabled_notifications() == {}
         await repo.set_notification(person.id, "digest", False)
@@ -841,44 +1002,35 @@ class TestRepositoryContract:
         await repo.set_notification(person.id, "missing", True)
         assert await repo.disabled_notifications() == {person.id: {"digest"}}
 
-    async def test_bulk_reads_for_planning(self, repo: Repository) -> None:
-        await add_project(repo, "P1")
-        await add_project(repo, "P2")
-        a = await repo.add_person("ก", roles=frozenset({Role.OFFICER}))
-        b = await repo.add_person("ข", roles=frozenset({Role.OFFICER}))
-        await repo.link_officer(b.id, "P2")
-        await repo.link_officer(a.id, "P2")
-        await repo.link_officer(a.id, "P1")
-        assert await repo.officer_links() == [("P1", a.id), ("P2", a.id), ("P2", b.id)]
-        assert await repo.officer_names() == [("P1", "ก"), ("P2", "ก"), ("P2", "ข")]
-        assert await repo.officer_names(agency="ไม่มีเขตนี้") == []
-        await repo.link_identity(ChatIdentity("telegram", "9", b.id))
-        await repo.link_identity(ChatIdentity("line", "U1", a.id))
-        await repo.link_identity(ChatIdentity("console", "a", a.id))
-        identities = await repo.all_identities()
-        assert [(i.person_id, i.channel) for i in identities] == [
-            (a.id, "console"), (a.id, "line"), (b.id, "telegram"),
-        ]  # fmt: skip
 
-    async def test_preferred_channel_is_remembered_and_changes(self, repo: Repository) -> None:
-        a = await repo.add_person("ก", roles=frozenset({Role.OFFICER}))
-        b = await repo.add_person("ข", roles=frozenset({Role.OFFICER}))
-        assert await repo.preferred_channels() == {}
-        assert await repo.set_preferred_channel(a.id, "line") is True
-        assert await repo.set_preferred_channel(a.id, "line") is False
-        assert await repo.set_preferred_channel(b.id, "telegram") is True
-        assert await repo.set_preferred_channel(a.id, "telegram") is True
-        assert await repo.preferred_channels() == {a.id: "telegram", b.id: "telegram"}
+class TestInvites:
+    """Invite codes and failed tries: the `Invites` role."""
 
-    async def test_preferred_channel_of_unknown_person_is_refused(self, repo: Repository) -> None:
-        with pytest.raises(NotFound):
-            await repo.set_preferred_channel(999, "line")
+    async def test_an_invite_links_once_before_it_expires(self, repo: Storage) -> None:
+        person = await repo.add_person("นายวิชัย", roles=frozenset({Role.OFFICER}))
+        await repo.create_invite(Invite("h1", person.id, T0, T0 + timedelta(days=7)))
+        result, linked = await repo.redeem_invite("h1", "telegram", "42", T0 + timedelta(days=1))
+        assert result is InviteResult.LINKED
+        assert linked is not None and linked.id == person.id
+        assert await repo.find_person_by_identity("telegram", "42") == person
+        again = await repo.redeem_invite("h1", "telegram", "43", T0 + timedelta(days=1))
+        assert again == (InviteResult.USED, None)
+        assert await repo.find_person_by_identity("telegram", "43") is None
 
-    async def test_blocked_accounts_block_and_unblock(self, repo: Repository) -> None:
-        assert await repo.blocked_accounts() == set()
-        await repo.set_blocked("line", "U1", True, T0)
-        await repo.set_blocked("line", "U1", True, T0 + timedelta(hours=1))  # twice: no error
-        await repo.set_blocked("line", "U2", True, T0)
-        await repo.set_blocked("line", "U2", False, T0)
-        await repo.set_blocked("line", "U3", False, T0)  # never blocked: nothing to undo
-        assert await repo.blocked_accounts() == {("line", "U1")}
+    async def test_expired_and_unknown_invites_link_nothing(self, repo: Storage) -> None:
+        person = await repo.add_person("นายวิชัย", roles=frozenset({Role.OFFICER}))
+        await repo.create_invite(Invite("h2", person.id, T0, T0 + timedelta(days=7)))
+        # The expiry is compared as an instant, whatever the offset of the times given.
+        late = (T0 + timedelta(days=7, seconds=1)).astimezone(UTC)
+        assert await repo.redeem_invite("h2", "line", "U1", late) == (InviteResult.EXPIRED, None)
+        assert await repo.redeem_invite("nope", "line", "U1", T0) == (InviteResult.UNKNOWN, None)
+        assert await repo.find_person_by_identity("line", "U1") is None
+
+    async def test_link_failures_are_counted_per_account_and_time(self, repo: Storage) -> None:
+        for minutes in (0, 10, 70):
+            await repo.record_link_failure("telegram", "9", T0 + timedelta(minutes=minutes))
+        await repo.record_link_failure("telegram", "8", T0)
+        since = (T0 + timedelta(minutes=5)).astimezone(UTC)
+        assert await repo.link_failures_since("telegram", "9", since) == 2
+        assert await repo.link_failures_since("telegram", "9", T0) == 3
+        assert await repo.link_failures_since("line", "9", T0) == 0

@@ -16,8 +16,8 @@ from domain.fiscal import ReportMonth
 from domain.models import MonthlyReport, Project, ReportValues, Submission
 from reports.summary import coordinator_summary, officer_summary, render_summary
 from reports.summary_model import ProjectStatus, project_status, running_in
-from storage.repository import Repository
-from storage.sqlite import SqliteRepository
+from storage.contracts import Storage
+from storage.sqlite import SqliteStorage
 from tests.support import OTHER, ROAD, SCHOOL, World, build_world
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -26,7 +26,7 @@ DEC, JAN = ReportMonth(2570, 3), ReportMonth(2570, 4)
 
 
 async def put(
-    repo: SqliteRepository, code: str, no: int, progress: str, disbursed: str, note: str = ""
+    repo: SqliteStorage, code: str, no: int, progress: str, disbursed: str, note: str = ""
 ) -> None:
     month = ReportMonth(2570, no)
     values = ReportValues(month.last_day, Decimal(progress), Decimal(disbursed), note, True, "",
@@ -37,7 +37,7 @@ async def put(
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
-    repo = await SqliteRepository.open(tmp_path / "t.sqlite3")
+    repo = await SqliteStorage.open(tmp_path / "t.sqlite3")
     world = await build_world(repo)
     # ROAD: 10, 30, 30 (still in December), nothing in January.
     for no, progress, paid in ((1, "10", "100000"), (2, "30", "250000"), (3, "30", "250000")):
@@ -97,7 +97,7 @@ async def test_every_agency_and_projects_not_yet_running(world: World) -> None:
 class CountingRepo:
     """Passes every call to the real repository, counting them by name."""
 
-    def __init__(self, repo: Repository) -> None:
+    def __init__(self, repo: Storage) -> None:
         self.repo = repo
         self.calls: dict[str, int] = {}
 
@@ -171,7 +171,7 @@ async def test_the_coordinator_text(world: World) -> None:
 
 
 async def test_long_lists_are_cut(tmp_path: Path) -> None:
-    repo = await SqliteRepository.open(tmp_path / "t.sqlite3")
+    repo = await SqliteStorage.open(tmp_path / "t.sqlite3")
     for n in range(25):
         await repo.upsert_project(Project(f"P-{n:02d}", f"โครงการ {n}", 2570, agency=OFFICE))
     text = render_summary(await coordinator_summary(repo, agency=OFFICE, month=DEC))

@@ -18,7 +18,7 @@ from handlers import texts
 from handlers.conversation import Conversation
 from handlers.linking import issue_invite
 from reports.documents import ReportDocuments
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 from tests.support import NOW, SCHOOL, World, build_world
 from tests.telegram_support import TOKEN, RecordingRequest, Updates, parse, unlimited
 
@@ -53,7 +53,7 @@ class Harness:
 
 @pytest.fixture
 async def harness() -> AsyncIterator[Harness]:
-    repo = await SqliteRepository.open(":memory:")
+    repo = await SqliteStorage.open(":memory:")
     world = await build_world(repo)
     await repo.link_identity(ChatIdentity("telegram", str(OFFICER), world.single.id))
     request = RecordingRequest()
@@ -201,7 +201,7 @@ async def test_the_webhook_refuses_wrong_secrets_and_handles_good_updates(
 
 
 async def test_files_go_out_as_documents_and_photos_with_captions() -> None:
-    repo = await SqliteRepository.open(":memory:")
+    repo = await SqliteStorage.open(":memory:")
     world = await build_world(repo)
     await repo.link_identity(ChatIdentity("telegram", str(OFFICER), world.single.id))
     request = RecordingRequest()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from domain.models import ChatIdentity
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 from tests.bot_process import BotProcess
 from tests.fake_telegram import FakeBotApi
 from tests.support import OTHER, ROAD, SCHOOL, build_world
@@ -54,7 +54,7 @@ class Bot(BotProcess):
 @pytest.fixture
 async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
     database = tmp_path / "bot.sqlite3"
-    repo = await SqliteRepository.open(database)
+    repo = await SqliteStorage.open(database)
     world = await build_world(repo)
     await repo.link_identity(ChatIdentity("telegram", str(OFFICER), world.officer.id))
     await repo.link_identity(ChatIdentity("telegram", str(SINGLE), world.single.id))
@@ -76,7 +76,7 @@ async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
 
 
 async def stored(folder: Path, code: str, report_no: int) -> tuple[Decimal, Decimal] | None:
-    repo = await SqliteRepository.open(folder / "bot.sqlite3")
+    repo = await SqliteStorage.open(folder / "bot.sqlite3")
     try:
         report = await repo.get_report(code, 2570, report_no)
         return None if report is None else (report.values.progress, report.values.disbursed)
@@ -143,7 +143,7 @@ async def test_an_update_redelivered_after_a_crash_is_not_applied_twice(bot: Bot
 
 async def test_reminders_arrive_and_a_button_starts_the_report(tmp_path: Path) -> None:
     database = tmp_path / "bot.sqlite3"
-    repo = await SqliteRepository.open(database)
+    repo = await SqliteStorage.open(database)
     world = await build_world(repo)
     await repo.link_identity(ChatIdentity("telegram", str(SINGLE), world.single.id))
     await repo.close()

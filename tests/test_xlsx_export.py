@@ -17,7 +17,7 @@ from domain.models import MonthlyReport, ProjectData, ReportValues, Submission
 from reports import xlsx_export
 from reports.csv_export import HEADER
 from reports.xlsx_export import MAIN_SHEET, MONTH_HEADER, export_xlsx
-from storage.sqlite import SqliteRepository
+from storage.sqlite import SqliteStorage
 from tests.support import OTHER, ROAD, SCHOOL, build_world
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -25,7 +25,7 @@ HOSTILE = ProjectData("50140000-9999", "=HYPERLINK(\"http://x\",\"คลิก\"
                       agency="สำนักงานเขตลาดกระบัง / ฝ่ายโยธา")  # fmt: skip
 
 
-async def put(repo: SqliteRepository, code: str, no: int, progress: str, paid: str,
+async def put(repo: SqliteStorage, code: str, no: int, progress: str, paid: str,
               note: str = "") -> None:  # fmt: skip
     month = ReportMonth(2570, no)
     values = ReportValues(month.last_day, Decimal(progress), Decimal(paid), note, no != 2,
@@ -35,8 +35,8 @@ async def put(repo: SqliteRepository, code: str, no: int, progress: str, paid: s
 
 
 @pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[SqliteRepository]:
-    repository = await SqliteRepository.open(tmp_path / "t.sqlite3")
+async def repo(tmp_path: Path) -> AsyncIterator[SqliteStorage]:
+    repository = await SqliteStorage.open(tmp_path / "t.sqlite3")
     await build_world(repository)
     await repository.upsert_project(HOSTILE)
     await put(repository, ROAD.code, 1, "10", "1000.5", note="@SUM(A1) เริ่มงาน")
@@ -48,7 +48,7 @@ async def repo(tmp_path: Path) -> AsyncIterator[SqliteRepository]:
 
 
 async def export(
-    repo: SqliteRepository, *, fiscal_year: int | None = None, agency: str | None = None
+    repo: SqliteStorage, *, fiscal_year: int | None = None, agency: str | None = None
 ) -> openpyxl.Workbook:
     out = io.BytesIO()
     await export_xlsx(repo, out, fiscal_year=fiscal_year, agency=agency)
@@ -56,7 +56,7 @@ async def export(
     return openpyxl.load_workbook(out)
 
 
-async def test_sheets_header_and_layout(repo: SqliteRepository) -> None:
+async def test_sheets_header_and_layout(repo: SqliteStorage) -> None:
     book = await export(repo)
 
     assert book.sheetnames == [MAIN_SHEET, "ต.ค. 2569", "พ.ย. 2569"]
@@ -69,7 +69,7 @@ async def test_sheets_header_and_layout(repo: SqliteRepository) -> None:
     assert main.max_row == 5
 
 
-async def test_numbers_are_numbers_and_dates_are_dates(repo: SqliteRepository) -> None:
+async def test_numbers_are_numbers_and_dates_are_dates(repo: SqliteStorage) -> None:
     main = (await export(repo))[MAIN_SHEET]
     rows = {(r[0].value, r[4].value): r for r in main.iter_rows(min_row=2)}
 
@@ -88,7 +88,7 @@ async def test_numbers_are_numbers_and_dates_are_dates(repo: SqliteRepository) -
     assert row[9].value is None  # no note: an empty cell, not an empty text
 
 
-async def test_text_that_looks_like_a_formula_stays_text(repo: SqliteRepository) -> None:
+async def test_text_that_looks_like_a_formula_stays_text(repo: SqliteStorage) -> None:
     await put(repo, HOSTILE.code, 1, "1", "0", note="=1+1")
     book = await export(repo)
     main = book[MAIN_SHEET]
@@ -103,7 +103,7 @@ async def test_text_that_looks_like_a_formula_stays_text(repo: SqliteRepository)
     assert any(c.value == "'" + HOSTILE.name for row in month.iter_rows() for c in row)
 
 
-async def test_a_month_sheet_summarises_the_month(repo: SqliteRepository) -> None:
+async def test_a_month_sheet_summarises_the_month(repo: SqliteStorage) -> None:
     book = await export(repo)
     november = book["พ.ย. 2569"]
 
@@ -123,7 +123,7 @@ async def test_a_month_sheet_summarises_the_month(repo: SqliteRepository) -> Non
     assert november.auto_filter.ref == "A1:K5"  # the totals row is not filtered
 
 
-async def test_filters_and_progress(repo: SqliteRepository, tmp_path: Path) -> None:
+async def test_filters_and_progress(repo: SqliteStorage, tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
     path = tmp_path / "road.xlsx"
 
@@ -145,7 +145,7 @@ async def test_filters_and_progress(repo: SqliteRepository, tmp_path: Path) -> N
     assert codes == [SCHOOL.code, OTHER.code]
 
 
-async def test_nothing_to_export(repo: SqliteRepository) -> None:
+async def test_nothing_to_export(repo: SqliteStorage) -> None:
     calls: list[tuple[int, int]] = []
     out = io.BytesIO()
     count = await export_xlsx(repo, out, fiscal_year=2560, progress=lambda *a: calls.append(a))
@@ -162,7 +162,7 @@ def test_the_be_date_format_is_a_date_format() -> None:
     assert date(2020, 10, 31).year + 543 == 2563
 
 
-async def test_every_fiscal_year_gets_its_months(repo: SqliteRepository) -> None:
+async def test_every_fiscal_year_gets_its_months(repo: SqliteStorage) -> None:
     await repo.upsert_project(ProjectData("50140000-5001", "โครงการปีถัดไป", 2571, agency="เขต"))
     month = ReportMonth(2571, 2)
     values = ReportValues(month.last_day, Decimal(5), Decimal(0), "", True, "", True, "")
@@ -178,7 +178,7 @@ async def test_every_fiscal_year_gets_its_months(repo: SqliteRepository) -> None
     assert only_2571.sheetnames == [MAIN_SHEET, "ต.ค. 2570", "พ.ย. 2570"]
 
 
-class CountingRepository(SqliteRepository):
+class CountingRepository(SqliteStorage):
     """Counts the per-project reads, which a whole export must not make."""
 
     per_project = 0
@@ -191,7 +191,7 @@ class CountingRepository(SqliteRepository):
 
 
 async def test_reading_in_bulk_or_project_by_project_makes_the_same_workbook(
-    repo: SqliteRepository, monkeypatch: pytest.MonkeyPatch
+    repo: SqliteStorage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await repo.upsert_project(ProjectData("50140000-5001", "โครงการปีถัดไป", 2571, agency="เขต"))
     month = ReportMonth(2571, 2)
@@ -225,7 +225,7 @@ async def test_a_whole_export_reads_no_project_on_its_own(tmp_path: Path) -> Non
         await counting.close()
 
 
-async def test_control_characters_and_markup_survive_as_text(repo: SqliteRepository) -> None:
+async def test_control_characters_and_markup_survive_as_text(repo: SqliteStorage) -> None:
     await put(repo, SCHOOL.code, 1, "1", "0", note='ครู <ใหม่> & "เก่า"\x00\x08 เริ่ม\x1f')
     book = await export(repo)
 
@@ -233,14 +233,14 @@ async def test_control_characters_and_markup_survive_as_text(repo: SqliteReposit
     assert note.value == 'ครู <ใหม่> & "เก่า" เริ่ม'
 
 
-async def test_progress_only_grows(repo: SqliteRepository) -> None:
+async def test_progress_only_grows(repo: SqliteStorage) -> None:
     calls: list[tuple[int, int]] = []
     await export_xlsx(repo, io.BytesIO(), progress=lambda *a: calls.append(a))
 
     assert calls == sorted(calls) and calls[-1] == (8, 8)  # four projects, twice each
 
 
-async def export_bytes(repo: SqliteRepository, *, fiscal_year: int | None) -> bytes:
+async def export_bytes(repo: SqliteStorage, *, fiscal_year: int | None) -> bytes:
     out = io.BytesIO()
     await export_xlsx(repo, out, fiscal_year=fiscal_year)
     return out.getvalue()

@@ -1,4 +1,5 @@
-"""An in-memory repository honouring the same contract as SqliteRepository, for fast tests.
+"""An in-memory storage honouring every role of the same contract as SqliteStorage, for fast
+tests (it lives with the tests: the product never runs on it).
 
 Every method mutates state without awaiting in between, so each call is atomic under asyncio.
 Values are kept in the form SQLite would give back (money and percent to 2 places, datetimes
@@ -8,7 +9,7 @@ through ISO text), and the schema's CHECK and foreign-key rules are enforced as 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -25,6 +26,8 @@ from domain.models import (
     Person,
     Project,
     ProjectData,
+    ProjectFile,
+    Reach,
     ReminderKey,
     ReminderRecord,
     ReportValues,
@@ -35,8 +38,8 @@ from domain.models import (
     Submission,
     under_agency,
 )
+from storage.contracts import Opening, Upsert
 from storage.errors import AlreadyReported, NotFound, StorageError
-from storage.repository import Upsert
 
 _PROJECT_FIELDS = tuple(f.name for f in dataclasses.fields(ProjectData))
 _Month = tuple[str, int, int]
@@ -81,8 +84,8 @@ def _stored_values(v: ReportValues) -> ReportValues:
     return values
 
 
-class MemoryRepository:
-    """A fast fake of the repository, keeping everything in dictionaries."""
+class MemoryStorage:
+    """A fast fake of the storage, keeping everything in dictionaries."""
 
     def __init__(self) -> None:
         self._projects: dict[str, Project] = {}
@@ -104,6 +107,7 @@ class MemoryRepository:
         self._blocked: set[tuple[str, str]] = set()
         self._last_project_id = 0
         self._last_person_id = 0
+        self._last_delegation_id = 0
 
     async def close(self) -> None:
         """Nothing to release."""
@@ -216,11 +220,35 @@ class MemoryRepository:
 
     async def coordinator_scopes(self, person_id: int) -> list[CoordinatorScope]:
         """What the coordinator looks after."""
+        return self._scopes_of(person_id)
+
+    def _scopes_of(self, person_id: int) -> list[CoordinatorScope]:
         return [s for s in self._scopes if s.person_id == person_id]
 
-    async def link_identity(self, identity: ChatIdentity) -> None:
+    async def projects_within(self, reach: Reach) -> list[Project]:
+        """Every project a reach may see, by code."""
+        return [p for p in await self.list_projects() if reach.may_see(p)]
+
+    async def colleagues(self, person_id: int, *, limit: int) -> list[Person]:
+        """Officers of projects under the same offices as the person's own, by name."""
+        offices = {
+            p.agency.split("/")[0].strip() for p in await self.projects_of_officer(person_id)
+        }
+        offices.discard("")
+        found = {
+            officer
+            for code, officer in self._officers
+            if officer != person_id
+            and any(under_agency(self._projects[code].agency, office) for office in offices)
+        }
+        return self._people_where(found)[:limit]
+
+    async def link_identity(
+        self, identity: ChatIdentity, *, event: EventMark | None = None
+    ) -> None:
         """Attach a chat account to a person (re-linking an account moves it)."""
         self._require_person(identity.person_id)
+        self._mark(event)
         self._identities[identity.channel, identity.external_id] = identity.person_id
 
     async def find_person_by_identity(self, channel: str, external_id: str) -> Person | None:
@@ -345,6 +373,26 @@ class MemoryRepository:
         rows = await self.report_rows(project_code=project_code, fiscal_year=fiscal_year)
         return [report for _, report in rows]
 
+    async def project_file(
+        self, *, project_id: int | None = None, code: str | None = None
+    ) -> ProjectFile | None:
+        """One project (by id or by code) with all its reports; None if there is no such."""
+        if (project_id is None) == (code is None):
+            raise ValueError("give either project_id or code")
+        if code is None:
+            code = next((p.code for p in self._projects.values() if p.id == project_id), None)
+        project = self._projects.get(code) if code is not None else None
+        if project is None:
+            return None
+        return ProjectFile(project, tuple(await self.reports_of_project(project.code)))
+
+    async def project_files(self, codes: Collection[str] | None = None) -> list[ProjectFile]:
+        """The projects with these codes (every project: None), each with all its reports."""
+        wanted = sorted(self._projects if codes is None else set(codes) & set(self._projects))
+        return [
+            ProjectFile(self._projects[c], tuple(await self.reports_of_project(c))) for c in wanted
+        ]
+
     async def recent_reports(
         self, fiscal_year: int, up_to: int, *, count: int, agency: str | None = None
     ) -> Sequence[MonthlyReport]:
@@ -391,6 +439,26 @@ class MemoryRepository:
         ]
 
     # Conversations
+
+    async def open_turn(self, channel: str, external_id: str, event_id: str, day: date) -> Opening:
+        """Everything a turn starts from, at once."""
+        handled = bool(event_id) and (channel, event_id) in self._events
+        session = self._sessions.get((channel, external_id))
+        person = await self.find_person_by_identity(channel, external_id)
+        if person is None:
+            return Opening(handled, None, session, None, Reach())
+        own = frozenset(code for code, officer in self._officers if officer == person.id)
+        away = {d.person_id for d in await self.delegations_on(day) if d.delegate_id == person.id}
+        standing_in = frozenset(code for code, officer in self._officers if officer in away)
+        scopes = self._scopes_of(person.id) if Role.COORDINATOR in person.roles else []
+        reach = Reach(
+            own=own,
+            standing_in=standing_in - own,
+            everything=Role.ADMIN in person.roles,
+            agencies=tuple(s.agency for s in scopes if s.agency is not None),
+            watched=frozenset(s.project_code for s in scopes if s.project_code is not None),
+        )
+        return Opening(handled, person, session, self._preferred.get(person.id), reach)
 
     async def load_session(self, channel: str, external_id: str) -> SessionState | None:
         """The half-finished conversation of this chat account, if any."""
@@ -451,9 +519,16 @@ class MemoryRepository:
         self._invites[invite.code_hash] = (invite, None)
 
     async def redeem_invite(
-        self, code_hash: str, channel: str, external_id: str, now: datetime
+        self,
+        code_hash: str,
+        channel: str,
+        external_id: str,
+        now: datetime,
+        *,
+        event: EventMark | None = None,
     ) -> tuple[InviteResult, Person | None]:
         """Use an invite: link the chat account to its person, once, before it expires."""
+        self._mark(event)
         found = self._invites.get(code_hash)
         if found is None:
             return InviteResult.UNKNOWN, None
@@ -466,8 +541,11 @@ class MemoryRepository:
         self._identities[channel, external_id] = invite.person_id
         return InviteResult.LINKED, self._people.get(invite.person_id)
 
-    async def record_link_failure(self, channel: str, external_id: str, at: datetime) -> None:
+    async def record_link_failure(
+        self, channel: str, external_id: str, at: datetime, *, event: EventMark | None = None
+    ) -> None:
         """Count a wrong invite code or phone number typed by a chat account."""
+        self._mark(event)
         self._link_failures.append((channel, external_id, at))
 
     async def link_failures_since(self, channel: str, external_id: str, since: datetime) -> int:
@@ -533,9 +611,18 @@ class MemoryRepository:
             await self.finish_reminder(record.key, DeliveryStatus.UNKNOWN, at)
         return len(doubtful)
 
-    async def snooze(self, person_id: int, project_code: str, on: date, until: datetime) -> bool:
+    async def snooze(
+        self,
+        person_id: int,
+        project_code: str,
+        on: date,
+        until: datetime,
+        *,
+        event: EventMark | None = None,
+    ) -> bool:
         """Hold reminders about a project until `until`; False if already snoozed on `on`."""
         self._require_person(person_id)
+        self._mark(event)
         existing = self._snoozes.get((person_id, project_code))
         if existing is not None and existing.snoozed_on == on:
             return False
@@ -554,18 +641,48 @@ class MemoryRepository:
             raise StorageError("a person cannot stand in for themselves")
         if delegation.first_day > delegation.last_day:
             raise StorageError("a stand-in period ends before it starts")
-        stored = dataclasses.replace(delegation, id=len(self._delegations) + 1)
+        self._last_delegation_id += 1
+        stored = dataclasses.replace(delegation, id=self._last_delegation_id)
         self._delegations.append(stored)
         return stored
+
+    async def set_absence(
+        self,
+        delegation: Delegation,
+        *,
+        finish_session: tuple[str, str] | None = None,
+        event: EventMark | None = None,
+    ) -> Person:
+        """The person is away: their stand-ins from that day are replaced by this one, the
+        conversation finished and the event marked at once; returns the stand-in."""
+        self._require_person(delegation.person_id)
+        delegate = self._require_person(delegation.delegate_id)
+        kept = list(self._delegations)
+        self._end_delegations(delegation.person_id, delegation.first_day)
+        try:
+            await self.add_delegation(delegation)
+        except StorageError:
+            self._delegations = kept
+            raise
+        if finish_session is not None:
+            self._sessions.pop(finish_session, None)
+        self._mark(event)
+        return delegate
 
     async def delegations_on(self, day: date) -> list[Delegation]:
         """Stand-ins in force on a day."""
         active = [d for d in self._delegations if d.first_day <= day <= d.last_day]
         return sorted(active, key=lambda d: (d.person_id, d.id))
 
-    async def end_delegations(self, person_id: int, day: date) -> int:
+    async def end_delegations(
+        self, person_id: int, day: date, *, event: EventMark | None = None
+    ) -> int:
         """The person is back: stand-ins in force on `day` end the day before, later ones are
         cancelled; returns how many were ended or cancelled."""
+        self._mark(event)
+        return self._end_delegations(person_id, day)
+
+    def _end_delegations(self, person_id: int, day: date) -> int:
         ended = 0
         kept: list[Delegation] = []
         for d in self._delegations:
@@ -579,9 +696,12 @@ class MemoryRepository:
         self._delegations = kept
         return ended
 
-    async def set_notification(self, person_id: int, kind: str, enabled: bool) -> None:
+    async def set_notification(
+        self, person_id: int, kind: str, enabled: bool, *, event: EventMark | None = None
+    ) -> None:
         """Turn one kind of message on or off for a person."""
         self._require_person(person_id)
+        self._mark(event)
         self._settings[person_id, kind] = enabled
 
     async def set_preferred_channel(self, person_id: int, channel: str) -> bool:
@@ -596,9 +716,16 @@ class MemoryRepository:
         return dict(self._preferred)
 
     async def set_blocked(
-        self, channel: str, external_id: str, blocked: bool, at: datetime
+        self,
+        channel: str,
+        external_id: str,
+        blocked: bool,
+        at: datetime,
+        *,
+        event: EventMark | None = None,
     ) -> None:
         """Record that a chat account blocked the bot (or unblocked it)."""
+        self._mark(event)
         if blocked:
             self._blocked.add((channel, external_id))
         else:

@@ -1,0 +1,371 @@
+"""The storage contracts, one small Protocol per role, in domain types.
+
+A consumer asks for the roles it needs (the reminder service for `ReminderLog`, the importers for
+`Registry` and `ReportStore`) and nothing else. Each backend implements every role; one contract
+suite per role (tests/test_storage_contract.py) runs against each backend, so a fake can never
+drift from the real thing. `Storage` is all of them, for the composition root that opens one.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from domain.models import (
+    ChatIdentity,
+    CoordinatorScope,
+    Delegation,
+    DeliveryStatus,
+    EventMark,
+    Invite,
+    InviteResult,
+    MonthlyReport,
+    Person,
+    Project,
+    ProjectData,
+    ProjectFile,
+    Reach,
+    ReminderKey,
+    ReminderRecord,
+    Revision,
+    Role,
+    SessionState,
+    Snooze,
+    Submission,
+)
+
+Account = tuple[str, str]
+"""A chat account: (channel, external id)."""
+
+
+class Upsert(enum.StrEnum):
+    """What an idempotent write did."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """What a conversation turn starts from, read at once: whether its update was handled
+    already, who is behind the account, where their conversation stands, the channel they want
+    reminders on, and what they may report on and see that day."""
+
+    handled: bool
+    person: Person | None
+    session: SessionState | None
+    preferred_channel: str | None
+    reach: Reach
+
+
+class ReportStore(Protocol):
+    """Monthly reports with every version they had."""
+
+    async def submit_report(
+        self,
+        submission: Submission,
+        *,
+        finish_session: Account | None = None,
+        event: EventMark | None = None,
+    ) -> MonthlyReport:
+        """Store a new monthly report (revision 1); raise AlreadyReported if that month has one.
+
+        With `finish_session`, that conversation is cleared in the same transaction, so a crash
+        never leaves a stored report with a conversation asking for it; `event` is marked
+        handled in it too.
+        """
+
+    async def correct_report(
+        self,
+        submission: Submission,
+        *,
+        finish_session: Account | None = None,
+        event: EventMark | None = None,
+    ) -> MonthlyReport:
+        """Store a new revision of an existing report (a reason is required); NotFound if none."""
+
+    async def get_report(
+        self, project_code: str, fiscal_year: int, report_no: int
+    ) -> MonthlyReport | None:
+        """The current version of one month's report."""
+
+    async def reports_of_project(
+        self, project_code: str, fiscal_year: int | None = None
+    ) -> list[MonthlyReport]:
+        """Current versions of a project's reports, by fiscal year and report number."""
+
+    async def project_file(
+        self, *, project_id: int | None = None, code: str | None = None
+    ) -> ProjectFile | None:
+        """One project (by id or by code) with all its reports; None if there is no such."""
+
+    async def project_files(self, codes: Collection[str] | None = None) -> list[ProjectFile]:
+        """The projects with these codes (every project: None), each with all its reports,
+        by code; unknown codes are left out."""
+
+    async def recent_reports(
+        self, fiscal_year: int, up_to: int, *, count: int, agency: str | None = None
+    ) -> Sequence[MonthlyReport]:
+        """The latest `count` reports of each project among reports 1..`up_to` of the fiscal
+        year, by project code and report number."""
+
+    async def last_change_by(self, person_id: int) -> tuple[MonthlyReport, Revision] | None:
+        """The report this person stored or corrected last (its current version), with that
+        revision of theirs."""
+
+    async def revisions(self, report_id: int) -> list[Revision]:
+        """Every version of a report, oldest first."""
+
+    async def report_rows(
+        self,
+        *,
+        fiscal_year: int | None = None,
+        project_code: str | None = None,
+        agency: str | None = None,
+    ) -> Sequence[tuple[Project, MonthlyReport]]:
+        """Every stored report with its project, by project code, fiscal year and report number."""
+
+
+class Registry(Protocol):
+    """Projects, people, who is responsible for what, and who stands in for whom."""
+
+    async def upsert_project(self, data: ProjectData) -> tuple[Project, Upsert]:
+        """Create the project with this code, or update its fields; says which happened."""
+
+    async def get_project(self, code: str) -> Project | None:
+        """The project with this code, if any."""
+
+    async def list_projects(
+        self, *, fiscal_year: int | None = None, agency: str | None = None
+    ) -> list[Project]:
+        """Projects, by code, optionally of one fiscal year and under one agency path prefix."""
+
+    async def projects_within(self, reach: Reach) -> list[Project]:
+        """Every project a reach may see (`Reach.may_see`), by code."""
+
+    async def add_person(
+        self, name: str, *, phone: str = "", position: str = "", roles: frozenset[Role]
+    ) -> Person:
+        """Register a person, or return the one with that exact name with roles added."""
+
+    async def get_person(self, person_id: int) -> Person | None:
+        """The person with this id, if any."""
+
+    async def find_person(self, name: str) -> Person | None:
+        """The person with exactly this name, if any."""
+
+    async def all_people(self) -> list[Person]:
+        """Every person, by name (for matching a shared phone number)."""
+
+    async def link_officer(self, person_id: int, project_code: str) -> bool:
+        """Make the person a responsible officer of the project; False if already so."""
+
+    async def projects_of_officer(self, person_id: int) -> list[Project]:
+        """Projects the person is responsible for, by code."""
+
+    async def officers_of_project(self, project_code: str) -> list[Person]:
+        """Responsible officers of a project."""
+
+    async def officer_links(self) -> list[tuple[str, int]]:
+        """Every (project code, responsible officer id), by code."""
+
+    async def officer_names(self, *, agency: str | None = None) -> list[tuple[str, str]]:
+        """Every (project code, responsible officer's name), by code and name; optionally only
+        projects under one agency path."""
+
+    async def colleagues(self, person_id: int, *, limit: int) -> list[Person]:
+        """Officers of projects under the same office (the first segment of the agency path)
+        as the person's own projects, the person left out; by name, at most `limit`."""
+
+    async def add_coordinator_scope(self, scope: CoordinatorScope) -> bool:
+        """Let a coordinator look after an agency or a project; False if already so."""
+
+    async def coordinator_scopes(self, person_id: int) -> list[CoordinatorScope]:
+        """What the coordinator looks after."""
+
+    async def projects_of_coordinator(self, person_id: int) -> list[Project]:
+        """Projects within any of the coordinator's scopes, by code."""
+
+    async def add_delegation(self, delegation: Delegation) -> Delegation:
+        """Record that someone reports in a person's place for a while."""
+
+    async def set_absence(
+        self,
+        delegation: Delegation,
+        *,
+        finish_session: Account | None = None,
+        event: EventMark | None = None,
+    ) -> Person:
+        """The person is away from `first_day`: stand-ins of theirs in force that day end the
+        day before, later ones are cancelled, and this one is recorded, in one transaction
+        (with the conversation finished and the event marked); returns the stand-in.
+        NotFound if either person does not exist."""
+
+    async def delegations_on(self, day: date) -> list[Delegation]:
+        """Stand-ins in force on a day."""
+
+    async def end_delegations(
+        self, person_id: int, day: date, *, event: EventMark | None = None
+    ) -> int:
+        """The person is back: stand-ins in force on `day` end the day before, later ones are
+        cancelled; returns how many were ended or cancelled."""
+
+
+class Accounts(Protocol):
+    """Chat accounts: whose they are, which channel a person wants, who blocked the bot."""
+
+    async def link_identity(
+        self, identity: ChatIdentity, *, event: EventMark | None = None
+    ) -> None:
+        """Attach a chat account to a person (re-linking an account moves it)."""
+
+    async def find_person_by_identity(self, channel: str, external_id: str) -> Person | None:
+        """The person behind a chat account, if linked."""
+
+    async def identities_of(self, person_id: int) -> list[ChatIdentity]:
+        """Every chat account of a person."""
+
+    async def all_identities(self) -> list[ChatIdentity]:
+        """Every chat account, by person, channel and id."""
+
+    async def set_preferred_channel(self, person_id: int, channel: str) -> bool:
+        """Remember the channel a person wants messages on; False if it was that already."""
+
+    async def preferred_channels(self) -> dict[int, str]:
+        """Per person, the channel they want messages on (people without one are absent)."""
+
+    async def set_blocked(
+        self,
+        channel: str,
+        external_id: str,
+        blocked: bool,
+        at: datetime,
+        *,
+        event: EventMark | None = None,
+    ) -> None:
+        """Record that a chat account blocked the bot (or unblocked it)."""
+
+    async def blocked_accounts(self) -> set[Account]:
+        """Every (channel, external id) that blocked the bot."""
+
+
+class Conversations(Protocol):
+    """Where each conversation stands, and which incoming updates were handled."""
+
+    async def open_turn(self, channel: str, external_id: str, event_id: str, day: date) -> Opening:
+        """Everything a turn starts from, in one read (see `Opening`); an empty `event_id`
+        (an update without one) is never handled already."""
+
+    async def load_session(self, channel: str, external_id: str) -> SessionState | None:
+        """The half-finished conversation of this chat account, if any."""
+
+    async def save_session(self, session: SessionState, *, event: EventMark | None = None) -> None:
+        """Remember where a conversation stands.
+
+        Every write a conversation turn ends with takes the `event` that caused it, and marks it
+        handled in the same transaction (see `event_handled`).
+        """
+
+    async def clear_session(
+        self, channel: str, external_id: str, *, event: EventMark | None = None
+    ) -> None:
+        """Forget a finished or cancelled conversation."""
+
+    async def sessions_older_than(self, moment: datetime) -> list[SessionState]:
+        """Conversations idle since before `moment` (for reminders and clean-up)."""
+
+    async def event_handled(self, channel: str, event_id: str) -> bool:
+        """Whether an incoming update was handled already (its turn's writes committed)."""
+
+    async def mark_event(self, event: EventMark) -> bool:
+        """Mark an update handled by a turn that wrote nothing else; False if it was already."""
+
+    async def prune_events(self, before: datetime) -> int:
+        """Forget events handled before `before` (channels redeliver only recent ones)."""
+
+
+class ReminderLog(Protocol):
+    """Reminders claimed before they are sent (so none goes twice), snoozes, and the kinds of
+    message each person turned off."""
+
+    async def claim_reminder(
+        self, key: ReminderKey, channel: str, external_id: str, at: datetime
+    ) -> bool:
+        """Record a reminder as being sent (status SENDING); False if the key exists already."""
+
+    async def reclaim_reminder(self, key: ReminderKey, at: datetime) -> bool:
+        """Take a reminder marked RETRY back to SENDING for another attempt; False if it is not."""
+
+    async def finish_reminder(
+        self, key: ReminderKey, status: DeliveryStatus, at: datetime, error: str = ""
+    ) -> None:
+        """Record what became of a claimed reminder."""
+
+    async def reminder_records(self, status: DeliveryStatus | None = None) -> list[ReminderRecord]:
+        """Claimed reminders (of one status if given), by key."""
+
+    async def mark_in_doubt(self, at: datetime) -> int:
+        """At start-up: reminders left SENDING by a stopped process become UNKNOWN (not resent)."""
+
+    async def snooze(
+        self,
+        person_id: int,
+        project_code: str,
+        on: date,
+        until: datetime,
+        *,
+        event: EventMark | None = None,
+    ) -> bool:
+        """Hold reminders about a project until `until`; False if already snoozed on `on`."""
+
+    async def snoozes(self) -> list[Snooze]:
+        """Every snooze (expired ones included), by person and project."""
+
+    async def set_notification(
+        self, person_id: int, kind: str, enabled: bool, *, event: EventMark | None = None
+    ) -> None:
+        """Turn one kind of message on or off for a person."""
+
+    async def disabled_notifications(self) -> dict[int, set[str]]:
+        """Per person, the kinds of message they turned off."""
+
+
+class Invites(Protocol):
+    """Single-use codes that link a chat account to a person, and failed tries to use one."""
+
+    async def create_invite(self, invite: Invite) -> None:
+        """Store a new invite (by the hash of its code)."""
+
+    async def redeem_invite(
+        self,
+        code_hash: str,
+        channel: str,
+        external_id: str,
+        now: datetime,
+        *,
+        event: EventMark | None = None,
+    ) -> tuple[InviteResult, Person | None]:
+        """Use an invite: link the chat account to its person, once, before it expires."""
+
+    async def record_link_failure(
+        self, channel: str, external_id: str, at: datetime, *, event: EventMark | None = None
+    ) -> None:
+        """Count a wrong invite code or phone number typed by a chat account."""
+
+    async def link_failures_since(self, channel: str, external_id: str, since: datetime) -> int:
+        """How many failed linking attempts a chat account made since `since`."""
+
+
+class Records(ReportStore, Registry, Protocol):
+    """Projects, people and their reports: what the documents, exports and importers read."""
+
+
+class Storage(ReportStore, Registry, Accounts, Conversations, ReminderLog, Invites, Protocol):
+    """Every role at once: what a backend implements and the composition root opens."""
+
+    async def close(self) -> None:
+        """Release the underlying resources."""

@@ -13,6 +13,8 @@ class InboundKind(enum.StrEnum):
     CHOICE = "choice"
     CONTACT = "contact"  # the person shared their own phone number; `text` holds it
     OTHER = "other"  # a sticker, photo, voice note, location...: nothing the conversation can read
+    FOLLOW = "follow"  # the person added the bot (again): greet them
+    UNFOLLOW = "unfollow"  # the person blocked the bot: nothing may be sent to them
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,16 @@ class Inbound:
     def other(cls, channel: str, user_id: str, event_id: str = "") -> Inbound:
         """Something that is not text (a sticker, a photo...)."""
         return cls(channel, user_id, InboundKind.OTHER, "", event_id)
+
+    @classmethod
+    def followed(cls, channel: str, user_id: str, event_id: str = "") -> Inbound:
+        """The person added the bot as a friend, or unblocked it."""
+        return cls(channel, user_id, InboundKind.FOLLOW, "", event_id)
+
+    @classmethod
+    def unfollowed(cls, channel: str, user_id: str, event_id: str = "") -> Inbound:
+        """The person blocked the bot."""
+        return cls(channel, user_id, InboundKind.UNFOLLOW, "", event_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +96,15 @@ class Outbound:
     ask_contact: bool = False  # offer a "share my phone number" button where the app has one
     close_keyboard: bool = False  # the contact button is no longer needed (the account is linked)
     attachment: Attachment | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Everything the bot answers to one message, in order.
+
+    `repeat`: the message was handled before (the channel delivered it again); the replies say
+    where things stand, and a channel that pays per message need not send them at any cost.
+    """
+
+    messages: tuple[Outbound, ...] = ()
+    repeat: bool = False

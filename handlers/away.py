@@ -6,33 +6,29 @@ projects; "กลับมาแล้ว" ends it early.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import timedelta
 
-from domain.messages import Choice, Outbound
+from domain.messages import Outbound
 from domain.models import Delegation, Person, Role
+from domain.replies import is_confirmation
 from domain.thaidate import format_thai_date, parse_day
 from handlers import texts
-from handlers.draft import Mode
-from handlers.flow import Answer, Context, Finish, Go, Result, Stay, Step, button
+from handlers.context import Context
+from handlers.draft import Draft, Mode
+from handlers.flow import Answer, Finish, Go, Result, Say, Stay, Step, button, command_button
+from storage.errors import NotFound
 
 LONGEST_ABSENCE = timedelta(days=90)
 MAX_CANDIDATES = 10
 
 
-async def candidates(ctx: Context) -> list[Person]:
-    """Colleagues who may stand in: officers of projects under the same office (first segment
-    of the agency path) as the person's own projects."""
-    offices = {
-        p.agency.split("/")[0].strip() for p in await ctx.repo.projects_of_officer(ctx.person.id)
-    }
-    offices.discard("")
-    found: dict[int, Person] = {}
-    for office in sorted(offices):
-        for project in await ctx.repo.list_projects(agency=office):
-            for officer in await ctx.repo.officers_of_project(project.code):
-                if officer.id != ctx.person.id:
-                    found[officer.id] = officer
-    return sorted(found.values(), key=lambda p: p.name)[:MAX_CANDIDATES]
+async def start_away(ctx: Context) -> Result:
+    """The "away" command: officers only."""
+    if Role.OFFICER not in ctx.person.roles and not ctx.reach.own:
+        return Finish((Outbound(texts.AWAY_OFFICERS_ONLY),))
+    ctx.draft = Draft(mode=Mode.AWAY)
+    return Go(Step.AWAY_UNTIL, ctx.draft)
 
 
 async def ask_until(ctx: Context) -> Outbound:
@@ -49,20 +45,20 @@ async def accept_until(ctx: Context, answer: Answer) -> Result:
         return Stay(texts.AWAY_DAY_PAST.format(day=format_thai_date(day)))
     if day > ctx.today + LONGEST_ABSENCE:
         return Stay(texts.AWAY_DAY_TOO_FAR)
-    return Go(Step.AWAY_DELEGATE, ctx.draft.but(away_until=day.isoformat()))
+    return Go(Step.AWAY_DELEGATE, replace(ctx.draft, away_until=day))
 
 
 async def ask_delegate(ctx: Context) -> Outbound:
     """Offer the colleagues who may report in the person's place."""
-    people = await candidates(ctx)
+    people = await ctx.colleagues(MAX_CANDIDATES)
     lines = [texts.ASK_DELEGATE] + [f"{i}) {p.name}" for i, p in enumerate(people, start=1)]
-    choices = tuple(button(Step.AWAY_DELEGATE, str(p.id), p.name) for p in people)
+    choices = tuple(button(Step.AWAY_DELEGATE, p.id, p.name) for p in people)
     return Outbound("\n".join(lines), choices)
 
 
 async def accept_delegate(ctx: Context, answer: Answer) -> Result:
     """Take a colleague from a button, or a typed name that matches exactly one of them."""
-    people = await candidates(ctx)
+    people = await ctx.colleagues(MAX_CANDIDATES)
     if answer.choice is not None:
         chosen = [p for p in people if str(p.id) == answer.choice]
     else:
@@ -70,48 +66,49 @@ async def accept_delegate(ctx: Context, answer: Answer) -> Result:
         chosen = [p for p in people if p.name == typed] or [p for p in people if typed in p.name]
     if len(chosen) != 1:
         return Stay(texts.DELEGATE_HINT)
-    return Go(Step.AWAY_CONFIRM, ctx.draft.but(delegate_id=chosen[0].id))
+    return Go(Step.AWAY_CONFIRM, replace(ctx.draft, delegate_id=chosen[0].id))
+
+
+async def _delegate(ctx: Context) -> Person | None:
+    people = await ctx.colleagues(MAX_CANDIDATES)
+    return next((p for p in people if p.id == ctx.draft.delegate_id), None)
 
 
 async def ask_confirm_away(ctx: Context) -> Outbound:
     """Say what will happen, and ask to confirm."""
-    delegate = await ctx.repo.get_person(ctx.draft.delegate_id)
+    delegate = await _delegate(ctx)
     name = delegate.name if delegate else "-"
-    until = format_thai_date(date.fromisoformat(ctx.draft.away_until))
+    until = format_thai_date(ctx.draft.away_until) if ctx.draft.away_until else "-"
     text = texts.AWAY_CONFIRM.format(until=until, name=name)
     choices = (
         button(Step.AWAY_CONFIRM, "yes", texts.BTN_CONFIRM),
-        Choice(texts.BTN_BACK, "cmd:back"),
-        Choice(texts.BTN_CANCEL, "cmd:cancel"),
+        command_button(texts.BTN_BACK, "back"),
+        command_button(texts.BTN_CANCEL, "cancel"),
     )
     return Outbound(text, choices)
 
 
 async def accept_confirm_away(ctx: Context, answer: Answer) -> Result:
-    """Record the stand-in."""
-    if answer.choice != "yes" and answer.text.strip() not in {"ยืนยัน", "ใช่", "ตกลง"}:
+    """Record the stand-in, ending any earlier one, and close the conversation with it."""
+    if answer.choice != "yes" and not is_confirmation(answer.text):
         return Stay(texts.CONFIRM_HINT)
-    until = date.fromisoformat(ctx.draft.away_until)
-    delegate = await ctx.repo.get_person(ctx.draft.delegate_id)
-    if delegate is None:
+    until = ctx.draft.away_until
+    if until is None or await _delegate(ctx) is None:
         return Go(Step.AWAY_DELEGATE, ctx.draft, (Outbound(texts.DELEGATE_HINT),))
-    await ctx.repo.end_delegations(ctx.person.id, ctx.today)
-    await ctx.repo.add_delegation(Delegation(ctx.person.id, delegate.id, ctx.today, until))
+    delegation = Delegation(ctx.person.id, ctx.draft.delegate_id, ctx.today, until)
+    try:
+        delegate = await ctx.store.set_absence(
+            delegation, finish_session=ctx.account, event=ctx.event
+        )
+    except NotFound:  # the colleague was removed meanwhile
+        return Go(Step.AWAY_DELEGATE, ctx.draft, (Outbound(texts.DELEGATE_HINT),))
+    ctx.marked = True
     done = texts.AWAY_SAVED.format(name=delegate.name, until=format_thai_date(until))
-    return Finish((Outbound(done),))
+    return Finish((Outbound(done),), clear=False)
 
 
-async def start_away(ctx: Context) -> Result:
-    """The "away" command: officers only."""
-    if Role.OFFICER not in ctx.person.roles and not await ctx.repo.projects_of_officer(
-        ctx.person.id
-    ):
-        return Finish((Outbound(texts.AWAY_OFFICERS_ONLY),))
-    ctx.draft = ctx.draft.but(mode=Mode.AWAY)
-    return Go(Step.AWAY_UNTIL, ctx.draft)
-
-
-async def back_at_work(ctx: Context) -> Outbound:
+async def back_at_work(ctx: Context) -> Result:
     """The "present" command: end a stand-in early."""
-    ended = await ctx.repo.end_delegations(ctx.person.id, ctx.today)
-    return Outbound(texts.BACK_AT_WORK if ended else texts.NOT_AWAY)
+    ended = await ctx.store.end_delegations(ctx.person.id, ctx.today, event=ctx.event)
+    ctx.marked = True
+    return Say((Outbound(texts.BACK_AT_WORK if ended else texts.NOT_AWAY),))

@@ -13,11 +13,12 @@ import re
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from domain.messages import Choice, Inbound, InboundKind, Outbound
-from domain.models import ChatIdentity, Invite, InviteResult, Person
+from domain.models import ChatIdentity, EventMark, Invite, InviteResult, Person
 from handlers import texts
-from storage.contracts import Storage
+from storage.contracts import Accounts, Conversations, Invites, Registry
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
@@ -64,8 +65,12 @@ def is_mobile(digits: str) -> bool:
     return len(digits) == 10 and digits[:2] in {"06", "08", "09"}
 
 
+class LinkStore(Invites, Accounts, Registry, Conversations, Protocol):
+    """What linking reads and writes: invites, chat accounts, the people registered."""
+
+
 async def issue_invite(
-    repo: Storage, person: Person, now: datetime, lifetime: timedelta = INVITE_LIFETIME
+    repo: Invites, person: Person, now: datetime, lifetime: timedelta = INVITE_LIFETIME
 ) -> tuple[str, datetime]:
     """Create a single-use invite for a person; returns the code (shown once) and its expiry."""
     code = new_code()
@@ -82,39 +87,53 @@ def linked_welcome(person: Person, menu: tuple[Choice, ...]) -> Outbound:
 class Linker:
     """Answers accounts that are not linked yet: only linking is possible for them."""
 
-    def __init__(self, repo: Storage, menu: tuple[Choice, ...]) -> None:
-        self._repo = repo
+    def __init__(self, store: LinkStore, menu: tuple[Choice, ...]) -> None:
+        self._store = store
         self._menu = menu
 
-    async def answer(self, message: Inbound, now: datetime) -> list[Outbound]:
-        """Try to link the account from this message, or explain how to get linked."""
+    async def answer(
+        self, message: Inbound, now: datetime, event: EventMark | None = None
+    ) -> tuple[list[Outbound], Person | None]:
+        """Try to link the account from this message, or explain how to get linked; returns
+        the replies and the person now linked, if any. The update (`event`) is marked handled
+        by the write that ends the turn, or alone when nothing is written."""
         account = (message.channel, message.user_id)
         code = extract_code(message.text) if message.kind is InboundKind.TEXT else None
         if code is None and message.kind is not InboundKind.CONTACT:
-            return [Outbound(texts.UNKNOWN_USER, ask_contact=True)]
-        recent = await self._repo.link_failures_since(*account, now - FAILURE_WINDOW)
+            return await self._say(Outbound(texts.UNKNOWN_USER, ask_contact=True), event)
+        recent = await self._store.link_failures_since(*account, now - FAILURE_WINDOW)
         if recent >= FAILURE_LIMIT:
-            return [Outbound(texts.LINK_TOO_MANY_TRIES)]
+            return await self._say(Outbound(texts.LINK_TOO_MANY_TRIES), event)
         if code is not None:
-            result, person = await self._repo.redeem_invite(code_hash(code), *account, now)
+            result, person = await self._store.redeem_invite(
+                code_hash(code), *account, now, event=event
+            )
             if result is InviteResult.LINKED and person is not None:
-                return [linked_welcome(person, self._menu)]
+                return [linked_welcome(person, self._menu)], person
             reply = {
                 InviteResult.EXPIRED: texts.INVITE_EXPIRED,
                 InviteResult.USED: texts.INVITE_USED,
             }.get(result, texts.INVITE_UNKNOWN)
+            event = None  # marked by the redeeming write
         else:
             person = await self._person_with_phone(phone_digits(message.text))
             if person is not None:
-                await self._repo.link_identity(ChatIdentity(*account, person.id))
-                return [linked_welcome(person, self._menu)]
+                await self._store.link_identity(ChatIdentity(*account, person.id), event=event)
+                return [linked_welcome(person, self._menu)], person
             reply = texts.PHONE_NOT_FOUND
-        await self._repo.record_link_failure(*account, now)
-        return [Outbound(reply, ask_contact=True)]
+        await self._store.record_link_failure(*account, now, event=event)
+        return [Outbound(reply, ask_contact=True)], None
+
+    async def _say(
+        self, reply: Outbound, event: EventMark | None
+    ) -> tuple[list[Outbound], Person | None]:
+        if event is not None:
+            await self._store.mark_event(event)
+        return [reply], None
 
     async def _person_with_phone(self, digits: str) -> Person | None:
         """The one person registered with this mobile number (none if ambiguous)."""
         if not is_mobile(digits):
             return None
-        matches = [p for p in await self._repo.all_people() if phone_digits(p.phone) == digits]
+        matches = [p for p in await self._store.all_people() if phone_digits(p.phone) == digits]
         return matches[0] if len(matches) == 1 else None

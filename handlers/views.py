@@ -37,10 +37,10 @@ def project_title(project: Project) -> str:
     return f"{project.code} {project.name}"
 
 
-def short_title(project: Project, width: int = 40) -> str:
+def short_title(name: str, code: str, width: int = 40) -> str:
     """A project's name cut to fit on a button, with its code."""
-    name = project.name if len(project.name) <= width else project.name[: width - 1] + "…"
-    return f"{name} ({project.code})"
+    shown = name if len(name) <= width else name[: width - 1] + "…"
+    return f"{shown} ({code})"
 
 
 def latest_line(reports: list[MonthlyReport]) -> str:

@@ -12,6 +12,7 @@ from domain.messages import Choice, Outbound
 from domain.models import MonthlyReport, Person, Project
 from domain.months import month_name
 from domain.numbers import baht, percent
+from domain.payloads import ReportNow, RunCommand, Snooze
 from domain.thaidate import format_thai_date
 from scheduler.calendar import ReminderKind
 
@@ -32,14 +33,14 @@ SNOOZE_OPENING = "เตือนอีกครั้งตามที่ข�
 MAX_LISTED = 40  # one chat message stays readable on a phone
 
 
-def report_payload(project_code: str, month: ReportMonth) -> str:
-    """The "report now" button of a reminder (under Telegram's 64-byte limit)."""
-    return f"rem:go:{project_code}:{month.fiscal_year}-{month.report_no}"
+def report_payload(project: Project, month: ReportMonth) -> str:
+    """The "report now" button of a reminder: the project's id, never its code (any length)."""
+    return ReportNow(project.id, month.fiscal_year, month.report_no).encode()
 
 
-def snooze_payload(project_code: str) -> str:
+def snooze_payload(project: Project) -> str:
     """The "remind me tomorrow" button of a reminder."""
-    return f"rem:snooze:{project_code}"
+    return Snooze(project.id).encode()
 
 
 def owner_reminder(
@@ -65,9 +66,9 @@ def owner_reminder(
         until = f" ถึง {format_thai_date(away_until)}" if away_until else ""
         lines.append(f"(คุณรายงานแทน {instead_of.name} ซึ่งไม่อยู่{until})")
     choices = (
-        Choice("ส่งรายงานเลย", report_payload(project.code, month)),
-        Choice("เตือนพรุ่งนี้", snooze_payload(project.code)),
-        Choice("ไม่อยู่ ให้คนอื่นรายงานแทน", "cmd:away"),
+        Choice("ส่งรายงานเลย", report_payload(project, month)),
+        Choice("เตือนพรุ่งนี้", snooze_payload(project)),
+        Choice("ไม่อยู่ ให้คนอื่นรายงานแทน", RunCommand("away").encode()),
     )
     return Outbound("\n".join(lines), choices)
 
@@ -82,7 +83,7 @@ def stand_in_notice(
         *(f"• {project.name} ({project.code})" for project in projects),
         "ช่วงนี้คุณจะได้รับการเตือนแทน และส่งรายงานของโครงการเหล่านี้ได้",
     ]
-    return Outbound("\n".join(lines), (Choice("ส่งรายงานเลย", "cmd:report"),))
+    return Outbound("\n".join(lines), (Choice("ส่งรายงานเลย", RunCommand("report").encode()),))
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from enum import Enum
 from pathlib import Path
 
 from domain.models import ChatIdentity, ProjectData, Role
+from domain.payloads import RunCommand, StepAnswer, decode
 from domain.thaidate import format_thai_month
 from handlers import texts
 from storage.sqlite import SqliteStorage
@@ -307,6 +308,12 @@ _TEXT_KINDS = (
 )
 
 
+def answers(payload: str, kind: Kind) -> bool:
+    """Whether a button answers the step of `kind`."""
+    decoded = decode(payload)
+    return isinstance(decoded, StepAnswer) and decoded.step == kind.value
+
+
 def payloads(sent: Sent) -> list[str]:
     """Callback data of the message's inline buttons."""
     return [data for _, data in FakeBotApi.buttons(sent)]
@@ -323,13 +330,12 @@ def classify(sent: Sent) -> Kind:
         return Kind.NO_CHANGE
     if text.startswith(texts.NOTHING_DUE.split("\n", 1)[0]):
         return Kind.NOTHING_DUE
-    data = payloads(sent)
-    if "cmd:resume" in data:
+    data = [decode(payload) for payload in payloads(sent)]
+    if RunCommand("resume") in data:
         return Kind.DISCARD
     for payload in data:
-        owner, _, _ = payload.partition(":")
-        if owner in _STEP_KINDS:
-            return _STEP_KINDS[owner]
+        if isinstance(payload, StepAnswer) and payload.step in _STEP_KINDS:
+            return _STEP_KINDS[payload.step]
     for words, kind in _TEXT_KINDS:
         if words in text:
             return kind
@@ -339,7 +345,7 @@ def classify(sent: Sent) -> Kind:
         return Kind.HELP
     if "ปีงบประมาณ พ.ศ." in text or texts.NO_REPORTS_YET in text:
         return Kind.HISTORY
-    if "cmd:report" in data:
+    if RunCommand("report") in data:
         return Kind.IDLE
     return Kind.UNKNOWN
 
@@ -618,13 +624,13 @@ class Officer:
         data = payloads(latest)
         reporting = goal is Goal.REPORT
         if kind is Kind.DISCARD:
-            self.press(latest, "cmd:resume")
+            self.press(latest, RunCommand("resume").encode())
         elif kind is Kind.MONTH:
-            self.press(latest, next(d for d in data if d.startswith("month:")))
+            self.press(latest, next(d for d in data if answers(d, Kind.MONTH)))
         elif kind is Kind.CORRECTION_REASON:
             self.say(CORRECTION_REASON)
         elif kind in {Kind.PROGRESS, Kind.DISBURSED} and not reporting:
-            keep = f"{kind.value}:keep"
+            keep = StepAnswer(kind.value, "keep").encode()
             if keep in data:
                 self.press(latest, keep)
             else:
@@ -638,14 +644,14 @@ class Officer:
         elif kind is Kind.NOTE:
             self.say(NOTE if reporting else NOTES[self.corrections % 2])
         elif kind is Kind.NOTE_CHECK:
-            self.press(latest, "note_check:note")  # write the note again
+            self.press(latest, StepAnswer("note_check", "note").encode())  # write the note again
         elif kind in {Kind.ON_PLAN, Kind.ON_TARGET}:
-            self.press(latest, f"{kind.value}:yes")
+            self.press(latest, StepAnswer(kind.value, "yes").encode())
         elif kind is Kind.CONFIRM:
             if self._summary_is_right(goal, month):
                 if not reporting:
                     self.corrections += 1
-                self.press(latest, "confirm:yes")
+                self.press(latest, StepAnswer("confirm", "yes").encode())
             else:
                 self.stats.rejected_summaries += 1
                 self.say("/cancel")

@@ -12,6 +12,7 @@ from domain.models import (
     ChatIdentity,
     CoordinatorScope,
     Person,
+    Project,
     ProjectData,
     ReportValues,
     Role,
@@ -120,6 +121,13 @@ async def build_world(repo: Storage) -> World:
     await repo.add_coordinator_scope(CoordinatorScope(coordinator.id, agency="สำนักงานเขตลาดกระบัง"))
     await repo.link_identity(ChatIdentity("console", "ratana", coordinator.id))
     return World(repo, officer, coordinator, single)
+
+
+async def project_of(world: World, data: ProjectData) -> Project:
+    """The stored project (with its id) of one of the projects above."""
+    project = await world.repo.get_project(data.code)
+    assert project is not None
+    return project
 
 
 def values(

@@ -96,6 +96,11 @@ PAYLOADS = [
     "project:99999999-0000", "project:50150000-1001", "cmd:report!", "cmd:export", "cmd:nope",
     "confirm:yes", "month:2570:13", "month:2570:0", "month:x:y", "progress:drop", "remind:1:2",
     "snooze:", "", ":", "project:", "notify:digest:off", "away:9999",
+    # Made in today's shape, but never sent: unknown ids, months and words, wrong steps.
+    "a:project:999999", "a:project:1", "a:month:2570-13", "a:month:2570-0", "a:confirm:yes",
+    "a:progress:drop", "a:away_delegate:999999", "c:nope:0", "c:report:1", "c:export:0",
+    "r:1:2570:13:0", "r:999999:2570:2:1", "r:1:2570:2:0", "s:999999", "s:1", "n:digest:0",
+    "n:nope:1", "a:" + "x" * 70, "c:report:2", "r:1:2570:2",
 ]  # fmt: skip
 
 THAI = st.characters(min_codepoint=0x0E00, max_codepoint=0x0E7F)

@@ -5,6 +5,7 @@ The real reminder service, LINE channel and line-bot-sdk against tests/fake_line
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,7 +16,8 @@ import pytest
 from bot.line_channel import LineApi, LineChannel, LineNotifier
 from domain.fiscal import ReportMonth
 from domain.messages import Outbound
-from domain.models import ChatIdentity, DeliveryStatus, ReminderKey, Role
+from domain.models import ChatIdentity, DeliveryStatus, Project, ReminderKey, Role
+from domain.payloads import ReportNow
 from handlers.conversation import Conversation
 from scheduler.calendar import ReminderKind
 from scheduler.delivery import Notifier, ReminderService
@@ -83,8 +85,9 @@ class FixedPlan(ReminderPlanner):
 
 def reminder(person: int, user: str, kind: ReminderKind, code: str = ROAD.code) -> Planned:
     month = ReportMonth(2570, 2)
-    project = ROAD if code == ROAD.code else SCHOOL
-    message = owner_reminder(kind.value, project, month, at(30).date())  # type: ignore[arg-type]
+    data = ROAD if code == ROAD.code else SCHOOL
+    project = Project(**dataclasses.asdict(data), id=1 if data is ROAD else 2)
+    message = owner_reminder(kind.value, project, month, at(30).date())
     key = ReminderKey(person, code, 2570, 2, kind.value)
     return Planned(key, ChatIdentity("line", user, person), message)
 
@@ -105,7 +108,9 @@ async def test_the_same_reminder_to_several_officers_is_one_multicast(rig: Rig) 
     assert rig.fake.used == 3, "a multicast counts once per recipient"
     # Buttons work on LINE too: "report now" is a postback.
     buttons = [b for s in multicast for b in s.buttons()]
-    assert ("ส่งรายงานเลย", f"rem:go:{SCHOOL.code}:2570-2") in buttons
+    school = await rig.world.repo.get_project(SCHOOL.code)
+    assert school is not None
+    assert ("ส่งรายงานเลย", ReportNow(school.id, 2570, 2).encode()) in buttons
     again = await rig.service(at(25, 10)).tick()
     assert (again.sent, again.already) == (0, 3)
     assert rig.fake.used == 3

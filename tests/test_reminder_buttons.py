@@ -8,12 +8,13 @@ from datetime import date
 import pytest
 
 from domain.fiscal import ReportMonth
+from domain.payloads import SwitchNotification
 from domain.thaidate import parse_day
 from handlers import texts
 from handlers.conversation import Conversation
 from scheduler.messages import report_payload, snooze_payload
 from storage.sqlite import SqliteStorage
-from tests.support import NOW, ROAD, SCHOOL, Chat, World, build_world, stored_report
+from tests.support import NOW, ROAD, SCHOOL, Chat, World, build_world, project_of, stored_report
 
 NOVEMBER = ReportMonth(2570, 2)
 
@@ -33,7 +34,7 @@ def chat(world: World, user: str = "somchai") -> Chat:
 
 async def test_report_now_opens_that_project_and_month(world: World) -> None:
     c = chat(world)
-    await c.send_payload(report_payload(ROAD.code, NOVEMBER))
+    await c.send_payload(report_payload(await project_of(world, ROAD), NOVEMBER))
     assert "รายงานครั้งที่ 2 (พ.ย. 2569) โครงการ 50140000-4001" in c.last
     await c.say("40")
     assert "เบิกจ่ายสะสม" in c.last
@@ -42,14 +43,14 @@ async def test_report_now_opens_that_project_and_month(world: World) -> None:
 async def test_report_now_after_it_was_sent_says_so(world: World) -> None:
     await stored_report(world.repo, ROAD.code, 2, "40", "0")
     c = chat(world)
-    await c.send_payload(report_payload(ROAD.code, NOVEMBER))
+    await c.send_payload(report_payload(await project_of(world, ROAD), NOVEMBER))
     assert "ส่งไปแล้ว" in c.last
 
 
 async def test_report_now_mid_draft_asks_first(world: World) -> None:
     c = chat(world, "jai")
     await c.say("ส่งรายงาน")
-    await c.send_payload(report_payload(SCHOOL.code, NOVEMBER))
+    await c.send_payload(report_payload(await project_of(world, SCHOOL), NOVEMBER))
     assert c.last == texts.DISCARD_QUESTION
     await c.press(texts.BTN_DISCARD)
     assert "รายงานครั้งที่ 2 (พ.ย. 2569)" in c.last
@@ -57,18 +58,18 @@ async def test_report_now_mid_draft_asks_first(world: World) -> None:
 
 async def test_someone_elses_project_cannot_be_opened(world: World) -> None:
     c = chat(world, "jai")
-    await c.send_payload(report_payload(ROAD.code, NOVEMBER))
+    await c.send_payload(report_payload(await project_of(world, ROAD), NOVEMBER))
     assert c.last == texts.NOT_YOUR_PROJECT
 
 
 async def test_remind_me_tomorrow_once_a_day(world: World) -> None:
     c = chat(world, "jai")
-    await c.send_payload(snooze_payload(SCHOOL.code))
+    await c.send_payload(snooze_payload(await project_of(world, SCHOOL)))
     assert c.last == texts.SNOOZED.format(code=SCHOOL.code, time="09:00", month="พ.ย. 2569")
     (snooze,) = await world.repo.snoozes()
     until = snooze.until.astimezone(NOW.tzinfo)
     assert until.date() == date(2026, 11, 24) and until.hour == 9
-    await c.send_payload(snooze_payload(SCHOOL.code))
+    await c.send_payload(snooze_payload(await project_of(world, SCHOOL)))
     assert c.last == texts.SNOOZE_ONCE_A_DAY
 
 
@@ -105,7 +106,7 @@ async def test_away_names_a_stand_in_who_may_then_report(world: World) -> None:
     assert (stand_in.person_id, stand_in.delegate_id) == (world.officer.id, world.single.id)
 
     colleague = chat(world, "jai")
-    await colleague.send_payload(report_payload(ROAD.code, NOVEMBER))
+    await colleague.send_payload(report_payload(await project_of(world, ROAD), NOVEMBER))
     assert "โครงการ 50140000-4001" in colleague.last, "the stand-in may report for ROAD"
 
     await c.say("กลับมาแล้ว")
@@ -123,5 +124,5 @@ async def test_coordinators_switch_their_messages(world: World) -> None:
     officer = chat(world, "jai")
     await officer.say("/notify")
     assert officer.last == texts.NOTIFY_OFFICER
-    await officer.send_payload("notify:digest:off")
+    await officer.send_payload(SwitchNotification("digest", False).encode())
     assert officer.last == texts.STALE_BUTTON

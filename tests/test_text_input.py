@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.conversation import clean_text, command_of
-from handlers.draft import Draft, Mode
+from domain.replies import clean_text
+from handlers.commands import command_of
+from handlers.draft import Draft, FigureAnswer, Mode, Offer
 
 PROPERTY = settings(derandomize=True, max_examples=300, deadline=None)
 
@@ -111,21 +115,22 @@ def test_command_of_a_bot_mention_without_a_command(text: str) -> None:
 
 FULL = Draft(
     mode=Mode.CORRECT,
+    project_id=7,
     project_code="50140000-3629",
+    offered=(Offer(7, "50140000-3629", "พัฒนาคุณภาพเครือข่ายโรงเรียน"), Offer(9, "X-1", "อื่น")),
     fiscal_year=2564,
     report_no=11,
-    progress="80.00",
-    disbursed="90000.50",
+    progress=FigureAnswer(Decimal("80.00"), Decimal("25.00"), "ตัวเลขเดิมผิด"),
+    disbursed=FigureAnswer(Decimal("90000.50"), None, "คืนเงิน"),
     note="เบิกจ่ายได้ 1 เครือข่าย อีก 3เครือข่ายส่งเงินงบประมาณคืน",
     note_checked=True,
     on_plan=False,
     plan_reason='รอ "อนุมัติ"\nจากสำนักงานเขต',
     on_target=None,
     target_reason="",
-    pending_progress="25.00",
-    progress_drop="ตัวเลขเดิมผิด",
-    disbursed_drop="คืนเงิน",
-    reported_on="2026-11-23",
+    reported_on=date(2026, 11, 23),
+    away_until=date(2026, 12, 5),
+    delegate_id=3,
     correction_reason="แก้ตัวเลขผิด",
     trail=("project", "month", "progress"),
 )
@@ -140,6 +145,8 @@ def test_full_draft_round_trip() -> None:
     assert back == FULL
     assert isinstance(back.mode, Mode)
     assert isinstance(back.trail, tuple)
+    assert isinstance(back.progress.value, Decimal)
+    assert isinstance(back.reported_on, date)
 
 
 def test_json_keeps_thai_readable_and_decimals_exact() -> None:
@@ -147,13 +154,14 @@ def test_json_keeps_thai_readable_and_decimals_exact() -> None:
     assert "เบิกจ่ายได้ 1 เครือข่าย" in raw
     data = json.loads(raw)
     assert data["mode"] == "correct"
-    assert data["disbursed"] == "90000.50"
+    assert data["disbursed"]["value"] == "90000.50"
+    assert data["progress"]["pending"] == "25.00"
     assert data["trail"] == ["project", "month", "progress"]
 
 
 def test_empty_json_is_a_fresh_draft() -> None:
     assert Draft.from_json("") == Draft()
-    assert Draft.from_json("{}") == Draft()
+    assert Draft.from_json('{"v": 2}') == Draft()
 
 
 def test_unknown_keys_are_ignored() -> None:
@@ -164,17 +172,50 @@ def test_unknown_keys_are_ignored() -> None:
 
 
 def test_missing_keys_take_their_defaults() -> None:
-    draft = Draft.from_json(json.dumps({"project_code": "50140000-3629", "trail": ["project"]}))
-    assert draft == Draft(project_code="50140000-3629", trail=("project",))
+    draft = Draft.from_json(json.dumps({"v": 2, "project_code": "50140000-3629"}))
+    assert draft == Draft(project_code="50140000-3629")
     assert draft.mode is Mode.REPORT
 
 
-def test_but_changes_a_copy() -> None:
-    changed = FULL.but(progress="85", trail=(*FULL.trail, "disbursed"))
-    assert changed.progress == "85"
+def test_a_draft_of_the_first_version_is_read() -> None:
+    """A conversation in progress during the upgrade goes on: the flat figure fields of the
+    first version are read into the typed ones, and the project is found again by its code."""
+    first = {
+        "mode": "report", "project_code": "50140000-3629", "fiscal_year": 2570, "report_no": 2,
+        "progress": "80.00", "disbursed": "", "pending_progress": "", "pending_disbursed": "",
+        "progress_drop": "ตัวเลขเดิมผิด", "disbursed_drop": "", "note": None,
+        "note_checked": False, "on_plan": None, "plan_reason": "", "on_target": None,
+        "target_reason": "", "correction_reason": "", "reported_on": "", "away_until": "",
+        "delegate_id": 0, "trail": ["project", "month"],
+    }  # fmt: skip
+    draft = Draft.from_json(json.dumps(first))
+    assert draft == Draft(
+        project_code="50140000-3629",
+        fiscal_year=2570,
+        report_no=2,
+        progress=FigureAnswer(Decimal("80.00"), None, "ตัวเลขเดิมผิด"),
+        trail=("project", "month"),
+    )
+
+
+@pytest.mark.parametrize(
+    "raw", ["[]", '{"v": 2, "progress": {"value": "NaN"}}', '{"v": 2, "reported_on": "x"}']
+)
+def test_a_broken_draft_is_an_error_not_a_wrong_draft(raw: str) -> None:
+    with pytest.raises((ValueError, TypeError, KeyError)):
+        Draft.from_json(raw)
+
+
+def test_replace_changes_a_copy() -> None:
+    changed = replace(FULL, progress=FigureAnswer(Decimal(85)), trail=(*FULL.trail, "disbursed"))
+    assert changed.progress.value == Decimal(85)
     assert changed.trail[-1] == "disbursed"
-    assert FULL.progress == "80.00"
+    assert FULL.progress.value == Decimal("80.00")
     assert Draft.from_json(changed.to_json()) == changed
+
+
+DECIMALS = st.none() | st.decimals(allow_nan=False, allow_infinity=False, places=2)
+FIGURES = st.builds(FigureAnswer, value=DECIMALS, pending=DECIMALS, drop_reason=st.text())
 
 
 @PROPERTY
@@ -182,22 +223,24 @@ def test_but_changes_a_copy() -> None:
     st.builds(
         Draft,
         mode=st.sampled_from(Mode),
+        project_id=st.integers(min_value=0, max_value=2**63 - 1),
         project_code=st.text(),
+        offered=st.lists(
+            st.builds(Offer, st.integers(min_value=0), st.text(), st.text()), max_size=3
+        ).map(tuple),
         fiscal_year=st.integers(min_value=0, max_value=3000),
         report_no=st.integers(min_value=0, max_value=12),
-        progress=st.text(),
-        disbursed=st.text(),
+        progress=FIGURES,
+        disbursed=FIGURES,
         note=st.none() | st.text(),
         note_checked=st.booleans(),
         on_plan=st.none() | st.booleans(),
         plan_reason=st.text(),
         on_target=st.none() | st.booleans(),
         target_reason=st.text(),
-        pending_progress=st.text(),
-        pending_disbursed=st.text(),
-        progress_drop=st.text(),
-        disbursed_drop=st.text(),
-        reported_on=st.text(),
+        reported_on=st.none() | st.dates(),
+        away_until=st.none() | st.dates(),
+        delegate_id=st.integers(min_value=0),
         correction_reason=st.text(),
         trail=st.lists(st.text(), max_size=5).map(tuple),
     )

@@ -1,0 +1,146 @@
+"""The commands: what each does, and the words that give it.
+
+Commands are typed as "/report" (Telegram, the console) or as plain Thai words (LINE has no
+slashes), or pressed as buttons. A command that starts a dialogue asks before it drops an
+unfinished report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+
+from domain.fiscal import ReportMonth
+from domain.messages import Outbound
+from domain.models import Role
+from handlers import texts
+from handlers.away import back_at_work, start_away
+from handlers.choosing import start
+from handlers.context import Context
+from handlers.draft import Mode
+from handlers.flow import Finish, Go, Result, Say, Step, command_button
+from handlers.shortcuts import notification_settings
+from handlers.views import coordinator_status, officer_status
+
+MENU_CHOICES = (
+    command_button(texts.BTN_REPORT, "report"),
+    command_button(texts.BTN_STATUS, "status"),
+    command_button(texts.BTN_HISTORY, "history"),
+    command_button(texts.BTN_CORRECT, "correct"),
+    command_button(texts.BTN_HELP, "help"),
+)
+
+Run = Callable[[Context], Awaitable[Result]]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One command: its name, the words that give it, and what it does. A command that
+    `starts` a dialogue begins afresh, so it asks before dropping an unfinished report."""
+
+    name: str
+    words: tuple[str, ...]
+    run: Run
+    starts: bool = False
+
+
+def _starting(mode: Mode) -> Run:
+    async def run(ctx: Context) -> Result:
+        return await start(ctx, mode)
+
+    return run
+
+
+async def _help(ctx: Context) -> Result:
+    return Say((Outbound(texts.HELP, MENU_CHOICES),))
+
+
+async def _resume(ctx: Context) -> Result:
+    return Say(())
+
+
+async def _cancel(ctx: Context) -> Result:
+    if ctx.step is Step.IDLE:
+        return Say((Outbound(texts.NOTHING_TO_CANCEL, MENU_CHOICES),), reask=False)
+    return Finish((Outbound(texts.CANCELLED),))
+
+
+async def _back(ctx: Context) -> Result:
+    if not ctx.draft.trail:
+        return Say((Outbound(texts.NOTHING_TO_GO_BACK),))
+    previous = Step(ctx.draft.trail[-1])
+    return Go(previous, replace(ctx.draft, trail=ctx.draft.trail[:-1]), remember=False)
+
+
+async def _status(ctx: Context) -> Result:
+    """The officer's projects and what is due; for coordinators, their agency's month."""
+    replies: list[Outbound] = []
+    own = await ctx.reportable()
+    if own:
+        rows = [(f.project, list(f.reports)) for f in own]
+        replies.append(Outbound(officer_status(rows, ctx.today)))
+    if Role.COORDINATOR in ctx.person.roles:
+        scoped = await ctx.store.projects_of_coordinator(ctx.person.id)
+        files = await ctx.store.project_files([p.code for p in scoped])
+        rows = [(f.project, list(f.reports)) for f in files]
+        replies.append(Outbound(coordinator_status(rows, ctx.today)))
+    return Say(tuple(replies) or (Outbound(texts.NO_PROJECTS),))
+
+
+async def _summary(ctx: Context) -> Result:
+    """A coordinator's month with its chart; an officer's projects with their figures."""
+    if Role.COORDINATOR not in ctx.person.roles:
+        if ctx.documents is None:
+            return await _status(ctx)
+        return Say(tuple(await ctx.documents.officer_summary(ctx.person.id, ctx.today)))
+    return await _agency(ctx, workbook=False)
+
+
+async def _export(ctx: Context) -> Result:
+    """The workbook of a coordinator's projects."""
+    if Role.COORDINATOR not in ctx.person.roles:
+        return Say((Outbound(texts.COORDINATORS_ONLY),))
+    return await _agency(ctx, workbook=True)
+
+
+async def _agency(ctx: Context, *, workbook: bool) -> Result:
+    if ctx.documents is None:
+        return Say((Outbound(texts.DOCUMENTS_OFF),))
+    projects = await ctx.store.projects_of_coordinator(ctx.person.id)
+    if not projects:
+        return Say((Outbound(texts.NOTHING_TO_SHOW),))
+    month = ReportMonth.containing(ctx.today)
+    if workbook:
+        return Say(tuple(await ctx.documents.agency_workbook(projects, month.fiscal_year)))
+    scopes = await ctx.store.coordinator_scopes(ctx.person.id)
+    named = [s.agency for s in scopes if s.agency] or [p.code for p in projects]
+    return Say(tuple(await ctx.documents.agency_summary(projects, month, ", ".join(named))))
+
+
+TABLE: tuple[Command, ...] = (
+    Command("report", ("report", "ส่งรายงาน", "รายงาน"), _starting(Mode.REPORT), starts=True),
+    Command("status", ("status", "สถานะ"), _status),
+    Command("history", ("history", "ประวัติ"), _starting(Mode.HISTORY), starts=True),
+    Command("correct", ("correct", "แก้ไข", "แก้ไขรายงาน"), _starting(Mode.CORRECT), starts=True),
+    Command("back", ("back", "ย้อนกลับ"), _back),
+    Command("cancel", ("cancel", "ยกเลิก"), _cancel),
+    Command("help", ("help", "start", "menu", "ช่วยเหลือ", "วิธีใช้", "เมนู"), _help),
+    Command("away", ("away", "ไม่อยู่", "ลา"), start_away, starts=True),
+    Command("present", ("present", "กลับมาแล้ว"), back_at_work),
+    Command("notify", ("notify", "การแจ้งเตือน", "แจ้งเตือน"), notification_settings),
+    Command("form", ("form", "แบบรายงาน", "แบบฟอร์ม"), _starting(Mode.FORM), starts=True),
+    Command("chart", ("chart", "กราฟ"), _starting(Mode.CHART), starts=True),
+    Command("summary", ("summary", "สรุป"), _summary),
+    Command("export", ("export", "ส่งออก", "excel"), _export),
+    Command("resume", (), _resume),  # the "go on" button of the discard question
+)
+COMMANDS: dict[str, Command] = {command.name: command for command in TABLE}
+WORDS: dict[str, str] = {word: command.name for command in TABLE for word in command.words}
+
+
+def command_of(text: str) -> str | None:
+    """The command a message asks for, or None: "/report", "/report@SomeBot", "ส่งรายงาน"."""
+    word = text.strip().lower()
+    if word.startswith("/"):
+        word = next(iter(word[1:].split("@", 1)[0].split()), "")
+    return WORDS.get(word)

@@ -16,41 +16,20 @@ import asyncio
 import statistics
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.messages import Inbound
 from domain.models import ChatIdentity, ProjectData, Role
 from handlers.conversation import Conversation
 from storage.sqlite import SqliteStorage
+from tests.support import Counting
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Bangkok"))
 SCRIPT = ["ส่งรายงาน", "๘๐ %", "5 หมื่น", "ประชุมคณะทำงาน", "ใช่", "ไม่", "รอผู้รับจ้าง", "ยืนยัน"]
 TWO_PROJECTS = ["ส่งรายงาน", "1", "๘๐ %"]
-
-
-class Counting:
-    """Stands in front of a storage object and counts every method called through it."""
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-        self.calls: Counter[str] = Counter()
-
-    def __getattr__(self, name: str) -> Any:
-        target = getattr(self._inner, name)
-        if not callable(target):
-            return target
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            self.calls[name] += 1
-            return target(*args, **kwargs)
-
-        return counted
 
 
 def project(code: str, n: int) -> ProjectData:
@@ -115,11 +94,11 @@ async def throughput(officers: int, concurrency: int) -> None:
 
 
 async def calls_per_message(
-    make: Callable[[Any], Conversation], user: str, script: list[str], repo: SqliteStorage
+    user: str, script: list[str], repo: SqliteStorage
 ) -> list[tuple[str, int, str]]:
     """Storage calls made by each message of `script`, typed by `user` one after another."""
     counting = Counting(repo)
-    conversation = make(counting)
+    conversation = Conversation(counting.as_storage(), lambda: NOW)
     rows = []
     for step, text in enumerate(script):
         counting.calls.clear()
@@ -137,15 +116,12 @@ async def counts() -> None:
         await repo.upsert_project(project("B-TWO-2", 2))
         await add_officer(repo, "two", ["B-TWO-1", "B-TWO-2"])
 
-        def make(store: Any) -> Conversation:
-            return Conversation(store, lambda: NOW)
-
         for title, user, script in (
             ("one project, a whole report", "u0", SCRIPT),
             ("two projects, the project picked by typing its number", "two", TWO_PROJECTS),
         ):
             print(f"storage calls per message ({title}):")
-            for text, total, detail in await calls_per_message(make, user, script, repo):
+            for text, total, detail in await calls_per_message(user, script, repo):
                 print(f"  {text!r:>20}: {total:2d}  ({detail})")
         await repo.close()
 

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import uuid
-import weakref
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
@@ -40,18 +39,15 @@ from linebot.v3.webhooks import (
 from bot.config import LineConfig
 from bot.line_files import FileShelf
 from bot.line_messages import MAX_MESSAGES, Message, render_turn
-from domain.clock import Clock
-from domain.messages import Inbound, Outbound
-from domain.models import ChatIdentity, EventMark
+from domain.messages import Inbound, Outbound, Reply
+from domain.models import ChatIdentity
 from handlers.conversation import Conversation
 from scheduler.delivery import DeliveryFailed
 from scheduler.quota import Allowance
-from storage.contracts import Storage
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "line"
-FOLLOW_TEXT = "/start"  # a new friend (or one who unblocked the bot) gets the greeting
 SEND_ATTEMPTS = 3  # the same request, with the same retry key, after a network error or 5xx
 MAX_RECIPIENTS = 500  # per multicast request
 
@@ -69,7 +65,9 @@ def to_inbound(event: Any) -> Inbound | None:
     if isinstance(event, PostbackEvent):
         return Inbound.pressed(CHANNEL, user, event.postback.data, event_id)
     if isinstance(event, FollowEvent):
-        return Inbound.typed(CHANNEL, user, FOLLOW_TEXT, event_id)
+        return Inbound.followed(CHANNEL, user, event_id)
+    if isinstance(event, UnfollowEvent):
+        return Inbound.unfollowed(CHANNEL, user, event_id)
     return None
 
 
@@ -172,65 +170,36 @@ class LineChannel:
     """Runs the conversation on LINE: webhook events in, replies (or pushes) out."""
 
     def __init__(
-        self,
-        api: LineApi,
-        conversation: Conversation,
-        repo: Storage,
-        clock: Clock,
-        *,
-        shelf: FileShelf | None = None,
+        self, api: LineApi, conversation: Conversation, *, shelf: FileShelf | None = None
     ) -> None:
         self.api = api
         self._conversation = conversation
-        self._repo = repo
-        self._clock = clock
         self._shelf = shelf
-        # One user's events are handled in arrival order, other users' in parallel.
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def handle_events(self, events: Sequence[Any]) -> None:
         """Handle the events of one webhook request fully."""
         await asyncio.gather(*(self.handle(event) for event in events))
 
     async def handle(self, event: Any) -> None:
-        """One event: redeliveries already handled are skipped, unfollows recorded."""
-        source = getattr(event, "source", None)
-        if not isinstance(source, UserSource) or not source.user_id:
-            log.debug("line: ignored a %s event not from a user", getattr(event, "type", "?"))
+        """One event, answered through its reply token (or by push when that is spent).
+
+        An event handled already (LINE delivered it again, or someone posted it again) changes
+        nothing; its answer, saying where things stand, goes only through an unused reply token,
+        never by push: a repeat never spends the paid quota.
+        """
+        inbound = to_inbound(event)
+        if inbound is None:
+            log.debug("line: ignored a %s event", getattr(event, "type", "?"))
             return
-        user = source.user_id
-        lock = self._locks.get(user)
-        if lock is None:
-            lock = self._locks[user] = asyncio.Lock()
-        async with lock:
-            event_id = event.webhook_event_id or ""
-            context = getattr(event, "delivery_context", None)
-            redelivered = bool(getattr(context, "is_redelivery", False))
-            if redelivered and await self._repo.event_handled(CHANNEL, event_id):
-                log.info("line: event %s delivered again; handled already", event_id)
-                # Applied already. If the bot died before answering, its reply token is still
-                # unused: answer again through it (free; the conversation changes nothing and
-                # says where things stand). A used or expired token is refused, and no push
-                # is spent on a repeat.
-                again = to_inbound(event)
-                token = getattr(event, "reply_token", None)
-                if again is not None and token:
-                    replies = await self._conversation.handle(again)
-                    await self.send(user, replies, token, push=False)
-                return
-            if isinstance(event, UnfollowEvent | FollowEvent):
-                blocked = isinstance(event, UnfollowEvent)
-                await self._repo.set_blocked(CHANNEL, user, blocked, self._clock())
-                if blocked:
-                    if event_id:
-                        await self._repo.mark_event(EventMark(CHANNEL, event_id, self._clock()))
-                    log.info("line: a user blocked the bot; no more messages to them")
-                    return
-            inbound = to_inbound(event)
-            if inbound is None:
-                return
-            replies = await self._conversation.handle(inbound)
-            await self.send(user, replies, getattr(event, "reply_token", None))
+        token = getattr(event, "reply_token", None)
+
+        async def send(reply: Reply) -> None:
+            if reply.repeat:
+                log.info("line: event %s was handled already", inbound.event_id)
+            await self.send(inbound.user_id, reply.messages, token, push=not reply.repeat)
+
+        # The conversation keeps one person's events in order, each answer sent before the next.
+        await self._conversation.serve(inbound, send)
 
     async def send(
         self,

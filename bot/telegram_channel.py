@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,7 +34,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.config import TelegramConfig
 from bot.telegram_limits import TelegramRateLimiter
-from domain.messages import Inbound, Outbound
+from domain.messages import Inbound, Outbound, Reply
 from domain.models import ChatIdentity
 from handlers import texts
 from handlers.conversation import Conversation
@@ -155,10 +154,6 @@ class TelegramChannel:
         self.app = builder.build()
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
-        # Updates of one chat are handled in arrival order, other chats in parallel.
-        self._chat_locks: weakref.WeakValueDictionary[Chat, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
 
     async def start(self) -> None:
         """Connect (getMe) and register the command menu in Thai."""
@@ -224,23 +219,23 @@ class TelegramChannel:
             if inbound.text.startswith("/"):
                 await self.app.bot.send_message(chat, PRIVATE_ONLY)
             return
-        lock = self._chat_locks.get(chat)
-        if lock is None:
-            lock = self._chat_locks[chat] = asyncio.Lock()
-        async with lock:
-            if update.callback_query is not None:
-                # Stop the spinner on the pressed button at once, whatever happens next.
-                with contextlib.suppress(BadRequest):
-                    await update.callback_query.answer()
-            replies = await self._conversation.handle(inbound)
+        if update.callback_query is not None:
+            # Stop the spinner on the pressed button at once, whatever happens next.
+            with contextlib.suppress(BadRequest):
+                await update.callback_query.answer()
+
+        async def send(reply: Reply) -> None:
             log.debug(
                 "telegram: update %s (%s) in chat %s: %d replies",
-                update.update_id, inbound.kind.value, chat, len(replies),
+                update.update_id, inbound.kind.value, chat, len(reply.messages),
             )  # fmt: skip
             if update.callback_query is not None and isinstance(message, Message):
                 await self._remove_keyboard(message)
-            for reply in replies:
-                await self.send(chat, reply)
+            for outbound in reply.messages:
+                await self.send(chat, outbound)
+
+        # The conversation keeps one person's updates in order, each answer sent before the next.
+        await self._conversation.serve(inbound, send)
 
     async def _remove_keyboard(self, message: Message) -> None:
         """Take the keyboard off a pressed message, so an old button cannot be pressed again."""

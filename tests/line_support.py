@@ -83,7 +83,7 @@ async def running_line(
         api = LineApi(config)
         remembered = PUSH_CHANNELS if remember else ()
         conversation = Conversation(repo, clock, remembered_channels=remembered)
-        channel = LineChannel(api, conversation, repo, clock, shelf=shelf)
+        channel = LineChannel(api, conversation, shelf=shelf)
         runner = web.AppRunner(line_webhook(channel, SECRET, "/line", shelf))
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

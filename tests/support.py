@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from domain.messages import Inbound, Outbound
@@ -92,6 +94,30 @@ class Chat:
     def last_choices(self) -> list[str]:
         """Labels of the buttons on the last reply."""
         return [c.label for c in self.replies[-1].choices]
+
+
+class Counting:
+    """Stands in front of a storage object and counts every method called through it (reads
+    and writes alike), by name."""
+
+    def __init__(self, inner: object) -> None:
+        self._inner = inner
+        self.calls: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._inner, name)
+        if not callable(target):
+            return target
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] += 1
+            return target(*args, **kwargs)
+
+        return counted
+
+    def as_storage(self) -> Storage:
+        """This counter where a Storage is asked for (it answers every call of one)."""
+        return cast(Storage, self)
 
 
 @dataclass

@@ -64,7 +64,7 @@ async def rig() -> AsyncIterator[Rig]:
     async with FakeLine(SECRET, TOKEN) as fake:
         config = line_config(fake.base_url)
         api = LineApi(config)
-        channel = LineChannel(api, Conversation(repo, lambda: at(25)), repo, lambda: at(25))
+        channel = LineChannel(api, Conversation(repo, lambda: at(25)))
         try:
             yield Rig(world, fake, LineNotifier(channel, config), Recorder())
         finally:

@@ -17,7 +17,7 @@ from bot.line_files import FileShelf
 from bot.line_webhook import line_webhook
 from bot.scheduling import build_scheduler
 from bot.telegram_channel import ALLOWED_UPDATES, TelegramChannel, TelegramNotifier
-from bot.webhooks import telegram_webhook
+from bot.telegram_webhook import telegram_webhook
 from scheduler.calendar import ReportingCalendar
 from scheduler.delivery import DeliveryFailed, Notifier, ReminderService
 from scheduler.planner import PUSH_CHANNELS, ReminderPlanner

@@ -41,7 +41,7 @@ from reports.xlsx_sheet import (
     local_time,
     text,
 )
-from reports.xlsx_writer import XlsxWriter
+from reports.xlsx_writer import WorkbookWriter
 from storage.repository import Repository
 
 Progress = Callable[[int, int], None]
@@ -171,7 +171,7 @@ def _write_sheets(
     counter: _Counter,
 ) -> None:
     months = months_reported(reports)
-    with XlsxWriter(out) as book:
+    with WorkbookWriter(out) as book:
         main = book.add_sheet(MAIN_SHEET, HEADER, widths=MAIN_WIDTHS, formats=MAIN_FORMATS)
         for done, project in enumerate(projects, start=1):
             for report in reports.get(project.code, ()):

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.config import TelegramConfig
 from bot.telegram_channel import COMMANDS, PRIVATE_ONLY, SHARE_PHONE, TelegramChannel, split_text
-from bot.webhooks import MAX_BODY, SECRET_HEADER, telegram_webhook
+from bot.telegram_webhook import MAX_BODY, SECRET_HEADER, telegram_webhook
 from domain.models import ChatIdentity
 from handlers import texts
 from handlers.conversation import Conversation

@@ -25,7 +25,7 @@ from handlers.conversation import COMMANDS, Conversation
 from reports.documents import ReportDocuments
 from storage.repository import Repository
 from storage.sqlite import SqliteRepository
-from tests.support import NOW, Chat, stored_report
+from tests.support import BANGKOK, NOW, Chat, stored_report
 
 A = ProjectData(
     code="11110000-0001", name="ปรับปรุงสวนสาธารณะอัลฟา", fiscal_year=2570,
@@ -102,7 +102,7 @@ async def repo() -> AsyncIterator[Repository]:
 
 
 def conversation(repo: Repository) -> Conversation:
-    return Conversation(repo, lambda: NOW, documents=ReportDocuments(repo))
+    return Conversation(repo, lambda: NOW, documents=ReportDocuments(repo, zone=BANGKOK))
 
 
 async def attempts(repo: Repository, user: str, command: str) -> Seen:

@@ -7,6 +7,7 @@ import io
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -190,6 +191,26 @@ def test_past_reports_import_then_export_as_pdf_and_xlsx(registered: Path) -> No
     assert nothing.returncode == 1 and not (registered / "n.pdf").exists()
     piped = run(registered, "export", "--format", "xlsx", "--out", "-")
     assert piped.returncode == 2 and "csv" in piped.stderr
+
+
+def test_reports_import_and_xlsx_export_keep_to_the_configured_time_zone(registered: Path) -> None:
+    from openpyxl import load_workbook
+
+    (registered / "tokyo.toml").write_text('[bot]\ntimezone = "Asia/Tokyo"\n', encoding="utf-8")
+    (registered / "past.csv").write_text(REPORTS_CSV, encoding="utf-8")
+    imported = run(registered, "--config", "tokyo.toml", "reports", "import", "past.csv")
+    assert imported.returncode == 0, imported.stderr
+
+    def sent_at(*config: str) -> object:
+        exported = run(registered, *config, "export", "--format", "xlsx", "--out", "r.xlsx")
+        assert exported.returncode == 0, exported.stderr
+        sheet = load_workbook(registered / "r.xlsx").worksheets[0]
+        [row] = sheet.iter_rows(min_row=2, values_only=True)
+        return row[16]
+
+    # The imported report counts as sent at 16:00 on its date in Tokyo: 14:00 in Bangkok.
+    assert sent_at("--config", "tokyo.toml") == datetime(2026, 11, 20, 16, 0)
+    assert sent_at() == datetime(2026, 11, 20, 14, 0)
 
 
 def test_invites_print_the_telegram_and_line_links(registered: Path) -> None:

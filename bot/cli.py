@@ -125,7 +125,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _demo_data(services: Services, _: argparse.Namespace) -> int:
-    summary = await load_demo_data(services.repo, services.clock().date())
+    summary = await load_demo_data(
+        services.repo, services.clock().date(), zone=services.config.timezone
+    )
     print(summary.describe())
     return 0
 

@@ -121,6 +121,17 @@ def test_demo_data_then_console_as_the_demo_officer(tmp_path: Path) -> None:
     assert "ล่าสุด ครั้งที่ 12 (ก.ย. 2564): 100.00 %" in chat.stdout
 
 
+def test_demo_data_keeps_to_the_configured_time_zone(tmp_path: Path) -> None:
+    (tmp_path / "tokyo.toml").write_text('[bot]\ntimezone = "Asia/Tokyo"\n', encoding="utf-8")
+    demo = run(tmp_path, "--config", "tokyo.toml", "demo-data")
+    assert demo.returncode == 0, demo.stderr
+    exported = run(tmp_path, "export", "--project", "50140000-3629", "--out", "-")
+    assert exported.returncode == 0, exported.stderr
+    rows = list(csv.reader(io.StringIO(exported.stdout.removeprefix("\ufeff"))))[1:]
+    assert len(rows) == 12
+    assert all(row[16].endswith("T16:00:00+09:00") for row in rows), rows[0][16]
+
+
 def test_unknown_user_and_bad_config_are_reported(tmp_path: Path) -> None:
     chat = run(tmp_path, "console", "--user", "nobody", stdin="ส่งรายงาน\n")
     assert chat.returncode == 0

@@ -19,8 +19,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bench.report_data import FISCAL_YEAR
+from bot.config import DEFAULT_TIMEZONE
 from reports.xlsx_export import export_xlsx
 from storage.sqlite import SqliteStorage
 
@@ -40,7 +42,9 @@ async def export_here(db_path: Path) -> tuple[float, int, int]:
         started = time.perf_counter()
         repo = await SqliteStorage.open(db_path)
         try:
-            rows = await export_xlsx(repo, Path(folder) / "reports.xlsx", fiscal_year=FISCAL_YEAR)
+            out = Path(folder) / "reports.xlsx"
+            zone = ZoneInfo(DEFAULT_TIMEZONE)
+            rows = await export_xlsx(repo, out, zone=zone, fiscal_year=FISCAL_YEAR)
         finally:
             await repo.close()
         elapsed = time.perf_counter() - started

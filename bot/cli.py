@@ -125,7 +125,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _demo_data(services: Services, _: argparse.Namespace) -> int:
-    summary = await load_demo_data(services.repo, services.clock().date())
+    summary = await load_demo_data(
+        services.repo, services.clock().date(), zone=services.config.timezone
+    )
     print(summary.describe())
     return 0
 
@@ -148,7 +150,7 @@ async def _projects(services: Services, args: argparse.Namespace) -> int:
 
 
 async def _reports(services: Services, args: argparse.Namespace) -> int:
-    result = await import_reports(services.repo, args.file)
+    result = await import_reports(services.repo, args.file, zone=services.config.timezone)
     print(format_import(result))
     return 1 if result.rejected and not (result.created or result.unchanged) else 0
 
@@ -224,7 +226,13 @@ async def _export(services: Services, args: argparse.Namespace) -> int:
         from reports.xlsx_export import export_xlsx
 
         buffer = io.BytesIO()
-        count = await export_xlsx(services.repo, buffer, **filters, progress=_progress_bar("XLSX"))
+        count = await export_xlsx(
+            services.repo,
+            buffer,
+            zone=services.config.timezone,
+            **filters,
+            progress=_progress_bar("XLSX"),
+        )
         await asyncio.to_thread(target.write_bytes, buffer.getvalue())
         print(f"exported {count} project-months to {target}", file=sys.stderr)
         return 0

@@ -1,22 +1,22 @@
 """The web server LINE posts webhook events to, with every request's signature checked.
 
-`X-Line-Signature` must be the Base64 HMAC-SHA256 of the raw body under the channel secret;
-anything else is refused before the body is read as JSON (and the body is never logged). LINE's
-"Verify" button sends a request with no events: it gets 200. The answer comes once the events
-are handled, so a crash before that makes LINE deliver them again (with redelivery on), and the
+`X-Line-Signature` must be the Base64 HMAC-SHA256 of the raw body under the channel secret, as
+line-bot-sdk's `SignatureValidator` checks it; anything else is refused before the body is read
+as JSON (and the body is never logged). The validator takes the body as text, so a body that is
+not UTF-8 (LINE sends JSON, which is) is refused as a bad request, unchecked. LINE's "Verify"
+button sends a request with no events: it gets 200. The answer comes once the events are
+handled, so a crash before that makes LINE deliver them again (with redelivery on), and the
 channel recognises the ones it handled already.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import logging
 from typing import Any
 
 from aiohttp import web
+from linebot.v3 import SignatureValidator
 from linebot.v3.webhooks import Event
 
 from bot.line_channel import LineChannel
@@ -26,12 +26,6 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024  # a request carries a few events of at most 5000 characters each
 SIGNATURE_HEADER = "X-Line-Signature"
-
-
-def signature(secret: str, body: bytes) -> str:
-    """The X-Line-Signature LINE computes for `body`."""
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
 
 
 def parse_events(body: bytes) -> list[Any]:
@@ -53,6 +47,7 @@ def line_webhook(
     channel: LineChannel, secret: str, path: str, shelf: FileShelf | None = None
 ) -> web.Application:
     """An aiohttp app taking LINE's signed POSTs on `path` (and serving the file shelf)."""
+    validator = SignatureValidator(secret)
 
     async def receive(request: web.Request) -> web.Response:
         if request.content_length is not None and request.content_length > MAX_BODY:
@@ -67,12 +62,19 @@ def line_webhook(
         if not given:
             log.warning("line webhook: refused a request without %s", SIGNATURE_HEADER)
             return web.Response(status=401)
-        if not hmac.compare_digest(given.encode(), signature(secret, body).encode()):
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            log.warning("line webhook: refused a body that is not UTF-8 text")
+            return web.Response(status=400)
+        # A signature is Base64, so ASCII; a header that is not (even one that is not UTF-8,
+        # which the validator could not encode) is simply a wrong signature.
+        if not (given.isascii() and validator.validate(text, given)):
             log.warning("line webhook: refused a request with a wrong signature")
             return web.Response(status=401)
         try:
             events = parse_events(body)
-        except ValueError:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
+        except ValueError:  # json.JSONDecodeError is a ValueError
             log.warning("line webhook: refused a signed body that is not a webhook body")
             return web.Response(status=400)
         await channel.handle_events(events)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import Services
 from bot.config import LineConfig
@@ -17,9 +18,9 @@ from bot.line_files import FileShelf
 from bot.line_webhook import line_webhook
 from bot.scheduling import build_scheduler
 from bot.telegram_channel import ALLOWED_UPDATES, TelegramChannel, TelegramNotifier
-from bot.webhooks import telegram_webhook
+from bot.telegram_webhook import telegram_webhook
 from scheduler.calendar import ReportingCalendar
-from scheduler.delivery import DeliveryFailed, Notifier, ReminderService
+from scheduler.delivery import DeliveryFailed, Notifier, ReminderService, TickReport
 from scheduler.planner import PUSH_CHANNELS, ReminderPlanner
 from scheduler.quota import Metered
 
@@ -82,7 +83,9 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
     servers: list[web.AppRunner] = []
     channel: TelegramChannel | None = None
     line_channel: LineChannel | None = None
-    scheduler = None
+    reminders: ReminderService | None = None
+    scheduler: AsyncIOScheduler | None = None
+    catch_up: asyncio.Task[TickReport] | None = None
     try:
         if telegram is not None:
             channel = TelegramChannel(telegram, services.conversation)
@@ -131,9 +134,13 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
     finally:
         for server in servers:
             await server.cleanup()  # waits for requests in progress
-        if scheduler is not None:
+        # Whatever failed on the way (a channel, recovery, the scheduler's start), only what was
+        # started is stopped, and the error that stopped the bot is the one raised.
+        if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
+        if catch_up is not None:
             await asyncio.gather(catch_up, return_exceptions=True)
+        if reminders is not None:
             await reminders.idle()  # a tick in progress finishes what it claimed
         if channel is not None:
             await channel.stop()

@@ -98,6 +98,38 @@ class TokenBucket:
         finally:
             self._users -= 1
 
+    async def acquire_with(self, overall: TokenBucket) -> None:
+        """Take a token from this bucket (a chat's) and one from `overall` at the same instant;
+        waiters on this bucket are served in arrival order.
+
+        This bucket's token is taken only once the overall one is in hand, while holding this
+        bucket's lock: taking it earlier and then queueing for the overall bucket would let a
+        queue of one chat's messages pile up behind a pause and go out together, over the
+        per-chat limit.
+        """
+        self._users += 1
+        try:
+            async with self._lock:
+                while True:
+                    await self._wait_ready()
+                    await overall.acquire()
+                    # Only a pause can make this bucket unready while we hold its lock; the
+                    # overall token is then wasted, which is merely slower, never over the limit.
+                    if self._ready():
+                        self._take()
+                        return
+        finally:
+            self._users -= 1
+
+    def is_idle_and_full(self, now: float) -> bool:
+        """Whether forgetting this bucket at monotonic time `now` changes nothing: no caller
+        holds or awaits it, it is not paused, and it has refilled, so a new bucket (which starts
+        full) would behave the same."""
+        if self._users or now < self._paused_until:
+            return False
+        refilled = self._tokens + max(0.0, now - self._updated) * self._rate
+        return refilled >= self._burst - _EPSILON
+
     def pause_until(self, t: float) -> None:
         """Hand out no token before monotonic time `t` (after a 429), and no burst right after."""
         now = self._clock()
@@ -136,35 +168,6 @@ class TokenBucket:
 
     def _take(self) -> None:
         self._tokens -= 1
-
-    def _idle_and_full(self, now: float) -> bool:
-        """Whether forgetting this bucket changes nothing: a new one would start full too."""
-        if self._users or now < self._paused_until:
-            return False
-        refilled = self._tokens + max(0.0, now - self._updated) * self._rate
-        return refilled >= self._burst - _EPSILON
-
-
-async def _acquire_both(chat: TokenBucket, overall: TokenBucket) -> None:
-    """Take a token from the chat's bucket and the overall one at the same instant.
-
-    The chat's token is taken only once the overall one is in hand, while holding the chat's
-    lock: taking it earlier and then queueing for the overall bucket would let a queue of one
-    chat's messages pile up behind a pause and go out together, over the per-chat limit.
-    """
-    chat._users += 1
-    try:
-        async with chat._lock:
-            while True:
-                await chat._wait_ready()
-                await overall.acquire()
-                # Only a pause can make the chat unready while we hold its lock; the overall
-                # token is then wasted, which is merely slower, never over the limit.
-                if chat._ready():
-                    chat._take()
-                    return
-    finally:
-        chat._users -= 1
 
 
 def _retry_after_seconds(exc: RetryAfter) -> float:
@@ -326,7 +329,7 @@ class TelegramRateLimiter(BaseRateLimiter[None]):
             await self._overall.acquire()
         else:
             # Looked up on every attempt: the bucket may have been evicted while idle.
-            await _acquire_both(self._chat_bucket(chat), self._overall)
+            await self._chat_bucket(chat).acquire_with(self._overall)
 
     def _chat_bucket(self, chat: ChatKey) -> TokenBucket:
         bucket = self._chats.get(chat)
@@ -342,7 +345,7 @@ class TelegramRateLimiter(BaseRateLimiter[None]):
     def _sweep(self) -> None:
         """Forget idle full buckets; double the threshold past the survivors to stay amortised."""
         now = self._clock()
-        idle = [key for key, bucket in self._chats.items() if bucket._idle_and_full(now)]
+        idle = [key for key, bucket in self._chats.items() if bucket.is_idle_and_full(now)]
         for key in idle:
             del self._chats[key]
         self._sweep_at = max(self._max_chat_buckets, 2 * len(self._chats))

@@ -21,7 +21,6 @@ from domain.models import (
 )
 from storage.contracts import Accounts, Records
 
-BANGKOK = ZoneInfo("Asia/Bangkok")
 OFFICE = "สำนักงานเขตลาดกระบัง"
 OFFICER_NAME = "นายณัฐพงษ์ ลาญาติ"
 OFFICER_PHONE = "02 3269015"
@@ -231,8 +230,9 @@ class DemoStore(Records, Accounts, Protocol):
 class _Loader:
     """Adds what is missing and counts it; never changes what exists."""
 
-    def __init__(self, repo: DemoStore) -> None:
+    def __init__(self, repo: DemoStore, zone: ZoneInfo) -> None:
         self.repo = repo
+        self.zone = zone
         self.projects: list[str] = []
         self.people: list[str] = []
         self.reports = 0
@@ -262,7 +262,7 @@ class _Loader:
     ) -> None:
         if await self.repo.get_report(code, month.fiscal_year, month.report_no) is not None:
             return
-        sent_at = datetime.combine(values.reported_on, time(16, 0), tzinfo=BANGKOK)
+        sent_at = datetime.combine(values.reported_on, time(16, 0), tzinfo=self.zone)
         await self.repo.submit_report(
             Submission(code, month.fiscal_year, month.report_no, values, sent_by, channel, sent_at)
         )
@@ -273,9 +273,10 @@ def _on_plan(reported_on: date, progress: Decimal, disbursed: Decimal, note: str
     return ReportValues(reported_on, progress, disbursed, note, True, "", True, "")
 
 
-async def load_demo_data(repo: DemoStore, today: date) -> DemoSummary:
-    """Add the demo projects, reports and people that are missing; running it twice adds nothing."""
-    load = _Loader(repo)
+async def load_demo_data(repo: DemoStore, today: date, *, zone: ZoneInfo) -> DemoSummary:
+    """Add the demo projects, reports and people that are missing; running it twice adds nothing.
+    Reports count as sent at 16:00 on their date, wall-clock time in `zone` (the bot's)."""
+    load = _Loader(repo, zone)
     current = ReportMonth.containing(today)
     invented = demo_projects(current.fiscal_year)
     for data in (SEED_PROJECT, *invented):

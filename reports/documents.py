@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import io
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from domain.fiscal import ReportMonth
 from domain.messages import Attachment, Outbound
@@ -28,10 +29,12 @@ TEXT_LIMIT = 4000  # under Telegram's 4096; LINE's 5000
 
 
 class ReportDocuments:
-    """Forms, charts, summaries and workbooks from the stored reports."""
+    """Forms, charts, summaries and workbooks from the stored reports; the times in workbooks are
+    wall-clock time in `zone` (the bot's time zone)."""
 
-    def __init__(self, repo: Records, *, text_limit: int = TEXT_LIMIT) -> None:
+    def __init__(self, repo: Records, *, zone: ZoneInfo, text_limit: int = TEXT_LIMIT) -> None:
         self._repo = repo
+        self._zone = zone
         self._limit = text_limit
 
     async def officer_summary(self, person_id: int, today: date) -> list[Outbound]:
@@ -88,7 +91,9 @@ class ReportDocuments:
         """Every project-month of exactly these projects (a coordinator's scope) as XLSX."""
         buffer = io.BytesIO()
         codes = frozenset(p.code for p in projects)
-        count = await export_xlsx(self._repo, buffer, fiscal_year=fiscal_year, project_codes=codes)
+        count = await export_xlsx(
+            self._repo, buffer, zone=self._zone, fiscal_year=fiscal_year, project_codes=codes
+        )
         name = f"รายงาน-ปีงบประมาณ-{fiscal_year}.xlsx"
         caption = f"ไฟล์ Excel รายงานปีงบประมาณ {fiscal_year}: {count} แถว ({len(projects)} โครงการ)"
         return [Outbound(caption, attachment=Attachment(name, buffer.getvalue(), XLSX))]

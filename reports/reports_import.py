@@ -28,7 +28,6 @@ from storage.errors import AlreadyReported
 
 __all__ = ["ImportResult", "RowOutcome", "RowStatus", "format_report", "import_reports"]
 
-BANGKOK = ZoneInfo("Asia/Bangkok")
 CHANNEL = "import"
 SENT_AT = time(16, 0)  # an imported report counts as sent in the afternoon of its date
 SHOWN = (RowStatus.CREATED, RowStatus.UNCHANGED, RowStatus.REJECTED)
@@ -92,7 +91,9 @@ def _problems(project: Project, report: ReportRow, around: Neighbours) -> list[s
     return reasons
 
 
-async def _import_row(repo: Records, known: _Known, outcome: RowOutcome) -> RowOutcome:
+async def _import_row(
+    repo: Records, known: _Known, outcome: RowOutcome, zone: ZoneInfo
+) -> RowOutcome:
     report = outcome.report
     assert report is not None
     project = await known.project(report.code)
@@ -115,7 +116,7 @@ async def _import_row(repo: Records, known: _Known, outcome: RowOutcome) -> RowO
         return _rejected(outcome, *reasons)
     values = report.values
     question = check_note(values.note, values.progress, values.disbursed, around)
-    sent_at = datetime.combine(values.reported_on, SENT_AT, tzinfo=BANGKOK)
+    sent_at = datetime.combine(values.reported_on, SENT_AT, tzinfo=zone)
     submission = Submission(report.code, *key, values, None, CHANNEL, sent_at)
     try:
         reports.append(await repo.submit_report(submission))
@@ -125,8 +126,11 @@ async def _import_row(repo: Records, known: _Known, outcome: RowOutcome) -> RowO
     return dataclasses.replace(outcome, status=RowStatus.CREATED, notes=notes)
 
 
-async def import_reports(repo: Records, path: Path) -> ImportResult:
-    """Store the valid rows of a file of monthly reports, in file order; returns every outcome."""
+async def import_reports(repo: Records, path: Path, *, zone: ZoneInfo) -> ImportResult:
+    """Store the valid rows of a file of monthly reports, in file order; returns every outcome.
+
+    A report is recorded as sent at SENT_AT on its report date, wall-clock time in `zone` (the
+    bot's time zone)."""
     parsed = await asyncio.to_thread(read_report_file, path)
     known = _Known(repo)
     outcomes: list[RowOutcome] = []
@@ -134,7 +138,7 @@ async def import_reports(repo: Records, path: Path) -> ImportResult:
         if outcome.report is None:
             outcomes.append(outcome)
         else:
-            outcomes.append(await _import_row(repo, known, outcome))
+            outcomes.append(await _import_row(repo, known, outcome, zone))
     return ImportResult(tuple(outcomes), parsed.warnings)
 
 

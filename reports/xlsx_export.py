@@ -25,6 +25,7 @@ from functools import lru_cache
 from operator import attrgetter
 from pathlib import Path
 from typing import BinaryIO
+from zoneinfo import ZoneInfo
 
 from domain.fiscal import ReportMonth, fiscal_year_of
 from domain.models import MonthlyReport, Project
@@ -41,7 +42,7 @@ from reports.xlsx_sheet import (
     local_time,
     text,
 )
-from reports.xlsx_writer import XlsxWriter
+from reports.xlsx_writer import WorkbookWriter
 from storage.contracts import Records
 
 Progress = Callable[[int, int], None]
@@ -65,8 +66,9 @@ _month_name = lru_cache(maxsize=None)(format_thai_month)  # "ต.ค. 2569", nam
 _text = lru_cache(maxsize=1 << 16)(text)
 
 
-def main_row(project: Project, report: MonthlyReport) -> list[object]:
-    """One row of the first sheet, in `reports.csv_export.HEADER` order."""
+def main_row(project: Project, report: MonthlyReport, zone: ZoneInfo) -> list[object]:
+    """One row of the first sheet, in `reports.csv_export.HEADER` order; the time it was sent
+    as wall-clock time in `zone`."""
     v = report.values
     return [
         _text(project.code), _text(project.name), _text(project.agency),
@@ -75,7 +77,7 @@ def main_row(project: Project, report: MonthlyReport) -> list[object]:
         v.reported_on, v.progress, v.disbursed, _text(v.note),
         "เป็นไปตามแผน" if v.on_plan else "ไม่เป็นไปตามแผน", _text(v.plan_reason),
         "เป็นไปตามเป้าหมาย" if v.on_target else "ไม่เป็นไปตามเป้าหมาย", _text(v.target_reason),
-        report.revision, _text(report.channel), local_time(report.sent_at),
+        report.revision, _text(report.channel), local_time(report.sent_at, zone),
     ]  # fmt: skip
 
 
@@ -154,11 +156,14 @@ def write_workbook(
     projects: Sequence[Project],
     reports: Mapping[str, Sequence[MonthlyReport]],
     officers: Mapping[str, tuple[str, ...]],
+    zone: ZoneInfo,
     progress: Progress | None = None,
 ) -> None:
-    """The whole workbook from what was read; `progress` counts each project twice."""
+    """The whole workbook from what was read, times in `zone`; `progress` counts each project
+    twice."""
+    counter = _Counter(2 * len(projects), progress)
     try:
-        _write_sheets(out, projects, reports, officers, _Counter(2 * len(projects), progress))
+        _write_sheets(out, projects, reports, officers, zone, counter)
     finally:
         _text.cache_clear()  # kept for an export only, not by the bot between exports
 
@@ -168,14 +173,15 @@ def _write_sheets(
     projects: Sequence[Project],
     reports: Mapping[str, Sequence[MonthlyReport]],
     officers: Mapping[str, tuple[str, ...]],
+    zone: ZoneInfo,
     counter: _Counter,
 ) -> None:
     months = months_reported(reports)
-    with XlsxWriter(out) as book:
+    with WorkbookWriter(out) as book:
         main = book.add_sheet(MAIN_SHEET, HEADER, widths=MAIN_WIDTHS, formats=MAIN_FORMATS)
         for done, project in enumerate(projects, start=1):
             for report in reports.get(project.code, ()):
-                main.append(main_row(project, report))
+                main.append(main_row(project, report, zone))
             counter.advance_to(done)
         main.set_filter()
         count = len(projects)
@@ -280,6 +286,7 @@ async def export_xlsx(
     repo: Records,
     out: BinaryIO | Path,
     *,
+    zone: ZoneInfo,
     fiscal_year: int | None = None,
     project_code: str | None = None,
     agency: str | None = None,
@@ -287,6 +294,7 @@ async def export_xlsx(
     progress: Progress | None = None,
 ) -> int:
     """Write the workbook to `out`; returns the number of project-month rows on the first sheet.
+    Moments (when each report was sent) are wall-clock time in `zone`, the bot's time zone.
 
     The filters combine: a fiscal year, one project, projects under an agency path, and a set of
     project codes (a coordinator's scope).
@@ -307,5 +315,5 @@ async def export_xlsx(
     reports = await read_reports(
         repo, projects, listed=len(listed), fiscal_year=fiscal_year, agency=agency
     )
-    await asyncio.to_thread(write_workbook, out, projects, reports, officers, progress)
+    await asyncio.to_thread(write_workbook, out, projects, reports, officers, zone, progress)
     return sum(len(found) for found in reports.values())

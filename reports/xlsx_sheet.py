@@ -1,7 +1,8 @@
 """What the exports' sheets share: number formats, and cell values as Excel should see them.
 
-Text never runs as a formula in Excel and holds no character XML cannot; moments are Bangkok
-wall-clock time. The sheets themselves are written by `reports.xlsx_writer`.
+Text never runs as a formula in Excel and holds no character XML cannot; moments are wall-clock
+time in the bot's time zone (`bot.timezone` in the config), which the caller passes down. The
+sheets themselves are written by `reports.xlsx_writer`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ DATE_FORMAT = "dd/mm/bbbb"
 DATETIME_FORMAT = "dd/mm/bbbb hh:mm"
 PERCENT_FORMAT = "0.00"
 MONEY_FORMAT = "#,##0.00"
-BANGKOK = ZoneInfo("Asia/Bangkok")
 
 
 def text(value: str) -> str | None:
@@ -27,6 +27,6 @@ def text(value: str) -> str | None:
     return guard_cell(clean(value)) if value else None
 
 
-def local_time(moment: datetime) -> datetime:
-    """A moment as Bangkok wall-clock time without a zone (Excel has no time zones)."""
-    return moment.astimezone(BANGKOK).replace(tzinfo=None)
+def local_time(moment: datetime, zone: ZoneInfo) -> datetime:
+    """A moment as wall-clock time in `zone`, without the zone (Excel has no time zones)."""
+    return moment.astimezone(zone).replace(tzinfo=None)

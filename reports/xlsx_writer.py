@@ -110,7 +110,7 @@ def check_sheet_name(title: str) -> None:
         raise ValueError(f"a sheet name cannot contain control characters: {title!r}")
 
 
-class XlsxWriter:
+class WorkbookWriter:
     """A workbook written as it goes: `add_sheet`, append its rows, and `close` (or use `with`).
 
     Adding a sheet finishes the previous one; closing the writer finishes the last and writes
@@ -129,7 +129,7 @@ class XlsxWriter:
         self.inline: Callable[[str], str] = lru_cache(maxsize=_CACHE_SIZE)(inline_string)
         self._closed = False
 
-    def __enter__(self) -> XlsxWriter:
+    def __enter__(self) -> WorkbookWriter:
         return self
 
     def __exit__(
@@ -335,7 +335,7 @@ class Sheet:
 
     def __init__(
         self,
-        book: XlsxWriter,
+        book: WorkbookWriter,
         entry: IO[bytes],
         title: str,
         number: int,

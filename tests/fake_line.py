@@ -36,6 +36,12 @@ JSONDict = dict[str, Any]
 MONTHLY_LIMIT = b'{"message":"You have reached your monthly limit."}'
 
 
+def sign(secret: str, body: bytes) -> str:
+    """The X-Line-Signature LINE sends with `body`: its Base64 HMAC-SHA256 under the secret."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
 @dataclass
 class Sent:
     """One message object the bot sent, as LINE received it."""
@@ -172,8 +178,7 @@ class FakeLine:
 
     def signed(self, body: bytes) -> str:
         """The X-Line-Signature of a body."""
-        digest = hmac.new(self.secret.encode(), body, hashlib.sha256).digest()
-        return base64.b64encode(digest).decode()
+        return sign(self.secret, body)
 
     async def deliver(self, *events: JSONDict, signature: str | None = None) -> int:
         """POST the events to the bot's webhook, signed (or with `signature`); the status."""

@@ -27,7 +27,7 @@ from handlers.conversation import Conversation
 from reports.documents import ReportDocuments
 from storage.contracts import Storage
 from storage.sqlite import SqliteStorage
-from tests.support import NOW, Chat, stored_report
+from tests.support import BANGKOK, NOW, Chat, stored_report
 
 A = ProjectData(
     code="11110000-0001", name="ปรับปรุงสวนสาธารณะอัลฟา", fiscal_year=2570,
@@ -104,7 +104,7 @@ async def repo() -> AsyncIterator[Storage]:
 
 
 def conversation(repo: Storage) -> Conversation:
-    return Conversation(repo, lambda: NOW, documents=ReportDocuments(repo))
+    return Conversation(repo, lambda: NOW, documents=ReportDocuments(repo, zone=BANGKOK))
 
 
 async def forged_pick(repo: Storage, code: str) -> str:

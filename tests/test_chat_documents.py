@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from bot.app import open_services
+from bot.config import Config
 from domain.messages import Outbound
 from handlers import texts
 from handlers.conversation import Conversation
 from reports.documents import PDF, PNG, XLSX, ReportDocuments
 from storage.sqlite import SqliteStorage
-from tests.support import NOW, OTHER, ROAD, SCHOOL, Chat, World, build_world, stored_report
+from tests.support import BANGKOK, NOW, OTHER, ROAD, SCHOOL, Chat, World, build_world, stored_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -33,7 +38,7 @@ async def world() -> AsyncIterator[World]:
 
 
 def chat(world: World, user: str, *, documents: bool = True) -> Chat:
-    found = ReportDocuments(world.repo) if documents else None
+    found = ReportDocuments(world.repo, zone=BANGKOK) if documents else None
     return Chat(Conversation(world.repo, lambda: NOW, documents=found), user)
 
 
@@ -120,6 +125,20 @@ async def test_a_coordinator_exports_only_their_scope(world: World) -> None:
     sheet = load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
     codes = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert codes == {ROAD.code, SCHOOL.code}
+
+
+async def test_the_workbook_shows_times_in_the_configured_zone(
+    world: World, tmp_path: Path
+) -> None:
+    tokyo = ZoneInfo("Asia/Tokyo")
+    config = Config(database=tmp_path / "unused.sqlite3", timezone=tokyo)
+    async with open_services(config, clock=lambda: NOW, repo=world.repo) as services:
+        replies = await Chat(services.conversation, "ratana").say("ส่งออก")
+    [(_, _, data)] = files(replies)
+    sheet = load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
+    sent = {row[0]: row[16] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    # Stored as sent at 10:00 in Bangkok: 12:00 in Tokyo.
+    assert sent[ROAD.code] == datetime(2026, 10, 30, 12, 0)
 
 
 async def test_officers_and_strangers_get_no_agency_files(world: World) -> None:

@@ -7,6 +7,7 @@ import io
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,17 @@ def test_demo_data_then_console_as_the_demo_officer(tmp_path: Path) -> None:
     assert "ล่าสุด ครั้งที่ 12 (ก.ย. 2564): 100.00 %" in chat.stdout
 
 
+def test_demo_data_keeps_to_the_configured_time_zone(tmp_path: Path) -> None:
+    (tmp_path / "tokyo.toml").write_text('[bot]\ntimezone = "Asia/Tokyo"\n', encoding="utf-8")
+    demo = run(tmp_path, "--config", "tokyo.toml", "demo-data")
+    assert demo.returncode == 0, demo.stderr
+    exported = run(tmp_path, "export", "--project", "50140000-3629", "--out", "-")
+    assert exported.returncode == 0, exported.stderr
+    rows = list(csv.reader(io.StringIO(exported.stdout.removeprefix("\ufeff"))))[1:]
+    assert len(rows) == 12
+    assert all(row[16].endswith("T16:00:00+09:00") for row in rows), rows[0][16]
+
+
 def test_unknown_user_and_bad_config_are_reported(tmp_path: Path) -> None:
     chat = run(tmp_path, "console", "--user", "nobody", stdin="ส่งรายงาน\n")
     assert chat.returncode == 0
@@ -190,6 +202,26 @@ def test_past_reports_import_then_export_as_pdf_and_xlsx(registered: Path) -> No
     assert nothing.returncode == 1 and not (registered / "n.pdf").exists()
     piped = run(registered, "export", "--format", "xlsx", "--out", "-")
     assert piped.returncode == 2 and "csv" in piped.stderr
+
+
+def test_reports_import_and_xlsx_export_keep_to_the_configured_time_zone(registered: Path) -> None:
+    from openpyxl import load_workbook
+
+    (registered / "tokyo.toml").write_text('[bot]\ntimezone = "Asia/Tokyo"\n', encoding="utf-8")
+    (registered / "past.csv").write_text(REPORTS_CSV, encoding="utf-8")
+    imported = run(registered, "--config", "tokyo.toml", "reports", "import", "past.csv")
+    assert imported.returncode == 0, imported.stderr
+
+    def sent_at(*config: str) -> object:
+        exported = run(registered, *config, "export", "--format", "xlsx", "--out", "r.xlsx")
+        assert exported.returncode == 0, exported.stderr
+        sheet = load_workbook(registered / "r.xlsx").worksheets[0]
+        [row] = sheet.iter_rows(min_row=2, values_only=True)
+        return row[16]
+
+    # The imported report counts as sent at 16:00 on its date in Tokyo: 14:00 in Bangkok.
+    assert sent_at("--config", "tokyo.toml") == datetime(2026, 11, 20, 16, 0)
+    assert sent_at() == datetime(2026, 11, 20, 14, 0)
 
 
 def test_invites_print_the_telegram_and_line_links(registered: Path) -> None:

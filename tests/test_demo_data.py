@@ -17,6 +17,7 @@ from storage.sqlite import SqliteStorage
 SEED_FORM = Path("/work/shared/seed/000_cf508a01e081a9c9.txt")
 TODAY = date(2025, 1, 15)  # fiscal year 2568, report 4 (January): December is overdue
 OFFICE = "สำนักงานเขตลาดกระบัง"
+BANGKOK = ZoneInfo("Asia/Bangkok")
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ async def repo(tmp_path: Path) -> AsyncIterator[SqliteStorage]:
 
 
 async def test_loads_everything_once(repo: SqliteStorage) -> None:
-    first = await load_demo_data(repo, TODAY)
+    first = await load_demo_data(repo, TODAY, zone=BANGKOK)
 
     codes = ["50140000-3629", "50140000-4681", "50140000-4682", "50140000-4683"]
     assert sorted(first.projects_created) == codes
@@ -36,7 +37,7 @@ async def test_loads_everything_once(repo: SqliteStorage) -> None:
     assert first.links_created == 4 + 1 + 2  # officer links, coordinator scope, chat accounts
     assert "รายงานรายเดือน 14 ฉบับ" in first.describe()
 
-    second = await load_demo_data(repo, TODAY)
+    second = await load_demo_data(repo, TODAY, zone=BANGKOK)
 
     assert second == DemoSummary()
     assert "ไม่ได้เพิ่ม" in second.describe()
@@ -44,7 +45,7 @@ async def test_loads_everything_once(repo: SqliteStorage) -> None:
 
 
 async def test_seed_project_is_the_printed_form(repo: SqliteStorage) -> None:
-    await load_demo_data(repo, TODAY)
+    await load_demo_data(repo, TODAY, zone=BANGKOK)
 
     p = await repo.get_project("50140000-3629")
 
@@ -84,7 +85,7 @@ def test_seed_text_lines_appear_verbatim_in_the_seed_form() -> None:
 
 
 async def test_seed_reports(repo: SqliteStorage) -> None:
-    await load_demo_data(repo, TODAY)
+    await load_demo_data(repo, TODAY, zone=BANGKOK)
 
     reports = await repo.reports_of_project("50140000-3629", 2564)
 
@@ -101,16 +102,25 @@ async def test_seed_reports(repo: SqliteStorage) -> None:
         assert r.values.on_plan
         assert r.values.on_target
         assert (r.channel, r.sent_by, r.revision) == ("import", None, 1)
-        bangkok = ZoneInfo("Asia/Bangkok")
-        assert r.sent_at == datetime.combine(r.values.reported_on, time(16), tzinfo=bangkok)
+        assert r.sent_at == datetime.combine(r.values.reported_on, time(16), tzinfo=BANGKOK)
         assert r.sent_at.utcoffset() is not None
+
+
+async def test_reports_count_as_sent_at_four_in_the_given_zone(repo: SqliteStorage) -> None:
+    tokyo = ZoneInfo("Asia/Tokyo")
+    await load_demo_data(repo, TODAY, zone=tokyo)
+
+    first = (await repo.reports_of_project(SEED_PROJECT.code, 2564))[0]
+
+    assert first.sent_at == datetime(2020, 10, 31, 16, tzinfo=tokyo)
+    assert first.sent_at == datetime(2020, 10, 31, 14, tzinfo=BANGKOK)
 
 
 async def test_demo_people(repo: SqliteStorage) -> None:
     await repo.upsert_project(
         ProjectData("50150000-0001", "โครงการเขตอื่น", 2568, agency="สำนักงานเขตบางรัก")
     )
-    await load_demo_data(repo, TODAY)
+    await load_demo_data(repo, TODAY, zone=BANGKOK)
 
     officer = await repo.find_person_by_identity("console", "demo-officer")
     assert officer is not None
@@ -130,7 +140,7 @@ async def test_demo_people(repo: SqliteStorage) -> None:
 
 
 async def test_invented_projects_are_of_the_current_fiscal_year(repo: SqliteStorage) -> None:
-    await load_demo_data(repo, TODAY)
+    await load_demo_data(repo, TODAY, zone=BANGKOK)
 
     invented = [await repo.get_project(d.code) for d in demo_projects(2568)]
 
@@ -161,7 +171,7 @@ async def test_invented_projects_are_of_the_current_fiscal_year(repo: SqliteStor
 async def test_one_project_has_reports_up_to_an_overdue_month(
     repo: SqliteStorage, today: date, reported: list[int]
 ) -> None:
-    await load_demo_data(repo, today)
+    await load_demo_data(repo, today, zone=BANGKOK)
 
     first, *others = demo_projects(2568)
     reports = await repo.reports_of_project(first.code)

@@ -5,6 +5,7 @@ The real aiohttp server and line-bot-sdk run against tests/fake_line.py on 127.0
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -14,14 +15,14 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.line_webhook import MAX_BODY, SIGNATURE_HEADER, signature
+from bot.line_webhook import MAX_BODY, SIGNATURE_HEADER
 from domain.messages import Inbound
 from domain.models import ChatIdentity
 from handlers import texts
 from handlers.conversation import Conversation
 from handlers.linking import issue_invite, shown_code
 from scheduler.planner import PUSH_CHANNELS
-from tests.fake_line import kinds
+from tests.fake_line import kinds, sign
 from tests.line_support import (
     OFFICER,
     SECRET,
@@ -72,25 +73,53 @@ async def test_missing_or_wrong_signatures_are_refused_and_the_body_not_logged(
     with caplog.at_level(logging.INFO):
         assert await post(bot, body, {}) == 401
         assert await post(bot, body, {SIGNATURE_HEADER: "bm90IGl0"}) == 401
-        other = signature("f" * 32, body)  # signed with another channel's secret
+        other = sign("f" * 32, body)  # signed with another channel's secret
         assert await post(bot, body, {SIGNATURE_HEADER: other}) == 401
         tampered = body.replace(b"/report", b"/cancel")
-        assert await post(bot, tampered, {SIGNATURE_HEADER: signature(SECRET, body)}) == 401
+        assert await post(bot, tampered, {SIGNATURE_HEADER: sign(SECRET, body)}) == 401
     assert bot.fake.sent == [] and bot.fake.requests == []
     assert "refused" in caplog.text
     assert "ข้อความลับ" not in caplog.text and "report" not in caplog.text
     assert SECRET not in caplog.text
 
 
+async def post_raw_signature(bot: LineBot, body: bytes, given: bytes) -> bytes:
+    """POST with the signature header as raw bytes (aiohttp's client would encode it); the
+    status line of the answer."""
+    host, port = bot.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(
+            b"POST /line HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n%s: %s\r\nConnection: close\r\n\r\n%s"
+            % (len(body), SIGNATURE_HEADER.encode(), given, body)
+        )
+        await writer.drain()
+        return (await reader.read()).split(b"\r\n", 1)[0]
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+async def test_a_signature_that_is_not_base64_text_is_refused_not_an_error(
+    bot: LineBot,
+) -> None:
+    body = json.dumps({"events": [bot.fake.text(SINGLE, "/report")]}).encode()
+    # Bytes that are not UTF-8 reach the app as lone surrogates, which cannot be encoded again.
+    for given in (b"\xff\xfe", "ลายเซ็น".encode(), b"\x80" + sign(SECRET, body).encode()):
+        assert await post_raw_signature(bot, body, given) == b"HTTP/1.1 401 Unauthorized"
+    assert bot.fake.sent == [] and bot.fake.requests == []
+
+
 async def test_an_oversized_body_is_refused(bot: LineBot) -> None:
     body = b'{"events": [], "pad": "' + b"x" * MAX_BODY + b'"}'
-    assert await post(bot, body, {SIGNATURE_HEADER: signature(SECRET, body)}) == 413
+    assert await post(bot, body, {SIGNATURE_HEADER: sign(SECRET, body)}) == 413
     assert bot.fake.sent == []
 
 
 async def test_a_signed_body_that_is_not_a_webhook_is_a_bad_request(bot: LineBot) -> None:
     for body in (b"not json", b'{"events": 3}', b"[]", b"\xff\xfe"):
-        assert await post(bot, body, {SIGNATURE_HEADER: signature(SECRET, body)}) == 400
+        assert await post(bot, body, {SIGNATURE_HEADER: sign(SECRET, body)}) == 400
 
 
 async def test_unknown_event_kinds_and_group_events_are_skipped(bot: LineBot) -> None:

@@ -87,7 +87,7 @@ async def test_the_seed_year_imports_and_keeps_the_contradiction_as_a_note(
         for no, day, progress, note in SEED_ROWS
     ]  # fmt: skip
 
-    result = await import_reports(repo, write_csv(tmp_path / "seed.csv", rows))
+    result = await import_reports(repo, write_csv(tmp_path / "seed.csv", rows), zone=BANGKOK)
 
     assert [o.status for o in result.outcomes] == [RowStatus.CREATED] * 12
     assert (result.created, result.unchanged, result.rejected) == (12, 0, 0)
@@ -106,12 +106,27 @@ async def test_the_seed_year_imports_and_keeps_the_contradiction_as_a_note(
     assert "สร้างใหม่ (created) 12" in text and "ข้อสังเกต" in text
 
 
+async def test_an_imported_report_counts_as_sent_at_four_in_the_configured_zone(
+    repo: SqliteStorage, tmp_path: Path
+) -> None:
+    tokyo = ZoneInfo("Asia/Tokyo")
+    path = write_csv(tmp_path / "r.csv", [road(1, "10", "1000")])
+
+    result = await import_reports(repo, path, zone=tokyo)
+
+    assert result.created == 1
+    report = await repo.get_report(ROAD.code, 2570, 1)
+    assert report is not None
+    assert report.sent_at == datetime(2026, 10, 31, 16, tzinfo=tokyo)
+    assert report.sent_at == datetime(2026, 10, 31, 14, tzinfo=BANGKOK)
+
+
 async def test_importing_the_same_file_again_changes_nothing(
     repo: SqliteStorage, tmp_path: Path
 ) -> None:
     path = write_csv(tmp_path / "r.csv", [road(1, "10", "1000"), road(2, "20", "5,000")])
-    first = await import_reports(repo, path)
-    again = await import_reports(repo, path)
+    first = await import_reports(repo, path, zone=BANGKOK)
+    again = await import_reports(repo, path, zone=BANGKOK)
 
     assert [o.status for o in first.outcomes] == [RowStatus.CREATED] * 2
     assert [o.status for o in again.outcomes] == [RowStatus.UNCHANGED] * 2
@@ -132,18 +147,20 @@ async def test_a_csv_export_imports_back_unchanged(repo: SqliteStorage, tmp_path
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         await export_csv(repo, out, fiscal_year=2570, project_code=None)
 
-    result = await import_reports(repo, path)
+    result = await import_reports(repo, path, zone=BANGKOK)
 
     assert [o.status for o in result.outcomes] == [RowStatus.UNCHANGED] * 3
     assert result.warnings == ()
 
 
 async def test_an_xlsx_export_imports_back_unchanged(repo: SqliteStorage, tmp_path: Path) -> None:
-    await import_reports(repo, write_csv(tmp_path / "r.csv", [road(1, "10.5", "1000.25")]))
+    await import_reports(
+        repo, write_csv(tmp_path / "r.csv", [road(1, "10.5", "1000.25")]), zone=BANGKOK
+    )
     path = tmp_path / "export.xlsx"
-    await export_xlsx(repo, path, fiscal_year=2570)
+    await export_xlsx(repo, path, fiscal_year=2570, zone=BANGKOK)
 
-    result = await import_reports(repo, path)
+    result = await import_reports(repo, path, zone=BANGKOK)
 
     assert [(o.code, o.status) for o in result.outcomes] == [(ROAD.code, RowStatus.UNCHANGED)]
 
@@ -160,7 +177,7 @@ async def test_xlsx_with_english_headers_and_typed_cells(
     path = tmp_path / "r.xlsx"
     book.save(path)
 
-    result = await import_reports(repo, path)
+    result = await import_reports(repo, path, zone=BANGKOK)
 
     assert [o.status for o in result.outcomes] == [RowStatus.CREATED] * 2
     second = await repo.get_report(ROAD.code, 2570, 2)
@@ -199,7 +216,7 @@ async def test_each_reason_to_refuse_a_row(
 ) -> None:
     path = write_csv(tmp_path / "r.csv", [road(1, "10", "1000", **fields)])
 
-    result = await import_reports(repo, path)
+    result = await import_reports(repo, path, zone=BANGKOK)
 
     (outcome,) = result.outcomes
     assert outcome.status is RowStatus.REJECTED
@@ -209,14 +226,18 @@ async def test_each_reason_to_refuse_a_row(
 
 async def test_a_row_gives_all_its_reasons_at_once(repo: SqliteStorage, tmp_path: Path) -> None:
     row = road(1, "ไม่รู้", "ไม่ทราบ", report_no="0", on_plan="no")
-    (outcome,) = (await import_reports(repo, write_csv(tmp_path / "r.csv", [row]))).outcomes
+    (outcome,) = (
+        await import_reports(repo, write_csv(tmp_path / "r.csv", [row]), zone=BANGKOK)
+    ).outcomes
     assert len(outcome.reasons) == 4, outcome.reasons
 
 
 async def test_a_month_outside_the_project_dates(repo: SqliteStorage, tmp_path: Path) -> None:
     # SCHOOL starts on 1 November 2026: it has no October report.
     row = road(1, "5", code=SCHOOL.code)
-    (outcome,) = (await import_reports(repo, write_csv(tmp_path / "r.csv", [row]))).outcomes
+    (outcome,) = (
+        await import_reports(repo, write_csv(tmp_path / "r.csv", [row]), zone=BANGKOK)
+    ).outcomes
     assert outcome.status is RowStatus.REJECTED
     assert "โครงการเริ่มเมื่อ 1 พ.ย. 2569 จึงไม่มีรายงานเดือน ต.ค. 2569" in outcome.reasons
 
@@ -224,9 +245,11 @@ async def test_a_month_outside_the_project_dates(repo: SqliteStorage, tmp_path: 
 async def test_a_different_stored_report_is_never_overwritten(
     repo: SqliteStorage, tmp_path: Path
 ) -> None:
-    await import_reports(repo, write_csv(tmp_path / "a.csv", [road(1, "10", "1000")]))
+    await import_reports(repo, write_csv(tmp_path / "a.csv", [road(1, "10", "1000")]), zone=BANGKOK)
 
-    result = await import_reports(repo, write_csv(tmp_path / "b.csv", [road(1, "15", "1000")]))
+    result = await import_reports(
+        repo, write_csv(tmp_path / "b.csv", [road(1, "15", "1000")]), zone=BANGKOK
+    )
 
     (outcome,) = result.outcomes
     assert outcome.status is RowStatus.REJECTED
@@ -237,7 +260,7 @@ async def test_a_different_stored_report_is_never_overwritten(
 
 async def test_the_same_month_twice_in_one_file(repo: SqliteStorage, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "r.csv", [road(1, "10"), road(1, "10")])
-    result = await import_reports(repo, path)
+    result = await import_reports(repo, path, zone=BANGKOK)
     assert [o.status for o in result.outcomes] == [RowStatus.CREATED, RowStatus.REJECTED]
     assert "ซ้ำกับแถวที่ 2" in result.outcomes[1].reasons[0]
 
@@ -246,7 +269,7 @@ async def test_progress_going_down_within_the_file_is_refused(
     repo: SqliteStorage, tmp_path: Path
 ) -> None:
     rows = [road(1, "50", "1000"), road(2, "40", "2000"), road(3, "60", "500")]
-    result = await import_reports(repo, write_csv(tmp_path / "r.csv", rows))
+    result = await import_reports(repo, write_csv(tmp_path / "r.csv", rows), zone=BANGKOK)
 
     assert [o.status for o in result.outcomes] == [
         RowStatus.CREATED,
@@ -262,8 +285,10 @@ async def test_progress_going_down_within_the_file_is_refused(
 async def test_progress_going_down_from_a_stored_month_is_refused(
     repo: SqliteStorage, tmp_path: Path
 ) -> None:
-    await import_reports(repo, write_csv(tmp_path / "a.csv", [road(1, "50")]))
-    result = await import_reports(repo, write_csv(tmp_path / "b.csv", [road(2, "45")]))
+    await import_reports(repo, write_csv(tmp_path / "a.csv", [road(1, "50")]), zone=BANGKOK)
+    result = await import_reports(
+        repo, write_csv(tmp_path / "b.csv", [road(2, "45")]), zone=BANGKOK
+    )
     assert result.outcomes[0].status is RowStatus.REJECTED
 
 
@@ -271,10 +296,10 @@ async def test_a_contradiction_with_a_later_stored_month_is_refused(
     repo: SqliteStorage, tmp_path: Path
 ) -> None:
     # The chat stored December already; importing November must not overtake it.
-    await import_reports(repo, write_csv(tmp_path / "a.csv", [road(3, "30", "3000")]))
+    await import_reports(repo, write_csv(tmp_path / "a.csv", [road(3, "30", "3000")]), zone=BANGKOK)
 
     rows = [road(2, "40", "2000"), road(1, "10", "4000"), road(2, "20", "2000")]
-    result = await import_reports(repo, write_csv(tmp_path / "b.csv", rows))
+    result = await import_reports(repo, write_csv(tmp_path / "b.csv", rows), zone=BANGKOK)
 
     first, second, third = result.outcomes
     assert "สูงกว่ารายงานครั้งที่ 3 ที่ส่งไปแล้ว (30.00 %)" in first.reasons[0]
@@ -287,10 +312,12 @@ async def test_a_contradiction_with_a_later_stored_month_is_refused(
 async def test_headers_missing_unknown_and_export_only(repo: SqliteStorage, tmp_path: Path) -> None:
     lacking = write_csv(tmp_path / "a.csv", [], header=HEADER[:4])
     with pytest.raises(ImportFileError, match="ความก้าวหน้า \\(progress\\)"):
-        await import_reports(repo, lacking)
+        await import_reports(repo, lacking, zone=BANGKOK)
     extra = (*HEADER, "ชื่อโครงการ", "ส่งเมื่อ", "หมายเหตุอื่น")
     result = await import_reports(
-        repo, write_csv(tmp_path / "b.csv", [(*road(1, "5"), "x", "y", "z")], header=extra)
+        repo,
+        write_csv(tmp_path / "b.csv", [(*road(1, "5"), "x", "y", "z")], header=extra),
+        zone=BANGKOK,
     )
     assert result.created == 1
     assert len(result.warnings) == 1 and "หมายเหตุอื่น" in result.warnings[0]

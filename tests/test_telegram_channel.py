@@ -12,14 +12,14 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.config import TelegramConfig
 from bot.telegram_channel import COMMANDS, PRIVATE_ONLY, SHARE_PHONE, TelegramChannel, split_text
-from bot.webhooks import MAX_BODY, SECRET_HEADER, telegram_webhook
+from bot.telegram_webhook import MAX_BODY, SECRET_HEADER, telegram_webhook
 from domain.models import ChatIdentity
 from handlers import texts
 from handlers.conversation import Conversation
 from handlers.linking import issue_invite
 from reports.documents import ReportDocuments
 from storage.sqlite import SqliteStorage
-from tests.support import NOW, SCHOOL, World, build_world
+from tests.support import BANGKOK, NOW, SCHOOL, World, build_world
 from tests.telegram_support import TOKEN, RecordingRequest, Updates, parse, unlimited
 
 OFFICER = 5001  # Telegram user id of the world's single-project officer
@@ -205,7 +205,7 @@ async def test_files_go_out_as_documents_and_photos_with_captions() -> None:
     world = await build_world(repo)
     await repo.link_identity(ChatIdentity("telegram", str(OFFICER), world.single.id))
     request = RecordingRequest()
-    conversation = Conversation(repo, lambda: NOW, documents=ReportDocuments(repo))
+    conversation = Conversation(repo, lambda: NOW, documents=ReportDocuments(repo, zone=BANGKOK))
     channel = TelegramChannel(
         TelegramConfig(token=TOKEN), conversation, request=request, rate_limiter=unlimited()
     )

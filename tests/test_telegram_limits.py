@@ -186,6 +186,30 @@ async def test_bucket_pause_blocks_until_then_allows_no_burst() -> None:
     assert stamps == pytest.approx([5, 6, 7])
 
 
+async def test_acquire_with_takes_a_token_from_both_buckets_at_once() -> None:
+    time = FakeTime()
+    chat = bucket_on(time, rate=1.0, burst=2.0)
+    overall = bucket_on(time, rate=4.0, burst=1.0)
+    stamps = []
+    for _ in range(4):
+        await chat.acquire_with(overall)
+        stamps.append(time.elapsed)
+    # The overall bucket sets the pace first (a token every 0.25 s), then the chat's (1/s).
+    assert stamps == pytest.approx([0, 0.25, 1.0, 2.0])
+
+
+async def test_a_bucket_is_idle_and_full_once_refilled_and_not_paused() -> None:
+    time = FakeTime()
+    bucket = bucket_on(time, rate=1.0, burst=2.0)
+    assert bucket.is_idle_and_full(time.now)
+    await bucket.acquire()
+    assert not bucket.is_idle_and_full(time.now)
+    assert bucket.is_idle_and_full(time.now + 1)
+    bucket.pause_until(time.now + 5)
+    assert not bucket.is_idle_and_full(time.now + 4)
+    assert bucket.is_idle_and_full(time.now + 6)
+
+
 def test_bucket_rejects_settings_that_could_never_hand_out_a_token() -> None:
     time = FakeTime()
     with pytest.raises(ValueError, match="rate"):

@@ -21,6 +21,7 @@ from storage.sqlite import SqliteStorage
 from tests.support import OTHER, ROAD, SCHOOL, build_world
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
+TOKYO = ZoneInfo("Asia/Tokyo")  # two hours ahead of Bangkok
 HOSTILE = ProjectData("50140000-9999", "=HYPERLINK(\"http://x\",\"คลิก\")", 2570,
                       agency="สำนักงานเขตลาดกระบัง / ฝ่ายโยธา")  # fmt: skip
 
@@ -48,10 +49,14 @@ async def repo(tmp_path: Path) -> AsyncIterator[SqliteStorage]:
 
 
 async def export(
-    repo: SqliteStorage, *, fiscal_year: int | None = None, agency: str | None = None
+    repo: SqliteStorage,
+    *,
+    fiscal_year: int | None = None,
+    agency: str | None = None,
+    zone: ZoneInfo = BANGKOK,
 ) -> openpyxl.Workbook:
     out = io.BytesIO()
-    await export_xlsx(repo, out, fiscal_year=fiscal_year, agency=agency)
+    await export_xlsx(repo, out, zone=zone, fiscal_year=fiscal_year, agency=agency)
     out.seek(0)
     return openpyxl.load_workbook(out)
 
@@ -86,6 +91,16 @@ async def test_numbers_are_numbers_and_dates_are_dates(repo: SqliteStorage) -> N
     assert [row[i].value for i in (10, 11, 12)] == ["ไม่เป็นไปตามแผน", "ฝนตกหนัก", "เป็นไปตามเป้าหมาย"]
     assert row[5].value == "พ.ย. 2569"
     assert row[9].value is None  # no note: an empty cell, not an empty text
+
+
+async def test_times_are_wall_clock_time_in_the_configured_zone(repo: SqliteStorage) -> None:
+    main = (await export(repo, zone=TOKYO))[MAIN_SHEET]
+    rows = {(r[0].value, r[4].value): r for r in main.iter_rows(min_row=2)}
+
+    # Sent at 16:30 in Bangkok, which is 18:30 in Tokyo; the report date stays a date.
+    sent, day = rows[ROAD.code, 2][16], rows[ROAD.code, 2][6]
+    assert sent.value == datetime(2026, 11, 28, 18, 30)
+    assert day.value == datetime(2026, 11, 30)
 
 
 async def test_text_that_looks_like_a_formula_stays_text(repo: SqliteStorage) -> None:
@@ -128,7 +143,7 @@ async def test_filters_and_progress(repo: SqliteStorage, tmp_path: Path) -> None
     path = tmp_path / "road.xlsx"
 
     count = await export_xlsx(
-        repo, path, project_code=ROAD.code, progress=lambda *a: calls.append(a)
+        repo, path, project_code=ROAD.code, progress=lambda *a: calls.append(a), zone=BANGKOK
     )
 
     assert count == 2
@@ -140,7 +155,8 @@ async def test_filters_and_progress(repo: SqliteStorage, tmp_path: Path) -> None
     bang_khen = await export(repo, agency="สำนักงานเขตบางเขน")
     assert [r[0].value for r in bang_khen[MAIN_SHEET].iter_rows(min_row=2)] == [OTHER.code]
     scope = io.BytesIO()
-    assert await export_xlsx(repo, scope, project_codes={SCHOOL.code, OTHER.code}) == 2
+    count = await export_xlsx(repo, scope, zone=BANGKOK, project_codes={SCHOOL.code, OTHER.code})
+    assert count == 2
     codes = [r[0].value for r in openpyxl.load_workbook(scope)[MAIN_SHEET].iter_rows(min_row=2)]
     assert codes == [SCHOOL.code, OTHER.code]
 
@@ -148,7 +164,9 @@ async def test_filters_and_progress(repo: SqliteStorage, tmp_path: Path) -> None
 async def test_nothing_to_export(repo: SqliteStorage) -> None:
     calls: list[tuple[int, int]] = []
     out = io.BytesIO()
-    count = await export_xlsx(repo, out, fiscal_year=2560, progress=lambda *a: calls.append(a))
+    count = await export_xlsx(
+        repo, out, fiscal_year=2560, progress=lambda *a: calls.append(a), zone=BANGKOK
+    )
     book = openpyxl.load_workbook(io.BytesIO(out.getvalue()))
     assert count == 0 and book.sheetnames == [MAIN_SHEET] and book[MAIN_SHEET].max_row == 1
     assert calls == [(0, 0)]
@@ -215,11 +233,11 @@ async def test_a_whole_export_reads_no_project_on_its_own(tmp_path: Path) -> Non
             await counting.upsert_project(ProjectData(f"50140000-60{n:02d}", "อื่น", 2570))
         await put(counting, ROAD.code, 1, "10", "0")
         await put(counting, SCHOOL.code, 2, "5", "0")
-        assert await export_xlsx(counting, io.BytesIO(), fiscal_year=2570) == 2
-        assert await export_xlsx(counting, io.BytesIO()) == 2
+        assert await export_xlsx(counting, io.BytesIO(), fiscal_year=2570, zone=BANGKOK) == 2
+        assert await export_xlsx(counting, io.BytesIO(), zone=BANGKOK) == 2
         assert counting.per_project == 0
         # One project of six: a query of its own is cheaper than the whole year.
-        assert await export_xlsx(counting, io.BytesIO(), project_code=ROAD.code) == 1
+        assert await export_xlsx(counting, io.BytesIO(), project_code=ROAD.code, zone=BANGKOK) == 1
         assert counting.per_project == 1
     finally:
         await counting.close()
@@ -235,12 +253,12 @@ async def test_control_characters_and_markup_survive_as_text(repo: SqliteStorage
 
 async def test_progress_only_grows(repo: SqliteStorage) -> None:
     calls: list[tuple[int, int]] = []
-    await export_xlsx(repo, io.BytesIO(), progress=lambda *a: calls.append(a))
+    await export_xlsx(repo, io.BytesIO(), progress=lambda *a: calls.append(a), zone=BANGKOK)
 
     assert calls == sorted(calls) and calls[-1] == (8, 8)  # four projects, twice each
 
 
 async def export_bytes(repo: SqliteStorage, *, fiscal_year: int | None) -> bytes:
     out = io.BytesIO()
-    await export_xlsx(repo, out, fiscal_year=fiscal_year)
+    await export_xlsx(repo, out, fiscal_year=fiscal_year, zone=BANGKOK)
     return out.getvalue()

@@ -15,14 +15,14 @@ import openpyxl
 import pytest
 
 from reports import xlsx_writer
-from reports.xlsx_writer import XlsxWriter, column_letter, escape, excel_serial
+from reports.xlsx_writer import WorkbookWriter, column_letter, escape, excel_serial
 
 THAI = "ปรับปรุงถนนซอยลาดกระบัง 14"
 
 
 def write(rows: list[list[object]], **sheet: object) -> bytes:
     out = io.BytesIO()
-    with XlsxWriter(out) as book:
+    with WorkbookWriter(out) as book:
         added = book.add_sheet("ข้อมูล", ["ก", "ข", "ค"], **sheet)  # type: ignore[arg-type]
         for row in rows:
             added.append(row)
@@ -81,7 +81,7 @@ def test_text_is_escaped_and_cleaned() -> None:
 
 def test_layout_frozen_header_widths_filter_and_thai_sheet_names() -> None:
     out = io.BytesIO()
-    with XlsxWriter(out) as book:
+    with WorkbookWriter(out) as book:
         first = book.add_sheet("รายงานทุกเดือน", ["รหัส", "ชื่อ"], widths=(16, 40.5))
         first.append(["1", "หนึ่ง"])
         first.append(["2", "สอง"])
@@ -152,14 +152,14 @@ def test_what_excel_cannot_hold_is_refused_or_shown_as_text() -> None:
 
 @pytest.mark.parametrize("title", ["", "ก" * 32, "a/b", "a[1]", "'quoted'", "ค?", "x\x01"])
 def test_sheet_names_excel_refuses(title: str) -> None:
-    book = XlsxWriter(io.BytesIO())
+    book = WorkbookWriter(io.BytesIO())
     with pytest.raises(ValueError, match="sheet name"):
         book.add_sheet(title)
     book.abandon()
 
 
 def test_sheet_names_are_unique_ignoring_case() -> None:
-    with XlsxWriter(io.BytesIO()) as book:
+    with WorkbookWriter(io.BytesIO()) as book:
         book.add_sheet("Sheet")
         with pytest.raises(ValueError, match="already"):
             book.add_sheet("SHEET")
@@ -167,7 +167,7 @@ def test_sheet_names_are_unique_ignoring_case() -> None:
 
 def test_a_workbook_needs_a_sheet(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="at least one sheet"):
-        XlsxWriter(tmp_path / "empty.xlsx").close()
+        WorkbookWriter(tmp_path / "empty.xlsx").close()
     assert list(tmp_path.iterdir()) == []
 
 
@@ -175,7 +175,7 @@ def test_a_file_appears_only_when_complete(tmp_path: Path) -> None:
     path = tmp_path / "out.xlsx"
 
     def failing() -> None:
-        with XlsxWriter(path) as book:
+        with WorkbookWriter(path) as book:
             book.add_sheet("ก").append(["x"])
             raise RuntimeError("export failed")
 
@@ -183,7 +183,7 @@ def test_a_file_appears_only_when_complete(tmp_path: Path) -> None:
         failing()
     assert list(tmp_path.iterdir()) == []
 
-    with XlsxWriter(path) as book:
+    with WorkbookWriter(path) as book:
         book.add_sheet("ก").append(["x"])
     assert list(tmp_path.iterdir()) == [path]
     assert openpyxl.load_workbook(path)["ก"]["A1"].value == "x"

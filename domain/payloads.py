@@ -55,7 +55,7 @@ def _pack(name: str, value: object) -> str:
         return "1" if value else "0"
     if isinstance(value, int):
         if not 0 <= value <= LARGEST_ID:
-            raise ValueError(f"{name}={value} is outside 0..{LARGEST_ID}")
+            raise ValueError(f"payload field {name}={value} is outside 0..{LARGEST_ID}")
         return str(value)
     if isinstance(value, str) and _TOKEN.fullmatch(value):
         return value

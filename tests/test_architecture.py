@@ -166,6 +166,27 @@ def test_only_the_storage_package_talks_to_a_database() -> None:
     assert talkers == []
 
 
+CHANNELS = ("bot/telegram_channel.py", "bot/line_channel.py", "bot/console.py")
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_channel_adapters_only_translate(channel: str) -> None:
+    """A channel neither reads nor writes storage nor keeps its own order of a person's
+    messages: the conversation owns both (one lock per person, in handlers/conversation.py)."""
+    path = ROOT / channel
+    source = path.read_text(encoding="utf-8")
+    touched = {
+        name for name in imported_modules(source, module_name(path)) if name.startswith("storage")
+    }
+    assert touched == set()
+    locks = [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Attribute) and node.attr in {"Lock", "WeakValueDictionary"}
+    ]
+    assert locks == []
+
+
 # The checker itself: each way of hiding an arrow or a clock is caught.
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -9,10 +10,10 @@ from decimal import Decimal
 import pytest
 
 from domain.limits import TEXT_LIMIT
-from domain.messages import Inbound
-from domain.models import Submission
+from domain.messages import Inbound, Reply
+from domain.models import ChatIdentity, Submission
 from handlers import texts
-from handlers.conversation import Conversation
+from handlers.conversation import Conversation, Send
 from storage.sqlite import SqliteStorage
 from tests.support import (
     BANGKOK,
@@ -20,6 +21,7 @@ from tests.support import (
     ROAD,
     SCHOOL,
     Chat,
+    Counting,
     World,
     build_world,
     stored_report,
@@ -486,3 +488,75 @@ async def test_a_coordinator_is_pointed_to_the_status(world: World) -> None:
     c = chat(world, "ratana")
     await c.say("ส่งรายงาน")
     assert c.last == texts.COORDINATOR_ONLY
+
+
+# Turns: one person at a time, and events that are not messages
+
+
+async def test_a_person_waits_for_the_answer_before_the_next_message(world: World) -> None:
+    counting = Counting(world.repo)
+    conversation = Conversation(counting.as_storage(), lambda: NOW)
+    order: list[str] = []
+    first_answered, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_send(reply: Reply) -> None:
+        order.append("first answered")
+        first_answered.set()
+        await release.wait()  # say the channel is slow to deliver the first answer
+        order.append("first sent")
+
+    def recorder(name: str) -> Send:
+        async def record(reply: Reply) -> None:
+            order.append(f"{name} answered")
+
+        return record
+
+    first = asyncio.create_task(
+        conversation.serve(Inbound.typed("console", "jai", "ส่งรายงาน"), slow_send)
+    )
+    await first_answered.wait()
+    second = asyncio.create_task(
+        conversation.serve(Inbound.typed("console", "jai", "35"), recorder("second"))
+    )
+    await asyncio.sleep(0)  # one pass of the loop: the second message starts as far as it may
+    assert counting.calls["open_turn"] == 1, "the second turn has not even begun"
+    await conversation.serve(Inbound.typed("console", "somchai", "สถานะ"), recorder("other"))
+    assert order == ["first answered", "other answered"], "another person is not held up"
+    assert not second.done(), "the same person waits"
+    release.set()
+    await asyncio.gather(first, second)
+    assert order == ["first answered", "other answered", "first sent", "second answered"]
+    session = await world.repo.load_session("console", "jai")
+    assert session is not None and session.state == "disbursed", "35 answered the progress"
+
+
+async def test_a_message_handled_before_is_answered_as_a_repeat(world: World) -> None:
+    conversation = Conversation(world.repo, lambda: NOW)
+    replies: list[Reply] = []
+
+    async def keep(reply: Reply) -> None:
+        replies.append(reply)
+
+    typed = Inbound.typed("console", "jai", "ส่งรายงาน", event_id="u-1")
+    await conversation.serve(typed, keep)
+    await conversation.serve(typed, keep)
+    assert [r.repeat for r in replies] == [False, True]
+    assert "กี่เปอร์เซ็นต์" in replies[1].messages[0].text, "where things stand"
+    session = await world.repo.load_session("console", "jai")
+    assert session is not None and session.state == "progress", "nothing changed"
+
+
+async def test_unfollow_blocks_and_follow_unblocks_and_greets(world: World) -> None:
+    conversation = Conversation(world.repo, lambda: NOW)
+    gone = Inbound.unfollowed("line", "U-jai", event_id="f-1")
+    await world.repo.link_identity(ChatIdentity("line", "U-jai", world.single.id))
+    assert await conversation.handle(gone) == []
+    assert await world.repo.blocked_accounts() == {("line", "U-jai")}
+    assert await world.repo.event_handled("line", "f-1")
+    assert await conversation.handle(gone) == [], "delivered again: still nothing to say"
+    back = await conversation.handle(Inbound.followed("line", "U-jai", event_id="f-2"))
+    assert back[0].text == texts.HELP
+    assert await world.repo.blocked_accounts() == set()
+    stranger = await conversation.handle(Inbound.followed("line", "U-new", event_id="f-3"))
+    assert stranger[0].text == texts.UNKNOWN_USER
+    assert await world.repo.event_handled("line", "f-3")

@@ -11,12 +11,11 @@ from domain.models import MonthlyReport, ReportValues, Submission
 from domain.months import month_name
 from domain.replies import is_confirmation, read_yes_no
 from handlers import texts
-from handlers.context import Context
+from handlers.context import Ask, Context
 from handlers.draft import Draft, Mode
 from handlers.figures import DISBURSED, PROGRESS, drop_notes
 from handlers.flow import (
     Answer,
-    Ask,
     Finish,
     Go,
     Result,

@@ -3,16 +3,18 @@ turn has made, each made at most once (a step's question and its answer share th
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Protocol
 
 from domain.checks import Neighbours
 from domain.fiscal import ReportMonth
+from domain.messages import Outbound
 from domain.models import EventMark, Person, Project, ProjectFile, Reach
 from handlers.documents import Documents
 from handlers.draft import LOOKING, Draft
-from handlers.flow import Step
+from handlers.flow import Answer, Result, Step
 from storage.contracts import Conversations, Registry, ReminderLog, ReportStore
 
 
@@ -123,3 +125,9 @@ class Context:
         if found is None:
             return None
         return found if self.may_use(found.project, looking=self.draft.mode in LOOKING) else None
+
+
+Ask = Callable[[Context], Awaitable[Outbound]]
+"""A step's question, built from the turn."""
+Accept = Callable[[Context, Answer], Awaitable[Result]]
+"""What a step makes of an answer."""

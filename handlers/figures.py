@@ -16,9 +16,9 @@ from domain.months import month_name
 from domain.numbers import baht, percent
 from domain.parsing import ParseError, parse_baht, parse_percent
 from handlers import texts
-from handlers.context import Context
+from handlers.context import Accept, Context
 from handlers.draft import Draft, FigureAnswer
-from handlers.flow import Accept, Answer, Go, Result, Stay, Step, button, read_reason
+from handlers.flow import Answer, Go, Result, Stay, Step, button, read_reason
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,18 +9,13 @@ table from each step and command to its handlers is `handlers.table`.
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from domain.limits import REASON_LIMIT, REASON_MIN
 from domain.messages import Choice, Outbound
 from domain.payloads import RunCommand, StepAnswer
 from handlers import texts
 from handlers.draft import Draft
-
-if TYPE_CHECKING:
-    from handlers.context import Context
 
 
 class Step(enum.StrEnum):
@@ -91,8 +86,6 @@ class Say:
 
 
 Result = Go | Stay | Finish | Say
-Ask = Callable[["Context"], Awaitable[Outbound]]
-Accept = Callable[["Context", Answer], Awaitable[Result]]
 
 
 def button(step: Step, value: str | int, label: str) -> Choice:

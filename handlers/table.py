@@ -31,6 +31,7 @@ from handlers.closing import (
     ask_text,
     ask_yes_no,
 )
+from handlers.context import Accept, Ask
 from handlers.figures import (
     DISBURSED,
     PROGRESS,
@@ -39,7 +40,7 @@ from handlers.figures import (
     ask_disbursed,
     ask_progress,
 )
-from handlers.flow import Accept, Ask, Step
+from handlers.flow import Step
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,6 +128,11 @@ def _person(row: Sequence[Any]) -> Person:
     )
 
 
+async def _rows(db: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+    """Every row of a query, in one trip to aiosqlite's thread (execute, fetch and close)."""
+    return list(await db.execute_fetchall(sql, tuple(params)))
+
+
 def _json_list(values: Iterable[Any]) -> str:
     """A list as one JSON parameter, read back in SQL with json_each (any length)."""
     return json.dumps(sorted(values), ensure_ascii=False)
@@ -183,17 +188,14 @@ class SqliteBase:
 
     @asynccontextmanager
     async def _reading(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Several reads that see one state of the database (one snapshot), nothing written."""
+        """Several reads in a row: no write of this process comes between them (it holds the
+        one connection); each read is one trip to the database thread (`_rows`)."""
         async with self._lock:
-            await self._db.execute("BEGIN")
-            try:
-                yield self._db
-            finally:
-                await self._db.execute("COMMIT")
+            yield self._db
 
     async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
-        async with self._lock, self._db.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        async with self._lock:
+            return await _rows(self._db, sql, params)
 
     async def _one(self, sql: str, params: Iterable[Any] = ()) -> Any:
         rows = await self._all(sql, params)

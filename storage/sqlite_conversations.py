@@ -3,48 +3,34 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-
-import aiosqlite
+from typing import Any
 
 from domain.models import EventMark, Person, Reach, Role, SessionState
 from storage.contracts import Opening
-from storage.sqlite_base import _PEOPLE_SELECT, SqliteBase, _mark, _person, _utc
+from storage.sqlite_base import SqliteBase, _mark, _person, _rows, _utc
 
 
 class ConversationsPart(SqliteBase):
     """Sessions, handled updates, and the opening read of a turn."""
 
     async def open_turn(self, channel: str, external_id: str, event_id: str, day: date) -> Opening:
-        """Everything a turn starts from, read in one snapshot."""
-        account = (channel, external_id)
+        """Everything a turn starts from: two queries, one trip each, under one hold of the
+        connection (no write of this process comes between them)."""
         async with self._reading() as db:
-            handled = False
-            if event_id:
-                async with db.execute(
-                    "SELECT 1 FROM handled_events WHERE channel = ? AND event_id = ?",
-                    (channel, event_id),
-                ) as cur:
-                    handled = await cur.fetchone() is not None
-            async with db.execute(
-                "SELECT state, data, updated_at FROM sessions "
-                "WHERE channel = ? AND external_id = ?",
-                account,
-            ) as cur:
-                row = await cur.fetchone()
+            rows = await _rows(db, _TURN_SELECT, (event_id, channel, external_id))
+            (handled, state, data, updated_at, *person_columns, preferred) = rows[0]
+            handled = handled and bool(event_id)  # an update without an id is never a repeat
             session = None
-            if row is not None:
-                session = SessionState(*account, row[0], row[1], datetime.fromisoformat(row[2]))
-            where = (
-                "WHERE p.id = (SELECT person_id FROM chat_identities "
-                "WHERE channel = ? AND external_id = ?)"
-            )
-            async with db.execute(_PEOPLE_SELECT.format(where=where), account) as cur:
-                row = await cur.fetchone()
-            if row is None:
-                return Opening(handled, None, session, None, Reach())
-            person = _person(row)
-            preferred, reach = await _reach(db, person, day)
-        return Opening(handled, person, session, preferred, reach)
+            if state is not None:
+                updated = datetime.fromisoformat(updated_at)
+                session = SessionState(channel, external_id, state, data, updated)
+            if person_columns[0] is None:
+                return Opening(bool(handled), None, session, None, Reach())
+            person = _person(person_columns)
+            on = day.isoformat()
+            params = (person.id, person.id, on, on, person.id)
+            reach = _reach(person, await _rows(db, _REACH_SELECT, params))
+        return Opening(bool(handled), person, session, preferred, reach)
 
     async def load_session(self, channel: str, external_id: str) -> SessionState | None:
         """The half-finished conversation of this chat account, if any."""
@@ -113,44 +99,47 @@ class ConversationsPart(SqliteBase):
             return cur.rowcount
 
 
-async def _reach(db: aiosqlite.Connection, person: Person, day: date) -> tuple[str | None, Reach]:
-    """The person's preferred channel, and what they may report on and see on `day`."""
-    async with db.execute(
-        "SELECT channel FROM channel_preferences WHERE person_id = ?", (person.id,)
-    ) as cur:
-        row = await cur.fetchone()
-    preferred = None if row is None else str(row[0])
-    async with db.execute(
-        "SELECT p.code FROM project_officers o JOIN projects p ON p.id = o.project_id "
-        "WHERE o.person_id = ?",
-        (person.id,),
-    ) as cur:
-        own = frozenset(str(r[0]) for r in await cur.fetchall())
-    async with db.execute(
-        "SELECT p.code FROM delegations d JOIN project_officers o ON o.person_id = d.person_id "
-        "JOIN projects p ON p.id = o.project_id "
-        "WHERE d.delegate_id = ? AND d.first_day <= ? AND d.last_day >= ?",
-        (person.id, day.isoformat(), day.isoformat()),
-    ) as cur:
-        standing_in = frozenset(str(r[0]) for r in await cur.fetchall())
+# The account, its session, whether the update was handled, the person and their channel.
+_TURN_SELECT = """
+    SELECT
+        EXISTS (SELECT 1 FROM handled_events e WHERE e.channel = a.channel AND e.event_id = ?),
+        s.state, s.data, s.updated_at,
+        p.id, p.name, p.phone, p.position,
+        (SELECT group_concat(role) FROM person_roles WHERE person_id = p.id),
+        (SELECT channel FROM channel_preferences WHERE person_id = p.id)
+    FROM (SELECT ? AS channel, ? AS external_id) a
+    LEFT JOIN sessions s ON s.channel = a.channel AND s.external_id = a.external_id
+    LEFT JOIN chat_identities i ON i.channel = a.channel AND i.external_id = a.external_id
+    LEFT JOIN people p ON p.id = i.person_id
+"""
+# What a person may reach: their projects, those of colleagues away that day, their scopes.
+_REACH_SELECT = """
+    SELECT 'own', p.code, NULL FROM project_officers o JOIN projects p ON p.id = o.project_id
+    WHERE o.person_id = ?
+    UNION ALL
+    SELECT 'standing_in', p.code, NULL FROM delegations d
+    JOIN project_officers o ON o.person_id = d.person_id JOIN projects p ON p.id = o.project_id
+    WHERE d.delegate_id = ? AND d.first_day <= ? AND d.last_day >= ?
+    UNION ALL
+    SELECT 'scope', p.code, s.agency FROM coordinator_scopes s
+    LEFT JOIN projects p ON p.id = s.project_id WHERE s.person_id = ?
+"""
+
+
+def _reach(person: Person, rows: list[Any]) -> Reach:
+    """What the person may report on and see, from the rows of `_REACH_SELECT`."""
+    found: dict[str, set[str]] = {"own": set(), "standing_in": set(), "scope": set()}
     agencies: list[str] = []
-    watched: set[str] = set()
-    if Role.COORDINATOR in person.roles:
-        async with db.execute(
-            "SELECT s.agency, p.code FROM coordinator_scopes s "
-            "LEFT JOIN projects p ON p.id = s.project_id WHERE s.person_id = ? ORDER BY s.id",
-            (person.id,),
-        ) as cur:
-            for agency, code in await cur.fetchall():
-                if agency is not None:
-                    agencies.append(str(agency))
-                if code is not None:
-                    watched.add(str(code))
-    reach = Reach(
-        own=own,
-        standing_in=standing_in - own,
+    for kind, code, agency in rows:
+        if code is not None:
+            found[kind].add(str(code))
+        if agency is not None:
+            agencies.append(str(agency))
+    coordinator = Role.COORDINATOR in person.roles
+    return Reach(
+        own=frozenset(found["own"]),
+        standing_in=frozenset(found["standing_in"] - found["own"]),
         everything=Role.ADMIN in person.roles,
-        agencies=tuple(agencies),
-        watched=frozenset(watched),
+        agencies=tuple(agencies) if coordinator else (),
+        watched=frozenset(found["scope"]) if coordinator else frozenset(),
     )
-    return preferred, reach

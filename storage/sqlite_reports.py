@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
@@ -28,7 +29,32 @@ from storage.sqlite_base import (
     to_satang,
 )
 
-_CODES_IN = "WHERE p.code IN (SELECT value FROM json_each(?))"
+# Projects with their reports in one query: the project's columns first, then the report's
+# (NULL for a project without reports), in the order of `_REPORT_COLUMNS`.
+_FILE_SELECT = (
+    f"SELECT {_PROJECT_COLUMNS}, {_REPORT_COLUMNS} FROM projects p "
+    "LEFT JOIN monthly_reports r ON r.project_id = p.id "
+    "LEFT JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision "
+    "WHERE {where} ORDER BY p.code, r.fiscal_year, r.report_no"
+)
+_PROJECT_WIDTH = _PROJECT_COLUMNS.count(",") + 1
+
+
+def _files(rows: list[Any]) -> list[ProjectFile]:
+    """Rows of `_FILE_SELECT` gathered per project."""
+    files: list[ProjectFile] = []
+    project: Project | None = None
+    reports: list[MonthlyReport] = []
+    for row in rows:
+        if project is None or project.id != row[0]:
+            if project is not None:
+                files.append(ProjectFile(project, tuple(reports)))
+            project, reports = _project_from_row(row[:_PROJECT_WIDTH]), []
+        if row[_PROJECT_WIDTH] is not None:
+            reports.append(_monthly_report(row[_PROJECT_WIDTH:], project.code))
+    if project is not None:
+        files.append(ProjectFile(project, tuple(reports)))
+    return files
 
 
 class ReportsPart(SqliteBase):
@@ -146,41 +172,16 @@ class ReportsPart(SqliteBase):
         """One project (by id or by code) with all its reports; None if there is no such."""
         if (project_id is None) == (code is None):
             raise ValueError("give either project_id or code")
-        column, key = ("p.id", project_id) if project_id is not None else ("p.code", code)
-        async with self._reading() as db:
-            async with db.execute(
-                f"SELECT {_PROJECT_COLUMNS} FROM projects p WHERE {column} = ?", (key,)
-            ) as cur:
-                row = await cur.fetchone()
-            if row is None:
-                return None
-            project = _project_from_row(row)
-            async with db.execute(
-                f"SELECT {_REPORT_COLUMNS} {_REPORT_FROM} WHERE r.project_id = ? "
-                "ORDER BY r.fiscal_year, r.report_no",
-                (project.id,),
-            ) as cur:
-                rows = await cur.fetchall()
-        return ProjectFile(project, tuple(_monthly_report(r, project.code) for r in rows))
+        where, key = ("p.id = ?", project_id) if project_id is not None else ("p.code = ?", code)
+        files = _files(await self._all(_FILE_SELECT.format(where=where), (key,)))
+        return files[0] if files else None
 
     async def project_files(self, codes: Collection[str] | None = None) -> list[ProjectFile]:
         """The projects with these codes (every project: None), each with all its reports."""
-        where, params = ("", []) if codes is None else (_CODES_IN, [_json_list(codes)])
-        async with self._reading() as db:
-            async with db.execute(
-                f"SELECT {_PROJECT_COLUMNS} FROM projects p {where} ORDER BY p.code", params
-            ) as cur:
-                projects = [_project_from_row(r) for r in await cur.fetchall()]
-            async with db.execute(
-                f"SELECT {_REPORT_COLUMNS}, p.code {_REPORT_FROM} {where} "
-                "ORDER BY p.code, r.fiscal_year, r.report_no",
-                params,
-            ) as cur:
-                rows = await cur.fetchall()
-        reports: dict[str, list[MonthlyReport]] = {}
-        for row in rows:
-            reports.setdefault(row[15], []).append(_monthly_report(row, row[15]))
-        return [ProjectFile(p, tuple(reports.get(p.code, ()))) for p in projects]
+        if codes is None:
+            return _files(await self._all(_FILE_SELECT.format(where="1")))
+        where = "p.code IN (SELECT value FROM json_each(?))"
+        return _files(await self._all(_FILE_SELECT.format(where=where), (_json_list(codes),)))
 
     async def recent_reports(
         self, fiscal_year: int, up_to: int, *, count: int, agency: str | None = None

@@ -1,7 +1,8 @@
 """What the conversation asks of the document side (the form, summaries, charts, files).
 
-The conversation only knows this protocol; reports/ implements it and bot/ plugs it in, so the
-dialogue stays free of PDF, chart and spreadsheet libraries (and reports/ may use handlers/).
+The conversation only knows this protocol; reports/ implements it (without importing it: the two
+are peers) and bot/ plugs it in, so the dialogue stays free of PDF, chart and spreadsheet
+libraries.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from linebot.v3.messaging import (
 from bot.line_files import FileShelf
 from domain.messages import Attachment, Choice, Outbound
 from domain.thaidate import format_thai_date
+from domain.thaitext import shorten
 
 MAX_TEXT = 5000
 MAX_MESSAGES = 5  # per reply, push or multicast request
@@ -69,9 +70,7 @@ def _safe_cut(text: str, at: int) -> int:
 
 def fit(label: str, limit: int) -> str:
     """A button label within `limit` characters, shortened with an ellipsis."""
-    if len(label) <= limit:
-        return label
-    return label[: _safe_cut(label, limit - 1)].rstrip() + "…"
+    return shorten(label, limit, measure=len)  # LINE counts characters, marks included
 
 
 def _action(choice: Choice, label: str) -> Any:

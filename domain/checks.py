@@ -126,3 +126,60 @@ def check_note(note: str, progress: Decimal, disbursed: Decimal, around: Neighbo
     if _NOT_STARTED.search(note) and progress > 0:
         return f"บันทึกระบุว่ายังไม่ได้เริ่มดำเนินการ แต่ความก้าวหน้าเป็น {percent(progress)} %"
     return None
+
+
+# Figures that may not be what was meant: asked back, never stored silently.
+
+JUMP = Decimal(50)  # percentage points of progress in one month that are worth asking about
+_UNLIKELY = Decimal(1000)  # an amount this many times below the budget is likely a lost unit
+
+
+@dataclass(frozen=True, slots=True)
+class Doubt:
+    """A figure that may not be what the officer meant: the question to ask, and what it may
+    mean, most likely first (the figure as typed is among them)."""
+
+    message: str
+    readings: tuple[Decimal, ...]
+
+
+def doubt_progress(value: Decimal, around: Neighbours) -> Doubt | None:
+    """Progress typed as a fraction ("0.8" for 80 %), or jumping more than 50 points in a
+    month."""
+    before = around.before.values.progress if around.before else None
+    if 0 < value < 1 and (before is None or before < value * 100):
+        return Doubt(
+            f"ความก้าวหน้า {percent(value)} % หมายถึง {percent(value * 100)} % ใช่หรือไม่",
+            (value * 100, value),
+        )
+    if before is not None and value - before > JUMP:
+        return Doubt(
+            f"ความก้าวหน้า {percent(value)} % เพิ่มจากรายงานครั้งก่อน ({percent(before)} %) "
+            f"ถึง {percent(value - before)} จุดในเดือนเดียว ตัวเลขถูกต้องหรือไม่",
+            (value,),
+        )
+    return None
+
+
+def doubt_amount(value: Decimal, around: Neighbours, budget: Decimal | None) -> Doubt | None:
+    """An amount typed without a unit far below the budget and the earlier months ("1.2" in a
+    project of 1,200,000 baht): it may mean thousands or millions."""
+    before = around.before.values.disbursed if around.before else Decimal(0)
+    known = budget or Decimal(0)
+    reference = max(known, before)
+    if value <= 0 or value * _UNLIKELY > reference:
+        return None
+    scaled = [
+        value * unit
+        for unit in (Decimal(1_000_000), Decimal(1_000))
+        if (not known or value * unit <= known) and value * unit >= before
+    ]
+    if not scaled:
+        return None
+    against = (
+        f"งบประมาณที่ได้รับ ({baht(known)} บาท)" if known else f"รายงานครั้งก่อน ({baht(before)} บาท)"
+    )
+    return Doubt(
+        f"ยอดเบิกจ่าย {baht(value)} บาท น้อยมากเมื่อเทียบกับ{against} หมายถึงจำนวนใด",
+        (*scaled, value),
+    )

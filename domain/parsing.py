@@ -14,7 +14,17 @@ from decimal import Context, Decimal, localcontext
 
 from pythainlp.util import thai_digit_to_arabic_digit, thaiword_to_num
 
-__all__ = ["MAX_INPUT_LENGTH", "ParseError", "parse_baht", "parse_percent"]
+from domain.replies import Intent, Typed, intent_of
+
+__all__ = [
+    "MAX_INPUT_LENGTH",
+    "ParseError",
+    "names_a_unit",
+    "parse_baht",
+    "parse_percent",
+    "reply_baht",
+    "reply_percent",
+]
 
 MAX_INPUT_LENGTH = 200
 """Longer answers are refused before any other work, so hostile or pasted text stays cheap."""
@@ -101,6 +111,28 @@ def parse_baht(text: str) -> Decimal:
     if value >= _MAX_BAHT:
         raise ParseError(BAHT_TOO_LARGE)
     return _to_cents(value, BAHT_DECIMALS)
+
+
+def reply_percent(typed: Typed) -> Decimal:
+    """Progress from a reply: "80 ค่ะ", "๘๐%", "ร้อยละแปดสิบ", or 100 for "เสร็จแล้ว", "ครบแล้ว"."""
+    if intent_of(typed, Intent.DONE):
+        return Decimal("100.00")
+    return parse_percent(typed.bare)
+
+
+def reply_baht(typed: Typed) -> Decimal:
+    """A cumulative amount from a reply: "5 หมื่นค่ะ", "50,000.-", or 0 for "ยังไม่ได้เบิก",
+    "ไม่ได้ใช้เงิน", "ไม่มี", "-"."""
+    if intent_of(typed, Intent.NO_SPENDING):
+        return Decimal("0.00")
+    return parse_baht(typed.bare)
+
+
+def names_a_unit(typed: Typed) -> bool:
+    """Whether a reply says its unit (บาท, ล้าน, หมื่น, %...): then it means what it says."""
+    return any(
+        word in typed.plain for word in (*_UNITS, "บาท", "บ.", "฿", "thb", *_PERCENT_SUFFIXES)
+    )
 
 
 def _normalize(text: str, too_long: str, empty: str) -> str:

@@ -1,14 +1,41 @@
-"""Reading what officers type in chat: clean text, and yes or no."""
+"""Reading what officers type in chat, the way Thai people type it.
+
+Every reply goes through `read` once: Unicode NFC, no control or zero-width characters, spaces
+collapsed, and, for matching, the polite and ending particles at its end (ครับ, ค่ะ, นะคะ, เลย...)
+left off, with elongations (ครับบบ), the repeat mark ๆ, trailing punctuation and emoji, Thai
+digits as Arabic. The particles are found as whole words (pythainlp's tokenizer), so a word that
+merely ends like one (มูลค่า) keeps its letters. Then small lexicons give the intent of a reply
+(yes, no, none, done, no spending, confirm, greeting, thanks), and commands are matched with or
+without spaces and, where the step takes no free text, with one typo.
+"""
 
 from __future__ import annotations
 
+import enum
+import re
 import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pythainlp.tokenize import word_tokenize
+from pythainlp.util import thai_digit_to_arabic_digit
 
 _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
 
-YES_WORDS = frozenset({"ใช่", "เป็น", "ตาม", "yes", "y", "ok", "ตกลง", "ถูกต้อง"})
-NO_WORDS = frozenset({"ไม่", "ไม่ใช่", "ไม่เป็น", "no", "n"})
-CONFIRM_WORDS = frozenset({"ยืนยัน", *YES_WORDS})
+# Words said at the end of a reply for politeness or tone; they never change what it means.
+PARTICLES = frozenset(
+    {
+        "ครับ", "ครับผม", "คับ", "ค้าบ", "คร้าบ", "ขอรับ", "ฮะ", "ฮ่ะ", "ฮับ",
+        "ค่ะ", "คะ", "ค่า", "คร่ะ", "ค๊ะ", "ค่ะพี่", "ครับพี่", "จ้ะ", "จ้า", "จ๊ะ", "จ๊า", "จ่ะ",
+        "นะ", "นะคะ", "นะครับ", "นะค่ะ", "นะจ๊ะ", "น้า", "น่ะ", "เลย",
+        "krub", "krab", "kub", "ka", "kha", "na", "naka", "nakrub", "jaa",
+    }
+)  # fmt: skip
+# A reply made only of particles ("ครับ", "ค่ะ") says yes to a yes-or-no question.
+_REPEAT_MARK = "ๆ"
+_ELONGATION = re.compile(r"([\u0e01-\u0e4e])\1{2,}")  # ครับบบ, ค่าาา: a letter said long
+_SPACES = re.compile(r"\s+")
 
 
 def clean_text(raw: str) -> str:
@@ -22,16 +49,191 @@ def clean_text(raw: str) -> str:
     return unicodedata.normalize("NFC", "".join(kept)).strip()
 
 
-def read_yes_no(text: str, yes_label: str = "", no_label: str = "") -> bool | None:
-    """A typed yes or no (a button's label counts too); None if it is neither."""
-    typed = text.strip().lower()
-    if typed in NO_WORDS or (no_label and typed == no_label.lower()):
+def _is_decoration(token: str) -> bool:
+    """Punctuation, symbols and emoji at the end of a reply: "!", "?", "~", "🙏", "😊"."""
+    return all(
+        (unicodedata.category(ch)[0] in "PSZ" and ch not in "%-.฿") or ch == "\ufe0f"
+        for ch in token
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Typed:
+    """One typed reply, read once.
+
+    `text` is what was typed, cleaned (for free text: notes and reasons keep it as typed);
+    `bare` is `text` without the particles and decorations at its end (what a note stores);
+    `plain` is `bare` for matching: Thai digits as Arabic, lower case, single spaces;
+    `polite_only` says the whole reply was particles ("ค่ะ", "ครับผม")."""
+
+    text: str
+    bare: str
+    plain: str
+    polite_only: bool = False
+
+    @property
+    def squashed(self) -> str:
+        """`plain` without any space: "ส่ง รายงาน" is "ส่งรายงาน"."""
+        return self.plain.replace(" ", "")
+
+
+def read(raw: str) -> Typed:
+    """Read a typed reply (see the module's note)."""
+    text = clean_text(raw)
+    bare = _without_endings(text)
+    decorated_only = not bare and _is_decoration(text)
+    if decorated_only:
+        bare = text.replace(" ", "")  # 👍, 🙏: the emoji is the whole message
+    plain = _SPACES.sub(" ", thai_digit_to_arabic_digit(bare).casefold()).strip()
+    polite_only = bool(text) and not bare
+    return Typed(text, bare, plain, polite_only)
+
+
+@lru_cache(maxsize=4096)
+def _without_endings(text: str) -> str:
+    """`text` without the particles, repeat marks, elongations and decorations at its end."""
+    tokens = word_tokenize(text, keep_whitespace=True)
+    while tokens:
+        token = _ELONGATION.sub(r"\1", tokens[-1].strip().casefold())
+        previous = tokens[-2] if len(tokens) > 1 else ""
+        stretched = bool(token) and bool(previous) and set(token) == {previous[-1]}
+        if (
+            not token
+            or token in PARTICLES
+            or token.rstrip(_REPEAT_MARK) in PARTICLES
+            or set(token) == {_REPEAT_MARK}
+            or _is_decoration(token)
+            or stretched
+        ):
+            tokens.pop()
+            continue
+        break
+    return "".join(tokens).strip()
+
+
+# What replies mean.
+
+
+class Intent(enum.StrEnum):
+    """What a short reply means, whatever the words."""
+
+    YES = "yes"
+    NO = "no"
+    NONE = "none"  # nothing to say: no note
+    DONE = "done"  # the work is finished: 100 %
+    NO_SPENDING = "no_spending"  # nothing disbursed: 0 baht
+    CONFIRM = "confirm"
+    GREETING = "greeting"
+    THANKS = "thanks"
+
+
+LEXICON: Mapping[Intent, frozenset[str]] = {
+    Intent.YES: frozenset({
+        "ใช่", "ใช่แล้ว", "ถูก", "ถูกต้อง", "ถูกแล้ว", "เป็น", "ได้", "ตกลง", "โอเค", "โอเค้", "เค",
+        "ok", "okay", "okey", "yes", "y", "yep", "👍", "👌", "✅", "🙆", "แน่นอน", "จริง",
+    }),
+    Intent.NO: frozenset({
+        "ไม่", "ไม่ใช่", "ไม่เป็น", "ไม่ได้", "ไม่ถูก", "ไม่ถูกต้อง", "ผิด", "no", "n", "nope", "👎",
+        "❌", "🙅",
+    }),
+    Intent.NONE: frozenset({
+        "-", "--", "ไม่มี", "ไม่มีบันทึก", "ไม่มีอะไร", "ข้าม", "ว่าง", "ไม่ระบุ",
+        "none", "skip", "no note", "nil", "n/a",
+    }),
+    Intent.DONE: frozenset({
+        "ครบ", "ครบแล้ว", "เสร็จ", "เสร็จแล้ว", "เสร็จสิ้น", "แล้วเสร็จ", "เสร็จเรียบร้อย",
+        "เสร็จเรียบร้อยแล้ว", "ดำเนินการเสร็จแล้ว", "ดำเนินการแล้วเสร็จ", "เต็ม", "ครบร้อย",
+        "ครบ100", "เสร็จ100", "100เปอร์", "done", "finished", "complete", "completed",
+    }),
+    Intent.NO_SPENDING: frozenset({
+        "-", "ไม่มี", "ไม่ได้ใช้", "ไม่ได้ใช้เงิน", "ยังไม่ได้ใช้เงิน", "ยังไม่ใช้เงิน", "ไม่ได้เบิก",
+        "ยังไม่ได้เบิก", "ยังไม่เบิก", "ยังไม่ได้เบิกจ่าย", "ไม่ได้เบิกจ่าย", "ยังไม่มีการเบิกจ่าย",
+        "ไม่มีการเบิกจ่าย", "ไม่มีเบิกจ่าย", "ยังไม่มี", "ศูนย์", "ศูนย์บาท", "ไม่ได้ใช้งบ",
+        "ยังไม่ได้ใช้งบ", "ยังไม่ได้ใช้งบประมาณ", "ไม่ได้ใช้งบประมาณ",
+    }),
+    Intent.CONFIRM: frozenset({
+        "ยืนยัน", "ยืนยันส่ง", "ยืนยันการส่ง", "ส่ง", "ส่งเลย", "ส่งได้", "ส่งได้เลย", "บันทึก",
+        "บันทึกเลย", "ตกลง", "โอเค", "ok", "okay", "ใช่", "ถูกต้อง", "ได้", "👍", "👌", "✅", "confirm",
+        "yes", "y",
+    }),
+    Intent.GREETING: frozenset({
+        "สวัสดี", "หวัดดี", "ดีจ้า", "สวัสดีตอนเช้า", "อรุณสวัสดิ์", "สวัสดีตอนบ่าย", "hello", "hi",
+        "hey", "🙏สวัสดี",
+    }),
+    Intent.THANKS: frozenset({
+        "ขอบคุณ", "ขอบคุณมาก", "ขอบพระคุณ", "ขอบพระคุณมาก", "ขอบใจ", "ขอบคุณนะ",
+        "thank you", "thanks", "thx", "🙏",
+    }),
+}  # fmt: skip
+
+
+def intent_of(typed: Typed, intent: Intent, extra: Iterable[str] = ()) -> bool:
+    """Whether a reply means `intent` (words of the question itself, `extra`, count too)."""
+    words = _WORDS[intent] | {_squash(word) for word in extra}
+    return typed.squashed in words
+
+
+def _squash(word: str) -> str:
+    return word.casefold().replace(" ", "")
+
+
+_WORDS = {intent: frozenset(_squash(w) for w in words) for intent, words in LEXICON.items()}
+
+
+def yes_or_no(
+    typed: Typed, yes_words: Iterable[str] = (), no_words: Iterable[str] = ()
+) -> bool | None:
+    """A typed yes or no; the question's own words count ("ตามแผน", "ล่าช้า"); a reply of only
+    particles ("ค่ะ", "ครับ") is yes. None if it is neither."""
+    if intent_of(typed, Intent.NO, no_words):
         return False
-    if typed in YES_WORDS or (yes_label and typed == yes_label.lower()):
+    if typed.polite_only or intent_of(typed, Intent.YES, yes_words):
         return True
     return None
 
 
-def is_confirmation(text: str) -> bool:
-    """Whether typed text confirms what was shown ("ยืนยัน", "ใช่", "ตกลง"...)."""
-    return text.strip().lower() in CONFIRM_WORDS
+def is_confirmation(typed: Typed) -> bool:
+    """Whether a reply confirms what was shown ("ยืนยันค่ะ", "ส่ง", "โอเค", 👍)."""
+    return typed.polite_only or intent_of(typed, Intent.CONFIRM)
+
+
+# Commands
+
+
+def command_of(typed: Typed, words: Mapping[str, str], *, typos: bool) -> str | None:
+    """The command a reply gives, or None: "/report", "/report@SomeBot", "ส่งรายงานค่ะ",
+    "ส่ง รายงาน"; with `typos`, one letter wrong, missing, extra or swapped ("ส่งราบงาน") in a
+    command word of five letters or more, when that points at one command only."""
+    plain = typed.plain
+    if plain.startswith("/"):
+        word = next(iter(plain[1:].split("@", 1)[0].split()), "")
+        return words.get(word)
+    found = words.get(plain) or words.get(typed.squashed)
+    if found is not None or not typos or len(typed.squashed) < 5:
+        return found
+    near = {
+        name for word, name in words.items() if len(word) >= 5 and _one_edit(typed.squashed, word)
+    }
+    return near.pop() if len(near) == 1 else None
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether `a` becomes `b` by one substitution, insertion, deletion or swap of neighbours."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        first, second = diff[0], diff[-1]
+        return (
+            len(diff) == 2
+            and second == first + 1
+            and a[first] == b[second]
+            and a[second] == b[first]
+        )
+    shorter, longer = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(shorter) and shorter[i] == longer[i]:
+        i += 1
+    return shorter[i:] == longer[i + 1 :]

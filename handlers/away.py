@@ -38,7 +38,7 @@ async def ask_until(ctx: Context) -> Outbound:
 
 async def accept_until(ctx: Context, answer: Answer) -> Result:
     """Take a day from today up to 90 days ahead."""
-    day = parse_day(answer.text, ctx.today)
+    day = parse_day(answer.typed.plain, ctx.today)
     if day is None:
         return Stay(texts.AWAY_DAY_HINT)
     if day < ctx.today:
@@ -90,7 +90,7 @@ async def ask_confirm_away(ctx: Context) -> Outbound:
 
 async def accept_confirm_away(ctx: Context, answer: Answer) -> Result:
     """Record the stand-in, ending any earlier one, and close the conversation with it."""
-    if answer.choice != "yes" and not is_confirmation(answer.text):
+    if answer.choice != "yes" and not is_confirmation(answer.typed):
         return Stay(texts.CONFIRM_HINT)
     until = ctx.draft.away_until
     if until is None or await _delegate(ctx) is None:

@@ -9,7 +9,8 @@ from domain.limits import NOTE_LIMIT
 from domain.messages import Outbound
 from domain.models import MonthlyReport, ReportValues, Submission
 from domain.months import month_name
-from domain.replies import is_confirmation, read_yes_no
+from domain.replies import Intent, intent_of, is_confirmation, yes_or_no
+from domain.thaitext import shorten
 from handlers import texts
 from handlers.context import Ask, Context
 from handlers.draft import Draft, Mode
@@ -28,8 +29,6 @@ from handlers.flow import (
 from handlers.views import entry_lines
 from storage.errors import AlreadyReported
 
-NO_NOTE_WORDS = frozenset({"-", "ไม่มี", "ข้าม"})
-
 # Note
 
 
@@ -37,7 +36,7 @@ async def ask_note(ctx: Context) -> Outbound:
     """Ask for a short note of what was done."""
     choices = [button(Step.NOTE, "skip", texts.BTN_NO_NOTE)]
     if ctx.draft.note:
-        shown = ctx.draft.note if len(ctx.draft.note) <= 30 else ctx.draft.note[:29] + "…"
+        shown = shorten(ctx.draft.note, 30)
         choices.insert(0, button(Step.NOTE, "keep", texts.BTN_KEEP.format(value=shown)))
     return Outbound(texts.ASK_NOTE.format(limit=NOTE_LIMIT), tuple(choices), numbered=False)
 
@@ -53,7 +52,9 @@ async def accept_note(ctx: Context, answer: Answer) -> Result:
     """Take the note, and ask about it when it contradicts the figures."""
     if answer.choice == "keep" and ctx.draft.note is not None:
         note = ctx.draft.note
-    elif answer.choice == "skip" or answer.text.strip() in NO_NOTE_WORDS:
+    elif answer.choice == "skip" or (
+        answer.choice is None and intent_of(answer.typed, Intent.NONE)
+    ):
         note = ""
     else:
         note = " ".join(answer.text.split())
@@ -81,7 +82,7 @@ async def accept_note_check(ctx: Context, answer: Answer) -> Result:
     """Keep the note as it is, or go back to fix a figure or the note."""
     targets = {"disbursed": Step.DISBURSED, "progress": Step.PROGRESS, "note": Step.NOTE}
     typed = (
-        read_yes_no(answer.text, texts.BTN_NOTE_OK, texts.BTN_FIX_NOTE)
+        yes_or_no(answer.typed, (texts.BTN_NOTE_OK,), (texts.BTN_FIX_NOTE,))
         if answer.choice is None
         else None
     )
@@ -94,7 +95,18 @@ async def accept_note_check(ctx: Context, answer: Answer) -> Result:
     return Stay(texts.NOTE_CHECK_HINT)
 
 
-# On plan? On target?
+# On plan? On target? The words people answer these with, besides yes and no.
+
+PLAN_YES = (texts.BTN_ON_PLAN, "ตามแผน", "เป็นไปตามแผน", "ทันตามแผน", "ตามกำหนด", "ทันกำหนด", "ปกติ")
+PLAN_NO = (
+    texts.BTN_OFF_PLAN, "ไม่ตามแผน", "ไม่เป็นไปตามแผน", "ไม่ทันตามแผน", "ล่าช้า", "ช้า",
+    "ช้ากว่าแผน", "ล่าช้ากว่าแผน", "ไม่ทัน", "ไม่ทันกำหนด", "เลื่อน", "ล่าช้ากว่ากำหนด",
+)  # fmt: skip
+TARGET_YES = (texts.BTN_ON_TARGET, "ตามเป้า", "ตามเป้าหมาย", "เป็นไปตามเป้า", "ถึงเป้า", "บรรลุเป้า")
+TARGET_NO = (
+    texts.BTN_OFF_TARGET, "ไม่ตามเป้า", "ไม่ตามเป้าหมาย", "ไม่เป็นไปตามเป้า", "ไม่ถึงเป้า",
+    "ต่ำกว่าเป้า", "ต่ำกว่าเป้าหมาย", "ไม่บรรลุเป้า", "ยังไม่ถึงเป้า",
+)  # fmt: skip
 
 
 def ask_yes_no(step: Step, question: str, yes_label: str, no_label: str) -> Ask:
@@ -108,7 +120,7 @@ def ask_yes_no(step: Step, question: str, yes_label: str, no_label: str) -> Ask:
 
 async def accept_on_plan(ctx: Context, answer: Answer) -> Result:
     """On plan: go on to the target; not on plan: ask why."""
-    value = _yes_no(answer, texts.BTN_ON_PLAN, texts.BTN_OFF_PLAN)
+    value = _yes_no(answer, PLAN_YES, PLAN_NO)
     if value is None:
         return Stay(texts.YES_NO_HINT)
     if value:
@@ -118,7 +130,7 @@ async def accept_on_plan(ctx: Context, answer: Answer) -> Result:
 
 async def accept_on_target(ctx: Context, answer: Answer) -> Result:
     """On target: on to the confirmation; not on target: ask why."""
-    value = _yes_no(answer, texts.BTN_ON_TARGET, texts.BTN_OFF_TARGET)
+    value = _yes_no(answer, TARGET_YES, TARGET_NO)
     if value is None:
         return Stay(texts.YES_NO_HINT)
     if value:
@@ -126,10 +138,10 @@ async def accept_on_target(ctx: Context, answer: Answer) -> Result:
     return Go(Step.TARGET_REASON, replace(ctx.draft, on_target=False))
 
 
-def _yes_no(answer: Answer, yes_label: str, no_label: str) -> bool | None:
+def _yes_no(answer: Answer, yes_words: tuple[str, ...], no_words: tuple[str, ...]) -> bool | None:
     if answer.choice in {"yes", "no"}:
         return answer.choice == "yes"
-    return read_yes_no(answer.text, yes_label, no_label)
+    return yes_or_no(answer.typed, yes_words, no_words)
 
 
 def ask_text(message: str) -> Ask:
@@ -211,7 +223,7 @@ async def ask_confirm(ctx: Context) -> Outbound:
 
 async def accept_confirm(ctx: Context, answer: Answer) -> Result:
     """Store the report once every check still holds (the months around may have changed)."""
-    confirmed = answer.choice == "yes" or (answer.choice is None and is_confirmation(answer.text))
+    confirmed = answer.choice == "yes" or (answer.choice is None and is_confirmation(answer.typed))
     if not confirmed:
         return Stay(texts.CONFIRM_HINT)
     found = await ctx.file()

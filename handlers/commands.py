@@ -7,12 +7,13 @@ unfinished report.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from domain.fiscal import ReportMonth
-from domain.messages import Outbound
-from domain.models import Role
+from domain.messages import Choice, Outbound
+from domain.models import Person, Role
 from handlers import texts
 from handlers.away import back_at_work, start_away
 from handlers.choosing import start
@@ -22,13 +23,38 @@ from handlers.flow import Finish, Go, Result, Say, Step, command_button
 from handlers.shortcuts import notification_settings
 from handlers.views import coordinator_status, officer_status
 
-MENU_CHOICES = (
-    command_button(texts.BTN_REPORT, "report"),
-    command_button(texts.BTN_STATUS, "status"),
-    command_button(texts.BTN_HISTORY, "history"),
-    command_button(texts.BTN_CORRECT, "correct"),
-    command_button(texts.BTN_HELP, "help"),
-)
+
+def menu_for(person: Person, *, reports: bool | None = None) -> tuple[Choice, ...]:
+    """The menu buttons for what this person can do: reporting ones only for someone who
+    reports (`reports`, or else an officer by role), a coordinator's own ones for coordinators."""
+    reporting = Role.OFFICER in person.roles if reports is None else reports
+    coordinator = Role.COORDINATOR in person.roles
+    buttons = [
+        (texts.BTN_REPORT, "report", reporting),
+        (texts.BTN_STATUS, "status", True),
+        (texts.BTN_SUMMARY, "summary", coordinator),
+        (texts.BTN_EXPORT, "export", coordinator),
+        (texts.BTN_HISTORY, "history", True),
+        (texts.BTN_CORRECT, "correct", reporting),
+        (texts.BTN_HELP, "help", True),
+    ]
+    return tuple(command_button(label, name) for label, name, shown in buttons if shown)
+
+
+def menu(ctx: Context) -> tuple[Choice, ...]:
+    """The menu for the person of this turn (who may report is known from their reach)."""
+    reports = ctx.reach.everything or bool(ctx.reach.reports_on)
+    return menu_for(ctx.person, reports=reports)
+
+
+_TITLES = re.compile(r"^(?:นางสาว|นาย|นาง|น\.ส\.|ดร\.|ว่าที่\s*ร\.ต\.|คุณ)\s*")
+
+
+def first_name(name: str) -> str:
+    """How the bot greets a person: คุณ and the first name, without the title."""
+    bare = _TITLES.sub("", name.strip())
+    return f"คุณ{bare.split()[0]}" if bare else ""
+
 
 Run = Callable[[Context], Awaitable[Result]]
 
@@ -52,7 +78,7 @@ def _starting(mode: Mode) -> Run:
 
 
 async def _help(ctx: Context) -> Result:
-    return Say((Outbound(texts.HELP, MENU_CHOICES),))
+    return Say((Outbound(texts.HELP, menu(ctx)),))
 
 
 async def _resume(ctx: Context) -> Result:
@@ -61,11 +87,13 @@ async def _resume(ctx: Context) -> Result:
 
 async def _cancel(ctx: Context) -> Result:
     if ctx.step is Step.IDLE:
-        return Say((Outbound(texts.NOTHING_TO_CANCEL, MENU_CHOICES),), reask=False)
+        return Say((Outbound(texts.NOTHING_TO_CANCEL, menu(ctx)),), reask=False)
     return Finish((Outbound(texts.CANCELLED),))
 
 
 async def _back(ctx: Context) -> Result:
+    if ctx.step is Step.IDLE:
+        return Say((Outbound(texts.NOTHING_TO_CANCEL, menu(ctx)),), reask=False)
     if not ctx.draft.trail:
         return Say((Outbound(texts.NOTHING_TO_GO_BACK),))
     previous = Step(ctx.draft.trail[-1])
@@ -136,11 +164,3 @@ TABLE: tuple[Command, ...] = (
 )
 COMMANDS: dict[str, Command] = {command.name: command for command in TABLE}
 WORDS: dict[str, str] = {word: command.name for command in TABLE for word in command.words}
-
-
-def command_of(text: str) -> str | None:
-    """The command a message asks for, or None: "/report", "/report@SomeBot", "ส่งรายงาน"."""
-    word = text.strip().lower()
-    if word.startswith("/"):
-        word = next(iter(word[1:].split("@", 1)[0].split()), "")
-    return WORDS.get(word)

@@ -39,6 +39,8 @@ class Context:
     documents: Documents | None = None
     marked: bool = False
     """The event was marked by a write of this turn."""
+    dirty: bool = False
+    """The draft changed in a way that must be saved even if the turn decides nothing else."""
     _files: dict[int, ProjectFile | None] = field(default_factory=dict, repr=False)
     _reportable: list[ProjectFile] | None = field(default=None, repr=False)
     _visible: list[Project] | None = field(default=None, repr=False)

@@ -15,12 +15,10 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 
-from pythainlp.util import thai_digit_to_arabic_digit
-
 from domain.clock import Clock
 from domain.fiscal import ReportMonth
 from domain.limits import TEXT_LIMIT
-from domain.messages import Inbound, InboundKind, Outbound, Reply
+from domain.messages import Choice, Inbound, InboundKind, Outbound, Reply
 from domain.models import EventMark, SessionState
 from domain.months import month_name
 from domain.payloads import (
@@ -33,15 +31,15 @@ from domain.payloads import (
     Unknown,
     decode,
 )
-from domain.replies import clean_text
+from domain.replies import Intent, Typed, command_of, intent_of, read
 from handlers import texts
 from handlers.closing import dated
-from handlers.commands import COMMANDS, MENU_CHOICES, command_of
+from handlers.commands import COMMANDS, WORDS, first_name, menu, menu_for
 from handlers.context import Context
 from handlers.documents import Documents
-from handlers.draft import Draft
+from handlers.draft import Draft, Overlay
 from handlers.figures import forget_pending
-from handlers.flow import Answer, Finish, Result, Say, Stay, Step, command_button
+from handlers.flow import Answer, Choose, Finish, Result, Say, Stay, Step, command_button
 from handlers.linking import Linker
 from handlers.shortcuts import report_now, snoozer, switch_notification, tomorrow_at
 from handlers.table import STEPS
@@ -80,7 +78,7 @@ class Conversation:
         # reminders go there (scheduler.planner).
         self._remembered = frozenset(remembered_channels)
         self._snooze = snoozer(snooze_until or tomorrow_at(time(9, 0)))
-        self._linker = Linker(store, MENU_CHOICES)
+        self._linker = Linker(store, menu_for)
         # One lock per chat account: a person's messages are handled in order, others in parallel.
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
@@ -184,8 +182,8 @@ class Conversation:
                 done = texts.ALREADY_DONE.format(
                     report_no=report.report_no, month=month, code=report.project_code
                 )
-                return [Outbound(done, MENU_CHOICES)]
-        return await self._reask(ctx) or [Outbound(texts.MENU, MENU_CHOICES)]
+                return [Outbound(done, menu(ctx))]
+        return await self._reask(ctx) or [Outbound(texts.MENU, menu(ctx))]
 
     async def _turn(self, message: Inbound, ctx: Context) -> list[Outbound]:
         """One message of a linked person: what it is, then what the tables decide."""
@@ -194,32 +192,54 @@ class Conversation:
         if message.kind is InboundKind.OTHER:
             return await self._stay(ctx, Stay(texts.NOT_TEXT))
         if message.kind is InboundKind.CHOICE:
+            self._leave_overlay(ctx)  # a button pressed: whatever it was, the side question is over
             return await self._carry_out(ctx, *await self._press(ctx, decode(message.text)))
-        text = clean_text(message.text)
-        if len(text) > TEXT_LIMIT:
-            return await self._stay(
-                ctx, Stay(texts.TEXT_TOO_LONG.format(length=len(text), limit=TEXT_LIMIT))
-            )
-        if not text:
+        typed = read(message.text)
+        if len(typed.text) > TEXT_LIMIT:
+            too_long = texts.TEXT_TOO_LONG.format(length=len(typed.text), limit=TEXT_LIMIT)
+            return await self._stay(ctx, Stay(too_long))
+        if not typed.text:
             return await self._stay(ctx, Stay(texts.EMPTY))
-        return await self._carry_out(ctx, *await self._typed(ctx, text))
+        return await self._carry_out(ctx, *await self._typed(ctx, typed))
 
-    async def _typed(self, ctx: Context, text: str) -> tuple[Step, Result]:
-        """A typed message: a command, a button's label or number, or an answer to the step."""
-        command = command_of(text)
+    async def _typed(self, ctx: Context, typed: Typed) -> tuple[Step, Result]:
+        """A typed reply answers the question on screen: a side question first, then a
+        command, a greeting, a button's number or label, or the step's own answer."""
+        free_text = ctx.step is not Step.IDLE and STEPS[ctx.step].free_text
+        overlay = ctx.draft.overlay
+        command = command_of(typed, WORDS, typos=not free_text and overlay is None)
+        if overlay is not None:
+            chosen = _pick(typed, overlay.choices, numbered=True)
+            if chosen is None and command is None:
+                again = Choose(f"{texts.CHOOSE_HINT}\n{overlay.text}", _choices(overlay.choices))
+                return ctx.step, again
+            self._leave_overlay(ctx)
+            if chosen is not None:
+                return await self._press(ctx, decode(chosen))
         if command is not None:
             return await self._command(ctx, command, discard=False)
+        for intent, reply in ((Intent.GREETING, texts.GREETING), (Intent.THANKS, texts.THANKS)):
+            if intent_of(typed, intent):
+                answer = Outbound(reply.format(name=first_name(ctx.person.name)), menu(ctx))
+                return ctx.step, Say((answer,), reask=ctx.step is not Step.IDLE)
         if ctx.step is Step.IDLE:
-            prompt = Outbound(texts.MENU, MENU_CHOICES)
+            prompt = Outbound(texts.MENU, menu(ctx))
         else:
             prompt = await STEPS[ctx.step].ask(ctx)
-        typed, number = text.casefold(), thai_digit_to_arabic_digit(text)
-        for index, choice in enumerate(prompt.choices, start=1):
-            if (prompt.numbered and number == str(index)) or typed == choice.label.casefold():
-                return await self._press(ctx, decode(choice.payload))
+        choices = tuple((c.label, c.payload) for c in prompt.choices)
+        chosen = _pick(typed, choices, numbered=prompt.numbered)
+        if chosen is not None:
+            return await self._press(ctx, decode(chosen))
         if ctx.step is Step.IDLE:
             return Step.IDLE, Say((prompt,), reask=False)
-        return ctx.step, await STEPS[ctx.step].accept(ctx, Answer(text))
+        return ctx.step, await STEPS[ctx.step].accept(ctx, Answer(typed))
+
+    @staticmethod
+    def _leave_overlay(ctx: Context) -> None:
+        """The side question on screen is answered or passed by: forget it with this turn."""
+        if ctx.draft.overlay is not None:
+            ctx.draft = replace(ctx.draft, overlay=None)
+            ctx.dirty = True
 
     async def _press(self, ctx: Context, payload: Payload | Unknown) -> tuple[Step, Result]:
         """A button: an answer to the step on screen, a command, or a reminder's button."""
@@ -227,7 +247,7 @@ class Conversation:
             case StepAnswer(step=step, value=value):
                 if ctx.step is Step.IDLE or step != ctx.step.value:
                     return ctx.step, Stay(texts.STALE_BUTTON)
-                return ctx.step, await STEPS[ctx.step].accept(ctx, Answer("", value))
+                return ctx.step, await STEPS[ctx.step].accept(ctx, Answer(choice=value))
             case RunCommand(name=name, discard=discard):
                 return await self._command(ctx, name, discard=discard)
             case ReportNow():
@@ -244,36 +264,43 @@ class Conversation:
             return ctx.step, Stay(texts.STALE_BUTTON)
         if not command.starts:
             return ctx.step, await command.run(ctx)
-        if ctx.step is not Step.IDLE and not discard:
+        if ctx.step is not Step.IDLE and ctx.draft.has_answers and not discard:
             # A new start would throw the unfinished draft away: ask first.
             choices = (
                 command_button(texts.BTN_DISCARD, name, discard=True),
                 command_button(texts.BTN_RESUME, "resume"),
             )
-            return ctx.step, Say((Outbound(texts.DISCARD_QUESTION, choices),), reask=False)
+            return ctx.step, Choose(texts.DISCARD_QUESTION, choices)
         return Step.IDLE, await command.run(ctx)  # a fresh start: nothing to go back to
 
     async def _carry_out(self, ctx: Context, origin: Step, result: Result) -> list[Outbound]:
         """Carry out what was decided: save the new step and ask its question, or finish."""
         if isinstance(result, Stay):
             return await self._stay(ctx, result)
+        if isinstance(result, Choose):
+            shown = tuple((c.label, c.payload) for c in result.choices)
+            ctx.draft = replace(ctx.draft, overlay=Overlay(result.text, shown))
+            await self._save(ctx)
+            return [Outbound(result.text, result.choices)]
         if isinstance(result, Say):
+            if ctx.dirty:
+                await self._save(ctx)
             reasked = await self._reask(ctx) if result.reask else []
-            return [*result.messages, *reasked] or [Outbound(texts.MENU, MENU_CHOICES)]
+            return [*result.messages, *reasked] or [Outbound(texts.MENU, menu(ctx))]
         if isinstance(result, Finish):
             if result.clear:
                 await self._clear(ctx)
             *first, last = result.say or (Outbound(texts.MENU),)
             if last.attachment is not None:
                 return [*first, last]  # a file ends the turn; its caption stays as it is
-            return [*first, Outbound(last.text, last.choices or MENU_CHOICES)]
+            return [*first, Outbound(last.text, last.choices or menu(ctx))]
         draft = result.draft
         if result.remember and origin is not Step.IDLE and not STEPS[origin].transient:
             draft = replace(draft, trail=(*draft.trail, origin.value))
         draft = forget_pending(draft, result.step)
-        ctx.draft = draft
+        ctx.draft = replace(draft, overlay=None)
         if result.step is Step.CONFIRM and origin is not Step.CONFIRM:
-            ctx.draft = await dated(ctx, draft)
+            ctx.draft = await dated(ctx, ctx.draft)
         ctx.step = result.step
         await self._save(ctx)
         return [*result.say, await STEPS[result.step].ask(ctx)]
@@ -281,9 +308,10 @@ class Conversation:
     async def _stay(self, ctx: Context, stay: Stay) -> list[Outbound]:
         """Explain why an answer was not taken, keeping the step (and the buttons) as they were."""
         if ctx.step is Step.IDLE:
-            return [Outbound(stay.message, MENU_CHOICES)]
+            return [Outbound(stay.message, menu(ctx))]
         if stay.draft is not None:
-            ctx.draft = stay.draft
+            ctx.draft = replace(stay.draft, overlay=None)
+        if stay.draft is not None or ctx.dirty:
             await self._save(ctx)
         prompt = await STEPS[ctx.step].ask(ctx)
         if stay.message == texts.STALE_BUTTON:  # an old button: say what is asked now
@@ -304,3 +332,19 @@ class Conversation:
     async def _clear(self, ctx: Context) -> None:
         await self._store.clear_session(ctx.channel, ctx.user_id, event=ctx.event)
         ctx.marked = True
+
+
+def _pick(typed: Typed, choices: tuple[tuple[str, str], ...], *, numbered: bool) -> str | None:
+    """The payload of the button a typed reply names: its number (where the question is a
+    choice), or its label as typed ("ทำต่อค่ะ" names "ทำต่อ")."""
+    if numbered and typed.plain.isdigit():
+        index = int(typed.plain) - 1
+        return choices[index][1] if 0 <= index < len(choices) else None
+    for label, payload in choices:
+        if typed.plain == read(label).plain:
+            return payload
+    return None
+
+
+def _choices(shown: tuple[tuple[str, str], ...]) -> tuple[Choice, ...]:
+    return tuple(Choice(label, payload) for label, payload in shown)

@@ -53,6 +53,15 @@ class Offer:
 
 
 @dataclass(frozen=True, slots=True)
+class Overlay:
+    """A side question on screen above the step (its text and buttons, as label and payload):
+    the next typed reply answers it."""
+
+    text: str
+    choices: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Draft:
     """Everything answered so far."""
 
@@ -75,6 +84,14 @@ class Draft:
     away_until: date | None = None  # the last day away
     delegate_id: int = 0
     trail: tuple[str, ...] = ()  # the steps answered, for "back"
+    overlay: Overlay | None = None
+
+    @property
+    def has_answers(self) -> bool:
+        """Whether starting afresh would throw away something the person answered."""
+        if self.mode is Mode.AWAY:
+            return self.away_until is not None
+        return self.mode not in LOOKING and bool(self.project_id or self.project_code)
 
     def to_json(self) -> str:
         """Serialise for the sessions table."""
@@ -99,6 +116,9 @@ class Draft:
             "away_until": _day_out(self.away_until),
             "delegate_id": self.delegate_id,
             "trail": list(self.trail),
+            "overlay": None
+            if self.overlay is None
+            else {"text": self.overlay.text, "choices": [list(c) for c in self.overlay.choices]},
         }
         return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
@@ -131,7 +151,17 @@ class Draft:
             away_until=_day_in(data.get("away_until")),
             delegate_id=int(data.get("delegate_id", 0)),
             trail=tuple(str(step) for step in data.get("trail", ())),
+            overlay=_overlay_in(data.get("overlay")),
         )
+
+
+def _overlay_in(data: object) -> Overlay | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise TypeError("an overlay is a JSON object")
+    choices = tuple((str(label), str(payload)) for label, payload in data.get("choices", ()))
+    return Overlay(str(data.get("text", "")), choices)
 
 
 def _figure_out(figure: FigureAnswer) -> dict[str, str | None]:

@@ -10,15 +10,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from domain.checks import Finding, check_disbursed, check_progress
+from domain.checks import (
+    Doubt,
+    Finding,
+    check_disbursed,
+    check_progress,
+    doubt_amount,
+    doubt_progress,
+)
 from domain.messages import Choice, Outbound
 from domain.months import month_name
 from domain.numbers import baht, percent
-from domain.parsing import ParseError, parse_baht, parse_percent
+from domain.parsing import ParseError, names_a_unit, reply_baht, reply_percent
+from domain.replies import Typed
 from handlers import texts
 from handlers.context import Accept, Context
 from handlers.draft import Draft, FigureAnswer
-from handlers.flow import Answer, Go, Result, Stay, Step, button, read_reason
+from handlers.flow import Answer, Choose, Go, Result, Stay, Step, button, read_reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +37,7 @@ class Figure:
     drop_step: Step
     next_step: Step
     label: str  # as it appears in "ลดลง" notes
-    parse: Callable[[str], Decimal]
+    read: Callable[[Typed], Decimal]
     show: Callable[[Decimal], str]
     get: Callable[[Draft], FigureAnswer]
     put: Callable[[Draft, FigureAnswer], Draft]
@@ -53,12 +61,12 @@ class Figure:
 
 PROGRESS = Figure(
     Step.PROGRESS, Step.PROGRESS_DROP, Step.DISBURSED, "ความก้าวหน้า",
-    parse_percent, lambda v: f"{percent(v)} %",
+    reply_percent, lambda v: f"{percent(v)} %",
     lambda d: d.progress, lambda d, a: replace(d, progress=a),
 )  # fmt: skip
 DISBURSED = Figure(
     Step.DISBURSED, Step.DISBURSED_DROP, Step.NOTE, "ยอดเบิกจ่าย",
-    parse_baht, lambda v: f"{baht(v)} บาท",
+    reply_baht, lambda v: f"{baht(v)} บาท",
     lambda d: d.disbursed, lambda d, a: replace(d, disbursed=a),
 )  # fmt: skip
 FIGURES = (PROGRESS, DISBURSED)
@@ -111,7 +119,8 @@ async def ask_disbursed(ctx: Context) -> Outbound:
 
 
 def accept_figure(figure: Figure) -> Accept:
-    """Read a cumulative figure and check it against the months around it (and the budget)."""
+    """Read a cumulative figure, ask back one that may not be what was meant, and check it
+    against the months around it (and the budget)."""
 
     async def accept(ctx: Context, answer: Answer) -> Result:
         draft = ctx.draft
@@ -120,10 +129,22 @@ def accept_figure(figure: Figure) -> Accept:
             return Go(figure.next_step, draft)
         if answer.choice == "drop" and given.pending is not None:
             return Go(figure.drop_step, draft)
-        try:
-            value = figure.parse(answer.text)
-        except ParseError as error:
-            return Stay(str(error))
+        if answer.choice == RETYPE:
+            return Stay(texts.RETYPE)
+        chosen = _reading_of(answer.choice)
+        if chosen is not None:
+            value = chosen
+        elif answer.choice is not None:
+            return Stay(texts.STALE_BUTTON)
+        else:
+            try:
+                value = figure.read(answer.typed)
+            except ParseError as error:
+                return Stay(str(error))
+            if not names_a_unit(answer.typed):
+                doubt = await _doubt(ctx, figure, value)
+                if doubt is not None:
+                    return _ask_back(figure, doubt)
         finding = await check(ctx, figure, value)
         if finding is not None:
             waiting = value if finding.overridable else None
@@ -131,6 +152,43 @@ def accept_figure(figure: Figure) -> Accept:
         return Go(figure.next_step, figure.put(draft, FigureAnswer(value=value)))
 
     return accept
+
+
+RETYPE = "retype"
+_READING = "n"  # a button's answer "n8000": the figure 80.00, in hundredths
+
+
+def _reading_of(choice: str | None) -> Decimal | None:
+    """The figure a button of a doubt carries, if it is one."""
+    if choice is None or not choice.startswith(_READING) or not choice[1:].isdigit():
+        return None
+    return Decimal(int(choice[1:])).scaleb(-2)
+
+
+async def _doubt(ctx: Context, figure: Figure, value: Decimal) -> Doubt | None:
+    around = await ctx.neighbours()
+    if figure is PROGRESS:
+        return doubt_progress(value, around)
+    found = await ctx.file()
+    return doubt_amount(value, around, found.project.budget_received if found else None)
+
+
+def _ask_back(figure: Figure, doubt: Doubt) -> Choose:
+    """The doubt as a side question: one button per reading, and one to type again."""
+    choices = [
+        button(
+            figure.step, f"{_READING}{int(reading * 100)}", _reading_label(figure, reading, doubt)
+        )
+        for reading in doubt.readings
+    ]
+    choices.append(button(figure.step, RETYPE, texts.BTN_RETYPE))
+    return Choose(doubt.message, tuple(choices))
+
+
+def _reading_label(figure: Figure, reading: Decimal, doubt: Doubt) -> str:
+    if len(doubt.readings) == 1:
+        return texts.BTN_RIGHT.format(value=figure.show(reading))
+    return figure.show(reading)
 
 
 def accept_drop(figure: Figure) -> Accept:

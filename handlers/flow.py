@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from domain.limits import REASON_LIMIT, REASON_MIN
 from domain.messages import Choice, Outbound
 from domain.payloads import RunCommand, StepAnswer
+from domain.replies import Typed, read
 from handlers import texts
 from handlers.draft import Draft
+
+NOTHING_TYPED = read("")
 
 
 class Step(enum.StrEnum):
@@ -43,10 +46,16 @@ class Step(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """What the person answered: typed text, or the value of a button of this step."""
+    """What the person answered: a typed reply (read once, see `domain.replies`), or the value
+    of a button of this step."""
 
-    text: str
+    typed: Typed = NOTHING_TYPED
     choice: str | None = None
+
+    @property
+    def text(self) -> str:
+        """What was typed, cleaned, without the particles at its end."""
+        return self.typed.bare
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +87,15 @@ class Finish:
 
 
 @dataclass(frozen=True, slots=True)
+class Choose:
+    """Put a side question on screen (drop the draft or go on? 1.2 million or 1.20 baht?): the
+    next typed number or word answers it, never the step underneath."""
+
+    text: str
+    choices: tuple[Choice, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Say:
     """Replies that change no step; `reask` repeats the question in hand after them."""
 
@@ -85,7 +103,7 @@ class Say:
     reask: bool = True
 
 
-Result = Go | Stay | Finish | Say
+Result = Go | Stay | Finish | Say | Choose
 
 
 def button(step: Step, value: str | int, label: str) -> Choice:

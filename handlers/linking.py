@@ -87,7 +87,7 @@ def linked_welcome(person: Person, menu: tuple[Choice, ...]) -> Outbound:
 class Linker:
     """Answers accounts that are not linked yet: only linking is possible for them."""
 
-    def __init__(self, store: LinkStore, menu: tuple[Choice, ...]) -> None:
+    def __init__(self, store: LinkStore, menu: Callable[[Person], tuple[Choice, ...]]) -> None:
         self._store = store
         self._menu = menu
 
@@ -109,7 +109,7 @@ class Linker:
                 code_hash(code), *account, now, event=event
             )
             if result is InviteResult.LINKED and person is not None:
-                return [linked_welcome(person, self._menu)], person
+                return [linked_welcome(person, self._menu(person))], person
             reply = {
                 InviteResult.EXPIRED: texts.INVITE_EXPIRED,
                 InviteResult.USED: texts.INVITE_USED,
@@ -119,7 +119,7 @@ class Linker:
             person = await self._person_with_phone(phone_digits(message.text))
             if person is not None:
                 await self._store.link_identity(ChatIdentity(*account, person.id), event=event)
-                return [linked_welcome(person, self._menu)], person
+                return [linked_welcome(person, self._menu(person))], person
             reply = texts.PHONE_NOT_FOUND
         await self._store.record_link_failure(*account, now, event=event)
         return [Outbound(reply, ask_contact=True)], None

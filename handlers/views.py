@@ -10,6 +10,7 @@ from domain.models import MonthlyReport, Project, ReportValues
 from domain.months import month_name, reportable_months, why_not
 from domain.numbers import baht, percent
 from domain.thaidate import format_be_date, format_thai_date
+from domain.thaitext import shorten
 
 # Long lists are cut so that one chat message stays readable on a phone.
 MAX_LISTED = 30
@@ -39,8 +40,7 @@ def project_title(project: Project) -> str:
 
 def short_title(name: str, code: str, width: int = 40) -> str:
     """A project's name cut to fit on a button, with its code."""
-    shown = name if len(name) <= width else name[: width - 1] + "…"
-    return f"{shown} ({code})"
+    return f"{shorten(name, width)} ({code})"
 
 
 def latest_line(reports: list[MonthlyReport]) -> str:

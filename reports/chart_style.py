@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import threading
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -21,6 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from pythainlp.tokenize import word_tokenize
 
+from domain.thaitext import shorten, width_of
 from reports.pdf_fonts import sarabun
 
 DPI = 100
@@ -77,11 +77,6 @@ def png(figure: Figure) -> bytes:
     return out.getvalue()
 
 
-def width_of(text: str) -> int:
-    """Columns a text takes: Thai vowels and tone marks above or below take none."""
-    return sum(1 for ch in text if unicodedata.category(ch) != "Mn")
-
-
 def wrap_thai(text: str, width: int, max_lines: int = 3) -> list[str]:
     """Lines of at most `width` columns, broken between Thai words (never inside one)."""
     lines: list[str] = []
@@ -100,13 +95,5 @@ def wrap_thai(text: str, width: int, max_lines: int = 3) -> list[str]:
 
 
 def clip(text: str, width: int) -> str:
-    """The text cut to `width` columns with an ellipsis (marks stay with their letter)."""
-    if width_of(text) <= width:
-        return text
-    columns = 0
-    for index, ch in enumerate(text):
-        if unicodedata.category(ch) != "Mn":
-            if columns == width - 1:
-                return text[:index].rstrip() + "…"
-            columns += 1
-    return text
+    """The text cut to `width` columns at a word boundary, with an ellipsis."""
+    return shorten(text, width)

@@ -15,6 +15,7 @@ from domain.models import Project
 from domain.months import month_name
 from domain.numbers import baht, percent
 from domain.thaidate import format_thai_date
+from domain.thaitext import shorten
 from reports.summary_model import AgencySummary, OfficerSummary, ProjectStatus
 
 MAX_LISTED = 20
@@ -30,8 +31,7 @@ def render_summary(summary: AgencySummary | OfficerSummary) -> str:
 
 def short_name(project: Project, width: int = NAME_WIDTH) -> str:
     """Code and the name cut to `width` characters."""
-    name = project.name if len(project.name) <= width else project.name[: width - 1] + "…"
-    return f"{project.code} {name}"
+    return f"{project.code} {shorten(project.name, width)}"
 
 
 def signed(value: Decimal) -> str:

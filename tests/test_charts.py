@@ -14,7 +14,8 @@ from pythainlp.tokenize import word_tokenize
 
 from domain.fiscal import ReportMonth
 from domain.models import MonthlyReport, Project, ReportValues
-from reports.chart_style import clip, width_of, wrap_thai
+from domain.thaitext import width_of
+from reports.chart_style import clip, wrap_thai
 from reports.charts import agency_chart, project_chart
 from reports.pdf_fonts import FontMissing, find_sarabun, sarabun
 from reports.summary_model import ProjectStatus
@@ -138,10 +139,12 @@ def test_thai_wrapping_breaks_between_words() -> None:
     assert len(wrap_thai(name * 3, 16, max_lines=2)) == 2
 
 
-def test_widths_and_clipping_keep_marks_with_their_letters() -> None:
+def test_widths_and_clipping_keep_whole_words() -> None:
     assert width_of("ที่นี่") == 2  # ท ี ่ น ี ่: vowel and tone marks take no column
-    assert clip("ที่นี่ที่นั่น", 4) == "ที่นี่ที่…"
+    assert clip("ที่นี่ที่นั่น", 4) == "ที่นี่…", "cut between the words ที่นี่ | ที่นั่น"
     assert clip("สั้น", 10) == "สั้น"
+    label = clip("โครงการส่งเสริมการคัดแยกขยะมูลฝอยในชุมชน", 25)
+    assert label == "โครงการส่งเสริมการคัดแยก…", "never inside a syllable (…มูลฝ)"
 
 
 def test_a_missing_font_package_is_named() -> None:

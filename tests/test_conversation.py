@@ -441,7 +441,7 @@ async def test_starting_again_mid_report_asks_before_discarding(world: World) ->
 
 async def test_the_menu_numbers_work_when_idle(world: World) -> None:
     c = chat(world, "jai")
-    await c.say("สวัสดี")
+    await c.say("อะไรนะ")
     assert c.last == texts.MENU
     await c.say("2")  # [2] สถานะ
     assert "โครงการของคุณ" in c.last

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.replies import clean_text
-from handlers.commands import command_of
+from domain.replies import clean_text, command_of, read
+from handlers.commands import WORDS
 from handlers.draft import Draft, FigureAnswer, Mode, Offer
 
 PROPERTY = settings(derandomize=True, max_examples=300, deadline=None)
@@ -102,12 +102,37 @@ def test_clean_text_output_is_nfc_after_removing_invisible_characters() -> None:
     ],
 )
 def test_command_of(text: str, command: str | None) -> None:
-    assert command_of(text) == command
+    assert command_of(read(text), WORDS, typos=False) == command
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("ส่งรายงานค่ะ", "report"),
+        ("ส่ง รายงาน", "report"),
+        ("ส่งรายงานครับผม 🙏", "report"),
+        ("ยกเลิกค่ะ", "cancel"),
+        ("ย้อนกลับครับ", "back"),
+        ("สถานะคะ", "status"),
+        ("ส่งราบงาน", "report"),  # one letter wrong
+        ("ส่งรายาน", "report"),  # one letter missing
+        ("ประวัต", "history"),
+        ("ส่งรายงานนน", "report"),  # said long
+        ("สรุ", None),  # too short to guess
+        ("ส่งรายงานเดือนนี้", None),  # more than one letter off: an answer, not a command
+    ],
+)
+def test_commands_are_read_as_people_type_them(text: str, command: str | None) -> None:
+    assert command_of(read(text), WORDS, typos=True) == command
+
+
+def test_typos_are_forgiven_only_where_the_step_takes_no_free_text() -> None:
+    assert command_of(read("ส่งราบงาน"), WORDS, typos=False) is None
 
 
 @pytest.mark.parametrize("text", ["/@SomeBot", "/ @SomeBot"])
 def test_command_of_a_bot_mention_without_a_command(text: str) -> None:
-    assert command_of(text) is None
+    assert command_of(read(text), WORDS, typos=True) is None
 
 
 # Draft

@@ -267,17 +267,23 @@ class TelegramChannel:
             messages[-1] = (messages[-1][0], markup)
         file = reply.attachment
         caption: str | None = None
-        alone = len(messages) == 1 and messages[0][1] is None
-        if file is not None and alone and len(reply.text) <= MessageLimit.CAPTION_LENGTH:
-            caption, messages = reply.text or None, []  # a short text rides on the file
+        file_markup: Markup = None
+        single = len(messages) == 1 and not reply.close_keyboard
+        if file is not None and single and len(reply.text) <= MessageLimit.CAPTION_LENGTH:
+            # A short text rides on the file, and its buttons with it: one message.
+            caption, file_markup, messages = reply.text or None, messages[0][1], []
         for text, attached in messages:
             await self.app.bot.send_message(chat, text, reply_markup=attached)
         if file is not None:
             upload = InputFile(file.data, filename=file.name)
             if file.is_image:
-                await self.app.bot.send_photo(chat, upload, caption=caption)
+                await self.app.bot.send_photo(
+                    chat, upload, caption=caption, reply_markup=file_markup
+                )
             else:
-                await self.app.bot.send_document(chat, upload, caption=caption)
+                await self.app.bot.send_document(
+                    chat, upload, caption=caption, reply_markup=file_markup
+                )
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # The conversation never raises; what arrives here failed while talking to Telegram.

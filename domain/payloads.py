@@ -147,3 +147,13 @@ class SwitchNotification(Payload, kind="n"):
 
     notification: str
     enabled: bool
+
+
+@dataclass(frozen=True)
+class ShowMore(Payload, kind="m"):
+    """ "The rest" of something shortened for a phone: a project's whole history ("history")
+    or the official form as text ("form"), of one fiscal year."""
+
+    what: str
+    project_id: int
+    fiscal_year: int

@@ -7,7 +7,7 @@ names keeps this free of locale settings, which differ between machines.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from pythainlp.util import thai_digit_to_arabic_digit
 
@@ -119,9 +119,15 @@ _MONTHS = {
 }
 
 
+# A day typed without a year is the nearest such day: within this many days past, it is taken
+# as past (and refused as such), not as the same day next year.
+_RECENT = timedelta(days=183)
+
+
 def parse_day(text: str, today: date) -> date | None:
-    """A day typed as "30/11/2569", "30/11", "30 พ.ย.", "30 พฤศจิกายน 2569"; the next such day
-    on or after today when no year is given; None if it is not a day."""
+    """A day typed as "30/11/2569", "30/11", "30 พ.ย.", "30 พฤศจิกายน 2569"; without a year, the
+    nearest such day (29 พ.ย. typed on 30 พ.ย. is yesterday, not next year); None if it is not a
+    day."""
     squashed = thai_digit_to_arabic_digit(text).strip()
     match = re.fullmatch(r"(\d{1,2})\s*/\s*(\d{1,2})(?:\s*/\s*(\d{2}|\d{4}))?", squashed)
     if match is None:
@@ -144,6 +150,8 @@ def parse_day(text: str, today: date) -> date | None:
         if year is not None:
             return date(year, month, int(day_text))
         candidate = date(today.year, month, int(day_text))
-        return candidate if candidate >= today else date(today.year + 1, month, int(day_text))
+        if candidate >= today or today - candidate <= _RECENT:
+            return candidate
+        return date(today.year + 1, month, int(day_text))
     except ValueError:
         return None

@@ -45,6 +45,8 @@ async def accept_until(ctx: Context, answer: Answer) -> Result:
         return Stay(texts.AWAY_DAY_PAST.format(day=format_thai_date(day)))
     if day > ctx.today + LONGEST_ABSENCE:
         return Stay(texts.AWAY_DAY_TOO_FAR)
+    if not await ctx.colleagues(MAX_CANDIDATES):
+        return Finish((Outbound(texts.NO_COLLEAGUES),))
     return Go(Step.AWAY_DELEGATE, replace(ctx.draft, away_until=day))
 
 

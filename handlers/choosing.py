@@ -9,15 +9,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from domain.fiscal import ReportMonth
-from domain.messages import Outbound
+from domain.messages import Choice, Outbound
 from domain.models import MonthlyReport, ProjectFile, Role
 from domain.months import month_name, parse_month, reportable_months, why_not
 from domain.numbers import percent
 from handlers import texts
 from handlers.context import Context
 from handlers.draft import LOOKING, Draft, Mode, Offer
-from handlers.flow import Answer, Finish, Go, Result, Stay, Step, button, read_reason
-from handlers.views import history, short_title
+from handlers.flow import Answer, Finish, Go, Result, Stay, Step, button, read_reason, show_more
+from handlers.views import LATEST_SHOWN, history, short_title
 
 # Project names are kept in the draft as long as the list shows them (80), and one more, so
 # that a longer name is still shown cut with "…".
@@ -94,14 +94,19 @@ async def after_project(ctx: Context, found: ProjectFile) -> Result:
     ctx.draft = draft
     reports = list(found.reports)
     if draft.mode in LOOKING:
-        if draft.mode is Mode.HISTORY:
-            return Finish((Outbound(history(project, reports)),))
-        if ctx.documents is None:
-            return Finish((Outbound(texts.DOCUMENTS_OFF),))
         year = max((r.fiscal_year for r in reports), default=project.fiscal_year)
         of_year = [r for r in reports if r.fiscal_year == year]
+        if draft.mode is Mode.HISTORY:
+            more: tuple[Choice, ...] = ()
+            if len(of_year) > LATEST_SHOWN:
+                more = (show_more("history", project.id, year, texts.BTN_ALL_REPORTS),)
+            return Finish((Outbound(history(project, reports), more),))
+        if ctx.documents is None:
+            return Finish((Outbound(texts.DOCUMENTS_OFF),))
         if draft.mode is Mode.FORM:
-            return Finish(tuple(await ctx.documents.project_form(project, year, of_year)))
+            *texts_before, pdf = await ctx.documents.project_form(project, year, of_year)
+            more = (show_more("form", project.id, year, texts.BTN_FORM_TEXT),)
+            return Finish((*texts_before, replace(pdf, choices=(*pdf.choices, *more))))
         return Finish(tuple(await ctx.documents.project_chart(project, year, of_year)))
     if draft.mode is Mode.CORRECT:
         if not reports:
@@ -129,8 +134,9 @@ async def _month_choices(ctx: Context) -> list[tuple[ReportMonth, str]]:
     if found is None:
         return []
     if ctx.draft.mode is Mode.CORRECT:
-        latest = sorted(found.reports, key=lambda r: (r.fiscal_year, r.report_no), reverse=True)
-        return [(_month_of(r), _sent_label(r)) for r in latest[:12]]
+        # The latest twelve, oldest first: "1)" is then ครั้งที่ 1 whenever a year is shown whole.
+        latest = sorted(found.reports, key=lambda r: (r.fiscal_year, r.report_no))[-12:]
+        return [(_month_of(r), _sent_label(r)) for r in latest]
     options = reportable_months(found.project, _reported(found), ctx.today)
     return [(o.month, o.label) for o in options]
 
@@ -147,8 +153,12 @@ def _sent_label(report: MonthlyReport) -> str:
 async def ask_month(ctx: Context) -> Outbound:
     """Offer the months: overdue first, then this month; or the sent ones when correcting."""
     options = await _month_choices(ctx)
+    found = await ctx.file()
     head = texts.CHOOSE_REPORTED_MONTH if ctx.draft.mode is Mode.CORRECT else texts.CHOOSE_MONTH
-    lines = [head] + [f"{i}) {label}" for i, (_, label) in enumerate(options, start=1)]
+    lines = [head]
+    if found is not None:  # say which project, also when it was the only one and not asked
+        lines.append(f"โครงการ: {short_title(found.project.name, found.project.code, 80)}")
+    lines += [f"{i}) {label}" for i, (_, label) in enumerate(options, start=1)]
     choices = tuple(button(Step.MONTH, _month_key(m), label) for m, label in options)
     return Outbound("\n".join(lines), choices)
 

@@ -86,11 +86,12 @@ class Context:
             self._colleagues = await self.store.colleagues(self.person.id, limit=limit)
         return self._colleagues
 
-    async def file_of(self, project_id: int) -> ProjectFile | None:
-        """A project with its reports, if this person may use it in the draft's mode."""
+    async def file_of(self, project_id: int, *, looking: bool | None = None) -> ProjectFile | None:
+        """A project with its reports, if this person may use it: to look at it (`looking`),
+        to report on it, or as the draft's mode says (None)."""
         if project_id not in self._files:
             self._files[project_id] = await self.store.project_file(project_id=project_id)
-        return self._allowed(self._files[project_id])
+        return self._allowed(self._files[project_id], looking)
 
     async def file_by_code(self, code: str) -> ProjectFile | None:
         """A project (named by its code) with its reports, if this person may use it."""
@@ -99,7 +100,7 @@ class Context:
             known = await self.store.project_file(code=code)
             if known is not None:
                 self._files[known.project.id] = known
-        return self._allowed(known)
+        return self._allowed(known, None)
 
     async def file(self) -> ProjectFile | None:
         """The draft's project with its reports, if this person may still use it."""
@@ -123,10 +124,11 @@ class Context:
         self._files.clear()
         self._reportable = None
 
-    def _allowed(self, found: ProjectFile | None) -> ProjectFile | None:
+    def _allowed(self, found: ProjectFile | None, looking: bool | None) -> ProjectFile | None:
         if found is None:
             return None
-        return found if self.may_use(found.project, looking=self.draft.mode in LOOKING) else None
+        looking = self.draft.mode in LOOKING if looking is None else looking
+        return found if self.may_use(found.project, looking=looking) else None
 
 
 Ask = Callable[[Context], Awaitable[Outbound]]

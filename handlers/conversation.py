@@ -25,6 +25,7 @@ from domain.payloads import (
     Payload,
     ReportNow,
     RunCommand,
+    ShowMore,
     Snooze,
     StepAnswer,
     SwitchNotification,
@@ -41,7 +42,13 @@ from handlers.draft import Draft, Overlay
 from handlers.figures import forget_pending
 from handlers.flow import Answer, Choose, Finish, Result, Say, Stay, Step, command_button
 from handlers.linking import Linker
-from handlers.shortcuts import report_now, snoozer, switch_notification, tomorrow_at
+from handlers.shortcuts import (
+    report_now,
+    show_more,
+    snoozer,
+    switch_notification,
+    tomorrow_at,
+)
 from handlers.table import STEPS
 from storage.contracts import Opening, Storage
 
@@ -256,6 +263,8 @@ class Conversation:
                 return ctx.step, await self._snooze(ctx, payload)
             case SwitchNotification():
                 return ctx.step, await switch_notification(ctx, payload)
+            case ShowMore():
+                return ctx.step, await show_more(ctx, payload)
         return ctx.step, Stay(texts.STALE_BUTTON)  # forged, cut short, or from an old version
 
     async def _command(self, ctx: Context, name: str, *, discard: bool) -> tuple[Step, Result]:
@@ -293,7 +302,7 @@ class Conversation:
             *first, last = result.say or (Outbound(texts.MENU),)
             if last.attachment is not None:
                 return [*first, last]  # a file ends the turn; its caption stays as it is
-            return [*first, Outbound(last.text, last.choices or menu(ctx))]
+            return [*first, Outbound(last.text, (*last.choices, *menu(ctx)))]
         draft = result.draft
         if result.remember and origin is not Step.IDLE and not STEPS[origin].transient:
             draft = replace(draft, trail=(*draft.trail, origin.value))

@@ -24,7 +24,12 @@ class Documents(Protocol):
     async def project_form(
         self, project: Project, fiscal_year: int, reports: list[MonthlyReport]
     ) -> list[Outbound]:
-        """The official form of one project: text messages, then the PDF."""
+        """The official form of one project: the PDF, with a two-line caption."""
+
+    async def project_form_text(
+        self, project: Project, fiscal_year: int, reports: list[MonthlyReport]
+    ) -> list[Outbound]:
+        """The official form of one project as chat text (asked for after the PDF)."""
 
     async def project_chart(
         self, project: Project, fiscal_year: int, reports: list[MonthlyReport]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from domain.limits import REASON_LIMIT, REASON_MIN
 from domain.messages import Choice, Outbound
-from domain.payloads import RunCommand, StepAnswer
+from domain.payloads import RunCommand, ShowMore, StepAnswer
 from domain.replies import Typed, read
 from handlers import texts
 from handlers.draft import Draft
@@ -114,6 +114,11 @@ def button(step: Step, value: str | int, label: str) -> Choice:
 def command_button(label: str, command: str, *, discard: bool = False) -> Choice:
     """A button that gives a command (with `discard`: the unfinished report may be dropped)."""
     return Choice(label, RunCommand(command, discard).encode())
+
+
+def show_more(what: str, project_id: int, fiscal_year: int, label: str) -> Choice:
+    """A button for the rest of something shortened for a phone (see `ShowMore`)."""
+    return Choice(label, ShowMore(what, project_id, fiscal_year).encode())
 
 
 def read_reason(text: str) -> str | Stay:

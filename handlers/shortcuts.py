@@ -10,11 +10,12 @@ from domain.fiscal import ReportMonth
 from domain.messages import Choice, Outbound
 from domain.models import Role
 from domain.months import month_name, why_not
-from domain.payloads import ReportNow, Snooze, SwitchNotification
+from domain.payloads import ReportNow, ShowMore, Snooze, SwitchNotification
 from handlers import texts
 from handlers.context import Context
 from handlers.draft import Draft, Mode
 from handlers.flow import Go, Result, Say, Step, command_button
+from handlers.views import full_history
 
 # Kinds of coordinator message that can be turned off, as stored (see scheduler.messages).
 NOTIFICATIONS = {"missing": "รายชื่อโครงการที่ยังไม่ส่งรายงาน", "digest": "สรุปภาพรวมประจำเดือน"}
@@ -108,3 +109,21 @@ async def switch_notification(ctx: Context, press: SwitchNotification) -> Result
     )
     ctx.marked = True
     return Say((await _switches(ctx),))
+
+
+async def show_more(ctx: Context, press: ShowMore) -> Result:
+    """The rest of a shortened answer: a project's whole year of reports, or its form as text."""
+    found = await ctx.file_of(press.project_id, looking=True)
+    if found is None:
+        return Say((Outbound(texts.NOT_YOUR_PROJECT),))
+    reports = [r for r in found.reports if r.fiscal_year == press.fiscal_year]
+    if press.what == "history":
+        pieces = full_history(found.project, list(found.reports), press.fiscal_year)
+        return Say(tuple(Outbound(piece) for piece in pieces))
+    if press.what == "form" and ctx.documents is not None:
+        return Say(
+            tuple(await ctx.documents.project_form_text(found.project, press.fiscal_year, reports))
+        )
+    if press.what == "form":
+        return Say((Outbound(texts.DOCUMENTS_OFF),))
+    return Say((Outbound(texts.STALE_BUTTON),))

@@ -110,24 +110,53 @@ def coordinator_status(projects: list[tuple[Project, list[MonthlyReport]]], toda
     return "\n".join(lines)
 
 
-def history(project: Project, reports: list[MonthlyReport]) -> str:
-    """A project's reports of its latest fiscal year, each in the form's wording."""
+LATEST_SHOWN = 3  # reports a history shows at first; the rest on request
+
+
+def history(project: Project, reports: list[MonthlyReport], *, latest: int = LATEST_SHOWN) -> str:
+    """A project's latest reports of its latest fiscal year, newest last, each in the form's
+    wording, and how many more there are."""
     lines = [project_title(project)]
     if not reports:
         return "\n".join([*lines, "ยังไม่มีรายงานที่ส่งแล้ว"])
-    latest_year = max(r.fiscal_year for r in reports)
-    lines.append(f"ปีงบประมาณ พ.ศ. {latest_year}")
-    for report in sorted(
-        (r for r in reports if r.fiscal_year == latest_year), key=lambda r: r.report_no
-    ):
-        lines.append("")
-        lines += entry_lines(report.report_no, report.values)
-        if report.revision > 1:
-            lines.append(
-                f"(แก้ไข {report.revision - 1} ครั้ง ล่าสุด {format_be_date(report.sent_at.date())})"
-            )
-    older = sorted({r.fiscal_year for r in reports if r.fiscal_year != latest_year})
+    year = max(r.fiscal_year for r in reports)
+    of_year = sorted((r for r in reports if r.fiscal_year == year), key=lambda r: r.report_no)
+    shown = of_year[-latest:]
+    lines.append(f"ปีงบประมาณ พ.ศ. {year}: รายงาน {len(of_year)} ครั้ง")
+    if len(of_year) > len(shown):
+        lines.append(f"(แสดง {len(shown)} ครั้งล่าสุด)")
+    for report in shown:
+        lines += ["", *_report_lines(report)]
+    older = sorted({r.fiscal_year for r in reports if r.fiscal_year != year})
     if older:
         years = ", ".join(str(y) for y in older)
         lines += ["", f"มีรายงานของปีงบประมาณ {years} ด้วย (ดูทั้งหมดได้จากไฟล์ส่งออกของผู้ประสานงาน)"]
     return "\n".join(lines)
+
+
+def full_history(project: Project, reports: list[MonthlyReport], fiscal_year: int) -> list[str]:
+    """Every report of one fiscal year, a few to a message (each short enough for a phone)."""
+    of_year = sorted(
+        (r for r in reports if r.fiscal_year == fiscal_year), key=lambda r: r.report_no
+    )
+    if not of_year:
+        return [f"{project_title(project)}\nยังไม่มีรายงานของปีงบประมาณ {fiscal_year}"]
+    messages = []
+    for start in range(0, len(of_year), REPORTS_PER_MESSAGE):
+        lines = [f"{project_title(project)} ปีงบประมาณ พ.ศ. {fiscal_year}"] if not start else []
+        for report in of_year[start : start + REPORTS_PER_MESSAGE]:
+            lines += ["", *_report_lines(report)] if lines else _report_lines(report)
+        messages.append("\n".join(lines))
+    return messages
+
+
+REPORTS_PER_MESSAGE = 4
+
+
+def _report_lines(report: MonthlyReport) -> list[str]:
+    lines = entry_lines(report.report_no, report.values)
+    if report.revision > 1:
+        lines.append(
+            f"(แก้ไข {report.revision - 1} ครั้ง ล่าสุด {format_be_date(report.sent_at.date())})"
+        )
+    return lines

@@ -17,7 +17,8 @@ from domain.fiscal import ReportMonth
 from domain.messages import Attachment, Outbound
 from domain.models import MonthlyReport, Project
 from domain.months import month_name
-from reports.form import form_document, render_text, split_messages
+from domain.numbers import baht, percent
+from reports.form import FormDocument, form_document, render_text, split_messages
 from reports.summary import coordinator_summary, officer_summary, render_summary
 from reports.xlsx_export import export_xlsx
 from storage.contracts import Records
@@ -46,18 +47,29 @@ class ReportDocuments:
         self, project: Project, fiscal_year: int, reports: list[MonthlyReport]
     ) -> list[Outbound]:
         """The official form of one project (its `reports` of the fiscal year, already read by
-        the conversation): text messages, then the PDF."""
-        officers = await self._repo.officers_of_project(project.code)
-        document = form_document(project, reports, officers[0] if officers else None, fiscal_year)
+        the conversation) as a PDF with a two-line caption; the text is sent on request."""
         from reports.pdf import render_pdf
 
-        pdf = await asyncio.to_thread(render_pdf, document)
-        pieces = split_messages(render_text(document), self._limit)
+        pdf = await asyncio.to_thread(render_pdf, await self._form(project, fiscal_year, reports))
         name = f"แบบรายงาน-{project.code}-{fiscal_year}.pdf"
-        caption = f"ไฟล์ PDF แบบรายงานโครงการ {project.code} ปีงบประมาณ {fiscal_year}"
-        return [Outbound(p) for p in pieces] + [
-            Outbound(caption, attachment=Attachment(name, pdf, PDF))
+        return [
+            Outbound(
+                form_caption(project, fiscal_year, reports), attachment=Attachment(name, pdf, PDF)
+            )
         ]
+
+    async def project_form_text(
+        self, project: Project, fiscal_year: int, reports: list[MonthlyReport]
+    ) -> list[Outbound]:
+        """The official form of one project as chat text, in messages under the length limit."""
+        text = render_text(await self._form(project, fiscal_year, reports))
+        return [Outbound(piece) for piece in split_messages(text, self._limit)]
+
+    async def _form(
+        self, project: Project, fiscal_year: int, reports: list[MonthlyReport]
+    ) -> FormDocument:
+        officers = await self._repo.officers_of_project(project.code)
+        return form_document(project, reports, officers[0] if officers else None, fiscal_year)
 
     async def project_chart(
         self, project: Project, fiscal_year: int, reports: list[MonthlyReport]
@@ -97,3 +109,16 @@ class ReportDocuments:
         name = f"รายงาน-ปีงบประมาณ-{fiscal_year}.xlsx"
         caption = f"ไฟล์ Excel รายงานปีงบประมาณ {fiscal_year}: {count} แถว ({len(projects)} โครงการ)"
         return [Outbound(caption, attachment=Attachment(name, buffer.getvalue(), XLSX))]
+
+
+def form_caption(project: Project, fiscal_year: int, reports: list[MonthlyReport]) -> str:
+    """Two lines under the PDF: which form, and where the project stands."""
+    head = f"แบบรายงานความก้าวหน้า {project.code} ปีงบประมาณ {fiscal_year}"
+    if not reports:
+        return f"{head}\nยังไม่มีรายงานของปีงบประมาณนี้"
+    last = max(reports, key=lambda r: r.report_no)
+    month = month_name(ReportMonth(last.fiscal_year, last.report_no))
+    return (
+        f"{head}\nรายงาน {len(reports)} ครั้ง ล่าสุด {month}: "
+        f"{percent(last.values.progress)} %, เบิกจ่าย {baht(last.values.disbursed)} บาท"
+    )

@@ -108,7 +108,7 @@ class RecordingRequest(BaseRequest):
         return [str(c.params["text"]) for c in self.sent(chat_id)]
 
     def buttons(self, call: Call) -> list[tuple[str, str]]:
-        """(label, callback_data) of the inline keyboard of a sendMessage call."""
+        """(label, callback_data) of the inline keyboard of a sendMessage (or file) call."""
         markup = call.params.get("reply_markup")
         if not isinstance(markup, dict) or "inline_keyboard" not in markup:
             return []

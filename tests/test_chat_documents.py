@@ -56,12 +56,17 @@ async def test_an_officer_gets_the_form_of_their_project_as_text_and_pdf(world: 
     c = chat(world, "somchai")
     await c.say("แบบรายงาน")
     assert c.last_choices() == [f"{ROAD.name} ({ROAD.code})", f"{SCHOOL.name} ({SCHOOL.code})"]
-    replies = await c.press(ROAD.name)
-    assert "แบบแสดงรายงานความก้าวหน้าและข้อมูลเกี่ยวกับโครงการ" in replies[0].text
-    assert "ความก้าวหน้าของงานฯ = 30.00 %" in "\n".join(r.text for r in replies)
-    [(name, mime, data)] = files(replies)
+    [pdf] = await c.press(ROAD.name)  # the form is the PDF, with a two-line caption
+    assert pdf.text.splitlines() == [
+        f"แบบรายงานความก้าวหน้า {ROAD.code} ปีงบประมาณ 2570",
+        "รายงาน 1 ครั้ง ล่าสุด ต.ค. 2569: 30.00 %, เบิกจ่าย 100,000 บาท",
+    ]
+    [(name, mime, data)] = files([pdf])
     assert name == f"แบบรายงาน-{ROAD.code}-2570.pdf" and mime == PDF
     assert ROAD.code in pdf_text(data)
+    text = await c.press(texts.BTN_FORM_TEXT)  # the whole form as text, on request
+    assert "แบบแสดงรายงานความก้าวหน้าและข้อมูลเกี่ยวกับโครงการ" in text[0].text
+    assert "ความก้าวหน้าของงานฯ = 30.00 %" in "\n".join(r.text for r in text)
     session = await world.repo.load_session("console", "somchai")
     assert session is None or session.state == "idle", "looking leaves nothing half-done"
 

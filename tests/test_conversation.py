@@ -560,3 +560,10 @@ async def test_unfollow_blocks_and_follow_unblocks_and_greets(world: World) -> N
     stranger = await conversation.handle(Inbound.followed("line", "U-new", event_id="f-3"))
     assert stranger[0].text == texts.UNKNOWN_USER
     assert await world.repo.event_handled("line", "f-3")
+
+
+async def test_a_past_day_without_a_year_is_said_to_be_past(world: World) -> None:
+    c = chat(world)
+    await c.say("ไม่อยู่")
+    await c.say("20 พ.ย.")  # three days before NOW
+    assert c.last == texts.AWAY_DAY_PAST.format(day="20 พ.ย. 2569")

@@ -59,6 +59,11 @@ class FakeDocuments:
     ) -> list[Outbound]:
         return [Outbound(project.code, attachment=Attachment("f.pdf", b"%PDF", "application/pdf"))]
 
+    async def project_form_text(
+        self, project: Project, fiscal_year: int, reports: list[MonthlyReport]
+    ) -> list[Outbound]:
+        return [Outbound(f"{project.code} {project.name}")]
+
     async def project_chart(
         self, project: Project, fiscal_year: int, reports: list[MonthlyReport]
     ) -> list[Outbound]:

@@ -22,6 +22,7 @@ from domain.payloads import (
     Payload,
     ReportNow,
     RunCommand,
+    ShowMore,
     Snooze,
     StepAnswer,
     SwitchNotification,
@@ -57,6 +58,7 @@ def largest_of_every_kind() -> list[Payload]:
         ReportNow(LARGEST_ID, 2800, 12, discard=True),
         Snooze(LARGEST_ID),
         SwitchNotification(longest_switch, enabled=True),
+        ShowMore("history", LARGEST_ID, 2800),
     ]
 
 

@@ -81,7 +81,7 @@ async def test_remind_me_tomorrow_once_a_day(world: World) -> None:
         ("๓๐ พ.ย.", date(2026, 11, 30)),
         ("5 ธันวาคม 2569", date(2026, 12, 5)),
         ("1 ม.ค.", date(2027, 1, 1)),
-        ("20/11", date(2027, 11, 20)),  # already past this year: next year's
+        ("20/11", date(2026, 11, 20)),  # a few days ago (refused as past), not next year
         ("31/11/2569", None),
         ("พรุ่งนี้", None),
     ],

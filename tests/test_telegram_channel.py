@@ -212,8 +212,7 @@ async def test_files_go_out_as_documents_and_photos_with_captions() -> None:
     await channel.start()
     h = Harness(world, channel, request, Updates())
     try:
-        form_text = await h.say(OFFICER, "/form")
-        assert "แบบแสดงรายงานความก้าวหน้า" in form_text[0]
+        assert await h.say(OFFICER, "/form") == [], "the form is the PDF, with its caption"
         await h.say(OFFICER, "/chart")
     finally:
         await channel.stop()
@@ -221,6 +220,8 @@ async def test_files_go_out_as_documents_and_photos_with_captions() -> None:
     [document] = [c for c in request.calls if c.method == "sendDocument"]
     [photo] = [c for c in request.calls if c.method == "sendPhoto"]
     assert document.params["chat_id"] == OFFICER and SCHOOL.code in document.params["caption"]
+    assert len(document.params["caption"].splitlines()) == 2
+    assert request.buttons(document)[0][0] == texts.BTN_FORM_TEXT, "its buttons ride on the file"
     [(name, data)] = document.files.values()
     assert name.endswith(".pdf") and data.startswith(b"%PDF")
     [(name, data)] = photo.files.values()

@@ -228,7 +228,7 @@ def test_two_hundred_characters_are_still_read() -> None:
 )
 def test_percent_out_of_range_says_what_was_read(text: str, shown: str) -> None:
     message = rejection(parse_percent, text)
-    assert f"ร้อยละ {shown} " in message
+    assert f"(อ่านได้ {shown})" in message
     assert "0 ถึง 100" in message
 
 

@@ -205,7 +205,7 @@ async def test_xlsx_with_date_cells_and_number_cells(repo: SqliteStorage, tmp_pa
     assert by_row[3].status is RowStatus.REJECTED
     assert len(by_row[3].reasons) == 2  # both budgets, not only the first
     assert "ทศนิยมเกิน 2 ตำแหน่ง" in by_row[3].reasons[0]
-    assert "อ่านจำนวนเงินไม่ออก" in by_row[3].reasons[1]
+    assert "อ่านจำนวนเงินไม่ได้" in by_row[3].reasons[1]
     assert by_row[5].status is RowStatus.CREATED
     first = await repo.get_project("A-1")
     assert first is not None
@@ -250,11 +250,11 @@ def test_budget_values_accepted(tmp_path: Path, cell: str, expected: Decimal | N
     ("cell", "reason"),
     [
         ("-5", "ติดลบ"),
-        ("abc", "อ่านจำนวนเงินไม่ออก"),
+        ("abc", "อ่านจำนวนเงินไม่ได้"),
         ("1.234", "ไม่เกิน 2 ตำแหน่ง"),
         ("9,00", "จุลภาค"),
-        ("1e5", "อ่านจำนวนเงินไม่ออก"),
-        ("NaN", "อ่านจำนวนเงินไม่ออก"),
+        ("1e5", "อ่านจำนวนเงินไม่ได้"),
+        ("NaN", "อ่านจำนวนเงินไม่ได้"),
     ],
 )
 def test_budget_values_rejected(tmp_path: Path, cell: str, reason: str) -> None:

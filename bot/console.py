@@ -1,7 +1,7 @@
 """The terminal channel: the conversation in a terminal or over a pipe, one message per line.
 
-Buttons are shown as numbered choices: type the number on a choice step, or `*N` to press button N
-on any step (on steps that ask for a number, a typed number is the answer, not a button).
+Buttons are shown numbered [1], [2]...: type the number, or `*N` to press button N on any step
+(where the question asks for a number, a typed number is the answer, and the reply says so).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from handlers.conversation import Conversation
 CHANNEL = "console"
 FILES = Path("progress-bot-files")  # where the terminal puts the PDFs, charts and workbooks
 PROMPT = "คุณ> "
+# Where the question asks for a number, a typed number is the answer: buttons take a star.
+NUMBER_ASKED = "(คำถามนี้ตอบเป็นตัวเลข: กดปุ่มด้วย *หมายเลข เช่น *1)"
 BANNER = (
     "progress-bot: ช่องทางทดลองในเทอร์มินัล พิมพ์ข้อความแล้วกด Enter "
     "(เลือกปุ่มด้วยหมายเลข หรือ *หมายเลข) กด Ctrl-D เพื่อออก"
@@ -40,8 +42,9 @@ def render(reply: Outbound, saved: Path | None = None) -> str:
         for i, line in enumerate(reply.text.split("\n"))
     ]
     for number, choice in enumerate(reply.choices, start=1):
-        key = str(number) if reply.numbered else f"*{number}"
-        lines.append(f"  [{key}] {choice.label}")
+        lines.append(f"  [{number}] {choice.label}")
+    if reply.choices and not reply.numbered:
+        lines.append(f"  {NUMBER_ASKED}")
     if saved is not None:
         lines.append(f"  (ไฟล์: {saved})")
     return "\n".join(lines)

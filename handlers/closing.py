@@ -38,7 +38,8 @@ async def ask_note(ctx: Context) -> Outbound:
     if ctx.draft.note:
         shown = shorten(ctx.draft.note, 30)
         choices.insert(0, button(Step.NOTE, "keep", texts.BTN_KEEP.format(value=shown)))
-    return Outbound(texts.ASK_NOTE.format(limit=NOTE_LIMIT), tuple(choices), numbered=False)
+    # A note of just a number says nothing: a typed number presses the button of that number.
+    return Outbound(texts.ASK_NOTE.format(limit=NOTE_LIMIT), tuple(choices))
 
 
 async def _note_problem(ctx: Context, draft: Draft) -> str | None:

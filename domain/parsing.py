@@ -113,19 +113,42 @@ def parse_baht(text: str) -> Decimal:
     return _to_cents(value, BAHT_DECIMALS)
 
 
+# Words said before a figure that do not change it: "ประมาณ 80", "เบิกไป 5 หมื่น".
+_LEAD_WORDS = (
+    "ความก้าวหน้า", "ยอดเบิกจ่ายสะสม", "ยอดเบิกจ่าย", "เบิกจ่ายสะสม", "เบิกจ่ายไป", "เบิกจ่าย",
+    "เบิกไป", "เบิกได้", "ใช้ไป", "ใช้เงินไป", "ประมาณ", "ราวๆ", "ราว ๆ", "ราว", "คิดเป็น",
+    "อยู่ที่", "ตอนนี้", "ทั้งหมด", "จำนวน", "รวม", "สะสม", "ได้",
+)  # fmt: skip
+
+
+def _figure_text(typed: Typed) -> str:
+    """A reply's figure without the words said before it."""
+    text = typed.bare
+    changed = True
+    while changed:
+        changed = False
+        for word in _LEAD_WORDS:
+            if text.startswith(word) and text != word:
+                text, changed = text.removeprefix(word).lstrip(), True
+    return text
+
+
 def reply_percent(typed: Typed) -> Decimal:
-    """Progress from a reply: "80 ค่ะ", "๘๐%", "ร้อยละแปดสิบ", or 100 for "เสร็จแล้ว", "ครบแล้ว"."""
+    """Progress from a reply: "80 ค่ะ", "๘๐%", "ประมาณ 80", "ร้อยละแปดสิบ", 100 for
+    "เสร็จแล้ว", "ครบแล้ว", 0 for "ยังไม่เริ่ม"."""
     if intent_of(typed, Intent.DONE):
         return Decimal("100.00")
-    return parse_percent(typed.bare)
+    if intent_of(typed, Intent.NOT_STARTED):
+        return Decimal("0.00")
+    return parse_percent(_figure_text(typed))
 
 
 def reply_baht(typed: Typed) -> Decimal:
-    """A cumulative amount from a reply: "5 หมื่นค่ะ", "50,000.-", or 0 for "ยังไม่ได้เบิก",
-    "ไม่ได้ใช้เงิน", "ไม่มี", "-"."""
+    """A cumulative amount from a reply: "5 หมื่นค่ะ", "50,000.-", "เบิกไป 5 หมื่น", or 0 for
+    "ยังไม่ได้เบิก", "ไม่ได้ใช้เงิน", "ไม่มี", "-"."""
     if intent_of(typed, Intent.NO_SPENDING):
         return Decimal("0.00")
-    return parse_baht(typed.bare)
+    return parse_baht(_figure_text(typed))
 
 
 def names_a_unit(typed: Typed) -> bool:

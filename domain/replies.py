@@ -64,12 +64,15 @@ class Typed:
     `text` is what was typed, cleaned (for free text: notes and reasons keep it as typed);
     `bare` is `text` without the particles and decorations at its end (what a note stores);
     `plain` is `bare` for matching: Thai digits as Arabic, lower case, single spaces;
-    `polite_only` says the whole reply was particles ("ค่ะ", "ครับผม")."""
+    `polite_only` says the whole reply was particles ("ค่ะ", "ครับผม");
+    `forms` are the reply for matching with each ending taken off in turn, whole first: a
+    garbled word may end in letters that read as a particle (สะถา|นะ|ค่ะ)."""
 
     text: str
     bare: str
     plain: str
     polite_only: bool = False
+    forms: tuple[str, ...] = ()
 
     @property
     def squashed(self) -> str:
@@ -80,19 +83,26 @@ class Typed:
 def read(raw: str) -> Typed:
     """Read a typed reply (see the module's note)."""
     text = clean_text(raw)
-    bare = _without_endings(text)
-    decorated_only = not bare and _is_decoration(text)
-    if decorated_only:
-        bare = text.replace(" ", "")  # 👍, 🙏: the emoji is the whole message
+    stages = _endings_off(text)
+    bare = stages[-1]
+    polite_only = False
+    if not bare and text:
+        # Only particles and emoji: the emoji are the message (👍, 👎ค่ะ); the particles say
+        # yes to a question of yes or no ("ค่ะ", "ครับผม 🙏").
+        emoji = "".join(ch for ch in text if not ch.isspace() and _is_decoration(ch))
+        polite_only = len(emoji) < len(text.replace(" ", ""))
+        bare = emoji
     plain = _SPACES.sub(" ", thai_digit_to_arabic_digit(bare).casefold()).strip()
-    polite_only = bool(text) and not bare
-    return Typed(text, bare, plain, polite_only)
+    forms = tuple(_squash(thai_digit_to_arabic_digit(stage)) for stage in stages if stage)
+    return Typed(text, bare, plain, polite_only, forms)
 
 
 @lru_cache(maxsize=4096)
-def _without_endings(text: str) -> str:
-    """`text` without the particles, repeat marks, elongations and decorations at its end."""
+def _endings_off(text: str) -> tuple[str, ...]:
+    """`text`, then `text` with each of the particles, repeat marks, elongations and
+    decorations at its end taken off in turn, down to none (the last)."""
     tokens = word_tokenize(text, keep_whitespace=True)
+    stages = [text.strip()]
     while tokens:
         token = _ELONGATION.sub(r"\1", tokens[-1].strip().casefold())
         previous = tokens[-2] if len(tokens) > 1 else ""
@@ -106,9 +116,10 @@ def _without_endings(text: str) -> str:
             or stretched
         ):
             tokens.pop()
+            stages.append("".join(tokens).strip())
             continue
         break
-    return "".join(tokens).strip()
+    return tuple(dict.fromkeys(stages))
 
 
 # What replies mean.
@@ -121,6 +132,7 @@ class Intent(enum.StrEnum):
     NO = "no"
     NONE = "none"  # nothing to say: no note
     DONE = "done"  # the work is finished: 100 %
+    NOT_STARTED = "not_started"  # the work has not begun: 0 %
     NO_SPENDING = "no_spending"  # nothing disbursed: 0 baht
     CONFIRM = "confirm"
     GREETING = "greeting"
@@ -143,7 +155,12 @@ LEXICON: Mapping[Intent, frozenset[str]] = {
     Intent.DONE: frozenset({
         "ครบ", "ครบแล้ว", "เสร็จ", "เสร็จแล้ว", "เสร็จสิ้น", "แล้วเสร็จ", "เสร็จเรียบร้อย",
         "เสร็จเรียบร้อยแล้ว", "ดำเนินการเสร็จแล้ว", "ดำเนินการแล้วเสร็จ", "เต็ม", "ครบร้อย",
-        "ครบ100", "เสร็จ100", "100เปอร์", "done", "finished", "complete", "completed",
+        "ครบ100", "เสร็จ100", "100เปอร์", "เต็มร้อย", "ร้อยเปอร์เซ็นต์", "done", "finished",
+        "complete", "completed",
+    }),
+    Intent.NOT_STARTED: frozenset({
+        "ยังไม่เริ่ม", "ยังไม่ได้เริ่ม", "ยังไม่ได้ดำเนินการ", "ยังไม่ดำเนินการ", "ยังไม่มีความก้าวหน้า",
+        "ยังไม่คืบหน้า", "ยังไม่เริ่มงาน", "ยังไม่ได้เริ่มงาน", "not started",
     }),
     Intent.NO_SPENDING: frozenset({
         "-", "ไม่มี", "ไม่ได้ใช้", "ไม่ได้ใช้เงิน", "ยังไม่ได้ใช้เงิน", "ยังไม่ใช้เงิน", "ไม่ได้เบิก",
@@ -170,7 +187,13 @@ LEXICON: Mapping[Intent, frozenset[str]] = {
 def intent_of(typed: Typed, intent: Intent, extra: Iterable[str] = ()) -> bool:
     """Whether a reply means `intent` (words of the question itself, `extra`, count too)."""
     words = _WORDS[intent] | {_squash(word) for word in extra}
-    return typed.squashed in words
+    if typed.squashed in words:
+        return True
+    if typed.plain and _is_decoration(typed.plain):  # only emoji: 👍🙏 says yes, 👎🙏 says no
+        shown = set(typed.plain) - {"\ufe0f"}
+        against = _WORDS[Intent.NO] if intent in {Intent.YES, Intent.CONFIRM} else frozenset()
+        return bool(shown & words) and not shown & against
+    return False
 
 
 def _squash(word: str) -> str:
@@ -187,14 +210,25 @@ def yes_or_no(
     particles ("ค่ะ", "ครับ") is yes. None if it is neither."""
     if intent_of(typed, Intent.NO, no_words):
         return False
-    if typed.polite_only or intent_of(typed, Intent.YES, yes_words):
+    if intent_of(typed, Intent.YES, yes_words) or (typed.polite_only and not _refusing(typed)):
         return True
     return None
 
 
 def is_confirmation(typed: Typed) -> bool:
     """Whether a reply confirms what was shown ("ยืนยันค่ะ", "ส่ง", "โอเค", 👍)."""
-    return typed.polite_only or intent_of(typed, Intent.CONFIRM)
+    if intent_of(typed, Intent.NO):
+        return False
+    return intent_of(typed, Intent.CONFIRM) or (typed.polite_only and not _refusing(typed))
+
+
+def _refusing(typed: Typed) -> bool:
+    """Emoji that say no or something else than yes beside the particles ("ค่ะ 😢")."""
+    return (
+        bool(typed.plain)
+        and not intent_of(typed, Intent.YES)
+        and not intent_of(typed, Intent.THANKS)
+    )
 
 
 # Commands
@@ -209,12 +243,28 @@ def command_of(typed: Typed, words: Mapping[str, str], *, typos: bool) -> str | 
         word = next(iter(plain[1:].split("@", 1)[0].split()), "")
         return words.get(word)
     found = words.get(plain) or words.get(typed.squashed)
-    if found is not None or not typos or len(typed.squashed) < 5:
+    if found is not None or not typos:
         return found
     near = {
-        name for word, name in words.items() if len(word) >= 5 and _one_edit(typed.squashed, word)
+        name
+        for word, name in words.items()
+        for form in _fuzzy_forms(typed)
+        if len(word) >= 5 and len(form) >= 5 and _one_edit(form, word)
     }
     return near.pop() if len(near) == 1 else None
+
+
+def _fuzzy_forms(typed: Typed) -> set[str]:
+    """What a reply may be once its endings are off, for matching with a typo: the word
+    segmenter may glue a particle to a misspelt word (ประวัต|นะครับ reads as ประ|วัตนะ|ครับ), so
+    particles are also taken off the end letter by letter."""
+    forms = {typed.squashed, *typed.forms}
+    for _ in range(2):
+        forms |= {f[: -len(p)] for f in forms for p in _SQUASHED_PARTICLES if f.endswith(p)}
+    return {form for form in forms if form}
+
+
+_SQUASHED_PARTICLES = frozenset(_squash(p) for p in PARTICLES)
 
 
 def _one_edit(a: str, b: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from domain.checks import check_disbursed, check_note, check_progress
@@ -9,7 +10,7 @@ from domain.limits import NOTE_LIMIT
 from domain.messages import Outbound
 from domain.models import MonthlyReport, ReportValues, Submission
 from domain.months import month_name
-from domain.replies import Intent, intent_of, is_confirmation, yes_or_no
+from domain.replies import Intent, Typed, intent_of, is_confirmation, yes_or_no
 from domain.thaitext import shorten
 from handlers import texts
 from handlers.context import Ask, Context
@@ -40,6 +41,24 @@ async def ask_note(ctx: Context) -> Outbound:
         choices.insert(0, button(Step.NOTE, "keep", texts.BTN_KEEP.format(value=shown)))
     # A note of just a number says nothing: a typed number presses the button of that number.
     return Outbound(texts.ASK_NOTE.format(limit=NOTE_LIMIT), tuple(choices))
+
+
+def read_note(typed: Typed) -> str:
+    """The note a reply gives: "" for "ไม่มีค่ะ", "-", "ข้าม"; otherwise the text on one line,
+    without the particles at its end."""
+    if intent_of(typed, Intent.NONE):
+        return ""
+    return " ".join(typed.bare.split())
+
+
+def read_on_plan(typed: Typed) -> bool | None:
+    """On plan? from a reply: yes, no, or the question's own words ("ตามแผน", "ล่าช้า")."""
+    return yes_or_no(typed, PLAN_YES, PLAN_NO)
+
+
+def read_on_target(typed: Typed) -> bool | None:
+    """On target? from a reply: yes, no, or the question's own words ("ตามเป้า", "ไม่ถึงเป้า")."""
+    return yes_or_no(typed, TARGET_YES, TARGET_NO)
 
 
 async def _note_problem(ctx: Context, draft: Draft) -> str | None:
@@ -121,7 +140,7 @@ def ask_yes_no(step: Step, question: str, yes_label: str, no_label: str) -> Ask:
 
 async def accept_on_plan(ctx: Context, answer: Answer) -> Result:
     """On plan: go on to the target; not on plan: ask why."""
-    value = _yes_no(answer, PLAN_YES, PLAN_NO)
+    value = _yes_no(answer, read_on_plan)
     if value is None:
         return Stay(texts.YES_NO_HINT)
     if value:
@@ -131,7 +150,7 @@ async def accept_on_plan(ctx: Context, answer: Answer) -> Result:
 
 async def accept_on_target(ctx: Context, answer: Answer) -> Result:
     """On target: on to the confirmation; not on target: ask why."""
-    value = _yes_no(answer, TARGET_YES, TARGET_NO)
+    value = _yes_no(answer, read_on_target)
     if value is None:
         return Stay(texts.YES_NO_HINT)
     if value:
@@ -139,10 +158,10 @@ async def accept_on_target(ctx: Context, answer: Answer) -> Result:
     return Go(Step.TARGET_REASON, replace(ctx.draft, on_target=False))
 
 
-def _yes_no(answer: Answer, yes_words: tuple[str, ...], no_words: tuple[str, ...]) -> bool | None:
+def _yes_no(answer: Answer, reader: Callable[[Typed], bool | None]) -> bool | None:
     if answer.choice in {"yes", "no"}:
         return answer.choice == "yes"
-    return yes_or_no(answer.typed, yes_words, no_words)
+    return reader(answer.typed)
 
 
 def ask_text(message: str) -> Ask:

@@ -153,6 +153,30 @@ async def test_a_whole_report_through_replies_only(bot: LineBot, world: World) -
     assert await world.repo.preferred_channels() == {world.single.id: "line"}
 
 
+async def test_a_report_typed_the_way_officers_type_on_line(bot: LineBot, world: World) -> None:
+    """Polite endings, everyday words, a typo and emoji, and a side question answered by the
+    number typed right after it: all through signed webhooks and the real SDK."""
+    await bot.say(SINGLE, "สวัสดีค่ะ", "สวัสดีคุณใจงาม")
+    await bot.say(SINGLE, "ส่งราบงานค่ะ", "กี่เปอร์เซ็นต์")
+    await bot.say(SINGLE, "๘๐ ค่ะ", "เบิกจ่ายสะสม")
+    await bot.say(SINGLE, "ส่งรายงาน", texts.DISCARD_QUESTION)
+    await bot.say(SINGLE, "2", "เบิกจ่ายสะสม")  # [2] ทำต่อ: not 2 baht
+    await bot.say(SINGLE, "ยังไม่ได้เบิกค่ะ", "สรุปผลการดำเนินงาน")
+    await bot.say(SINGLE, "ไม่มีค่ะ", "เป็นไปตามแผนหรือไม่")
+    await bot.say(SINGLE, "ล่าช้าค่ะ", "เหตุผลที่ไม่เป็นไปตามแผน")
+    await bot.say(SINGLE, "รอผู้รับจ้างค่ะ", "เป็นไปตามเป้าหมายหรือไม่")
+    summary = await bot.say(SINGLE, "ตามเป้าค่ะ", "กรุณาตรวจสอบรายงานก่อนส่ง")
+    assert "งบประมาณที่เบิกใช้ (ครั้งที่ 2) = 0 บาท" in summary.text
+    await bot.say(SINGLE, "👍", "บันทึกรายงานครั้งที่ 2")
+    await bot.say(SINGLE, "ขอบคุณค่ะ 🙏", texts.THANKS)
+    report = await world.repo.get_report(SCHOOL.code, 2570, 2)
+    assert report is not None
+    assert (report.values.progress, report.values.disbursed) == (Decimal(80), Decimal(0))
+    assert (report.values.note, report.values.on_plan, report.values.plan_reason) == (
+        "", False, "รอผู้รับจ้าง",
+    )  # fmt: skip
+
+
 async def test_a_redelivered_event_is_handled_once(bot: LineBot, world: World) -> None:
     await bot.say(SINGLE, "/report", "กี่เปอร์เซ็นต์")
     typed = bot.fake.text(SINGLE, "40")

@@ -126,6 +126,25 @@ async def test_report_kill_restart_and_finish(bot: Bot) -> None:
     assert "Traceback" not in log
 
 
+async def test_a_report_typed_the_way_officers_type(bot: Bot) -> None:
+    """Polite endings, everyday words, a typo, emoji and a doubtful amount asked back, through
+    the real bot process and python-telegram-bot."""
+    await bot.start()
+    await bot.say(OFFICER, "สวัสดีครับ", "สวัสดีคุณสมชาย")
+    await bot.say(OFFICER, "ส่ง รายงานครับ", "เลือกโครงการ")
+    await bot.say(OFFICER, "1", "เลือกเดือน")  # the road project, listed first
+    await bot.say(OFFICER, "พ.ย. ครับ", "กี่เปอร์เซ็นต์")
+    await bot.say(OFFICER, "80ครับ", "เบิกจ่ายสะสม")
+    await bot.say(OFFICER, "1.2", "หมายถึงจำนวนใด")  # of a 1,200,000-baht budget
+    await bot.say(OFFICER, "1", "สรุปผลการดำเนินงาน")  # [1] 1,200,000 บาท
+    await bot.say(OFFICER, "ปรับปรุงผิวจราจรเสร็จครับ", "เป็นไปตามแผนหรือไม่")
+    await bot.say(OFFICER, "ตามแผนครับ", "เป็นไปตามเป้าหมายหรือไม่")
+    await bot.say(OFFICER, "ใช่ครับผม", "กรุณาตรวจสอบรายงานก่อนส่ง")
+    await bot.say(OFFICER, "ยืนยันครับ", "บันทึกรายงานครั้งที่ 2")
+    assert await stored(bot.folder, ROAD.code, 2) == (Decimal("80.00"), Decimal("1200000.00"))
+    assert await bot.terminate() == 0
+
+
 async def test_an_update_redelivered_after_a_crash_is_not_applied_twice(bot: Bot) -> None:
     await bot.start()
     await bot.say(SINGLE, "/report", "กี่เปอร์เซ็นต์")

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from domain.messages import Inbound
 from domain.models import ChatIdentity, ProjectData, Role
+from domain.replies import warm_up
 from handlers.conversation import Conversation
 from storage.sqlite import SqliteStorage
 from tests.support import Counting
@@ -74,6 +75,7 @@ async def throughput(officers: int, concurrency: int) -> None:
         repo = await SqliteStorage.open(Path(folder) / "bench.sqlite3")
         await setup(repo, officers)
         conversation = Conversation(repo, lambda: NOW)
+        warm_up()  # as `run` does at start-up: the word list is loaded before the first message
         latencies: list[float] = []
         gate = asyncio.Semaphore(concurrency)
 

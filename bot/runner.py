@@ -19,6 +19,7 @@ from bot.line_webhook import line_webhook
 from bot.scheduling import build_scheduler
 from bot.telegram_channel import ALLOWED_UPDATES, TelegramChannel, TelegramNotifier
 from bot.telegram_webhook import telegram_webhook
+from domain.replies import warm_up
 from scheduler.calendar import ReportingCalendar
 from scheduler.delivery import DeliveryFailed, Notifier, ReminderService, TickReport
 from scheduler.planner import PUSH_CHANNELS, ReminderPlanner
@@ -76,6 +77,9 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
             "no channel is configured: add a [telegram] or [line] table (see config.example.toml)"
         )
         return 2
+    # The reader of Thai replies loads its word list while the channels start, not on the first
+    # officer's message.
+    warming = asyncio.create_task(asyncio.to_thread(warm_up))
     pruned = await services.repo.prune_events(services.clock() - EVENT_MEMORY)
     log.info("forgot %d handled updates older than %d days", pruned, EVENT_MEMORY.days)
     notifiers: dict[str, Notifier] = {}
@@ -142,6 +146,7 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
             await asyncio.gather(catch_up, return_exceptions=True)
         if reminders is not None:
             await reminders.idle()  # a tick in progress finishes what it claimed
+        await asyncio.gather(warming, return_exceptions=True)
         if channel is not None:
             await channel.stop()
         if line_channel is not None:

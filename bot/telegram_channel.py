@@ -28,7 +28,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, MessageLimit
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, ContextTypes, TypeHandler
 from telegram.request import BaseRequest, HTTPXRequest
 
@@ -91,6 +91,15 @@ def to_inbound(update: Update) -> tuple[Chat, Inbound] | None:
     return chat, Inbound.other(CHANNEL, user, event)
 
 
+def passing(error: TelegramError) -> bool:
+    """Whether a failed call may succeed later: Telegram unreachable or slow, or asking to
+    wait. A refusal (BadRequest, Forbidden) will not pass; BadRequest is a NetworkError in
+    python-telegram-bot, hence the order."""
+    if isinstance(error, BadRequest | Forbidden):
+        return False
+    return isinstance(error, NetworkError | RetryAfter)
+
+
 def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
     """Cut a long text into messages under Telegram's limit, at line breaks where possible."""
     chunks: list[str] = []
@@ -124,8 +133,10 @@ class TelegramChannel:
         *,
         request: BaseRequest | None = None,
         rate_limiter: BaseRateLimiter[Any] | None = None,
+        poll_backoff: float = 0.5,
     ) -> None:
         self._config = config
+        self._backoff = poll_backoff  # seconds before a failed poll is tried again, doubling
         self._conversation = conversation
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             Application.builder()
@@ -154,6 +165,7 @@ class TelegramChannel:
         self.app = builder.build()
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
+        self._unanswered: set[int] = set()
 
     async def start(self) -> None:
         """Connect (getMe) and register the command menu in Thai."""
@@ -166,9 +178,15 @@ class TelegramChannel:
         """Release the HTTP connections."""
         await self.app.shutdown()
 
-    async def handle_batch(self, updates: Sequence[Update]) -> None:
-        """Handle a batch of updates fully (in parallel across chats)."""
+    async def handle_batch(self, updates: Sequence[Update]) -> list[int]:
+        """Handle a batch of updates fully (in parallel across chats); returns the ids of those
+        whose answer could not be sent for a reason that may pass (Telegram unreachable): they
+        must not be acknowledged, so that Telegram delivers them again. Their turns are stored
+        already; the next delivery is recognised and answered with where things stand."""
         await asyncio.gather(*(self.app.process_update(u) for u in updates))
+        failed = sorted(u.update_id for u in updates if u.update_id in self._unanswered)
+        self._unanswered.difference_update(failed)
+        return failed
 
     async def poll(self, stop: asyncio.Event) -> None:
         """Long-poll getUpdates until `stop` is set, acknowledging only handled batches."""
@@ -195,15 +213,28 @@ class TelegramChannel:
                 updates = fetch.result()
             except NetworkError as error:
                 failures += 1
-                delay = min(30.0, 0.5 * 2**failures)
+                delay = min(30.0, self._backoff * 2**failures)
                 log.warning("telegram: getUpdates failed (%s); retrying in %.1f s", error, delay)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)
                 continue
-            failures = 0
             if updates:
-                await self.handle_batch(updates)
+                unanswered = await self.handle_batch(updates)
+                if unanswered:
+                    # Not acknowledged: fetched again (from the first unanswered one) after a
+                    # pause; those handled meanwhile are recognised and not applied twice.
+                    offset = unanswered[0]
+                    failures += 1
+                    delay = min(30.0, self._backoff * 2**failures)
+                    log.warning(
+                        "telegram: %d answers not delivered; fetching them again in %.1f s",
+                        len(unanswered), delay,
+                    )  # fmt: skip
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), delay)
+                    continue
                 offset = updates[-1].update_id + 1
+            failures = 0
         if offset is not None:
             # Acknowledge the last handled batch, so a clean restart does not fetch it again.
             with contextlib.suppress(TelegramError):
@@ -221,7 +252,7 @@ class TelegramChannel:
             return
         if update.callback_query is not None:
             # Stop the spinner on the pressed button at once, whatever happens next.
-            with contextlib.suppress(BadRequest):
+            with contextlib.suppress(TelegramError):
                 await update.callback_query.answer()
 
         async def send(reply: Reply) -> None:
@@ -235,7 +266,22 @@ class TelegramChannel:
                 await self.send(chat, outbound)
 
         # The conversation keeps one person's updates in order, each answer sent before the next.
-        await self._conversation.serve(inbound, send)
+        try:
+            await self._conversation.serve(inbound, send)
+        except TelegramError as error:
+            if not passing(error):
+                # Refused for good (the person blocked the bot, a message Telegram will not
+                # take): acknowledged, as sending it again cannot help.
+                log.error(
+                    "telegram: update %s could not be answered: %s",
+                    update.update_id, type(error).__name__,
+                )  # fmt: skip
+                return
+            self._unanswered.add(update.update_id)
+            log.warning(
+                "telegram: the answer to update %s was not delivered (%s); not acknowledged",
+                update.update_id, type(error).__name__,
+            )  # fmt: skip
 
     async def _remove_keyboard(self, message: Message) -> None:
         """Take the keyboard off a pressed message, so an old button cannot be pressed again."""

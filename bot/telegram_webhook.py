@@ -33,8 +33,10 @@ def telegram_webhook(channel: TelegramChannel, secret: str, path: str) -> web.Ap
             return web.Response(status=400)
         if update is None:
             return web.Response(status=400)
-        # Answer only once handled: if the process dies first, Telegram delivers it again.
-        await channel.handle_batch([update])
+        # Answer only once handled and answered: if the process dies first, or the answer could
+        # not be sent, Telegram delivers the update again (and the conversation recognises it).
+        if await channel.handle_batch([update]):
+            return web.Response(status=503)
         return web.Response(status=200)
 
     app = web.Application(client_max_size=MAX_BODY)

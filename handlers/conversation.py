@@ -110,14 +110,21 @@ class Conversation:
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
         async with lock:
+            unmarked: EventMark | None = None
             try:
-                reply = await self._respond(message)
+                reply, unmarked = await self._respond(message)
             except Exception:
                 log.exception("conversation failed on %s message", message.kind.value)
                 reply = Reply((Outbound(INTERNAL_ERROR),))
             await send(reply)
+            if unmarked is not None:
+                # A turn that stored nothing is marked handled once its answer is sent: if the
+                # answer is lost on the way, the update is simply handled again when it comes
+                # back. A turn that stored something marked it with that write.
+                await self._store.mark_event(unmarked)
 
-    async def _respond(self, message: Inbound) -> Reply:
+    async def _respond(self, message: Inbound) -> tuple[Reply, EventMark | None]:
+        """The answer to a message, and its update if no write of the turn marked it."""
         now = self._clock()
         channel, user = message.channel, message.user_id
         event = EventMark(channel, message.event_id, now) if message.event_id else None
@@ -126,29 +133,28 @@ class Conversation:
             # Delivered again (the channel retried after a crash or a lost reply): change
             # nothing, but say where the conversation stands, in case the answer never arrived.
             if message.kind is InboundKind.UNFOLLOW:
-                return Reply((), repeat=True)
-            return Reply(tuple(await self._redelivered(message, opening, now)), repeat=True)
+                return Reply((), repeat=True), None
+            answer = await self._redelivered(message, opening, now)
+            return Reply(tuple(answer), repeat=True), None
         if message.kind is InboundKind.UNFOLLOW:
             await self._store.set_blocked(channel, user, True, now, event=event)
             log.info("%s: a user blocked the bot; no more messages to them", channel)
-            return Reply()
+            return Reply(), None
         if message.kind is InboundKind.FOLLOW:
             await self._store.set_blocked(channel, user, False, now)
             message = Inbound.typed(channel, user, FOLLOW_GREETING, message.event_id)
         if opening.person is None:
-            replies, linked = await self._linker.answer(message, now, event)
-            if linked is not None and channel in self._remembered:
-                await self._store.set_preferred_channel(linked.id, channel)
-            return Reply(tuple(replies))
+            linking = await self._linker.answer(message, now, event)
+            if linking.person is not None and channel in self._remembered:
+                await self._store.set_preferred_channel(linking.person.id, channel)
+            return Reply(tuple(linking.replies)), None if linking.marked else event
         ctx = await self._context(message, opening, now)
         ctx.event = event
         replies = await self._turn(message, ctx)
-        if event is not None and not ctx.marked:
-            await self._store.mark_event(event)
         if channel in self._remembered and opening.preferred_channel != channel:
             # The person wrote from this channel: it becomes the one their reminders go to.
             await self._store.set_preferred_channel(opening.person.id, channel)
-        return Reply(tuple(replies))
+        return Reply(tuple(replies)), None if ctx.marked else event
 
     async def _context(self, message: Inbound, opening: Opening, now: datetime) -> Context:
         """Where this person's conversation stands (an unreadable state starts afresh)."""

@@ -12,6 +12,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -84,6 +85,16 @@ def linked_welcome(person: Person, menu: tuple[Choice, ...]) -> Outbound:
     return Outbound(texts.LINKED.format(name=person.name), menu, close_keyboard=True)
 
 
+@dataclass(frozen=True, slots=True)
+class Linking:
+    """What a message of an account not linked yet led to: the replies, the person it linked
+    (if any), and whether a write marked its update handled."""
+
+    replies: list[Outbound]
+    person: Person | None = None
+    marked: bool = False
+
+
 class Linker:
     """Answers accounts that are not linked yet: only linking is possible for them."""
 
@@ -93,23 +104,22 @@ class Linker:
 
     async def answer(
         self, message: Inbound, now: datetime, event: EventMark | None = None
-    ) -> tuple[list[Outbound], Person | None]:
-        """Try to link the account from this message, or explain how to get linked; returns
-        the replies and the person now linked, if any. The update (`event`) is marked handled
-        by the write that ends the turn, or alone when nothing is written."""
+    ) -> Linking:
+        """Try to link the account from this message, or explain how to get linked. The update
+        (`event`) is marked handled by the write that ends the turn, if there is one."""
         account = (message.channel, message.user_id)
         code = extract_code(message.text) if message.kind is InboundKind.TEXT else None
         if code is None and message.kind is not InboundKind.CONTACT:
-            return await self._say(Outbound(texts.UNKNOWN_USER, ask_contact=True), event)
+            return Linking([Outbound(texts.UNKNOWN_USER, ask_contact=True)])
         recent = await self._store.link_failures_since(*account, now - FAILURE_WINDOW)
         if recent >= FAILURE_LIMIT:
-            return await self._say(Outbound(texts.LINK_TOO_MANY_TRIES), event)
+            return Linking([Outbound(texts.LINK_TOO_MANY_TRIES)])
         if code is not None:
             result, person = await self._store.redeem_invite(
                 code_hash(code), *account, now, event=event
             )
             if result is InviteResult.LINKED and person is not None:
-                return [linked_welcome(person, self._menu(person))], person
+                return Linking([linked_welcome(person, self._menu(person))], person, marked=True)
             reply = {
                 InviteResult.EXPIRED: texts.INVITE_EXPIRED,
                 InviteResult.USED: texts.INVITE_USED,
@@ -119,17 +129,10 @@ class Linker:
             person = await self._person_with_phone(phone_digits(message.text))
             if person is not None:
                 await self._store.link_identity(ChatIdentity(*account, person.id), event=event)
-                return [linked_welcome(person, self._menu(person))], person
+                return Linking([linked_welcome(person, self._menu(person))], person, marked=True)
             reply = texts.PHONE_NOT_FOUND
         await self._store.record_link_failure(*account, now, event=event)
-        return [Outbound(reply, ask_contact=True)], None
-
-    async def _say(
-        self, reply: Outbound, event: EventMark | None
-    ) -> tuple[list[Outbound], Person | None]:
-        if event is not None:
-            await self._store.mark_event(event)
-        return [reply], None
+        return Linking([Outbound(reply, ask_contact=True)], marked=True)
 
     async def _person_with_phone(self, digits: str) -> Person | None:
         """The one person registered with this mobile number (none if ambiguous)."""

@@ -4,12 +4,14 @@ socket, and builders of the updates Telegram sends."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
+from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
 
 from bot.telegram_limits import TelegramRateLimiter
@@ -18,10 +20,14 @@ TOKEN = "123456:TEST-TOKEN"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Progress", "username": "progress_bot"}
 
 
-def unlimited() -> TelegramRateLimiter:
+def unlimited(max_network_retries: int = 5) -> TelegramRateLimiter:
     """A rate limiter that never waits (in-process tests do not test the limits)."""
     return TelegramRateLimiter(
-        overall_rate=1e6, overall_burst=1e6, per_chat_rate=1e6, per_chat_burst=1e6
+        overall_rate=1e6,
+        overall_burst=1e6,
+        per_chat_rate=1e6,
+        per_chat_burst=1e6,
+        max_network_retries=max_network_retries,
     )
 
 
@@ -40,6 +46,12 @@ class RecordingRequest(BaseRequest):
 
     calls: list[Call] = field(default_factory=list)
     _next_message_id: int = 100
+    down: bool = False
+    """While set, every send fails as if Telegram were unreachable."""
+    polled: list[list[dict[str, Any]]] = field(default_factory=list)
+    """Batches getUpdates returns, one per call (then none)."""
+    on_call: Callable[[Call], None] | None = None
+    """Called with every call before it is answered (a test's hook)."""
 
     @property
     def read_timeout(self) -> float | None:
@@ -73,6 +85,10 @@ class RecordingRequest(BaseRequest):
                 content if isinstance(content, bytes) else content.read(),
             )
         self.calls.append(Call(api_method, params, files))
+        if self.on_call is not None:
+            self.on_call(self.calls[-1])
+        if self.down and api_method.startswith("send"):
+            raise NetworkError("Telegram unreachable (simulated)")
         result: Any = True
         if api_method == "getMe":
             result = BOT_USER
@@ -92,7 +108,7 @@ class RecordingRequest(BaseRequest):
                 "chat": {"id": params.get("chat_id", 0), "type": "private"},
             }
         elif api_method == "getUpdates":
-            result = []
+            result = self.polled.pop(0) if self.polled else []
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     def sent(self, chat_id: int | None = None) -> list[Call]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,7 +21,7 @@ from handlers.linking import issue_invite
 from reports.documents import ReportDocuments
 from storage.sqlite import SqliteStorage
 from tests.support import BANGKOK, NOW, SCHOOL, World, build_world
-from tests.telegram_support import TOKEN, RecordingRequest, Updates, parse, unlimited
+from tests.telegram_support import TOKEN, Call, RecordingRequest, Updates, parse, unlimited
 
 OFFICER = 5001  # Telegram user id of the world's single-project officer
 
@@ -227,3 +228,67 @@ async def test_files_go_out_as_documents_and_photos_with_captions() -> None:
     [(name, data)] = photo.files.values()
     assert name.endswith(".png") and data.startswith(b"\x89PNG")
     assert "ความก้าวหน้าและการเบิกจ่าย" in photo.params["caption"]
+
+
+async def test_an_update_whose_answer_was_not_delivered_is_not_acknowledged(
+    harness: Harness,
+) -> None:
+    """Telegram unreachable while a report is confirmed: the webhook answers 503 (Telegram will
+    deliver the press again), the report is stored once, and the next delivery confirms it."""
+    h = harness
+    for text in ("ส่งรายงาน", "35", "1000", "-", "ใช่", "ใช่"):
+        await h.say(OFFICER, text)
+    confirm = next(data for shown, data in h.request.buttons(h.request.sent(OFFICER)[-1])
+                   if shown == texts.BTN_CONFIRM)  # fmt: skip
+    press = h.updates.press(OFFICER, confirm)
+    app = telegram_webhook(h.channel, "s3cret-Token_1", "/telegram")
+    headers = {SECRET_HEADER: "s3cret-Token_1"}
+    async with TestClient(TestServer(app)) as client:
+        h.request.down = True
+        first = await client.post("/telegram", json=press, headers=headers)
+        assert first.status == 503, "not acknowledged: Telegram sends it again"
+        assert len(await h.world.repo.reports_of_project(SCHOOL.code)) == 1, "stored once"
+        h.request.down = False
+        again = await client.post("/telegram", json=press, headers=headers)
+        assert again.status == 200
+    assert h.request.texts(OFFICER)[-1].startswith(texts.ALREADY_DONE.split("{", 1)[0])
+    assert len(await h.world.repo.reports_of_project(SCHOOL.code)) == 1
+
+
+async def test_polling_fetches_an_unanswered_update_again() -> None:
+    repo = await SqliteStorage.open(":memory:")
+    world = await build_world(repo)
+    await repo.link_identity(ChatIdentity("telegram", str(OFFICER), world.single.id))
+    request = RecordingRequest(down=True)
+    channel = TelegramChannel(
+        TelegramConfig(token=TOKEN, poll_timeout=0),
+        Conversation(repo, lambda: NOW),
+        request=request,
+        rate_limiter=unlimited(max_network_retries=0),
+        poll_backoff=0.0,
+    )
+    await channel.start()
+    status = Updates().text(OFFICER, "/status")
+    # Telegram hands the update out until it is acknowledged.
+    request.polled = [[status], [status]]
+    stop = asyncio.Event()
+
+    def telegram(call: Call) -> None:
+        sends = [c for c in request.calls if c.method == "sendMessage"]
+        if len(sends) == 2:
+            request.down = False  # reachable again after the first answer failed
+        polls = [c for c in request.calls if c.method == "getUpdates"]
+        if len(polls) == 3:
+            stop.set()
+
+    request.on_call = telegram
+    try:
+        await channel.poll(stop)
+    finally:
+        await channel.stop()
+        await repo.close()
+    offsets = [c.params.get("offset") for c in request.calls if c.method == "getUpdates"]
+    first_id = status["update_id"]
+    assert offsets[:3] == [None, first_id, first_id + 1], "acknowledged only once answered"
+    answers = [t for t in request.texts(OFFICER) if "โครงการของคุณ" in t]
+    assert len(answers) == 2, "the answer lost on the way is given when it comes again"

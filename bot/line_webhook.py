@@ -30,14 +30,17 @@ SIGNATURE_HEADER = "X-Line-Signature"
 
 def parse_events(body: bytes) -> list[Any]:
     """The events of a webhook body (unknown kinds left out); ValueError if it is not one."""
-    data = json.loads(body)
+    try:
+        data = json.loads(body)
+    except RecursionError:  # nested deeper than Python parses: no webhook body is
+        raise ValueError("not a webhook body") from None
     if not isinstance(data, dict) or not isinstance(data.get("events"), list):
         raise ValueError("not a webhook body")
     events = []
     for raw in data["events"]:
         try:
             events.append(Event.from_dict(raw))
-        except (ValueError, TypeError, KeyError, AttributeError):
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             kind = raw.get("type") if isinstance(raw, dict) else None
             log.info("line webhook: skipped an event of unknown kind %r", kind)
     return events

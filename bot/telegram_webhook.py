@@ -22,13 +22,17 @@ def telegram_webhook(channel: TelegramChannel, secret: str, path: str) -> web.Ap
 
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), secret.encode()):
+        # Header bytes that are not UTF-8 arrive as lone surrogates: compare them as they came.
+        if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), secret.encode()):
             log.warning("telegram webhook: refused a request without the right secret token")
             return web.Response(status=403)
         try:
             data = json.loads(await request.read())
+            if not isinstance(data, dict):
+                raise TypeError("an update is a JSON object")
             update = Update.de_json(data, channel.app.bot)
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            # RecursionError: JSON nested deeper than Python parses (no update is).
             log.warning("telegram webhook: refused a body that is not an update")
             return web.Response(status=400)
         if update is None:

@@ -118,7 +118,9 @@ async def test_an_oversized_body_is_refused(bot: LineBot) -> None:
 
 
 async def test_a_signed_body_that_is_not_a_webhook_is_a_bad_request(bot: LineBot) -> None:
-    for body in (b"not json", b'{"events": 3}', b"[]", b"\xff\xfe"):
+    deep = b"[" * 100_000 + b"]" * 100_000
+    nested = b'{"events": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}"
+    for body in (b"not json", b'{"events": 3}', b"[]", b"\xff\xfe", b"null", b'"x"', deep, nested):
         assert await post(bot, body, {SIGNATURE_HEADER: sign(SECRET, body)}) == 400
 
 

@@ -292,3 +292,38 @@ async def test_polling_fetches_an_unanswered_update_again() -> None:
     assert offsets[:3] == [None, first_id, first_id + 1], "acknowledged only once answered"
     answers = [t for t in request.texts(OFFICER) if "โครงการของคุณ" in t]
     assert len(answers) == 2, "the answer lost on the way is given when it comes again"
+
+
+async def test_the_webhook_answers_malformed_headers_and_bodies_without_an_error(
+    harness: Harness,
+) -> None:
+    """Bytes that are not UTF-8 in the secret header are a wrong secret (403), and a body that
+    is valid JSON but no update (a list, null, a string, nesting deeper than Python parses) is a
+    bad request (400): never a 500."""
+    h = harness
+    app = telegram_webhook(h.channel, "s3cret-Token_1", "/telegram")
+    async with TestServer(app) as server:
+        for given in (b"\xff\xfe", "รหัสลับ".encode(), b"s3cret-Token_1\x80"):
+            status = await raw_post(server.port, b"{}", {SECRET_HEADER.encode(): given})
+            assert status == b"HTTP/1.1 403 Forbidden", given
+        deep = b"[" * 100_000 + b"]" * 100_000
+        for body in (b"[]", b"null", b'"x"', b"3", deep, b'{"a": 1}'):
+            status = await raw_post(server.port, body, {SECRET_HEADER.encode(): b"s3cret-Token_1"})
+            assert status == b"HTTP/1.1 400 Bad Request", body[:20]
+    assert h.request.texts(OFFICER) == []
+
+
+async def raw_post(port: int, body: bytes, headers: dict[bytes, bytes]) -> bytes:
+    """POST with headers as raw bytes (aiohttp's client would encode them); the status line."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        lines = b"".join(b"%s: %s\r\n" % item for item in headers.items())
+        writer.write(
+            b"POST /telegram HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n%sConnection: close\r\n\r\n%s" % (len(body), lines, body)
+        )
+        await writer.drain()
+        return (await reader.read()).split(b"\r\n", 1)[0]
+    finally:
+        writer.close()
+        await writer.wait_closed()

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -39,6 +40,7 @@ from linebot.v3.webhooks import (
 from bot.config import LineConfig
 from bot.line_files import FileShelf
 from bot.line_messages import MAX_MESSAGES, Message, render_turn
+from domain.clock import Clock
 from domain.messages import Inbound, Outbound, Reply
 from domain.models import ChatIdentity
 from handlers.conversation import Conversation
@@ -48,6 +50,9 @@ from scheduler.quota import Allowance
 log = logging.getLogger(__name__)
 
 CHANNEL = "line"
+# An event older than this that LINE does not mark as a redelivery is a replay of a captured
+# request, and is refused; an older redelivery is handled but answered only by reply token.
+FRESHNESS = timedelta(minutes=5)
 SEND_ATTEMPTS = 3  # the same request, with the same retry key, after a network error or 5xx
 MAX_RECIPIENTS = 500  # per multicast request
 
@@ -170,11 +175,19 @@ class LineChannel:
     """Runs the conversation on LINE: webhook events in, replies (or pushes) out."""
 
     def __init__(
-        self, api: LineApi, conversation: Conversation, *, shelf: FileShelf | None = None
+        self,
+        api: LineApi,
+        conversation: Conversation,
+        clock: Clock,
+        *,
+        shelf: FileShelf | None = None,
     ) -> None:
         self.api = api
         self._conversation = conversation
+        self._clock = clock
         self._shelf = shelf
+        self.replays_refused = 0
+        """Events refused as stale replays (old, and not a redelivery by LINE)."""
 
     async def handle_events(self, events: Sequence[Any]) -> None:
         """Handle the events of one webhook request fully."""
@@ -192,14 +205,36 @@ class LineChannel:
             log.debug("line: ignored a %s event", getattr(event, "type", "?"))
             return
         token = getattr(event, "reply_token", None)
+        context = getattr(event, "delivery_context", None)
+        redelivered = bool(getattr(context, "is_redelivery", False))
+        fresh = self._fresh(event)
+        if not fresh and not redelivered:
+            # Old, and LINE does not say it delivers it again: someone posts a captured body.
+            self.replays_refused += 1
+            log.warning(
+                "line: refused event %s: sent %s ago and not a redelivery (%d refused so far)",
+                inbound.event_id, self._age(event), self.replays_refused,
+            )  # fmt: skip
+            return
 
         async def send(reply: Reply) -> None:
             if reply.repeat:
                 log.info("line: event %s was handled already", inbound.event_id)
-            await self.send(inbound.user_id, reply.messages, token, push=not reply.repeat)
+            # A repeat, or an old event, is answered only through its reply token: it never
+            # spends the paid quota.
+            push = fresh and not reply.repeat
+            await self.send(inbound.user_id, reply.messages, token, push=push)
 
         # The conversation keeps one person's events in order, each answer sent before the next.
         await self._conversation.serve(inbound, send)
+
+    def _age(self, event: Any) -> timedelta:
+        sent = datetime.fromtimestamp(int(getattr(event, "timestamp", 0) or 0) / 1000, UTC)
+        return self._clock() - sent
+
+    def _fresh(self, event: Any) -> bool:
+        """Whether the event happened within FRESHNESS of now (either way: clocks differ)."""
+        return abs(self._age(event)) <= FRESHNESS
 
     async def send(
         self,

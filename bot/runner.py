@@ -57,7 +57,7 @@ def line_parts(services: Services, line: LineConfig) -> tuple[LineChannel, web.A
         keep = timedelta(days=line.files_days)
         shelf = FileShelf(line.files_dir, line.public_base_url, keep, services.clock)
         shelf.prune()
-    channel = LineChannel(LineApi(line), services.conversation, shelf=shelf)
+    channel = LineChannel(LineApi(line), services.conversation, services.clock, shelf=shelf)
     return channel, line_webhook(channel, line.channel_secret, line.webhook_path, shelf)
 
 

@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -89,6 +90,8 @@ class FakeLine:
     sent: list[Sent] = field(default_factory=list)
     requests: list[tuple[str, JSONDict]] = field(default_factory=list)
     on_send: Callable[[Sent], None] | None = None
+    clock: Callable[[], float] = time.time
+    """When events happen, in seconds since the epoch (the bot under test's own clock)."""
     _failures: dict[str, list[int]] = field(default_factory=dict)
     _tokens: dict[str, str] = field(default_factory=dict)  # reply token -> user, until used
     _retry_keys: set[str] = field(default_factory=set)
@@ -134,7 +137,7 @@ class FakeLine:
         event: JSONDict = {
             "type": kind,
             "mode": "active",
-            "timestamp": 1_700_000_000_000 + n,
+            "timestamp": int(self.clock() * 1000) + n,
             "source": {"type": "user", "userId": user},
             "webhookEventId": f"01FAKE{n:020d}",
             "deliveryContext": {"isRedelivery": False},

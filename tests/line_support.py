@@ -75,7 +75,7 @@ async def running_line(
     remember: bool = False,
 ) -> AsyncIterator[LineBot]:
     """The webhook server on 127.0.0.1 with the channel, against a fresh fake platform."""
-    async with FakeLine(SECRET, TOKEN) as fake:
+    async with FakeLine(SECRET, TOKEN, clock=lambda: clock().timestamp()) as fake:
         config = line_config(fake.base_url)
         shelf = None
         if files is not None:
@@ -83,7 +83,7 @@ async def running_line(
         api = LineApi(config)
         remembered = PUSH_CHANNELS if remember else ()
         conversation = Conversation(repo, clock, remembered_channels=remembered)
-        channel = LineChannel(api, conversation, shelf=shelf)
+        channel = LineChannel(api, conversation, clock, shelf=shelf)
         runner = web.AppRunner(line_webhook(channel, SECRET, "/line", shelf))
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -15,6 +15,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,11 +26,14 @@ from storage.sqlite import SqliteStorage
 from tests.fake_line import FakeLine, Sent
 from tests.fake_telegram import FakeBotApi
 from tests.line_support import OFFICER, SECRET, SINGLE, TOKEN
-from tests.support import ROAD, SCHOOL, build_world
+from tests.support import BANGKOK, ROAD, SCHOOL, build_world
 
 TELEGRAM_TOKEN = "424242:E2E-SECRET-TOKEN_do-not-log"
 TELEGRAM_OFFICER = 6001
 TELEGRAM_SINGLE = 6002
+
+FIRST_NOW = datetime(2026, 11, 23, 10, 0, tzinfo=BANGKOK)
+WINDOW_NOW = datetime(2026, 11, 25, 9, 5, tzinfo=BANGKOK)
 
 
 def free_port() -> int:
@@ -120,13 +124,13 @@ async def prepare(folder: Path, *, telegram: bool) -> Path:
 @pytest.fixture
 async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
     database = await prepare(tmp_path, telegram=False)
-    async with FakeLine(SECRET, TOKEN) as line:
+    async with FakeLine(SECRET, TOKEN, clock=FIRST_NOW.timestamp) as line:
         port = free_port()
         line.webhook_url = f"http://127.0.0.1:{port}/line"
         config = tmp_path / "bot.toml"
         config.write_text(
             f'[database]\npath = "{database}"\n'
-            '[bot]\nfixed_now = "2026-11-23T10:00:00+07:00"\n'
+            f'[bot]\nfixed_now = "{FIRST_NOW.isoformat()}"\n'
             f'[line]\napi_host = "{line.base_url}"\nwebhook_port = {port}\n',
             encoding="utf-8",
         )
@@ -201,13 +205,16 @@ async def test_a_whole_report_through_line_a_crash_and_a_redelivery(bot: Bot) ->
 
 async def test_telegram_and_line_in_one_process_share_one_person(tmp_path: Path) -> None:
     database = await prepare(tmp_path, telegram=True)
-    async with FakeLine(SECRET, TOKEN) as line, FakeBotApi(TELEGRAM_TOKEN) as telegram:
+    async with (
+        FakeLine(SECRET, TOKEN, clock=WINDOW_NOW.timestamp) as line,
+        FakeBotApi(TELEGRAM_TOKEN) as telegram,
+    ):
         port = free_port()
         line.webhook_url = f"http://127.0.0.1:{port}/line"
         config = tmp_path / "bot.toml"
         config.write_text(
             f'[database]\npath = "{database}"\n'
-            '[bot]\nfixed_now = "2026-11-25T09:05:00+07:00"\n'  # the window opens on 25 Nov
+            f'[bot]\nfixed_now = "{WINDOW_NOW.isoformat()}"\n'  # the window opens on 25 Nov
             f'[telegram]\napi_base_url = "{telegram.base_url}"\npoll_timeout = 5\n'
             "messages_per_chat_per_second = 100.0\n"
             f'[line]\napi_host = "{line.base_url}"\nwebhook_port = {port}\n',

@@ -61,10 +61,10 @@ async def rig() -> AsyncIterator[Rig]:
     await repo.link_identity(ChatIdentity("line", OFFICER, world.officer.id))
     await repo.link_identity(ChatIdentity("line", SINGLE, world.single.id))
     await repo.link_identity(ChatIdentity("telegram", "1003", world.coordinator.id))
-    async with FakeLine(SECRET, TOKEN) as fake:
+    async with FakeLine(SECRET, TOKEN, clock=lambda: at(25).timestamp()) as fake:
         config = line_config(fake.base_url)
         api = LineApi(config)
-        channel = LineChannel(api, Conversation(repo, lambda: at(25)))
+        channel = LineChannel(api, Conversation(repo, lambda: at(25)), lambda: at(25))
         try:
             yield Rig(world, fake, LineNotifier(channel, config), Recorder())
         finally:

@@ -191,6 +191,36 @@ async def test_a_redelivered_event_is_handled_once(bot: LineBot, world: World) -
     await bot.say(SINGLE, "1000", "สรุปผลการดำเนินงาน")
 
 
+async def test_a_body_posted_again_never_spends_a_push(bot: LineBot, world: World) -> None:
+    """One signed body captured and posted six times (same webhookEventId, not marked as a
+    redelivery): handled once, answered once by its reply token, never by push."""
+    await bot.say(SINGLE, "/report", "กี่เปอร์เซ็นต์")
+    typed = bot.fake.text(SINGLE, "40")
+    for _ in range(6):
+        assert await bot.fake.deliver(typed) == 200
+    await bot.fake.wait_for_text(SINGLE, "เบิกจ่ายสะสม")
+    assert bot.fake.charged() == 0 and bot.fake.used == 0
+    assert [s.kind for s in bot.fake.sent].count("reply") == 2  # /report, then 40 once
+    session = await world.repo.load_session("line", SINGLE)
+    assert session is not None and session.state == "disbursed"
+
+
+async def test_a_stale_event_that_is_no_redelivery_is_refused(bot: LineBot, world: World) -> None:
+    """An event sent ten minutes ago and not marked as a redelivery is a replay: refused,
+    counted, nothing changed or sent. LINE's own late redelivery is handled, but answered only
+    through its reply token."""
+    stale = bot.fake.text(SINGLE, "/report")
+    stale["timestamp"] -= 10 * 60 * 1000
+    assert await bot.fake.deliver(stale) == 200
+    assert bot.fake.sent == [] and bot.channel.replays_refused == 1
+    assert await world.repo.load_session("line", SINGLE) is None
+    bot.fake.fail_next("/v2/bot/message/reply", 400)  # the old reply token has expired
+    assert await bot.fake.deliver(bot.fake.again(stale)) == 200
+    session = await world.repo.load_session("line", SINGLE)
+    assert session is not None and session.state == "progress", "LINE's redelivery is applied"
+    assert bot.fake.charged() == 0, "but no push is spent on an old event"
+
+
 async def test_an_answer_lost_with_the_bot_comes_through_the_unused_reply_token(
     bot: LineBot, world: World
 ) -> None:

@@ -303,12 +303,14 @@ async def test_the_webhook_answers_malformed_headers_and_bodies_without_an_error
     h = harness
     app = telegram_webhook(h.channel, "s3cret-Token_1", "/telegram")
     async with TestServer(app) as server:
+        assert server.port is not None
+        port = server.port
         for given in (b"\xff\xfe", "รหัสลับ".encode(), b"s3cret-Token_1\x80"):
-            status = await raw_post(server.port, b"{}", {SECRET_HEADER.encode(): given})
+            status = await raw_post(port, b"{}", {SECRET_HEADER.encode(): given})
             assert status == b"HTTP/1.1 403 Forbidden", given
         deep = b"[" * 100_000 + b"]" * 100_000
         for body in (b"[]", b"null", b'"x"', b"3", deep, b'{"a": 1}'):
-            status = await raw_post(server.port, body, {SECRET_HEADER.encode(): b"s3cret-Token_1"})
+            status = await raw_post(port, body, {SECRET_HEADER.encode(): b"s3cret-Token_1"})
             assert status == b"HTTP/1.1 400 Bad Request", body[:20]
     assert h.request.texts(OFFICER) == []
 

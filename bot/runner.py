@@ -19,6 +19,7 @@ from bot.line_webhook import line_webhook
 from bot.scheduling import build_scheduler
 from bot.telegram_channel import ALLOWED_UPDATES, TelegramChannel, TelegramNotifier
 from bot.telegram_webhook import telegram_webhook
+from bot.web_server import WebServer, serve
 from domain.replies import warm_up
 from scheduler.calendar import ReportingCalendar
 from scheduler.delivery import DeliveryFailed, Notifier, ReminderService, TickReport
@@ -61,14 +62,6 @@ def line_parts(services: Services, line: LineConfig) -> tuple[LineChannel, web.A
     return channel, line_webhook(channel, line.channel_secret, line.webhook_path, shelf)
 
 
-async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Start an aiohttp app on host:port."""
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    return runner
-
-
 async def run_channels(services: Services, stop: asyncio.Event) -> int:
     """Run the configured channels until `stop` is set; 2 if there is nothing to run."""
     telegram, line = services.config.telegram, services.config.line
@@ -84,7 +77,7 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
     log.info("forgot %d handled updates older than %d days", pruned, EVENT_MEMORY.days)
     notifiers: dict[str, Notifier] = {}
     metered: dict[str, Metered] = {}
-    servers: list[web.AppRunner] = []
+    servers: list[WebServer] = []
     channel: TelegramChannel | None = None
     line_channel: LineChannel | None = None
     reminders: ReminderService | None = None

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from aiohttp import web
-
 from bot.config import LineConfig
 from bot.line_channel import LineApi, LineChannel
 from bot.line_files import FileShelf
 from bot.line_webhook import line_webhook
+from bot.web_server import serve
 from domain.clock import Clock
 from domain.models import ChatIdentity
 from handlers.conversation import Conversation
@@ -84,14 +83,10 @@ async def running_line(
         remembered = PUSH_CHANNELS if remember else ()
         conversation = Conversation(repo, clock, remembered_channels=remembered)
         channel = LineChannel(api, conversation, clock, shelf=shelf)
-        runner = web.AppRunner(line_webhook(channel, SECRET, "/line", shelf))
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = runner.addresses[0][1]
-        fake.webhook_url = f"http://127.0.0.1:{port}/line"
+        server = await serve(line_webhook(channel, SECRET, "/line", shelf), "127.0.0.1", 0)
+        fake.webhook_url = f"http://127.0.0.1:{server.port}/line"
         try:
-            yield LineBot(fake, channel, f"http://127.0.0.1:{port}", config)
+            yield LineBot(fake, channel, f"http://127.0.0.1:{server.port}", config)
         finally:
-            await runner.cleanup()
+            await server.cleanup()
             await api.close()

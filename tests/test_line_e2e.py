@@ -19,9 +19,11 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from domain.models import ChatIdentity
+from handlers.linking import issue_invite, shown_code
 from storage.sqlite import SqliteStorage
 from tests.fake_line import FakeLine, Sent
 from tests.fake_telegram import FakeBotApi
@@ -259,3 +261,57 @@ async def test_telegram_and_line_in_one_process_share_one_person(tmp_path: Path)
             if bot.process is not None and bot.process.returncode is None:
                 bot.process.kill()
                 await bot.process.wait()
+
+
+async def test_a_full_run_logs_no_token_code_phone_or_note(tmp_path: Path) -> None:
+    """The real bot at INFO: an invite redeemed, a report whose note holds a phone number, a
+    coordinator's workbook downloaded through the file shelf. Nothing private reaches the log:
+    not the download address, not the invite code, not a phone number, not the note."""
+    database = await prepare(tmp_path, telegram=False)
+    repo = await SqliteStorage.open(database)
+    coordinator = await repo.find_person("น.ส.รัตนา ปิยะวรสกุล")
+    officer = await repo.find_person("นายสมชาย ใจดี")
+    assert coordinator is not None and officer is not None
+    code, _ = await issue_invite(repo, coordinator, FIRST_NOW)
+    await repo.close()
+    stranger = "U" + "9" * 32
+    note = "ประชุมผู้รับจ้าง ติดต่อ 089-765-4321 คุณวิชัย"
+    async with FakeLine(SECRET, TOKEN, clock=FIRST_NOW.timestamp) as line:
+        port = free_port()
+        line.webhook_url = f"http://127.0.0.1:{port}/line"
+        config = tmp_path / "bot.toml"
+        config.write_text(
+            f'[database]\npath = "{database}"\n'
+            f'[bot]\nfixed_now = "{FIRST_NOW.isoformat()}"\n'
+            f'[line]\napi_host = "{line.base_url}"\nwebhook_port = {port}\n'
+            f'public_base_url = "https://127.0.0.1:{port}"\nfiles_dir = "{tmp_path / "files"}"\n',
+            encoding="utf-8",
+        )
+        bot = Bot(line, tmp_path, config)
+        try:
+            await bot.start()
+            await bot.say(stranger, shown_code(code).lower(), "เชื่อมบัญชีกับ")
+            for text, expect in (
+                ("ส่งรายงาน", "กี่เปอร์เซ็นต์"), ("40", "เบิกจ่ายสะสม"),
+                ("1000", "สรุปผลการดำเนินงาน"), (note, "เป็นไปตามแผนหรือไม่"),
+                ("ใช่", "เป็นไปตามเป้าหมายหรือไม่"), ("ใช่", "กรุณาตรวจสอบ"),
+                ("ยืนยัน", "บันทึกรายงานครั้งที่ 2"),
+            ):  # fmt: skip
+                await bot.say(SINGLE, text, expect)
+            link = await bot.say(stranger, "ส่งออก", "/line-files/")
+            address = next(w for w in link.text.split() if "/line-files/" in w)
+            plain = address.replace("https://", "http://")  # no TLS proxy in the test
+            async with aiohttp.ClientSession() as session, session.get(plain) as download:
+                assert download.status == 200
+                assert (await download.read()).startswith(b"PK")
+            assert await bot.terminate() == 0
+        finally:
+            if bot.process is not None and bot.process.returncode is None:
+                bot.process.kill()
+                await bot.process.wait()
+    log = bot.log()
+    token = address.split("/line-files/", 1)[1].split("/", 1)[0]
+    assert "GET /line-files…" in log, "the download was logged, without its address"
+    for private in (token, code, shown_code(code), "089-765-4321", "0897654321", note, SECRET):
+        assert private not in log, private
+    assert "Traceback" not in log

@@ -1,0 +1,137 @@
+"""The bot's web server (webhooks and the LINE file shelf), hardened for the open internet.
+
+- A client must send its request headers within `header_timeout` of connecting, and a
+  connection lives at most `lifetime`: a client that trickles bytes to hold connections open
+  (slowloris) is cut off. Idle keep-alive connections close after `KEEPALIVE`.
+- The access log names method, status and size, never a full path: the file shelf's paths
+  are the only key to a coordinator's workbook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+log = logging.getLogger(__name__)
+
+HEADER_TIMEOUT = 10.0  # seconds to send the request line and headers
+LIFETIME = 120.0  # seconds a connection may stay open at all
+KEEPALIVE = 15.0  # seconds an idle keep-alive connection is kept
+_END_OF_HEADERS = b"\r\n\r\n"
+
+
+class QuietAccessLogger(AbstractAccessLogger):
+    """One line per request at INFO: the method, the route's first segment, status, size and
+    time, so that no download token or other secret in a path reaches the log."""
+
+    def log(self, request: Any, response: Any, time: float) -> None:
+        """Log a handled request without its full path."""
+        first = "/" + request.path.lstrip("/").split("/", 1)[0]
+        self.logger.info(
+            "%s %s… %s %s bytes %.3f s",
+            request.method, first, response.status, response.body_length, time,
+        )  # fmt: skip
+
+
+class Deadline(asyncio.Protocol):
+    """Stands in front of aiohttp's protocol for one connection and cuts it off when its
+    headers take longer than `header_timeout`, or the connection outlives `lifetime`."""
+
+    def __init__(self, inner: asyncio.Protocol, header_timeout: float, lifetime: float) -> None:
+        self._inner = inner
+        self._header_timeout = header_timeout
+        self._lifetime = lifetime
+        self._transport: asyncio.Transport | None = None
+        self._timers: list[asyncio.TimerHandle] = []
+        self._waiting_for_headers = True
+        self._tail = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Start the clocks, then let aiohttp take the connection."""
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        loop = asyncio.get_running_loop()
+        self._timers = [
+            loop.call_later(self._header_timeout, self._cut, "sent no complete headers in time"),
+            loop.call_later(self._lifetime, self._cut, "stayed open too long"),
+        ]
+        self._inner.connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        """Watch for the end of the first request's headers; pass everything on."""
+        if self._waiting_for_headers:
+            if _END_OF_HEADERS in self._tail + data:
+                self._waiting_for_headers = False
+                self._timers[0].cancel()
+            self._tail = (self._tail + data)[-3:]
+        self._inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        """Passed on."""
+        return self._inner.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Stop the clocks; passed on."""
+        for timer in self._timers:
+            timer.cancel()
+        self._inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        """Passed on (aiohttp's flow control)."""
+        self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        """Passed on (aiohttp's flow control)."""
+        self._inner.resume_writing()
+
+    def _cut(self, why: str) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            peer = self._transport.get_extra_info("peername")
+            log.warning("web: closed a connection from %s that %s", peer and peer[0], why)
+            self._transport.abort()
+
+
+class WebServer:
+    """A running server: its port, and a clean stop (requests in progress are finished)."""
+
+    def __init__(self, runner: web.AppRunner, server: asyncio.Server) -> None:
+        self._runner = runner
+        self._server = server
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (useful when asked for port 0)."""
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def cleanup(self) -> None:
+        """Stop accepting, finish the requests in progress, release everything."""
+        self._server.close()
+        await self._runner.cleanup()
+
+
+async def serve(
+    app: web.Application,
+    host: str,
+    port: int,
+    *,
+    header_timeout: float = HEADER_TIMEOUT,
+    lifetime: float = LIFETIME,
+) -> WebServer:
+    """Start `app` on host:port behind the deadlines and the quiet access log."""
+    runner = web.AppRunner(app, access_log_class=QuietAccessLogger, keepalive_timeout=KEEPALIVE)
+    await runner.setup()
+    handler = runner.server
+    assert handler is not None
+
+    def protocol() -> asyncio.Protocol:
+        inner: Callable[[], asyncio.Protocol] = handler
+        return Deadline(inner(), header_timeout, lifetime)
+
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(protocol, host, port)
+    return WebServer(runner, server)

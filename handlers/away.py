@@ -20,7 +20,8 @@ from handlers.flow import Answer, Finish, Go, Result, Say, Stay, Step, button, c
 from storage.errors import NotFound
 
 LONGEST_ABSENCE = timedelta(days=90)
-MAX_CANDIDATES = 10
+MAX_CANDIDATES = 10  # colleagues shown as buttons
+SEARCH_LIMIT = 50  # a typed name matching more than this is surely too short
 
 
 async def start_away(ctx: Context) -> Result:
@@ -45,35 +46,44 @@ async def accept_until(ctx: Context, answer: Answer) -> Result:
         return Stay(texts.AWAY_DAY_PAST.format(day=format_thai_date(day)))
     if day > ctx.today + LONGEST_ABSENCE:
         return Stay(texts.AWAY_DAY_TOO_FAR)
-    if not await ctx.colleagues(MAX_CANDIDATES):
+    if not await ctx.colleagues(MAX_CANDIDATES + 1):
         return Finish((Outbound(texts.NO_COLLEAGUES),))
     return Go(Step.AWAY_DELEGATE, replace(ctx.draft, away_until=day))
 
 
 async def ask_delegate(ctx: Context) -> Outbound:
-    """Offer the colleagues who may report in the person's place."""
-    people = await ctx.colleagues(MAX_CANDIDATES)
-    lines = [texts.ASK_DELEGATE] + [f"{i}) {p.name}" for i, p in enumerate(people, start=1)]
-    choices = tuple(button(Step.AWAY_DELEGATE, p.id, p.name) for p in people)
+    """Offer the first colleagues by name as buttons; any other may be found by name."""
+    people = await ctx.colleagues(MAX_CANDIDATES + 1)
+    shown = people[:MAX_CANDIDATES]
+    lines = [texts.ASK_DELEGATE] + [f"{i}) {p.name}" for i, p in enumerate(shown, start=1)]
+    if len(people) > len(shown):
+        lines.append(texts.DELEGATE_SEARCH)
+    choices = tuple(button(Step.AWAY_DELEGATE, p.id, p.name) for p in shown)
     return Outbound("\n".join(lines), choices)
 
 
 async def accept_delegate(ctx: Context, answer: Answer) -> Result:
-    """Take a colleague from a button, or a typed name that matches exactly one of them."""
-    people = await ctx.colleagues(MAX_CANDIDATES)
+    """Take a colleague from a button, or a typed name (or part of one) that names exactly one
+    colleague of the office, among all of them, not only those on the buttons."""
     if answer.choice is not None:
+        people = await ctx.colleagues(MAX_CANDIDATES + 1)
         chosen = [p for p in people if str(p.id) == answer.choice]
     else:
         typed = " ".join(answer.text.split())
-        chosen = [p for p in people if p.name == typed] or [p for p in people if typed in p.name]
+        found = await ctx.store.colleagues(ctx.person.id, limit=SEARCH_LIMIT, named=typed)
+        chosen = [p for p in found if p.name == typed] or found
     if len(chosen) != 1:
-        return Stay(texts.DELEGATE_HINT)
+        many = len(chosen) > 1 and answer.choice is None
+        return Stay(texts.DELEGATE_MANY if many else texts.DELEGATE_HINT)
     return Go(Step.AWAY_CONFIRM, replace(ctx.draft, delegate_id=chosen[0].id))
 
 
 async def _delegate(ctx: Context) -> Person | None:
-    people = await ctx.colleagues(MAX_CANDIDATES)
-    return next((p for p in people if p.id == ctx.draft.delegate_id), None)
+    people = await ctx.colleagues(MAX_CANDIDATES + 1)
+    known = next((p for p in people if p.id == ctx.draft.delegate_id), None)
+    if known is None and ctx.draft.delegate_id:  # found by name beyond the buttons
+        known = await ctx.store.get_person(ctx.draft.delegate_id)
+    return known
 
 
 async def ask_confirm_away(ctx: Context) -> Outbound:

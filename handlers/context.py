@@ -81,7 +81,8 @@ class Context:
         return self._visible
 
     async def colleagues(self, limit: int) -> list[Person]:
-        """Colleagues of the same office who may stand in for this person."""
+        """Colleagues of the same office who may stand in for this person (the first `limit`
+        by name)."""
         if self._colleagues is None:
             self._colleagues = await self.store.colleagues(self.person.id, limit=limit)
         return self._colleagues

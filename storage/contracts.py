@@ -177,9 +177,10 @@ class Registry(Protocol):
         """Every (project code, responsible officer's name), by code and name; optionally only
         projects under one agency path."""
 
-    async def colleagues(self, person_id: int, *, limit: int) -> list[Person]:
+    async def colleagues(self, person_id: int, *, limit: int, named: str = "") -> list[Person]:
         """Officers of projects under the same office (the first segment of the agency path)
-        as the person's own projects, the person left out; by name, at most `limit`."""
+        as the person's own projects, the person left out; by name, at most `limit`; with
+        `named`, only those whose name holds that text."""
 
     async def add_coordinator_scope(self, scope: CoordinatorScope) -> bool:
         """Let a coordinator look after an agency or a project; False if already so."""

@@ -33,6 +33,7 @@ from storage.sqlite_base import (
     _project_filter,
     _project_from_row,
     _project_params,
+    _rows,
     _under_agency,
 )
 
@@ -287,30 +288,30 @@ class RegistryPart(SqliteBase):
         )
         return [_project_from_row(r) for r in rows]
 
-    async def colleagues(self, person_id: int, *, limit: int) -> list[Person]:
-        """Officers of projects under the same offices as the person's own, by name."""
+    async def colleagues(self, person_id: int, *, limit: int, named: str = "") -> list[Person]:
+        """Officers of projects under the same offices as the person's own, by name; with
+        `named`, only those whose name holds it."""
         async with self._reading() as db:
-            async with db.execute(
+            rows = await _rows(
+                db,
                 "SELECT DISTINCT p.agency FROM projects p "
                 "JOIN project_officers o ON o.project_id = p.id WHERE o.person_id = ?",
                 (person_id,),
-            ) as cur:
-                offices = sorted({str(r[0]).split("/")[0].strip() for r in await cur.fetchall()})
-            offices = [office for office in offices if office]
+            )
+            offices = sorted({str(r[0]).split("/")[0].strip() for r in rows} - {""})
             if not offices:
                 return []
             clause = _under_agency("?")
-            clauses = [clause] * len(offices)
             params: list[Any] = [office for office in offices for _ in range(clause.count("?"))]
             where = (
                 "WHERE p.id IN (SELECT o.person_id FROM project_officers o "
                 "JOIN projects p ON p.id = o.project_id "
-                f"WHERE {' OR '.join(clauses)}) AND p.id <> ?"
+                f"WHERE {' OR '.join([clause] * len(offices))}) AND p.id <> ? "
+                "AND instr(p.name, ?) > 0"
             )
-            async with db.execute(
-                _PEOPLE_SELECT.format(where=where) + " LIMIT ?", [*params, person_id, limit]
-            ) as cur:
-                return [_person(r) for r in await cur.fetchall()]
+            query = _PEOPLE_SELECT.format(where=where) + " LIMIT ?"
+            found = await _rows(db, query, [*params, person_id, named.strip(), limit])
+            return [_person(r) for r in found]
 
 
 async def _insert_delegation(db: aiosqlite.Connection, delegation: Delegation) -> int:

@@ -229,7 +229,7 @@ class MemoryStorage:
         """Every project a reach may see, by code."""
         return [p for p in await self.list_projects() if reach.may_see(p)]
 
-    async def colleagues(self, person_id: int, *, limit: int) -> list[Person]:
+    async def colleagues(self, person_id: int, *, limit: int, named: str = "") -> list[Person]:
         """Officers of projects under the same offices as the person's own, by name."""
         offices = {
             p.agency.split("/")[0].strip() for p in await self.projects_of_officer(person_id)
@@ -240,6 +240,7 @@ class MemoryStorage:
             for code, officer in self._officers
             if officer != person_id
             and any(under_agency(self._projects[code].agency, office) for office in offices)
+            and named.strip() in self._people[officer].name
         }
         return self._people_where(found)[:limit]
 

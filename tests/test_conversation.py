@@ -567,3 +567,23 @@ async def test_a_past_day_without_a_year_is_said_to_be_past(world: World) -> Non
     await c.say("ไม่อยู่")
     await c.say("20 พ.ย.")  # three days before NOW
     assert c.last == texts.AWAY_DAY_PAST.format(day="20 พ.ย. 2569")
+
+
+async def test_any_colleague_of_the_office_can_be_found_by_name(world: World) -> None:
+    """Eleven colleagues: the buttons show the first ten by name, and the eleventh (last by
+    name) is found by typing part of the name."""
+    for n in range(11):
+        colleague = await world.repo.add_person(f"นายเพื่อน{n:02d} ร่วมเขต", roles=frozenset())
+        await world.repo.link_officer(colleague.id, SCHOOL.code)
+    c = chat(world)
+    await c.say("ไม่อยู่")
+    await c.say("5 ธ.ค.")
+    assert len(c.last_choices()) == 10 and texts.DELEGATE_SEARCH in c.last
+    await c.say("เพื่อน")
+    assert c.last == texts.DELEGATE_MANY
+    await c.say("เพื่อน10")  # not among the buttons
+    assert "นายเพื่อน10 ร่วมเขต" in c.last
+    await c.say("ยืนยัน")
+    (stand_in,) = await world.repo.delegations_on(NOW.date())
+    person = await world.repo.get_person(stand_in.delegate_id)
+    assert person is not None and person.name == "นายเพื่อน10 ร่วมเขต"

@@ -436,6 +436,9 @@ class TestRegistry:
         assert await repo.colleagues(people[3].id, limit=10) == []
         loner = await repo.add_person("ไม่มีโครงการ", roles=frozenset())
         assert await repo.colleagues(loner.id, limit=10) == []
+        assert [p.name for p in await repo.colleagues(me.id, limit=10, named="ข")] == ["ข"]
+        assert await repo.colleagues(me.id, limit=10, named="ค") == [], "another office"
+        assert await repo.colleagues(me.id, limit=10, named="%") == [], "not a pattern"
 
     async def test_an_absence_replaces_stand_ins_and_closes_the_turn(self, repo: Storage) -> None:
         away = await repo.add_person("นายไป", roles=frozenset({Role.OFFICER}))

@@ -50,6 +50,7 @@ from scheduler.quota import Allowance
 log = logging.getLogger(__name__)
 
 CHANNEL = "line"
+CANNOT_SHOW = 'ขออภัย ระบบแสดงคำตอบนี้ไม่ได้ กรุณาพิมพ์ "ช่วยเหลือ" หรือแจ้งผู้ประสานงาน'
 # An event older than this that LINE does not mark as a redelivery is a replay of a captured
 # request, and is refused; an older redelivery is handled but answered only by reply token.
 FRESHNESS = timedelta(minutes=5)
@@ -247,7 +248,11 @@ class LineChannel:
         """Send a turn's replies: the first 5 messages through the reply token, the rest (or
         all, without a usable token) by push, unless `push` is off. A failure is logged, never
         raised."""
-        messages = render_turn(replies, self._shelf)
+        try:
+            messages = render_turn(replies, self._shelf)
+        except ValueError as error:  # an answer LINE would refuse (too long a button's data)
+            log.error("line: an answer could not be built (%s)", error)
+            messages = render_turn([Outbound(CANNOT_SHOW)], None)
         if not push:
             if messages and reply_token:
                 with contextlib.suppress(DeliveryFailed):  # a repeat: nothing more to do

@@ -7,6 +7,7 @@ messages a request.
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
@@ -39,8 +40,11 @@ BUBBLES_PER_CAROUSEL = 12
 MAX_DATA = 300  # bytes of postback data
 ALT_TEXT = 400
 
+log = logging.getLogger(__name__)
+
 CHOOSE = "เลือกได้จากปุ่มด้านล่าง"
 FILE_LINK = "ดาวน์โหลด {name} ได้ที่ลิงก์นี้ (ใช้ได้ถึง {until})\n{url}"
+FILE_FAILED = "ขออภัย ระบบเตรียมไฟล์ {name} ไม่ได้ในขณะนี้ กรุณาลองใหม่อีกครั้งภายหลัง"
 FILE_UNAVAILABLE = (
     "ส่งไฟล์ {name} ทาง LINE ไม่ได้ กรุณาขอรับไฟล์จากผู้ประสานงาน หรือเปิดดูทาง Telegram หากเชื่อมบัญชีไว้"
 )
@@ -112,10 +116,15 @@ def button_message(choices: Sequence[Choice], alt: str) -> Any:
 
 
 def attachment_message(file: Attachment, shelf: FileShelf | None) -> Any:
-    """A chart as a picture, a document as a link; without a public address, how to get it."""
+    """A chart as a picture, a document as a link; without a public address, how to get it;
+    when the file cannot be kept (a full disk), a Thai apology instead of the link."""
     if shelf is None:
         return TextMessage(text=FILE_UNAVAILABLE.format(name=file.name))
-    url = shelf.put(file)
+    try:
+        url = shelf.put(file)
+    except OSError as error:
+        log.error("line: a file could not be kept for download (%s)", type(error).__name__)
+        return TextMessage(text=FILE_FAILED.format(name=file.name))
     if file.is_image and file.mime in {"image/png", "image/jpeg"}:
         return ImageMessage(original_content_url=url, preview_image_url=url)
     until = format_thai_date(shelf.expires().date())

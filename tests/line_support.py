@@ -16,6 +16,7 @@ from bot.web_server import serve
 from domain.clock import Clock
 from domain.models import ChatIdentity
 from handlers.conversation import Conversation
+from handlers.documents import Documents
 from scheduler.planner import PUSH_CHANNELS
 from storage.contracts import Storage
 from tests.fake_line import FakeLine, Sent
@@ -72,6 +73,7 @@ async def running_line(
     clock: Clock = lambda: NOW,
     files: Path | None = None,
     remember: bool = False,
+    documents: Documents | None = None,
 ) -> AsyncIterator[LineBot]:
     """The webhook server on 127.0.0.1 with the channel, against a fresh fake platform."""
     async with FakeLine(SECRET, TOKEN, clock=lambda: clock().timestamp()) as fake:
@@ -81,7 +83,9 @@ async def running_line(
             shelf = FileShelf(files, "https://bot.example.go.th", timedelta(days=7), clock)
         api = LineApi(config)
         remembered = PUSH_CHANNELS if remember else ()
-        conversation = Conversation(repo, clock, remembered_channels=remembered)
+        conversation = Conversation(
+            repo, clock, remembered_channels=remembered, documents=documents
+        )
         channel = LineChannel(api, conversation, clock, shelf=shelf)
         server = await serve(line_webhook(channel, SECRET, "/line", shelf), "127.0.0.1", 0)
         fake.webhook_url = f"http://127.0.0.1:{server.port}/line"

@@ -21,6 +21,7 @@ from domain.models import ChatIdentity
 from handlers import texts
 from handlers.conversation import Conversation
 from handlers.linking import issue_invite, shown_code
+from reports.documents import ReportDocuments
 from scheduler.planner import PUSH_CHANNELS
 from tests.fake_line import kinds, sign
 from tests.line_support import (
@@ -33,7 +34,7 @@ from tests.line_support import (
     running_line,
 )
 from tests.memory_storage import MemoryStorage
-from tests.support import NOW, SCHOOL, World, build_world
+from tests.support import BANGKOK, NOW, SCHOOL, World, build_world
 
 
 @pytest.fixture
@@ -316,6 +317,24 @@ async def test_files_are_served_from_the_shelf(world: World, tmp_path: Path) -> 
                 assert response.status == 404
             async with session.get(bot.url + FILES_PATH + "/../../etc/passwd") as response:
                 assert response.status == 404
+
+
+async def test_a_file_that_cannot_be_kept_is_an_apology_not_an_error(
+    world: World, tmp_path: Path
+) -> None:
+    """The shelf's folder cannot be written (as with a full disk): the person gets a Thai
+    apology in place of the link, the webhook answers 200, and the next message works."""
+    from bot.line_messages import FILE_FAILED
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_bytes(b"")  # mkdir under a file fails, as writing to a full disk does
+    await world.repo.link_identity(ChatIdentity("line", "U" + "7" * 32, world.coordinator.id))
+    documents = ReportDocuments(world.repo, zone=BANGKOK)
+    async with running_line(world.repo, files=blocked / "files", documents=documents) as bot:
+        coordinator = "U" + "7" * 32
+        answer = await bot.say(coordinator, "ส่งออก", "ขออภัย")
+        assert answer.text.endswith(FILE_FAILED.format(name="รายงาน-ปีงบประมาณ-2570.xlsx"))
+        await bot.say(coordinator, "สถานะ", "ส่งแล้ว")
 
 
 async def test_an_identity_linked_elsewhere_does_not_change_line_preference(world: World) -> None:

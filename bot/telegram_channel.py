@@ -68,6 +68,7 @@ COMMANDS = (
 Chat = int
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 MENU_PROMPT = "เลือกคำสั่งได้จากปุ่มด้านล่าง"
+CANNOT_SHOW = 'ขออภัย ระบบแสดงคำตอบนี้ไม่ได้ กรุณาพิมพ์ "ช่วยเหลือ" หรือแจ้งผู้ประสานงาน'
 
 
 def to_inbound(update: Update) -> tuple[Chat, Inbound] | None:
@@ -271,11 +272,14 @@ class TelegramChannel:
         except TelegramError as error:
             if not passing(error):
                 # Refused for good (the person blocked the bot, a message Telegram will not
-                # take): acknowledged, as sending it again cannot help.
+                # take): acknowledged, as sending it again cannot help; a plain apology is
+                # tried, so that a refused answer is never a silent one.
                 log.error(
                     "telegram: update %s could not be answered: %s",
                     update.update_id, type(error).__name__,
                 )  # fmt: skip
+                with contextlib.suppress(TelegramError):
+                    await self.app.bot.send_message(chat, CANNOT_SHOW)
                 return
             self._unanswered.add(update.update_id)
             log.warning(

@@ -11,7 +11,7 @@ from typing import Any
 from telegram import Update
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
-from telegram.error import NetworkError
+from telegram.error import BadRequest, NetworkError
 from telegram.request import BaseRequest, RequestData
 
 from bot.telegram_limits import TelegramRateLimiter
@@ -50,6 +50,8 @@ class RecordingRequest(BaseRequest):
     """While set, every send fails as if Telegram were unreachable."""
     polled: list[list[dict[str, Any]]] = field(default_factory=list)
     """Batches getUpdates returns, one per call (then none)."""
+    refuse_buttons: bool = False
+    """While set, a message with inline buttons is refused (as Telegram refuses bad ones)."""
     on_call: Callable[[Call], None] | None = None
     """Called with every call before it is answered (a test's hook)."""
 
@@ -89,6 +91,8 @@ class RecordingRequest(BaseRequest):
             self.on_call(self.calls[-1])
         if self.down and api_method.startswith("send"):
             raise NetworkError("Telegram unreachable (simulated)")
+        if self.refuse_buttons and self.buttons(self.calls[-1]):
+            raise BadRequest("Button_data_invalid")
         result: Any = True
         if api_method == "getMe":
             result = BOT_USER

@@ -12,7 +12,14 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.config import TelegramConfig
-from bot.telegram_channel import COMMANDS, PRIVATE_ONLY, SHARE_PHONE, TelegramChannel, split_text
+from bot.telegram_channel import (
+    CANNOT_SHOW,
+    COMMANDS,
+    PRIVATE_ONLY,
+    SHARE_PHONE,
+    TelegramChannel,
+    split_text,
+)
 from bot.telegram_webhook import MAX_BODY, SECRET_HEADER, telegram_webhook
 from domain.models import ChatIdentity
 from handlers import texts
@@ -329,3 +336,17 @@ async def raw_post(port: int, body: bytes, headers: dict[bytes, bytes]) -> bytes
     finally:
         writer.close()
         await writer.wait_closed()
+
+
+async def test_an_answer_telegram_refuses_is_followed_by_a_plain_apology(
+    harness: Harness,
+) -> None:
+    h = harness
+    await h.say(OFFICER, "ส่งรายงาน")
+    await h.say(OFFICER, "35")
+    h.request.refuse_buttons = True
+    await h.say(OFFICER, "1000")  # the note question has a button, which is refused
+    assert h.request.texts(OFFICER)[-1] == CANNOT_SHOW, "never a silent failure"
+    h.request.refuse_buttons = False
+    await h.say(OFFICER, "-")
+    assert "เป็นไปตามแผน" in h.request.texts(OFFICER)[-1], "the conversation goes on"

@@ -21,6 +21,7 @@ from linebot.v3.webhooks import Event
 
 from bot.line_channel import LineChannel
 from bot.line_files import FileShelf
+from bot.web_server import Refusals
 
 log = logging.getLogger(__name__)
 
@@ -51,34 +52,41 @@ def line_webhook(
 ) -> web.Application:
     """An aiohttp app taking LINE's signed POSTs on `path` (and serving the file shelf)."""
     validator = SignatureValidator(secret)
+    refusals = Refusals(log)
 
     async def receive(request: web.Request) -> web.Response:
         if request.content_length is not None and request.content_length > MAX_BODY:
-            log.warning("line webhook: refused a body of %d bytes", request.content_length)
+            refusals.refuse(
+                "size", "line webhook: refused a body of %d bytes", request.content_length
+            )
             return web.Response(status=413)
         given = request.headers.get(SIGNATURE_HEADER, "")
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            log.warning("line webhook: refused a body over %d bytes", MAX_BODY)
+            refusals.refuse("size", "line webhook: refused a body over %d bytes", MAX_BODY)
             return web.Response(status=413)
         if not given:
-            log.warning("line webhook: refused a request without %s", SIGNATURE_HEADER)
+            refusals.refuse(
+                "unsigned", "line webhook: refused a request without %s", SIGNATURE_HEADER
+            )
             return web.Response(status=401)
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            log.warning("line webhook: refused a body that is not UTF-8 text")
+            refusals.refuse("text", "line webhook: refused a body that is not UTF-8 text")
             return web.Response(status=400)
         # A signature is Base64, so ASCII; a header that is not (even one that is not UTF-8,
         # which the validator could not encode) is simply a wrong signature.
         if not (given.isascii() and validator.validate(text, given)):
-            log.warning("line webhook: refused a request with a wrong signature")
+            refusals.refuse("signature", "line webhook: refused a request with a wrong signature")
             return web.Response(status=401)
         try:
             events = parse_events(body)
         except ValueError:  # json.JSONDecodeError is a ValueError
-            log.warning("line webhook: refused a signed body that is not a webhook body")
+            refusals.refuse(
+                "body", "line webhook: refused a signed body that is not a webhook body"
+            )
             return web.Response(status=400)
         await channel.handle_events(events)
         return web.Response(status=200)

@@ -10,6 +10,7 @@ from aiohttp import web
 from telegram import Update
 
 from bot.telegram_channel import TelegramChannel
+from bot.web_server import Refusals
 
 log = logging.getLogger(__name__)
 
@@ -20,11 +21,15 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 def telegram_webhook(channel: TelegramChannel, secret: str, path: str) -> web.Application:
     """An aiohttp app accepting Telegram's POSTs on `path`; wrong or missing secret: 403."""
 
+    refusals = Refusals(log)
+
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
         # Header bytes that are not UTF-8 arrive as lone surrogates: compare them as they came.
         if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), secret.encode()):
-            log.warning("telegram webhook: refused a request without the right secret token")
+            refusals.refuse(
+                "secret", "telegram webhook: refused a request without the right secret"
+            )
             return web.Response(status=403)
         try:
             data = json.loads(await request.read())
@@ -33,7 +38,7 @@ def telegram_webhook(channel: TelegramChannel, secret: str, path: str) -> web.Ap
             update = Update.de_json(data, channel.app.bot)
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             # RecursionError: JSON nested deeper than Python parses (no update is).
-            log.warning("telegram webhook: refused a body that is not an update")
+            refusals.refuse("body", "telegram webhook: refused a body that is not an update")
             return web.Response(status=400)
         if update is None:
             return web.Response(status=400)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,17 +26,54 @@ KEEPALIVE = 15.0  # seconds an idle keep-alive connection is kept
 _END_OF_HEADERS = b"\r\n\r\n"
 
 
+class Refusals:
+    """Logs refused requests without letting a flood of them flood the log (and fill the disk):
+    the first of each kind at once, then at most one line per `interval`, saying how many came
+    meanwhile. `counts` keeps every refusal, by kind."""
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        interval: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._logger = logger
+        self._interval = interval
+        self._clock = clock
+        self._last: dict[str, float] = {}
+        self._quiet: dict[str, int] = {}
+        self.counts: dict[str, int] = {}
+
+    def refuse(self, kind: str, message: str, *args: object) -> None:
+        """Count a refusal of `kind`, and log it unless one was logged within the interval."""
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        now = self._clock()
+        last = self._last.get(kind)
+        if last is not None and now - last < self._interval:
+            self._quiet[kind] = self._quiet.get(kind, 0) + 1
+            return
+        self._last[kind] = now
+        quiet = self._quiet.pop(kind, 0)
+        suffix = f" ({quiet} more like it since the last line)" if quiet else ""
+        self._logger.warning(message + suffix, *args)
+
+
 class QuietAccessLogger(AbstractAccessLogger):
     """One line per request at INFO: the method, the route's first segment, status, size and
-    time, so that no download token or other secret in a path reaches the log."""
+    time, so that no download token or other secret in a path reaches the log. Refused
+    requests (4xx and 5xx) are throttled like any flood."""
+
+    refusals: Refusals  # one per server (see `serve`), shared by its connections
 
     def log(self, request: Any, response: Any, time: float) -> None:
         """Log a handled request without its full path."""
         first = "/" + request.path.lstrip("/").split("/", 1)[0]
-        self.logger.info(
-            "%s %s… %s %s bytes %.3f s",
-            request.method, first, response.status, response.body_length, time,
-        )  # fmt: skip
+        line = "%s %s… %s %s bytes %.3f s"
+        args = (request.method, first, response.status, response.body_length, time)
+        if response.status >= 400:
+            self.refusals.refuse(f"{request.method} {first} {response.status}", line, *args)
+            return
+        self.logger.info(line, *args)
 
 
 class Deadline(asyncio.Protocol):
@@ -123,7 +161,12 @@ async def serve(
     lifetime: float = LIFETIME,
 ) -> WebServer:
     """Start `app` on host:port behind the deadlines and the quiet access log."""
-    runner = web.AppRunner(app, access_log_class=QuietAccessLogger, keepalive_timeout=KEEPALIVE)
+    access_log = type(
+        "ServerAccessLogger",
+        (QuietAccessLogger,),
+        {"refusals": Refusals(logging.getLogger("aiohttp.access"))},
+    )
+    runner = web.AppRunner(app, access_log_class=access_log, keepalive_timeout=KEEPALIVE)
     await runner.setup()
     handler = runner.server
     assert handler is not None

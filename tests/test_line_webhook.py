@@ -112,6 +112,21 @@ async def test_a_signature_that_is_not_base64_text_is_refused_not_an_error(
     assert bot.fake.sent == [] and bot.fake.requests == []
 
 
+async def test_a_flood_of_forged_requests_does_not_flood_the_log(
+    bot: LineBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two hundred forged requests: every one refused, one warning line (a flood of refusals
+    must not fill the disk with the log)."""
+    body = json.dumps({"events": [bot.fake.text(SINGLE, "/report")]}).encode()
+    with caplog.at_level(logging.INFO):
+        for _ in range(200):
+            assert await post(bot, body, {SIGNATURE_HEADER: "Zm9yZ2Vk"}) == 401
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert len([line for line in lines if "wrong signature" in line]) == 1, lines[:5]
+    assert len([line for line in lines if "POST /line… 401" in line]) == 1
+    assert bot.fake.sent == []
+
+
 async def test_an_oversized_body_is_refused(bot: LineBot) -> None:
     body = b'{"events": [], "pad": "' + b"x" * MAX_BODY + b'"}'
     assert await post(bot, body, {SIGNATURE_HEADER: sign(SECRET, body)}) == 413

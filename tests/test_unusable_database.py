@@ -70,6 +70,10 @@ def lock() -> Iterator[Lock]:
         path.chmod(0o755 if path.is_dir() else 0o644)
 
 
+def no_lock(path: Path, mode: int) -> None:
+    raise AssertionError(f"{path} is not to be locked")
+
+
 DAMAGED = "is not a SQLite database or is damaged"
 READ_ONLY = "cannot be written: read-only"
 KINDS = [
@@ -246,3 +250,66 @@ def test_every_command_that_opens_the_database_says_so(tmp_path: Path, command: 
     assert done.returncode == 2, done.stderr
     assert done.stderr == f"error: database {database} {DAMAGED}\n"
     assert not (tmp_path / "out.xlsx").exists()
+
+
+# backup and restore work on the database file itself, without the storage: the same messages.
+
+
+def test_backing_up_an_unusable_database_says_what_is_wrong(tmp_path: Path, sound: bytes) -> None:
+    database = tmp_path / "bot.sqlite3"
+    database.write_bytes(sound[: len(sound) // 2])
+    done = run(tmp_path, "backup", "--out", "b.sqlite3")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == f"error: database {database} {DAMAGED}\n"
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name != "sound")
+    assert left == ["bot.sqlite3"], "no backup, no leftover"
+
+    missing = tmp_path / "no-such-folder" / "bot.sqlite3"
+    done = run(tmp_path, "backup", "--out", "b.sqlite3", database=missing)
+    assert (done.returncode, done.stderr) == (2, f"error: no database file at {missing}\n")
+
+
+def test_a_damaged_page_is_named_as_the_database_not_its_copy(tmp_path: Path, sound: bytes) -> None:
+    database = tmp_path / "bot.sqlite3"
+    database.write_bytes(
+        prepare("a damaged page", tmp_path / "case", sound, no_lock).path.read_bytes()
+    )
+    done = run(tmp_path, "backup", "--out", "b.sqlite3")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"error: database {database} {DAMAGED}"), done.stderr
+    assert not list(tmp_path.glob("*b.sqlite3*")), "no backup, no partial copy, no journal"
+
+
+def test_restoring_an_unusable_backup_says_what_is_wrong(tmp_path: Path) -> None:
+    (tmp_path / "b.sqlite3").write_text("not a backup\n", encoding="utf-8")
+    done = run(tmp_path, "restore", "--from", "b.sqlite3")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == f"error: database b.sqlite3 {DAMAGED}\n"
+    assert not (tmp_path / "bot.sqlite3").exists()
+
+
+def test_restoring_into_a_missing_folder_says_so(tmp_path: Path, sound: bytes) -> None:
+    (tmp_path / "b.sqlite3").write_bytes(sound)
+    missing = tmp_path / "no-such-folder" / "bot.sqlite3"
+    done = run(tmp_path, "restore", "--from", "b.sqlite3", database=missing)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr == (
+        f"error: database {missing} cannot be opened: folder {missing.parent} does not exist\n"
+    )
+    assert not missing.parent.exists()
+
+
+def test_a_backup_restores_over_a_damaged_database_which_is_kept(
+    tmp_path: Path, sound: bytes
+) -> None:
+    # The message says the database is damaged; restoring a backup is the remedy, so a damaged
+    # database must not stop it (it cannot be copied through SQLite: it is kept byte for byte).
+    (tmp_path / "b.sqlite3").write_bytes(sound)
+    damaged = sound[: len(sound) // 2]
+    (tmp_path / "bot.sqlite3").write_bytes(damaged)
+    done = run(tmp_path, "restore", "--from", "b.sqlite3")
+    assert done.returncode == 0, done.stderr
+    assert "before-restore" in done.stdout
+    assert (tmp_path / "bot.sqlite3.before-restore").read_bytes() == damaged
+    assert run(tmp_path, "projects", "list").returncode == 0, "the restored database opens"

@@ -32,7 +32,7 @@ from reports.reports_import import format_report as format_import
 from reports.reports_import import import_reports
 from scheduler.calendar import ReportingCalendar
 from storage.backup import BackupResult, backup_database, restore_database
-from storage.errors import StorageError
+from storage.errors import DatabaseUnusable, StorageError
 
 log = logging.getLogger("progress_bot")
 
@@ -356,6 +356,9 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
         if args.command in FILE_JOBS:  # on the database file itself, without opening services
             return FILE_JOBS[args.command](config, args)
         return asyncio.run(_open_and_run(config, args))
+    except DatabaseUnusable as error:  # found on opening it, like a configuration error
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except (ImportFileError, StorageError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

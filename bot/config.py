@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
@@ -28,6 +29,29 @@ ENV_KEYS = {
     "PROGRESS_BOT_LINE_CHANNEL_SECRET": ("line", "channel_secret"),
     "PROGRESS_BOT_LINE_ACCESS_TOKEN": ("line", "channel_access_token"),
 }
+
+# Every table and key load_config reads (config.example.toml documents each one). Anything else in
+# the file is refused: a misspelt key must not be silently ignored, leaving its default in force.
+KNOWN_KEYS: Mapping[str, frozenset[str]] = {
+    "database": frozenset({"path"}),
+    "bot": frozenset({"timezone", "fixed_now"}),
+    "console": frozenset({"user"}),
+    "logging": frozenset({"level"}),
+    "reminders": frozenset(
+        {"enabled", "window_days", "plan", "send_time", "quiet_hours", "overdue_grace_days",
+         "tick_minutes"}
+    ),
+    "telegram": frozenset(
+        {"token", "api_base_url", "api_file_url", "mode", "bot_username", "poll_timeout",
+         "webhook_listen", "webhook_port", "webhook_path", "webhook_public_url", "secret_token",
+         "messages_per_second", "messages_per_chat_per_second"}
+    ),
+    "line": frozenset(
+        {"channel_secret", "channel_access_token", "api_host", "webhook_listen", "webhook_port",
+         "webhook_path", "public_base_url", "files_dir", "files_days", "basic_id",
+         "quota_reserve", "quota_warning"}
+    ),
+}  # fmt: skip
 
 TELEGRAM_API = "https://api.telegram.org/bot"
 _TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,100}")
@@ -123,6 +147,38 @@ def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise ConfigError(f"[{name}] must be a table")
     return value
+
+
+def _nearest(name: str, known: Iterable[str]) -> str | None:
+    """The known name closest to a misspelt one, if any is close enough to be meant."""
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return close[0] if close else None
+
+
+def _check_known(data: Mapping[str, Any]) -> None:
+    """Refuse any table or key load_config does not read, naming it and the nearest known name."""
+    for table, section in data.items():
+        keys = KNOWN_KEYS.get(table)
+        if keys is None:
+            if isinstance(section, Mapping):
+                near = _nearest(table, KNOWN_KEYS)
+                hint = f" (did you mean [{near}]?)" if near else ""
+                raise ConfigError(f"unknown table [{table}]{hint}")
+            # A key above every table: perhaps its [table] line is missing.
+            owner = next((name for name, known in KNOWN_KEYS.items() if table in known), None)
+            hint = f" (did you mean {table} under [{owner}]?)" if owner else ""
+            raise ConfigError(f"unknown key {table} outside any table{hint}")
+        if not isinstance(section, Mapping):
+            raise ConfigError(f"[{table}] must be a table")
+        for key, value in section.items():
+            if key in keys:
+                continue
+            near = _nearest(key, keys)
+            if isinstance(value, Mapping):  # a sub-table: [table.key]
+                hint = f" (did you mean {table}.{near}?)" if near else ""
+                raise ConfigError(f"unknown table [{table}.{key}]{hint}")
+            hint = f" (did you mean {near}?)" if near else ""
+            raise ConfigError(f"unknown key {table}.{key}{hint}")
 
 
 def _string(section: Mapping[str, Any], table: str, key: str, default: str | None) -> str | None:
@@ -309,6 +365,7 @@ def load_config(path: Path | None, environ: Mapping[str, str]) -> Config:
             raise ConfigError(f"config file not found: {path}") from error
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{path} is not valid TOML: {error}") from error
+        _check_known(data)
     for variable, (table, key) in ENV_KEYS.items():
         if environ.get(variable):
             section = data.setdefault(table, {})

@@ -10,11 +10,13 @@ interrupted backup therefore never leaves a half-written file under the target n
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage.errors import StorageError
+from storage.errors import DatabaseDamaged, DatabaseUnusable, StorageError
+from storage.sqlite_faults import damaged, database_fault
 
 KEY_TABLES = ("projects", "people", "monthly_reports", "report_revisions", "chat_identities")
 
@@ -46,59 +48,87 @@ def _version(db: sqlite3.Connection) -> int:
     return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
-def check_database(path: Path) -> tuple[int, dict[str, int]]:
+def check_database(path: Path, *, shown: Path | None = None) -> tuple[int, dict[str, int]]:
     """Open a database file read-only, check its integrity; its schema version and row counts.
 
-    Raises StorageError when the file is not a sound progress-bot database.
+    Raises DatabaseUnusable, naming the file (or `shown`: the database a copy was taken of), when
+    the file is not a sound progress-bot database.
     """
+    name = shown or path
     if not path.is_file():
-        raise StorageError(f"no database file at {path}")
+        raise DatabaseUnusable(f"no database file at {name}")
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error as error:
-        raise StorageError(f"cannot open {path}: {error}") from error
+        raise database_fault(name, error) from error
     try:
         verdict = db.execute("PRAGMA integrity_check").fetchall()
         if verdict != [("ok",)]:
-            problems = "; ".join(str(row[0]) for row in verdict[:5])
-            raise StorageError(f"{path} is damaged: {problems}")
+            raise damaged(name, ": " + "; ".join(str(row[0]) for row in verdict[:5]))
         counts = _counts(db)
         missing = [t for t in KEY_TABLES if t not in counts]
         if missing:
-            raise StorageError(f"{path} is not a progress-bot database (no {', '.join(missing)})")
+            raise DatabaseUnusable(
+                f"{name} is not a progress-bot database (no {', '.join(missing)})"
+            )
         return _version(db), counts
-    except sqlite3.DatabaseError as error:
-        raise StorageError(f"{path} is not a readable database: {error}") from error
+    except sqlite3.Error as error:
+        raise database_fault(name, error) from error
     finally:
         db.close()
+
+
+def _one_file(copy: sqlite3.Connection) -> None:
+    """The copy keeps its journal in the file itself: checking it read-only then leaves no
+    write-ahead log beside it, which a read-only connection could not remove (the program sets
+    WAL again when it opens the database)."""
+    copy.execute("PRAGMA journal_mode = DELETE")
+
+
+def _copy_failed(source: Path, target: Path, error: sqlite3.Error) -> StorageError:
+    """The copy stopped: a damaged database is the database's fault, anything else the target's
+    (a missing or read-only folder, a full disk): an error of the command, not of the database."""
+    fault = database_fault(source, error)
+    if isinstance(fault, DatabaseDamaged):
+        return fault
+    return StorageError(f"cannot write the backup: {database_fault(target, error)}")
 
 
 def backup_database(source: Path, target: Path) -> BackupResult:
     """Copy the live database at `source` to `target` and check the copy (see the module doc)."""
     if not source.is_file():
-        raise StorageError(f"no database file at {source}")
+        raise DatabaseUnusable(f"no database file at {source}")
     if target.resolve() == source.resolve():
         raise StorageError("the backup must go to another file than the database itself")
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
-    src = sqlite3.connect(source, timeout=30)
+    try:
+        src = sqlite3.connect(source, timeout=30)
+    except sqlite3.Error as error:
+        raise database_fault(source, error) from error
     try:
         # One read transaction: the counts and the copy come from the same snapshot.
         src.execute("BEGIN")
         expected_version, expected_rows = _version(src), _counts(src)
+    except sqlite3.Error as error:
+        src.close()
+        raise database_fault(source, error) from error
+    try:
         dst = sqlite3.connect(partial)
         try:
             src.backup(dst)
+            _one_file(dst)
         finally:
             dst.close()
         src.execute("COMMIT")
     except sqlite3.Error as error:
         partial.unlink(missing_ok=True)
-        raise StorageError(f"backup of {source} failed: {error}") from error
+        raise _copy_failed(source, target, error) from error
     finally:
         src.close()
     try:
-        version, rows = check_database(partial)
+        # A page SQLite copied as it found it is damaged in the database too: name the database.
+        version, rows = check_database(partial, shown=source)
         if (version, rows) != (expected_version, expected_rows):
             raise StorageError("the copy does not match the database it was taken from")
     except StorageError:
@@ -108,15 +138,26 @@ def backup_database(source: Path, target: Path) -> BackupResult:
     return BackupResult(target, version, rows, target.stat().st_size)
 
 
+def _keep_as_it_is(database: Path, keep: Path) -> None:
+    """A damaged database cannot be copied through SQLite: its files are kept byte for byte."""
+    for suffix in ("", "-wal"):
+        if Path(f"{database}{suffix}").is_file():
+            shutil.copyfile(f"{database}{suffix}", f"{keep}{suffix}")
+
+
 def restore_database(backup: Path, target: Path) -> BackupResult:
     """Put a checked backup in place of the database at `target` (the bot must be stopped).
 
-    The current database, if any, is kept beside it as `<name>.before-restore`.
+    The current database, if any, is kept beside it as `<name>.before-restore`; a damaged one
+    (the reason to restore, often) is kept as it is.
     """
     version, rows = check_database(backup)
     if target.exists():
         keep = target.with_name(f"{target.name}.before-restore")
-        backup_database(target, keep)
+        try:
+            backup_database(target, keep)
+        except DatabaseDamaged:
+            _keep_as_it_is(target, keep)
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
     src = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
@@ -124,8 +165,13 @@ def restore_database(backup: Path, target: Path) -> BackupResult:
         dst = sqlite3.connect(partial)
         try:
             src.backup(dst)
+            _one_file(dst)
         finally:
             dst.close()
+    except sqlite3.Error as error:
+        # The backup was just checked: the place of the database is at fault.
+        partial.unlink(missing_ok=True)
+        raise database_fault(target, error) from error
     finally:
         src.close()
     if check_database(partial) != (version, rows):

@@ -111,8 +111,10 @@ def test_backup_and_restore_from_the_command_line(tmp_path: Path) -> None:
     taken = run(tmp_path, "backup", "--out", "b.sqlite3")
     assert taken.returncode == 0, taken.stderr
     assert "integrity ok" in taken.stdout and "12 monthly reports" in taken.stdout
+    assert not list(tmp_path.glob(".b.sqlite3*")), "no partial copy nor its journal left behind"
     restored = run(tmp_path, "restore", "--from", "b.sqlite3")
     assert restored.returncode == 0, restored.stderr
     assert "before-restore" in restored.stdout
+    assert not list(tmp_path.glob(".bot.sqlite3*")), "no partial copy nor its journal left behind"
     missing = run(tmp_path, "backup", "--out", str(tmp_path / "no" / "such" / "dir.sqlite3"))
     assert missing.returncode == 1 and "error" in missing.stderr

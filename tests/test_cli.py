@@ -32,12 +32,15 @@ CONVERSATION = [
 ]
 
 
-def run(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """Run `python -m bot ARGS` in tmp_path with a frozen clock and its own database."""
+def run(
+    tmp_path: Path, *args: str, stdin: str = "", database: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot ARGS` in tmp_path with a frozen clock and its own database (by
+    default bot.sqlite3 in tmp_path)."""
     env = {
         **os.environ,
         "PYTHAINLP_READ_ONLY": "1",
-        "PROGRESS_BOT_DATABASE": str(tmp_path / "bot.sqlite3"),
+        "PROGRESS_BOT_DATABASE": str(database or tmp_path / "bot.sqlite3"),
         "PROGRESS_BOT_FIXED_NOW": FIXED_NOW,
     }
     return subprocess.run(

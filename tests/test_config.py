@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,33 +10,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import DEFAULT_DATABASE, ENV_KEYS, Config, ConfigError, load_config
+from bot.config import (
+    DEFAULT_DATABASE,
+    ENV_KEYS,
+    KNOWN_KEYS,
+    Config,
+    ConfigError,
+    load_config,
+)
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 BANGKOK = ZoneInfo("Asia/Bangkok")
 
-# Every table and key load_config reads; the example file may use no other.
-KNOWN_KEYS: dict[str, set[str]] = {
-    "database": {"path"},
-    "bot": {"timezone", "fixed_now"},
-    "console": {"user"},
-    "logging": {"level"},
-    "telegram": {
-        "token", "api_base_url", "api_file_url", "mode", "bot_username", "poll_timeout",
-        "webhook_listen", "webhook_port", "webhook_path", "webhook_public_url", "secret_token",
-        "messages_per_second", "messages_per_chat_per_second",
-    },
-    "reminders": {
-        "enabled", "window_days", "plan", "send_time", "quiet_hours", "overdue_grace_days",
-        "tick_minutes",
-    },
-    "line": {
-        "channel_secret", "channel_access_token", "api_host", "webhook_listen", "webhook_port",
-        "webhook_path", "public_base_url", "files_dir", "files_days", "basic_id",
-        "quota_reserve", "quota_warning",
-    },
-}  # fmt: skip
-INTEGER_KEYS = {
+# The keys that are not strings (a number, true/false, a list).
+NON_STRING_KEYS = {
     ("reminders", "enabled"),
     ("reminders", "window_days"),
     ("reminders", "plan"),
@@ -221,7 +209,7 @@ def test_unknown_time_zone_in_the_file(tmp_path: Path) -> None:
         (table, key)
         for table, keys in KNOWN_KEYS.items()
         for key in sorted(keys)
-        if (table, key) not in INTEGER_KEYS
+        if (table, key) not in NON_STRING_KEYS
     ],
 )
 def test_wrong_type_names_the_key(tmp_path: Path, table: str, key: str) -> None:
@@ -229,6 +217,51 @@ def test_wrong_type_names_the_key(tmp_path: Path, table: str, key: str) -> None:
     message = error_of(path)
     assert f"{table}.{key}" in message
     assert "string" in message
+
+
+@pytest.mark.parametrize(("table", "key"), sorted(NON_STRING_KEYS))
+def test_every_other_key_is_read(tmp_path: Path, table: str, key: str) -> None:
+    # With the string keys above: each known key is read, none is accepted and then ignored.
+    assert key in KNOWN_KEYS[table]
+    path = write(tmp_path / "config.toml", f'[{table}]\n{key} = "seven"\n')
+    assert f"{table}.{key}" in error_of(path)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            '[telegram]\ntoken = "1:T"\nmessages_per_secnd = 5\n',
+            "unknown key telegram.messages_per_secnd (did you mean messages_per_second?)",
+        ),
+        ("[reminderz]\nenabled = false\n", "unknown table [reminderz] (did you mean [reminders]?)"),
+        ("[web]\nport = 8080\n", "unknown table [web]"),
+        ('[database]\npth = "bot.sqlite3"\n', "unknown key database.pth (did you mean path?)"),
+        ("[reminders]\nsnooze = 3\n", "unknown key reminders.snooze"),
+        (
+            "[reminders.plans]\nwindow = true\n",
+            "unknown table [reminders.plans] (did you mean reminders.plan?)",
+        ),
+        (
+            'path = "bot.sqlite3"\n',
+            "unknown key path outside any table (did you mean path under [database]?)",
+        ),
+    ],
+)
+def test_an_unknown_table_or_key_is_refused(tmp_path: Path, body: str, message: str) -> None:
+    assert error_of(write(tmp_path / "config.toml", body)) == message
+
+
+def test_an_unknown_key_is_refused_whatever_the_environment_sets(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", '[bot]\ntimezone = "UTC"\ntimezon = "Asia/Tokyo"\n')
+    message = error_of(path, {"PROGRESS_BOT_TIMEZONE": "Asia/Bangkok"})
+    assert message == "unknown key bot.timezon (did you mean timezone?)"
+
+
+def test_the_environment_still_overrides_a_strictly_checked_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", "[telegram]\nmessages_per_second = 5\n")
+    config = load_config(path, {"PROGRESS_BOT_TELEGRAM_TOKEN": "1:T"})
+    assert config.telegram is not None and config.telegram.messages_per_second == 5.0
 
 
 @pytest.mark.parametrize("table", sorted(KNOWN_KEYS))
@@ -271,12 +304,22 @@ def test_the_example_file_gives_the_defaults(workdir: Path) -> None:
     assert config.log_level == defaults.log_level
 
 
-def test_the_example_file_uses_only_known_keys() -> None:
-    data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
-    assert set(data) <= set(KNOWN_KEYS), "unknown tables"
-    for table, section in data.items():
-        assert isinstance(section, dict), f"{table} must be a table"
-        assert set(section) <= KNOWN_KEYS[table], f"unknown keys in [{table}]"
+def documented_keys(text: str) -> dict[str, set[str]]:
+    """Every table and key the example shows, set or commented out (`# key = value`)."""
+    commented = re.compile(r"# (\[[a-z_]+\]|[a-z_]+ = .*)")
+    lines = [
+        match.group(1) if (match := commented.fullmatch(line)) else line
+        for line in text.splitlines()
+    ]
+    data = tomllib.loads("\n".join(lines))
+    assert all(isinstance(section, dict) for section in data.values()), "only tables at the top"
+    return {table: set(section) for table, section in data.items()}
+
+
+def test_the_example_file_documents_every_key_and_no_other() -> None:
+    documented = documented_keys(EXAMPLE.read_text(encoding="utf-8"))
+    assert "telegram" in documented and "token" in documented["telegram"], "commented keys count"
+    assert documented == {table: set(keys) for table, keys in KNOWN_KEYS.items()}
 
 
 def test_the_example_file_documents_every_variable() -> None:

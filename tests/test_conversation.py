@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -11,9 +13,9 @@ import pytest
 
 from domain.limits import TEXT_LIMIT
 from domain.messages import Inbound, Reply
-from domain.models import ChatIdentity, Submission
+from domain.models import ChatIdentity, EventMark, SessionState, Submission
 from handlers import texts
-from handlers.conversation import Conversation, Send
+from handlers.conversation import INTERNAL_ERROR, Conversation, Send
 from storage.sqlite import SqliteStorage
 from tests.support import (
     BANGKOK,
@@ -587,3 +589,37 @@ async def test_any_colleague_of_the_office_can_be_found_by_name(world: World) ->
     (stand_in,) = await world.repo.delegations_on(NOW.date())
     person = await world.repo.get_person(stand_in.delegate_id)
     assert person is not None and person.name == "นายเพื่อน10 ร่วมเขต"
+
+
+class FullDisk(SqliteStorage):
+    """The SQLite store, whose session writes fail while `full` is set (as on a full disk)."""
+
+    full = False
+
+    async def save_session(self, session: SessionState, *, event: EventMark | None = None) -> None:
+        if self.full:
+            raise sqlite3.OperationalError("database or disk is full")
+        await super().save_session(session, event=event)
+
+
+async def test_a_failed_storage_write_is_answered_politely_and_the_next_message_served(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    repo = await FullDisk.open(":memory:")
+    assert isinstance(repo, FullDisk)
+    try:
+        c = chat(await build_world(repo))
+        await to_progress_step(c)
+        repo.full = True
+        with caplog.at_level(logging.ERROR, logger="handlers.conversation"):
+            replies = await c.say("80")
+        assert [r.text for r in replies] == [INTERNAL_ERROR], "a polite Thai apology, no raise"
+        assert "database or disk is full" in caplog.text, "the fault is logged for the admin"
+        session = await repo.load_session("console", "somchai")
+        assert session is not None and session.state == "progress", "the step is kept"
+
+        repo.full = False
+        await c.say("80")  # the same conversation, as the same process, goes on
+        assert "เบิกจ่ายสะสม" in c.last
+    finally:
+        await repo.close()

@@ -19,7 +19,7 @@ import pytest
 
 import storage.sqlite
 from domain.models import MonthlyReport, ProjectData, ReportValues, Role, SessionState, Submission
-from storage.errors import AlreadyReported, StorageError
+from storage.errors import AlreadyReported, DatabaseUnusable, StorageError
 from storage.migrations import MIGRATIONS, SCHEMA_VERSION
 from storage.sqlite import SqliteStorage
 
@@ -95,7 +95,7 @@ async def test_reopening_keeps_data_and_does_not_migrate_again(
 
     # Any migration that ran now would fail, so a successful open proves none ran.
     monkeypatch.setattr(storage.sqlite, "MIGRATIONS", ("NOT SQL AT ALL;",) * SCHEMA_VERSION)
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(DatabaseUnusable, match="syntax error"):
         await SqliteStorage.open(tmp_path / "fresh.db")
     reopened = await SqliteStorage.open(path)
     try:

@@ -224,7 +224,7 @@ class Conversation:
         if overlay is not None:
             chosen = _pick(typed, overlay.choices, numbered=True)
             if chosen is None and command is None:
-                again = Choose(f"{texts.CHOOSE_HINT}\n{overlay.text}", _choices(overlay.choices))
+                again = Choose(overlay.text, _choices(overlay.choices), hint=texts.CHOOSE_HINT)
                 return ctx.step, again
             self._leave_overlay(ctx)
             if chosen is not None:
@@ -296,7 +296,8 @@ class Conversation:
             shown = tuple((c.label, c.payload) for c in result.choices)
             ctx.draft = replace(ctx.draft, overlay=Overlay(result.text, shown))
             await self._save(ctx)
-            return [Outbound(result.text, result.choices)]
+            text = f"{result.hint}\n{result.text}" if result.hint else result.text
+            return [Outbound(text, result.choices)]
         if isinstance(result, Say):
             if ctx.dirty:
                 await self._save(ctx)

@@ -93,6 +93,7 @@ class Choose:
 
     text: str
     choices: tuple[Choice, ...]
+    hint: str = ""  # said before the question (why it is asked again), not kept with it
 
 
 @dataclass(frozen=True, slots=True)

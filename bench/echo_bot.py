@@ -1,4 +1,5 @@
-"""A bare python-telegram-bot echo bot: the framework's own ceiling, for bench/telegram_bench.py.
+"""A bare python-telegram-bot echo bot with default settings: the baseline of
+bench/telegram_bench.py.
 
 python bench/echo_bot.py TOKEN BASE_URL
 """
@@ -20,7 +21,8 @@ async def echo(update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
 def main() -> None:
     """Poll the given Bot API until SIGTERM."""
     token, base_url = sys.argv[1], sys.argv[2]
-    app = Application.builder().token(token).base_url(base_url).concurrent_updates(True).build()
+    # The framework's defaults: one update at a time, its own polling.
+    app = Application.builder().token(token).base_url(base_url).build()
     app.add_handler(MessageHandler(filters.TEXT, echo))
     app.run_polling(poll_interval=0.0, timeout=10, allowed_updates=["message"])
 

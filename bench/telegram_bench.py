@@ -1,9 +1,12 @@
 """Telegram throughput and latency of progress-bot, next to a bare python-telegram-bot echo bot.
 
 Both run as separate processes against the same fake Bot API on 127.0.0.1 (in this process), in
-the same run. Two phases for each:
-  1. saturation: every simulated officer does a whole report at once, each message sent as soon
-     as the previous one was answered: updates/s and complete reports/s;
+the same run, round after round (interleaved); medians of the rounds are printed. The echo bot
+has python-telegram-bot's default settings (one update at a time). Two phases for each:
+  1. saturation: every simulated officer does a whole report at once (typing some answers and
+     pressing buttons for others, as officers do), each message sent as soon as the previous one
+     was answered: updates/s, complete reports/s, and the rate-limited Bot API calls (sends and
+     edits) per update;
   2. a steady load of --rate updates/s (officers answering one message at a time): p50/p99 from
      an update being available to the bot's reply.
 
@@ -26,34 +29,57 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from bot.telegram_limits import is_sending_endpoint
 from domain.models import ChatIdentity, ProjectData, Role
 from storage.sqlite import SqliteStorage
 from tests.fake_telegram import FakeBotApi, Sent
 
 TOKEN = "777:BENCH"
-SCRIPT = ["/report", "๘๐ %", "5 หมื่น", "-", "ใช่", "ใช่", "ยืนยัน"]
+# A whole report as officers make it: typed figures, pressed buttons (a press is the label of
+# the button to press on the latest message with buttons).
+SCRIPT: list[tuple[str, str]] = [
+    ("type", "/report"), ("type", "๘๐ %"), ("type", "5 หมื่น"), ("press", "ไม่มีบันทึก"),
+    ("press", "เป็นไปตามแผน"), ("press", "เป็นไปตามเป้าหมาย"), ("press", "ยืนยันส่ง"),
+]  # fmt: skip
+ECHO_SCRIPT = [("type", f"echo {n}") for n in range(len(SCRIPT))]
 HERE = Path(__file__).resolve().parent
 
 
 @dataclass
 class Replies:
-    """Routes each reply sent by the bot to the officer waiting for it."""
+    """Routes each reply sent by the bot to the officer waiting for it, keeps the latest message
+    with buttons of each chat, and counts the rate-limited calls (sends and edits)."""
 
     waiting: dict[int, asyncio.Future[float]] = field(default_factory=dict)
+    buttons: dict[int, tuple[int, list[tuple[str, str]]]] = field(default_factory=dict)
+    limited: int = 0
 
     def on_send(self, sent: Sent) -> None:
-        if sent.method != "sendMessage" or sent.chat_id is None:
+        if sent.chat_id is None:
+            return
+        if is_sending_endpoint(sent.method):
+            self.limited += 1
+        shown = FakeBotApi.buttons(sent)
+        if shown and sent.message_id is not None:
+            self.buttons[sent.chat_id] = (sent.message_id, shown)
+        if sent.method not in {"sendMessage", "editMessageText"}:
             return
         future = self.waiting.pop(sent.chat_id, None)
         if future is not None and not future.done():
             future.set_result(time.perf_counter())
 
-    async def ask(self, fake: FakeBotApi, user: int, text: str) -> float:
-        """Push a message and return the seconds until the first reply to that chat."""
+    async def ask(self, fake: FakeBotApi, user: int, step: tuple[str, str]) -> float:
+        """Type or press, and return the seconds until the first reply to that chat."""
         future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self.waiting[user] = future
+        how, what = step
         started = time.perf_counter()
-        fake.push_text(user, text)
+        if how == "type":
+            fake.push_text(user, what)
+        else:
+            message_id, shown = self.buttons[user]
+            data = next(data for label, data in shown if label.startswith(what))
+            fake.push_callback(user, data, message_id=message_id)
         return await asyncio.wait_for(future, 60) - started
 
 
@@ -62,6 +88,7 @@ class Result:
     name: str
     updates_per_s: float
     reports_per_s: float
+    calls_per_update: float
     p50_ms: float
     p99_ms: float
     steady_rate: float
@@ -107,7 +134,12 @@ async def start(command: list[str], folder: Path) -> asyncio.subprocess.Process:
 
 
 async def measure(
-    name: str, fake: FakeBotApi, users: list[int], script: list[str], rate: float, seconds: float
+    name: str,
+    fake: FakeBotApi,
+    users: list[int],
+    script: list[tuple[str, str]],
+    rate: float,
+    seconds: float,
 ) -> Result:
     replies = Replies()
     fake.on_send = replies.on_send
@@ -115,14 +147,16 @@ async def measure(
     saturation_users, steady_users = users[:half], users[half:]
 
     async def officer(user: int) -> None:
-        for text in script:
-            await replies.ask(fake, user, text)
+        for step in script:
+            await replies.ask(fake, user, step)
 
     started = time.perf_counter()
     await asyncio.gather(*(officer(u) for u in saturation_users))
     elapsed = time.perf_counter() - started
-    updates_per_s = len(saturation_users) * len(script) / elapsed
+    updates = len(saturation_users) * len(script)
+    updates_per_s = updates / elapsed
     reports_per_s = len(saturation_users) / elapsed
+    calls_per_update = replies.limited / updates
 
     # Steady load: one message every 1/rate s, each from an officer not waiting for an answer.
     latencies: list[float] = []
@@ -150,16 +184,18 @@ async def measure(
     steady_elapsed = seconds - max(0.0, deadline - time.perf_counter())
     await asyncio.gather(*tasks)
     p50, p99 = percentiles(latencies)
-    return Result(name, updates_per_s, reports_per_s, p50, p99, sent / steady_elapsed)
+    return Result(
+        name, updates_per_s, reports_per_s, calls_per_update, p50, p99, sent / steady_elapsed
+    )
 
 
-async def main(officers: int, rate: float, seconds: float) -> None:
+async def one_round(folder: Path, officers: int, rate: float, seconds: float) -> list[Result]:
+    """progress-bot, then the echo bot, each on a fresh database and fake Bot API."""
     results: list[Result] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        users = [10_000 + n for n in range(officers)]
+    users = [10_000 + n for n in range(officers)]
+    for name in ("progress-bot", "PTB echo bot"):
         async with FakeBotApi(TOKEN) as fake:
-            database = folder / "bench.sqlite3"
+            database = folder / f"bench-{time.monotonic_ns()}.sqlite3"
             await prepare_database(database, officers)
             config = folder / "bench.toml"
             config.write_text(
@@ -169,30 +205,67 @@ async def main(officers: int, rate: float, seconds: float) -> None:
                 "messages_per_second = 10000.0\nmessages_per_chat_per_second = 10000.0\n",
                 encoding="utf-8",
             )
-            targets = {
-                "progress-bot": [sys.executable, "-m", "bot", "--config", str(config), "run"],
-                "PTB echo bot": [sys.executable, str(HERE / "echo_bot.py"), TOKEN, fake.base_url],
-            }
-            for name, command in targets.items():
-                seen = len(fake.requests)
-                process = await start(command, folder)
-                await fake.wait_for_request("getUpdates", timeout=60, after=seen)
-                script = SCRIPT if name == "progress-bot" else [f"echo {t}" for t in SCRIPT]
-                results.append(await measure(name, fake, users, script, rate, seconds))
-                process.send_signal(signal.SIGTERM)
-                await asyncio.wait_for(process.wait(), 30)
+            command = (
+                [sys.executable, "-m", "bot", "--config", str(config), "run"]
+                if name == "progress-bot"
+                else [sys.executable, str(HERE / "echo_bot.py"), TOKEN, fake.base_url]
+            )
+            seen = len(fake.requests)
+            process = await start(command, folder)
+            await fake.wait_for_request("getUpdates", timeout=60, after=seen)
+            script = SCRIPT if name == "progress-bot" else ECHO_SCRIPT
+            results.append(await measure(name, fake, users, script, rate, seconds))
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), 30)
+    return results
+
+
+async def main(officers: int, rate: float, seconds: float, rounds: int) -> None:
+    by_name: dict[str, list[Result]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in range(1, rounds + 1):
+            for result in await one_round(Path(tmp), officers, rate, seconds):
+                by_name.setdefault(result.name, []).append(result)
+                print(f"round {n}: {row(result)}", flush=True)
     print(f"officers={officers} (half saturation, half steady) steady rate={rate}/s")
+    print(f"medians of {rounds} interleaved rounds:")
     print(
-        f"{'':14} {'updates/s':>10} {'reports/s':>10} {'steady/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
+        f"{'':14} {'updates/s':>10} {'reports/s':>10} {'calls/upd':>10} {'steady/s':>9} "
+        f"{'p50 ms':>8} {'p99 ms':>8}"
     )
-    for r in results:
-        print(
-            f"{r.name:14} {r.updates_per_s:10.0f} {r.reports_per_s:10.1f} {r.steady_rate:9.1f} "
-            f"{r.p50_ms:8.1f} {r.p99_ms:8.1f}"
-        )
-    ours, echo = results
+    medians = {name: median_result(name, results) for name, results in by_name.items()}
+    for result in medians.values():
+        print(row(result))
+    ours, echo = medians["progress-bot"], medians["PTB echo bot"]
+    ratios = [
+        o.updates_per_s / e.updates_per_s
+        for o, e in zip(by_name["progress-bot"], by_name["PTB echo bot"], strict=True)
+    ]
     print(
-        f"progress-bot throughput = {ours.updates_per_s / echo.updates_per_s:.0%} of the echo bot"
+        f"progress-bot throughput = {ours.updates_per_s / echo.updates_per_s:.2f} of the echo "
+        f"bot (per round: {', '.join(f'{r:.2f}' for r in ratios)})"
+    )
+
+
+def row(r: Result) -> str:
+    return (
+        f"{r.name:14} {r.updates_per_s:10.0f} {r.reports_per_s:10.1f} {r.calls_per_update:10.2f} "
+        f"{r.steady_rate:9.1f} {r.p50_ms:8.1f} {r.p99_ms:8.1f}"
+    )
+
+
+def median_result(name: str, results: list[Result]) -> Result:
+    def mid(values: list[float]) -> float:
+        return statistics.median(values)
+
+    return Result(
+        name,
+        mid([r.updates_per_s for r in results]),
+        mid([r.reports_per_s for r in results]),
+        mid([r.calls_per_update for r in results]),
+        mid([r.p50_ms for r in results]),
+        mid([r.p99_ms for r in results]),
+        mid([r.steady_rate for r in results]),
     )
 
 
@@ -201,5 +274,6 @@ if __name__ == "__main__":
     parser.add_argument("--officers", type=int, default=200)
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    asyncio.run(main(args.officers, args.rate, args.seconds))
+    asyncio.run(main(args.officers, args.rate, args.seconds, args.rounds))

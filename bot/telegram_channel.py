@@ -160,7 +160,9 @@ class TelegramChannel:
         if request is not None:
             builder = builder.request(request).get_updates_request(request)
         else:
-            builder = builder.request(HTTPXRequest(connection_pool_size=64)).get_updates_request(
+            # A small pool: httpcore looks through every connection for each request, and a
+            # 30 messages/s limit keeps few busy at once.
+            builder = builder.request(HTTPXRequest(connection_pool_size=8)).get_updates_request(
                 HTTPXRequest(read_timeout=config.poll_timeout + 10.0)
             )
         self.app = builder.build()
@@ -262,6 +264,8 @@ class TelegramChannel:
                 update.update_id, inbound.kind.value, chat, len(reply.messages),
             )  # fmt: skip
             if update.callback_query is not None and isinstance(message, Message):
+                if reply.in_place and await self._edit_in_place(message, inbound.text, reply):
+                    return
                 await self._remove_keyboard(message)
             for outbound in reply.messages:
                 await self.send(chat, outbound)
@@ -286,6 +290,38 @@ class TelegramChannel:
                 "telegram: the answer to update %s was not delivered (%s); not acknowledged",
                 update.update_id, type(error).__name__,
             )  # fmt: skip
+
+    async def _edit_in_place(self, message: Message, pressed: str, reply: Reply) -> bool:
+        """Turn the pressed question into the next one (the answer given shown on top): one
+        call instead of taking the buttons off and sending a new message. False if it cannot
+        be done (a text too long, a message too old to edit): then the usual way is taken."""
+        (outbound,) = reply.messages
+        label = next(
+            (
+                button.text
+                for row in (message.reply_markup.inline_keyboard if message.reply_markup else ())
+                for button in row
+                if button.callback_data == pressed
+            ),
+            "",
+        )
+        text = f"✓ {label}\n\n{outbound.text}" if label else outbound.text
+        if (
+            outbound.ask_contact
+            or outbound.close_keyboard
+            or len(text) > MessageLimit.MAX_TEXT_LENGTH
+        ):
+            return False
+        try:
+            await self.app.bot.edit_message_text(
+                text,
+                chat_id=message.chat.id,
+                message_id=message.message_id,
+                reply_markup=keyboard(outbound),
+            )
+        except BadRequest:  # too old to edit, or deleted: send it as a new message instead
+            return False
+        return True
 
     async def _remove_keyboard(self, message: Message) -> None:
         """Take the keyboard off a pressed message, so an old button cannot be pressed again."""

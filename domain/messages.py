@@ -104,7 +104,11 @@ class Reply:
 
     `repeat`: the message was handled before (the channel delivered it again); the replies say
     where things stand, and a channel that pays per message need not send them at any cost.
+    `in_place`: the message was a press of a question's button and the one reply is the next
+    question of the same dialogue; a channel that can edit a message may show it in place of
+    the pressed one (one call instead of two).
     """
 
     messages: tuple[Outbound, ...] = ()
     repeat: bool = False
+    in_place: bool = False

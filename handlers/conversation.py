@@ -150,11 +150,20 @@ class Conversation:
             return Reply(tuple(linking.replies)), None if linking.marked else event
         ctx = await self._context(message, opening, now)
         ctx.event = event
+        asked_from = ctx.step
         replies = await self._turn(message, ctx)
         if channel in self._remembered and opening.preferred_channel != channel:
             # The person wrote from this channel: it becomes the one their reminders go to.
             await self._store.set_preferred_channel(opening.person.id, channel)
-        return Reply(tuple(replies)), None if ctx.marked else event
+        in_place = (
+            message.kind is InboundKind.CHOICE
+            and asked_from is not Step.IDLE
+            and ctx.step not in {Step.IDLE, asked_from}
+            and len(replies) == 1
+            and replies[0].attachment is None
+            and isinstance(decode(message.text), StepAnswer)
+        )
+        return Reply(tuple(replies), in_place=in_place), None if ctx.marked else event
 
     async def _context(self, message: Inbound, opening: Opening, now: datetime) -> Context:
         """Where this person's conversation stands (an unreadable state starts afresh)."""

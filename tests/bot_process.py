@@ -193,7 +193,8 @@ class BotProcess:
 
 @dataclass
 class Inbox:
-    """What the bot sent to one chat (sendMessage only), with a wake-up for new messages."""
+    """What the bot sent to one chat (sent, or a pressed message edited into the next
+    question), with a wake-up for new messages."""
 
     messages: list[Sent] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -245,9 +246,9 @@ class Inboxes:
                 trap, self.trap = self.trap, None
                 trap()
             self._edited.add(where)
-        if sent.method != "sendMessage":
+        if sent.method not in {"sendMessage", "editMessageText"}:
             return
-        if (sent.text or "").startswith(texts.CONFIRM_HEAD):
+        if shown(sent.text).startswith(texts.CONFIRM_HEAD):
             self._summaries.add(where)
         inbox = self.of(sent.chat_id)
         inbox.messages.append(sent)
@@ -314,6 +315,13 @@ def answers(payload: str, kind: Kind) -> bool:
     return isinstance(decoded, StepAnswer) and decoded.step == kind.value
 
 
+def shown(text: str | None) -> str:
+    """A message's text without the answer a pressed question shows on top when the bot
+    turned it into the next question ("✓ เป็นไปตามแผน\n\n...")."""
+    text = text or ""
+    return text.split("\n\n", 1)[1] if text.startswith("✓ ") and "\n\n" in text else text
+
+
 def payloads(sent: Sent) -> list[str]:
     """Callback data of the message's inline buttons."""
     return [data for _, data in FakeBotApi.buttons(sent)]
@@ -321,7 +329,7 @@ def payloads(sent: Sent) -> list[str]:
 
 def classify(sent: Sent) -> Kind:
     """Read one message of the bot the way an officer would."""
-    text = sent.text or ""
+    text = shown(sent.text)
     if text.startswith((SAVED_PREFIX, LATE_PREFIX)):
         return Kind.SAVED
     if text.startswith(CORRECTED_PREFIX):
@@ -516,7 +524,7 @@ class Officer:
 
     def _latest_summary(self) -> Summary | None:
         for sent in reversed(self.inbox.messages[: self.read]):
-            summary = parse_summary(sent.text or "")
+            summary = parse_summary(shown(sent.text))
             if summary is not None:
                 return summary
         return None

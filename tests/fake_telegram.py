@@ -537,11 +537,16 @@ class FakeBotApi:
     # ----------------------------------------------------------------- inspection
 
     def messages_to(self, chat_id: int) -> list[Sent]:
-        """Every sendMessage to `chat_id`, oldest first."""
-        return [s for s in self.sent if s.method == "sendMessage" and s.chat_id == chat_id]
+        """Every message sent to `chat_id`, and every text a message was edited into (a pressed
+        question turned into the next one), oldest first."""
+        return [
+            s
+            for s in self.sent
+            if s.method in {"sendMessage", "editMessageText"} and s.chat_id == chat_id
+        ]
 
     def last_text(self, chat_id: int) -> str | None:
-        """Text of the last sendMessage to `chat_id`, or None."""
+        """Text of the last message sent (or edited) to `chat_id`, or None."""
         messages = self.messages_to(chat_id)
         return messages[-1].text if messages else None
 

@@ -116,11 +116,13 @@ class RecordingRequest(BaseRequest):
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     def sent(self, chat_id: int | None = None) -> list[Call]:
-        """sendMessage calls (to one chat if given)."""
+        """sendMessage calls, and the editMessageText calls that turn a pressed question into
+        the next (to one chat if given)."""
         return [
             c
             for c in self.calls
-            if c.method == "sendMessage" and (chat_id is None or c.params["chat_id"] == chat_id)
+            if c.method in {"sendMessage", "editMessageText"}
+            and (chat_id is None or c.params.get("chat_id") == chat_id)
         ]
 
     def texts(self, chat_id: int) -> list[str]:
@@ -164,8 +166,24 @@ class Updates:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return self._update({"message": message})
 
-    def press(self, user_id: int, data: str, message_id: int = 101) -> dict[str, Any]:
-        """A press of an inline button on one of the bot's messages."""
+    def press(
+        self,
+        user_id: int,
+        data: str,
+        message_id: int = 101,
+        markup: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A press of an inline button on one of the bot's messages (Telegram sends the
+        message with its keyboard, `markup`)."""
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": 0,
+            "chat": {"id": user_id, "type": "private"},
+            "from": BOT_USER,
+            "text": "…",
+        }
+        if markup is not None:
+            message["reply_markup"] = markup
         return self._update(
             {
                 "callback_query": {
@@ -173,13 +191,7 @@ class Updates:
                     "from": self._user(user_id),
                     "chat_instance": "1",
                     "data": data,
-                    "message": {
-                        "message_id": message_id,
-                        "date": 0,
-                        "chat": {"id": user_id, "type": "private"},
-                        "from": BOT_USER,
-                        "text": "…",
-                    },
+                    "message": message,
                 }
             }
         )

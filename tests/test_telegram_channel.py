@@ -55,7 +55,9 @@ class Harness:
         for call in reversed(self.request.sent(user)):
             for shown, data in self.request.buttons(call):
                 if shown.startswith(label):
-                    return await self.send(self.updates.press(user, data))
+                    markup = call.params.get("reply_markup")
+                    message_id = call.params.get("message_id", 101)
+                    return await self.send(self.updates.press(user, data, message_id, markup))
         raise AssertionError(f"no button {label!r}")
 
 
@@ -104,9 +106,18 @@ async def test_a_full_report_with_buttons(harness: Harness) -> None:
     assert report.values.progress == Decimal("60") and report.channel == "telegram"
     methods = [c.method for c in h.request.calls]
     assert methods.count("answerCallbackQuery") == 4, "every press is answered"
-    assert methods.count("editMessageReplyMarkup") == 4, "every pressed keyboard is removed"
+    # A press whose answer is the next question turns the pressed message into it (one call);
+    # the confirmation keeps the summary and takes its buttons off, then says it is saved.
+    edits = [c for c in h.request.calls if c.method == "editMessageText"]
+    assert [c.params["text"].split("\n", 1)[0] for c in edits] == [
+        f"✓ {texts.BTN_NO_NOTE}", f"✓ {texts.BTN_ON_PLAN}", f"✓ {texts.BTN_ON_TARGET}",
+    ]  # fmt: skip
+    assert edits[-1].params["text"].endswith(summary.split("\n", 1)[1])
+    assert methods.count("editMessageReplyMarkup") == 1
     edit = next(c for c in h.request.calls if c.method == "editMessageReplyMarkup")
     assert "reply_markup" not in edit.params or edit.params["reply_markup"] is None
+    sends = methods.count("sendMessage") + methods.count("editMessageText")
+    assert methods.count("editMessageReplyMarkup") + sends == 8, "one call per answer, but one"
 
 
 async def test_an_old_button_pressed_again_stores_nothing_twice(harness: Harness) -> None:

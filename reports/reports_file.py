@@ -23,7 +23,6 @@ from domain.months import month_name
 from domain.parsing import ParseError, parse_baht, parse_percent
 from domain.thaidate import format_be_date
 from reports.project_import import (
-    ImportFileError,
     InvalidCell,
     RowStatus,
     by_field,
@@ -31,8 +30,8 @@ from reports.project_import import (
     cell_fiscal_year,
     cell_text,
     normalize_header,
-    read_rows,
 )
+from reports.table_file import Cells, ImportFileError, TableFile, cut_message
 
 _T = TypeVar("_T")
 
@@ -129,15 +128,29 @@ def field_of(header: str) -> str | None:
 
 
 def read_report_file(path: Path) -> ReportFile:
-    """Read and check every row of a CSV or XLSX file of monthly reports, storing nothing."""
-    header, body = read_rows(path)
+    """Read and check every row of a CSV or XLSX file of monthly reports, storing nothing; holds
+    every row (for a look at a file, and tests: the import streams)."""
+    with TableFile(path) as table:
+        check, warnings = row_checker(table.header)
+        rows = [check(number, cells) for number, cells in table]
+        cut = (cut_message(table.cut),) if table.cut is not None else ()
+        return ReportFile(tuple(rows), (*table.warnings, *warnings, *cut))
+
+
+def row_checker(header: Cells) -> tuple[Callable[[int, Cells], RowOutcome], list[str]]:
+    """How to check each row of a file with this header row, and the warnings about its columns
+    (ImportFileError when a column is missing or repeated). The checker remembers the rows it
+    has seen, to tell a month reported twice in the same file."""
     columns, warnings = _map_columns(header)
     seen: dict[tuple[str, int, int], int] = {}
-    rows = [check_row(number, by_field(cells, columns), seen) for number, cells in body]
-    return ReportFile(tuple(rows), tuple(warnings))
+
+    def check(number: int, cells: Cells) -> RowOutcome:
+        return check_row(number, by_field(cells, columns), seen)
+
+    return check, warnings
 
 
-def _map_columns(header: list[object]) -> tuple[dict[int, str], list[str]]:
+def _map_columns(header: Cells) -> tuple[dict[int, str], list[str]]:
     columns: dict[int, str] = {}
     warnings: list[str] = []
     for i, cell in enumerate(header):

@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 
 from domain.models import ReportValues, Submission
+from reports import reports_import
 from reports.csv_export import export_csv
 from reports.demo_data import SEED_PROJECT
 from reports.project_import import ImportFileError
@@ -333,3 +334,16 @@ def test_header_names_and_the_formula_guard() -> None:
     assert unguard("'=1+1") == "=1+1"
     assert unguard("'-ก") == "-ก"
     assert unguard("'ปกติ") == "'ปกติ"
+
+
+async def test_a_project_read_again_after_others_still_sees_the_rows_stored(
+    repo: SqliteStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only one project is kept at hand: the unknown code pushes ROAD out between its months.
+    monkeypatch.setattr(reports_import, "KNOWN_PROJECTS", 1)
+    rows = [road(1, "50", "1000"), road(2, "60", "1000", code="NOPE"), road(2, "40", "2000")]
+
+    result = await import_reports(repo, write_csv(tmp_path / "r.csv", rows), zone=BANGKOK)
+
+    assert [o.status for o in result.outcomes] == [RowStatus.CREATED, *[RowStatus.REJECTED] * 2]
+    assert "ต่ำกว่ารายงานครั้งก่อน (50.00 %)" in result.outcomes[2].reasons[0]

@@ -59,7 +59,6 @@ LABELS: Mapping[str, str] = {field: names[0] for field, names in ALIASES.items()
 
 _YES = {"ใช่", "เป็น", "yes", "y", "true", "1", "✓"}
 _NO = {"ไม่", "ไม่ใช่", "ไม่เป็น", "no", "n", "false", "0"}
-_FORMULA_GUARD = re.compile(r"'(?=[=+\-@\t\r])")
 
 
 def _exact(header: str) -> str:
@@ -188,7 +187,7 @@ def check_row(
             reasons.append(str(exc))
             return default
 
-    code = unguard(cell_text(values.get("code")))
+    code = cell_text(values.get("code"))
     if not code:
         reasons.append("ไม่มีรหัสโครงการ")
     year = take("fiscal_year", cell_fiscal_year, 0)
@@ -220,11 +219,6 @@ def check_row(
         reported_on, progress, disbursed, note, on_plan, plan_reason, on_target, target_reason
     )
     return RowOutcome(row, code, RowStatus.VALID, report=ReportRow(row, code, year, number, stated))
-
-
-def unguard(text: str) -> str:
-    """Undo the export's formula guard: a `'` the CSV export put before `=`, `+`, `-` or `@`."""
-    return _FORMULA_GUARD.sub("", text, count=1) if text.startswith("'") else text
 
 
 def _report_no(value: object, label: str) -> int:
@@ -259,7 +253,7 @@ def _reader(parse: Callable[[str], Decimal]) -> Callable[[object, str], Decimal]
 
 def _note(value: object, label: str) -> str:
     # As the conversation takes a note: one line, and "-" for none.
-    note = " ".join(unguard(cell_text(value)).split())
+    note = " ".join(cell_text(value).split())
     if note in {"-", "ไม่มี"}:
         return ""
     if len(note) > NOTE_LIMIT:
@@ -283,7 +277,7 @@ def _yes_no(value: object, label: str) -> bool:
 
 
 def _reason(value: object, label: str) -> str:
-    reason = unguard(cell_text(value)).strip()
+    reason = cell_text(value)
     topic = "แผน" if "แผน" in label else "เป้าหมาย"
     if len(reason) < REASON_MIN:
         raise InvalidCell(f"ตอบว่าไม่เป็นไปตาม{topic} แต่ไม่มีเหตุผล (ต้องมีอย่างน้อย {REASON_MIN} ตัวอักษร)")

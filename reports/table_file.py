@@ -5,7 +5,9 @@ mode pads every row to it: a file of a few rows that claims the whole sheet fill
 Here the stated size is ignored. A row has at most MAX_COLUMNS cells (an XLSX row is read to
 one more, to tell that a header goes on past the cap), and reading stops after row LAST_ROW,
 the header and MAX_ROWS rows below it; the importers say so when the file goes on. A CSV file
-is decoded as it is read, and one of its rows may hold at most MAX_ROW_CHARS characters. The
+is decoded as it is read, its cells lose the formula guard of the CSV export
+(`reports.csv_export.unguard_cell`; an XLSX export has none), and one of its rows may hold at
+most MAX_ROW_CHARS characters. The
 importers read rows in batches (`read_batch`) of at most BATCH rows or about BATCH_CHARS
 characters, so that what is held at once stays small whatever the length of the file.
 """
@@ -20,6 +22,8 @@ from types import TracebackType
 from typing import IO, Protocol, cast
 
 import openpyxl
+
+from reports.csv_export import unguard_cell
 
 MAX_COLUMNS = 60
 MAX_ROWS = 100_000
@@ -237,6 +241,7 @@ def _csv_rows(text: IO[str]) -> Iterator[Row]:
             raise ImportFileError(
                 f"อ่านไฟล์ CSV ไม่ได้ที่แถวที่ {lines.row} (unreadable CSV at row {lines.row}): {exc}"
             ) from exc
+        record[:MAX_COLUMNS] = map(unguard_cell, record[:MAX_COLUMNS])
         yield lines.row, cast(Cells, record)  # whole: a header past the cap is told by it
         lines.row += 1
         lines.taken = 0

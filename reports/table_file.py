@@ -2,26 +2,31 @@
 
 An XLSX sheet states its size (`<dimension ref="A1:XFD1048576"/>`), and openpyxl's read-only
 mode pads every row to it: a file of a few rows that claims the whole sheet filled the memory.
-Here the stated size is ignored. A row has at most MAX_COLUMNS cells (an XLSX row is read to
-one more, to tell that a header goes on past the cap), and reading stops after row LAST_ROW,
-the header and MAX_ROWS rows below it; the importers say so when the file goes on. A CSV file
-is decoded as it is read, its cells lose the formula guard of the CSV export
+Here the stated size is neither believed nor looked for (openpyxl read the whole sheet for it,
+at load, when it came late or not at all). A row has at most MAX_COLUMNS cells (an XLSX row is
+read to one more, to tell that a header goes on past the cap), and reading stops after row
+LAST_ROW, the header and MAX_ROWS rows below it; the importers say so when the file goes on.
+A CSV file is decoded as it is read, its cells lose the formula guard of the CSV export
 (`reports.csv_export.unguard_cell`; an XLSX export has none), and one of its rows may hold at
-most MAX_ROW_CHARS characters. The
-importers read rows in batches (`read_batch`) of at most BATCH rows or about BATCH_CHARS
-characters, so that what is held at once stays small whatever the length of the file.
+most MAX_ROW_CHARS characters. The parts of an XLSX file that openpyxl reads whole (the shared
+strings, the styles, the workbook) may be at most MAX_PART_BYTES each. The importers read rows
+in batches (`read_batch`) of at most BATCH rows or about BATCH_CHARS characters, so that what
+is held at once stays small whatever the length of the file.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Protocol, cast
 
-import openpyxl
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.xml.constants import SHARED_STRINGS
 
 from reports.csv_export import unguard_cell
 
@@ -31,6 +36,7 @@ LAST_ROW = MAX_ROWS + 1  # the header row and MAX_ROWS rows below it
 MAX_ROW_CHARS = 1_000_000
 BATCH = 200
 BATCH_CHARS = 1_000_000
+MAX_PART_BYTES = 64 << 20  # a part of a workbook that openpyxl reads whole (shared strings...)
 
 Cells = list[object]
 Row = tuple[int, Cells]
@@ -155,14 +161,66 @@ class TableFile:
     def _xlsx(self, stream: IO[bytes]) -> Iterator[Row]:
         try:
             # From the open file, not the path: openpyxl would refuse a name not ending in .xlsx.
-            book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
+            reader = _Reader(stream, read_only=True, data_only=True, keep_links=False)
+            reader.read()
+        except ImportFileError:
+            raise
         except Exception as exc:  # openpyxl raises many unrelated types for a damaged file
             raise ImportFileError(f"อ่านไฟล์ Excel ไม่ได้ (not a readable .xlsx file): {exc}") from exc
+        book = reader.wb
         self._closers.append(book)
-        sheet = book.worksheets[0]
-        sheet.reset_dimensions()  # the size the sheet states is not believed
-        rows = sheet.iter_rows(max_row=LAST_ROW + 1, max_col=MAX_COLUMNS + 1, values_only=True)
+        rows = book.worksheets[0].iter_rows(
+            max_row=LAST_ROW + 1, max_col=MAX_COLUMNS + 1, values_only=True
+        )
         return _numbered(rows)
+
+
+class _Sheet(ReadOnlyWorksheet):  # type: ignore[misc]
+    """openpyxl's read-only sheet, without a size: the size a sheet states is not believed, and
+    not even looked for, which openpyxl does at load by reading the whole sheet when the
+    <dimension> comes late or not at all (as in this project's own exports)."""
+
+    def _get_size(self) -> None:
+        pass
+
+
+class _Reader(ExcelReader):  # type: ignore[misc]
+    """openpyxl's reader in read-only mode, with `_Sheet`s, refusing a workbook with a part that
+    it reads whole larger than MAX_PART_BYTES: the shared strings wherever they are, and every
+    part but the sheets. The sizes are those the zip file states: reading a part stops there."""
+
+    def read(self) -> None:
+        for part in self.archive.infolist():
+            if part.filename.endswith((".xml", ".rels")) and "worksheets/" not in part.filename:
+                _check_size(part)
+        super().read()
+
+    def read_strings(self) -> None:
+        found = self.package.find(SHARED_STRINGS)
+        if found is not None and found.PartName[1:] in self.valid_files:
+            _check_size(self.archive.getinfo(found.PartName[1:]))
+        super().read_strings()
+
+    def read_worksheets(self) -> None:
+        # openpyxl's own for read-only mode, with a `_Sheet` for each worksheet.
+        for sheet, rel in self.parser.find_sheets():
+            if rel.target not in self.valid_files:
+                continue
+            if "chartsheet" in rel.Type:
+                self.read_chartsheet(sheet, rel)
+                continue
+            found = _Sheet(self.wb, sheet.name, rel.target, self.shared_strings)
+            found.sheet_state = sheet.state
+            self.wb._sheets.append(found)
+
+
+def _check_size(part: zipfile.ZipInfo) -> None:
+    if part.file_size > MAX_PART_BYTES:
+        raise ImportFileError(
+            f"ไฟล์ Excel ส่วน {part.filename} ใหญ่เกิน {MAX_PART_BYTES >> 20} MB "
+            "กรุณาแบ่งไฟล์ หรือบันทึกเป็น CSV UTF-8 "
+            f"(the part {part.filename} of the workbook is larger than {MAX_PART_BYTES >> 20} MB)"
+        )
 
 
 def _numbered(rows: Iterator[tuple[object, ...]]) -> Iterator[Row]:

@@ -31,6 +31,7 @@ from reports.project_import import (
     open_project_import,
 )
 from reports.table_file import LAST_ROW, MAX_COLUMNS, MAX_ROWS, TableFile
+from reports.xlsx_writer import WorkbookWriter
 from storage.contracts import Upsert
 from storage.sqlite import SqliteStorage
 from tests.memory_storage import MemoryStorage
@@ -72,9 +73,12 @@ def _column(index: int) -> str:
     return letters
 
 
-def hostile_xlsx(path: Path, rows: Sequence[tuple[str, ...]], *, extra: str = "") -> Path:
+def hostile_xlsx(
+    path: Path, rows: Sequence[tuple[str, ...]], *, extra: str = "", strings: Sequence[str] = ()
+) -> Path:
     """A workbook made by hand, as small as one can be: one sheet whose <dimension> claims the
-    whole sheet whatever it holds, with `rows` as inline strings from A1, then `extra` XML."""
+    whole sheet whatever it holds, with `rows` as inline strings from A1, then `extra` XML; and
+    a table of shared `strings` if any."""
     cells = "".join(
         f'<row r="{r}">'
         + "".join(
@@ -115,6 +119,14 @@ def hostile_xlsx(path: Path, rows: Sequence[tuple[str, ...]], *, extra: str = ""
             f"<sheetData>{cells}{extra}</sheetData></worksheet>"
         ),
     }
+    if strings:
+        parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+            "</Types>",
+            f'<Override PartName="/xl/sharedStrings.xml" ContentType="{ct}.sharedStrings+xml"/>'
+            "</Types>",
+        )
+        items = "".join(f"<si><t>{escape(text)}</t></si>" for text in strings)
+        parts["xl/sharedStrings.xml"] = f'<sst xmlns="{main_ns}">{items}</sst>'
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
         for name, xml in parts.items():
             book.writestr(name, '<?xml version="1.0" encoding="UTF-8"?>\n' + xml)
@@ -304,3 +316,40 @@ def test_ctrl_c_stops_the_cli_after_a_row_it_names(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
         (stored,) = db.execute("SELECT count(*) FROM projects").fetchone()
     assert stored == len(rows), "every row printed is stored, and no other"
+
+
+def test_opening_an_xlsx_without_a_dimension_does_not_read_the_whole_sheet(
+    tmp_path: Path,
+) -> None:
+    # This project's own exports have no <dimension>: openpyxl went through the whole sheet
+    # looking for one when the workbook was opened, whatever the row cap.
+    path = tmp_path / "long.xlsx"
+    with WorkbookWriter(path) as book:
+        sheet = book.add_sheet("โครงการ")
+        sheet.append_header(HEADER)
+        for i in range(200_000):
+            sheet.append([f"P-{i}", "x", 2570])
+
+    with peak_memory() as peak, TableFile(path) as table:
+        first = table.read_batch()
+
+    assert table.header[:3] == list(HEADER)
+    assert (first[0][0], first[0][1][:4]) == (2, ["P-0", "x", 2570, None])
+    assert peak[0] < 3_000_000, f"{peak[0]:,} bytes at the peak"
+
+
+def test_an_xlsx_whose_shared_strings_are_too_large_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # openpyxl reads the shared strings whole when it opens the workbook; a zip file of a few
+    # kilobytes may hold gigabytes of them.
+    strings = [f"โครงการที่ {i}" for i in range(1000)]
+    path = hostile_xlsx(
+        tmp_path / "strings.xlsx", [HEADER, ("X-1", "ถนน", "2570")], strings=strings
+    )
+    with TableFile(path) as table:
+        assert len(list(table)) == 1
+    monkeypatch.setattr(table_file, "MAX_PART_BYTES", 20_000)
+
+    with pytest.raises(ImportFileError, match=r"sharedStrings\.xml ใหญ่เกิน 0 MB"):
+        TableFile(path)

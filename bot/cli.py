@@ -14,8 +14,10 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from bot.app import Services, open_services
 from bot.config import Config, ConfigError, load_config
@@ -25,11 +27,11 @@ from bot.preview import parse_instant, preview
 from domain.models import ChatIdentity, CoordinatorScope, Role
 from domain.thaidate import format_thai_date
 from handlers.linking import issue_invite, shown_code
+from reports import project_import, reports_import
 from reports.csv_export import export_csv
 from reports.demo_data import load_demo_data
-from reports.project_import import ImportFileError, format_report, import_projects
-from reports.reports_import import format_report as format_import
-from reports.reports_import import import_reports
+from reports.project_import import Counted, Counts, RowImport, Tally, format_warning
+from reports.table_file import ImportFileError, cut_message
 from scheduler.calendar import ReportingCalendar
 from storage.backup import BackupResult, backup_database, restore_database
 from storage.errors import DatabaseUnusable, StorageError
@@ -37,6 +39,9 @@ from storage.errors import DatabaseUnusable, StorageError
 log = logging.getLogger("progress_bot")
 
 Job = Callable[[Services, argparse.Namespace], Awaitable[int]]
+_O = TypeVar("_O", bound=Counted)
+
+PROGRESS_EVERY = 1000  # rows between two progress lines of an import
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -137,11 +142,57 @@ async def _console(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+def _stopped(tally: Tally) -> str:
+    if tally.last_row == 0:
+        return "หยุดการนำเข้าก่อนถึงแถวแรก ยังไม่ได้นำเข้าแถวใด (interrupted before the first row)"
+    row = tally.last_row
+    return (
+        f"หยุดการนำเข้าหลังแถว {row} (interrupted after row {row}): แถวถึงแถว {row} ทำเสร็จแล้ว "
+        "แถวหลังจากนั้นยังไม่ได้นำเข้า นำเข้าไฟล์เดิมอีกครั้งเพื่อทำต่อ "
+        "แถวที่นำเข้าแล้วจะแสดงว่าไม่เปลี่ยนแปลง (run the same import again to go on)"
+    )
+
+
+async def _import(
+    opening: AbstractAsyncContextManager[RowImport[_O]],
+    row_lines: Callable[[_O], list[str]],
+    totals: Callable[[Counts], str],
+) -> Tally:
+    """Run an import, printing each row's lines as soon as the row is done, a progress line on
+    standard error every PROGRESS_EVERY rows, and the totals at the end; on Ctrl-C, the totals
+    so far and the row it stopped after."""
+    async with opening as run:
+        for warning in run.warnings:
+            print(format_warning(warning), flush=True)
+
+        def show(outcome: _O) -> None:
+            print("\n".join(row_lines(outcome)), flush=True)
+            tally = run.tally
+            if tally.rows % PROGRESS_EVERY == 0:
+                progress = f"กำลังนำเข้า ถึงแถว {tally.last_row} (progress): {totals(tally)}"
+                print(progress, file=sys.stderr, flush=True)
+
+        try:
+            tally = await run.run(show)
+        except asyncio.CancelledError:
+            print(totals(run.tally))
+            print(_stopped(run.tally), flush=True)
+            raise
+    if tally.cut is not None:
+        print(format_warning(cut_message(tally.cut)))
+    print(totals(tally), flush=True)
+    return tally
+
+
 async def _projects(services: Services, args: argparse.Namespace) -> int:
     if args.action == "import":
-        result = await import_projects(services.repo, args.file)
-        print(format_report(result))
-        return 1 if result.rejected and not (result.created or result.updated) else 0
+        done = await _import(
+            project_import.open_project_import(services.repo, args.file),
+            project_import.format_row,
+            project_import.format_totals,
+        )
+        failed = done.rejected and not (done.created or done.updated)
+        return 1 if failed or done.cut is not None else 0
     for project in await services.repo.list_projects(
         fiscal_year=args.fiscal_year, agency=args.agency
     ):
@@ -150,9 +201,13 @@ async def _projects(services: Services, args: argparse.Namespace) -> int:
 
 
 async def _reports(services: Services, args: argparse.Namespace) -> int:
-    result = await import_reports(services.repo, args.file, zone=services.config.timezone)
-    print(format_import(result))
-    return 1 if result.rejected and not (result.created or result.unchanged) else 0
+    done = await _import(
+        reports_import.open_report_import(services.repo, args.file, zone=services.config.timezone),
+        reports_import.format_row,
+        reports_import.format_totals,
+    )
+    failed = done.rejected and not (done.created or done.unchanged)
+    return 1 if failed or done.cut is not None else 0
 
 
 async def _people(services: Services, args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -25,9 +26,52 @@ log = logging.getLogger(__name__)
 
 FILES_PATH = "/line-files"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
-_SAFE_NAME = re.compile(r"[^\w.\-]+", re.UNICODE)
+# Path separators and what Windows refuses in a file name; control characters are added below.
+_UNSAFE = '\\/:*?"<>|'
+_ASCII_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_NAME_BYTES = 200  # of UTF-8 (Linux takes 255), so that a Thai name of any length fits
 _TYPES = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg"}
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def safe_name(name: str) -> str:
+    """A file name to keep on disk and serve, kept whole: Thai vowels and tone marks stay. Path
+    separators, control characters and the characters Windows refuses (\\ / : * ? " < > |)
+    become `_` (a run of them one `_`), invisible format characters (zero-width spaces,
+    direction overrides) go, and so do leading and trailing dots, spaces and `_`, so that a name
+    is never hidden, `.` or `..`. Cut to MAX_NAME_BYTES, the extension kept; "file" if nothing
+    is left."""
+    kept: list[str] = []
+    for char in unicodedata.normalize("NFC", name):
+        kind = unicodedata.category(char)
+        if kind == "Cf":
+            continue
+        unsafe = kind in {"Cc", "Cs", "Zl", "Zp"} or char in _UNSAFE
+        if not unsafe:
+            kept.append(char)
+        elif not kept or kept[-1] != "_":
+            kept.append("_")
+    text = "".join(kept).strip(" ._")
+    if len(text.encode()) > MAX_NAME_BYTES:
+        stem, dot, suffix = text.rpartition(".")
+        if not dot or len(suffix) > 10:
+            stem, dot, suffix = text, "", ""
+        while len((stem + dot + suffix).encode()) > MAX_NAME_BYTES:
+            stem = stem[:-1]
+        text = (stem.rstrip(" ._") + dot + suffix).strip(" ._")
+    return text or "file"
+
+
+def content_disposition(name: str) -> str:
+    """The header that makes a browser save the file under its name (RFC 6266): the name in
+    UTF-8, percent-encoded (RFC 5987), and for clients that cannot read that, an ASCII name."""
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    ascii_stem = _ASCII_UNSAFE.sub("_", stem).strip("._-") or "file"
+    ascii_suffix = _ASCII_UNSAFE.sub("", suffix)
+    fallback = ascii_stem + ("." + ascii_suffix if ascii_suffix else "")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 class FileShelf:
@@ -44,7 +88,7 @@ class FileShelf:
         self._folder.mkdir(parents=True, exist_ok=True)
         self.prune()
         token = secrets.token_urlsafe(24)  # 32 characters
-        name = _SAFE_NAME.sub("_", attachment.name).strip("_") or "file"
+        name = safe_name(attachment.name)
         folder = self._folder / token
         folder.mkdir()
         (folder / name).write_bytes(attachment.data)
@@ -78,7 +122,7 @@ class FileShelf:
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
         token, name = request.match_info["token"], request.match_info["name"]
-        if not _TOKEN.fullmatch(token) or name != _SAFE_NAME.sub("_", name):
+        if not _TOKEN.fullmatch(token) or name != safe_name(name):
             raise web.HTTPNotFound()
         path = self._folder / token / name
         if not path.is_file():
@@ -91,5 +135,5 @@ class FileShelf:
         )
         headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
         if not content_type.startswith("image/"):
-            headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+            headers["Content-Disposition"] = content_disposition(name)
         return web.Response(body=path.read_bytes(), content_type=content_type, headers=headers)

@@ -30,13 +30,22 @@ HEADER: tuple[str, ...] = (
     "ส่งเมื่อ",
 )
 
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection); a text
+# starting with the guard itself is guarded too, so that taking the guard off is exact.
+_GUARDED_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
 def guard_cell(text: str) -> str:
-    """Free text made safe for a spreadsheet: a leading `'` before a formula-like start."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    """Free text made safe for a spreadsheet opening the CSV: a `'` put before a text starting
+    with = + - @ tab or CR (which would run as a formula), or with `'` (so `'=x` is `''=x`).
+    `unguard_cell` takes it off again."""
+    return "'" + text if text.startswith(_GUARDED_STARTS) else text
+
+
+def unguard_cell(text: str) -> str:
+    """A CSV cell as it was before `guard_cell`: one leading `'` taken off when what follows
+    starts with a guarded character; any other text is left as it is."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(_GUARDED_STARTS) else text
 
 
 def _amount(value: Decimal, step: Decimal) -> str:

@@ -1,31 +1,37 @@
 """Loading projects (section 1 of the form) from a CSV or XLSX file, row by row, with reasons.
 
-`read_project_file` reads and validates without touching storage; `import_projects` then stores
-the valid rows. A row that fails any check is rejected with all its reasons and changes nothing;
-the other rows are still imported. Re-importing the same file reports every row as unchanged.
+`read_project_file` reads and validates without touching storage; `open_project_import` gives a
+`RowImport` that reads, checks and stores one row at a time and hands each outcome over as soon
+as it is done (the CLI prints it then), and `import_projects` does the same and keeps every
+outcome. A row that fails any check is rejected with all its reasons and changes nothing; the
+other rows are still imported. Re-importing the same file reports every row stored as
+unchanged, so an import that was stopped part way is taken up by running it again. The file is
+read within the caps of `reports.table_file` (columns, rows, characters), whatever it says of
+its size.
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
 import dataclasses
 import enum
-import io
 import re
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
-import openpyxl
 from pythainlp.util import thai_digit_to_arabic_digit
 
 from domain.models import MONEY_STEP, ProjectData
 from domain.parsing import ParseError, parse_baht
 from domain.thaidate import BE_YEARS, CE_YEARS, ThaiDateError, parse_date
+from reports.table_file import Cells, TableFile, cut_message
+from reports.table_file import ImportFileError as ImportFileError
 from storage.contracts import Registry
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(ProjectData))
@@ -80,10 +86,6 @@ def _header_table() -> dict[str, str]:
 _HEADERS = _header_table()
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be imported (format, encoding or missing columns)."""
-
-
 class RowStatus(enum.StrEnum):
     """What happened to one row."""
 
@@ -123,24 +125,32 @@ class ProjectFile:
     warnings: tuple[str, ...] = ()
 
 
-class _Counted(Protocol):
+class Counted(Protocol):
+    """An outcome of one row: its row number and status."""
+
+    @property
+    def row(self) -> int: ...
+
     @property
     def status(self) -> RowStatus: ...
 
 
-_O = TypeVar("_O", bound=_Counted)
+_O = TypeVar("_O", bound=Counted)
 
 
-@dataclass(frozen=True, slots=True)
-class Imported(Generic[_O]):
-    """What an import did, row by row (projects here; monthly reports in reports_import)."""
+class Counts:
+    """Rows per status, from `count`, which the class gives."""
 
-    outcomes: tuple[_O, ...]
-    warnings: tuple[str, ...] = ()
+    __slots__ = ()
 
     def count(self, status: RowStatus) -> int:
         """Rows that ended with this status."""
-        return sum(1 for o in self.outcomes if o.status is status)
+        raise NotImplementedError
+
+    @property
+    def rows(self) -> int:
+        """Rows handled, whatever their status."""
+        return sum(self.count(s) for s in RowStatus)
 
     @property
     def counts(self) -> dict[RowStatus, int]:
@@ -168,19 +178,115 @@ class Imported(Generic[_O]):
         return self.count(RowStatus.REJECTED)
 
 
+@dataclass(frozen=True, slots=True)
+class Imported(Counts, Generic[_O]):
+    """What an import did, row by row (projects here; monthly reports in reports_import)."""
+
+    outcomes: tuple[_O, ...]
+    warnings: tuple[str, ...] = ()
+
+    def count(self, status: RowStatus) -> int:
+        """Rows that ended with this status."""
+        return sum(1 for o in self.outcomes if o.status is status)
+
+
 class ImportResult(Imported[RowOutcome]):
     """What an import of projects did, row by row."""
 
     __slots__ = ()
 
 
+@dataclass(slots=True)
+class Tally(Counts):
+    """How far an import has gone: the rows handled per status, and the last row handled (0
+    before the first). `cut` is the last row read when the file went on past the row cap."""
+
+    per_status: Counter[RowStatus] = dataclasses.field(default_factory=Counter)
+    last_row: int = 0
+    cut: int | None = None
+
+    def count(self, status: RowStatus) -> int:
+        """Rows that ended with this status."""
+        return self.per_status[status]
+
+    def add(self, outcome: Counted) -> None:
+        """Count a row that is done."""
+        self.per_status[outcome.status] += 1
+        self.last_row = outcome.row
+
+
+async def whole(step: Awaitable[_T]) -> tuple[_T, bool]:
+    """The step's result, awaited to its end even when the task awaiting it is cancelled
+    meanwhile (a row is stored whole or not at all, and the report says which); and whether it
+    was cancelled."""
+    task = asyncio.ensure_future(step)
+    cancelled = False
+    while True:
+        try:
+            return await asyncio.shield(task), cancelled
+        except asyncio.CancelledError:
+            if task.cancelled():
+                raise
+            cancelled = True
+
+
+class RowImport(Generic[_O]):
+    """An import under way: the file is open and its header read (`warnings` says what of it is
+    not imported). `run` reads the rows a batch at a time in a worker thread, then checks and
+    stores each in turn and hands its outcome to `on_row` as soon as it is done, so that nothing
+    but a batch and the counts is held. Cancelled (Ctrl-C), it finishes the row in hand, hands
+    it over, then raises CancelledError: `tally.last_row` is then the last row done, and every
+    row after it is untouched, so that importing the same file again takes up from there."""
+
+    def __init__(
+        self,
+        table: TableFile,
+        warnings: tuple[str, ...],
+        check: Callable[[int, Cells], _O],
+        store: Callable[[_O], Awaitable[_O]],
+    ) -> None:
+        self.warnings = warnings
+        self.tally = Tally()
+        self._table = table
+        self._check = check
+        self._store = store
+
+    async def run(self, on_row: Callable[[_O], object] = lambda _: None) -> Tally:
+        """Check, store and hand over every row; the counts, with `cut` set if the file went on
+        past the cap."""
+        while True:
+            batch, stop = await whole(asyncio.to_thread(self._table.read_batch))
+            if stop:
+                raise asyncio.CancelledError
+            if not batch:
+                break
+            for number, cells in batch:
+                outcome = self._check(number, cells)
+                if outcome.status is RowStatus.VALID:
+                    outcome, stop = await whole(self._store(outcome))
+                self.tally.add(outcome)
+                on_row(outcome)
+                if stop:
+                    raise asyncio.CancelledError
+        self.tally.cut = self._table.cut
+        return self.tally
+
+    def all_warnings(self) -> tuple[str, ...]:
+        """The warnings, and once run, the cut if the file went on past the row cap."""
+        cut = self.tally.cut
+        return self.warnings if cut is None else (*self.warnings, cut_message(cut))
+
+
 def read_project_file(path: Path) -> ProjectFile:
-    """Read and validate a CSV or XLSX file of projects, without storing anything."""
-    header, body = read_rows(path)
-    columns, warnings = _map_columns(header)
-    seen: dict[str, int] = {}
-    rows = [_check_row(number, by_field(cells, columns), seen) for number, cells in body]
-    return ProjectFile(tuple(rows), frozenset(columns.values()), tuple(warnings))
+    """Read and validate a CSV or XLSX file of projects, without storing anything; holds every
+    row (for a look at a file, and tests: the import streams)."""
+    with TableFile(path) as table:
+        columns, warnings = _map_columns(table.header)
+        seen: dict[str, int] = {}
+        rows = [_check_row(number, by_field(cells, columns), seen) for number, cells in table]
+        cut = (cut_message(table.cut),) if table.cut is not None else ()
+        found = frozenset(columns.values())
+        return ProjectFile(tuple(rows), found, (*table.warnings, *warnings, *cut))
 
 
 def read_project_rows(path: Path) -> list[RowOutcome]:
@@ -188,48 +294,80 @@ def read_project_rows(path: Path) -> list[RowOutcome]:
     return list(read_project_file(path).rows)
 
 
+@asynccontextmanager
+async def open_project_import(repo: Registry, path: Path) -> AsyncIterator[RowImport[RowOutcome]]:
+    """The file opened and its header checked (ImportFileError if it cannot be imported), ready
+    to `run`: each valid row is stored; the columns the file lacks keep their stored values."""
+    table, stop = await whole(asyncio.to_thread(TableFile, path))
+    try:
+        if stop:
+            raise asyncio.CancelledError
+        columns, warnings = _map_columns(table.header)
+        present = frozenset(columns.values())
+        seen: dict[str, int] = {}
+
+        def check(number: int, cells: Cells) -> RowOutcome:
+            return _check_row(number, by_field(cells, columns), seen)
+
+        async def store(outcome: RowOutcome) -> RowOutcome:
+            return await _store_project(repo, outcome, present)
+
+        yield RowImport(table, (*table.warnings, *warnings), check, store)
+    finally:
+        table.close()
+
+
 async def import_projects(repo: Registry, path: Path) -> ImportResult:
-    """Store the valid rows of a project file; columns the file lacks keep their stored values."""
-    parsed = await asyncio.to_thread(read_project_file, path)
+    """Store the valid rows of a project file; every outcome, held (the CLI streams instead)."""
     outcomes: list[RowOutcome] = []
-    for outcome in parsed.rows:
-        if outcome.data is None:
-            outcomes.append(outcome)
-            continue
-        data = outcome.data
-        existing = await repo.get_project(data.code)
-        if existing is not None:
-            kept = {f: getattr(existing, f) for f in _FIELDS if f not in parsed.columns}
-            data = dataclasses.replace(data, **kept)
-        if data.start_date and data.end_date and data.end_date < data.start_date:
-            reason = "วันสิ้นสุดโครงการอยู่ก่อนวันเริ่มต้นโครงการที่บันทึกไว้"
-            outcomes.append(
-                dataclasses.replace(
-                    outcome, status=RowStatus.REJECTED, reasons=(reason,), data=None
-                )
-            )
-            continue
-        _, done = await repo.upsert_project(data)
-        outcomes.append(dataclasses.replace(outcome, status=RowStatus(done.value), data=data))
-    return ImportResult(tuple(outcomes), parsed.warnings)
+    async with open_project_import(repo, path) as run:
+        await run.run(outcomes.append)
+    return ImportResult(tuple(outcomes), run.all_warnings())
+
+
+async def _store_project(
+    repo: Registry, outcome: RowOutcome, present: frozenset[str]
+) -> RowOutcome:
+    data = outcome.data
+    assert data is not None
+    existing = await repo.get_project(data.code)
+    if existing is not None:
+        kept = {f: getattr(existing, f) for f in _FIELDS if f not in present}
+        data = dataclasses.replace(data, **kept)
+    if data.start_date and data.end_date and data.end_date < data.start_date:
+        reason = "วันสิ้นสุดโครงการอยู่ก่อนวันเริ่มต้นโครงการที่บันทึกไว้"
+        return dataclasses.replace(outcome, status=RowStatus.REJECTED, reasons=(reason,), data=None)
+    _, done = await repo.upsert_project(data)
+    return dataclasses.replace(outcome, status=RowStatus(done.value), data=data)
+
+
+def format_row(outcome: RowOutcome) -> list[str]:
+    """The line of one row: its number, code, status and reasons."""
+    line = f"แถว {outcome.row}: {outcome.code or '(ไม่มีรหัส)'} - {STATUS_LABELS[outcome.status]}"
+    return [line + (": " + "; ".join(outcome.reasons) if outcome.reasons else "")]
+
+
+def format_totals(counts: Counts) -> str:
+    """The closing line: rows in all, and per status."""
+    shown = ", ".join(f"{STATUS_LABELS[s]} {n}" for s, n in counts.counts.items())
+    return f"รวม {counts.rows} แถว (rows): {shown}"
+
+
+def format_warning(warning: str) -> str:
+    """A warning as the CLI shows it."""
+    return f"คำเตือน (warning): {warning}"
 
 
 def format_report(result: ImportResult) -> str:
-    """A human summary for the CLI: warnings, one line per row, then the totals."""
-    lines = [f"คำเตือน (warning): {w}" for w in result.warnings]
-    for o in result.outcomes:
-        line = f"แถว {o.row}: {o.code or '(ไม่มีรหัส)'} - {STATUS_LABELS[o.status]}"
-        lines.append(line + (": " + "; ".join(o.reasons) if o.reasons else ""))
-    counts = ", ".join(f"{STATUS_LABELS[s]} {n}" for s, n in result.counts.items())
-    lines.append(f"รวม {len(result.outcomes)} แถว (rows): {counts}")
+    """A human summary: warnings, one line per row, then the totals."""
+    lines = [format_warning(w) for w in result.warnings]
+    for outcome in result.outcomes:
+        lines += format_row(outcome)
+    lines.append(format_totals(result))
     return "\n".join(lines)
 
 
-def _filled(cell: object) -> bool:
-    return cell is not None and str(cell).strip() != ""
-
-
-def _map_columns(header: list[object]) -> tuple[dict[int, str], list[str]]:
+def _map_columns(header: Cells) -> tuple[dict[int, str], list[str]]:
     columns: dict[int, str] = {}
     warnings: list[str] = []
     for i, cell in enumerate(header):
@@ -289,69 +427,9 @@ def _check_row(row: int, values: Mapping[str, object], seen: dict[str, int]) -> 
     return RowOutcome(row, code, RowStatus.VALID, data=data)
 
 
-def read_rows(path: Path) -> tuple[list[object], list[tuple[int, list[object]]]]:
-    """The header (the first row with anything in it), then every later row with anything in
-    it, with its spreadsheet row number (the first row is 1)."""
-    table = read_table(path)
-    start = next((i for i, row in enumerate(table) if any(_filled(c) for c in row)), None)
-    if start is None:
-        raise ImportFileError(f"ไฟล์ว่าง ไม่มีข้อมูล (the file is empty): {path.name}")
-    body = [
-        (number + 1, table[number])
-        for number in range(start + 1, len(table))
-        if any(_filled(c) for c in table[number])
-    ]
-    return table[start], body
-
-
-def by_field(cells: list[object], columns: Mapping[int, str]) -> dict[str, object]:
+def by_field(cells: Cells, columns: Mapping[int, str]) -> dict[str, object]:
     """The cells of a row by the field of their column (None where the row is short)."""
     return {field: cells[i] if i < len(cells) else None for i, field in columns.items()}
-
-
-def read_table(path: Path) -> list[list[object]]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ImportFileError(f"เปิดไฟล์ไม่ได้ (cannot open the file): {exc}") from exc
-    if raw.startswith(b"\xd0\xcf\x11\xe0") or path.suffix.lower() == ".xls":
-        raise ImportFileError(
-            "ไฟล์ Excel รุ่นเก่า (.xls) ใช้ไม่ได้ กรุณาบันทึกเป็น .xlsx หรือ CSV UTF-8 "
-            "(old .xls format: save as .xlsx or CSV UTF-8)"
-        )
-    if raw.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
-        return _read_xlsx(raw)
-    return _read_csv(raw)
-
-
-def _read_xlsx(raw: bytes) -> list[list[object]]:
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many unrelated types for a damaged file
-        raise ImportFileError(f"อ่านไฟล์ Excel ไม่ได้ (not a readable .xlsx file): {exc}") from exc
-    try:
-        return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
-    finally:
-        book.close()
-
-
-def _read_csv(raw: bytes) -> list[list[object]]:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(
-            "ไฟล์ไม่ได้เข้ารหัสแบบ UTF-8 กรุณาบันทึกเป็น 'CSV UTF-8' หรือ .xlsx "
-            "(the file is not UTF-8 text: save it as 'CSV UTF-8' or .xlsx)"
-        ) from exc
-    if "\x00" in text:
-        raise ImportFileError("ไฟล์ไม่ใช่ข้อความ CSV (the file is not CSV text)")
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    # Counting in the header line is predictable where csv.Sniffer guesses from quoting.
-    delimiter = max(",;\t", key=first.count)
-    try:
-        return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
-    except csv.Error as exc:
-        raise ImportFileError(f"อ่านไฟล์ CSV ไม่ได้ (unreadable CSV): {exc}") from exc
 
 
 # Cell values. CSV cells are text; XLSX cells may also be numbers, dates or datetimes.

@@ -23,7 +23,6 @@ from domain.months import month_name
 from domain.parsing import ParseError, parse_baht, parse_percent
 from domain.thaidate import format_be_date
 from reports.project_import import (
-    ImportFileError,
     InvalidCell,
     RowStatus,
     by_field,
@@ -31,8 +30,8 @@ from reports.project_import import (
     cell_fiscal_year,
     cell_text,
     normalize_header,
-    read_rows,
 )
+from reports.table_file import Cells, ImportFileError, TableFile, cut_message
 
 _T = TypeVar("_T")
 
@@ -60,7 +59,6 @@ LABELS: Mapping[str, str] = {field: names[0] for field, names in ALIASES.items()
 
 _YES = {"ใช่", "เป็น", "yes", "y", "true", "1", "✓"}
 _NO = {"ไม่", "ไม่ใช่", "ไม่เป็น", "no", "n", "false", "0"}
-_FORMULA_GUARD = re.compile(r"'(?=[=+\-@\t\r])")
 
 
 def _exact(header: str) -> str:
@@ -129,15 +127,29 @@ def field_of(header: str) -> str | None:
 
 
 def read_report_file(path: Path) -> ReportFile:
-    """Read and check every row of a CSV or XLSX file of monthly reports, storing nothing."""
-    header, body = read_rows(path)
+    """Read and check every row of a CSV or XLSX file of monthly reports, storing nothing; holds
+    every row (for a look at a file, and tests: the import streams)."""
+    with TableFile(path) as table:
+        check, warnings = row_checker(table.header)
+        rows = [check(number, cells) for number, cells in table]
+        cut = (cut_message(table.cut),) if table.cut is not None else ()
+        return ReportFile(tuple(rows), (*table.warnings, *warnings, *cut))
+
+
+def row_checker(header: Cells) -> tuple[Callable[[int, Cells], RowOutcome], list[str]]:
+    """How to check each row of a file with this header row, and the warnings about its columns
+    (ImportFileError when a column is missing or repeated). The checker remembers the rows it
+    has seen, to tell a month reported twice in the same file."""
     columns, warnings = _map_columns(header)
     seen: dict[tuple[str, int, int], int] = {}
-    rows = [check_row(number, by_field(cells, columns), seen) for number, cells in body]
-    return ReportFile(tuple(rows), tuple(warnings))
+
+    def check(number: int, cells: Cells) -> RowOutcome:
+        return check_row(number, by_field(cells, columns), seen)
+
+    return check, warnings
 
 
-def _map_columns(header: list[object]) -> tuple[dict[int, str], list[str]]:
+def _map_columns(header: Cells) -> tuple[dict[int, str], list[str]]:
     columns: dict[int, str] = {}
     warnings: list[str] = []
     for i, cell in enumerate(header):
@@ -175,7 +187,7 @@ def check_row(
             reasons.append(str(exc))
             return default
 
-    code = unguard(cell_text(values.get("code")))
+    code = cell_text(values.get("code"))
     if not code:
         reasons.append("ไม่มีรหัสโครงการ")
     year = take("fiscal_year", cell_fiscal_year, 0)
@@ -207,11 +219,6 @@ def check_row(
         reported_on, progress, disbursed, note, on_plan, plan_reason, on_target, target_reason
     )
     return RowOutcome(row, code, RowStatus.VALID, report=ReportRow(row, code, year, number, stated))
-
-
-def unguard(text: str) -> str:
-    """Undo the export's formula guard: a `'` the CSV export put before `=`, `+`, `-` or `@`."""
-    return _FORMULA_GUARD.sub("", text, count=1) if text.startswith("'") else text
 
 
 def _report_no(value: object, label: str) -> int:
@@ -246,7 +253,7 @@ def _reader(parse: Callable[[str], Decimal]) -> Callable[[object, str], Decimal]
 
 def _note(value: object, label: str) -> str:
     # As the conversation takes a note: one line, and "-" for none.
-    note = " ".join(unguard(cell_text(value)).split())
+    note = " ".join(cell_text(value).split())
     if note in {"-", "ไม่มี"}:
         return ""
     if len(note) > NOTE_LIMIT:
@@ -270,7 +277,7 @@ def _yes_no(value: object, label: str) -> bool:
 
 
 def _reason(value: object, label: str) -> str:
-    reason = unguard(cell_text(value)).strip()
+    reason = cell_text(value)
     topic = "แผน" if "แผน" in label else "เป้าหมาย"
     if len(reason) < REASON_MIN:
         raise InvalidCell(f"ตอบว่าไม่เป็นไปตาม{topic} แต่ไม่มีเหตุผล (ต้องมีอย่างน้อย {REASON_MIN} ตัวอักษร)")

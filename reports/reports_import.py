@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,16 +24,35 @@ from domain.checks import Neighbours, check_disbursed, check_note, check_progres
 from domain.models import MonthlyReport, Project, Submission
 from domain.months import month_name, project_span
 from domain.thaidate import format_thai_date
-from reports.project_import import STATUS_LABELS, Imported, RowStatus
-from reports.reports_file import ReportRow, RowOutcome, read_report_file
+from reports.project_import import (
+    STATUS_LABELS,
+    Counts,
+    Imported,
+    RowImport,
+    RowStatus,
+    format_warning,
+    whole,
+)
+from reports.reports_file import ReportRow, RowOutcome, row_checker
+from reports.table_file import TableFile
 from storage.contracts import Records
 from storage.errors import AlreadyReported
 
-__all__ = ["ImportResult", "RowOutcome", "RowStatus", "format_report", "import_reports"]
+__all__ = [
+    "ImportResult",
+    "RowOutcome",
+    "RowStatus",
+    "format_report",
+    "format_row",
+    "format_totals",
+    "import_reports",
+    "open_report_import",
+]
 
 CHANNEL = "import"
 SENT_AT = time(16, 0)  # an imported report counts as sent in the afternoon of its date
 SHOWN = (RowStatus.CREATED, RowStatus.UNCHANGED, RowStatus.REJECTED)
+KNOWN_PROJECTS = 1000  # projects whose reports are kept at hand during an import
 
 
 class ImportResult(Imported[RowOutcome]):
@@ -41,19 +63,25 @@ class ImportResult(Imported[RowOutcome]):
 
 class _Known:
     """Projects and their reports, read once per project and kept up to date with the rows
-    stored, so that each row is checked against the stored months and the file's earlier rows."""
+    stored, so that each row is checked against the stored months and the file's earlier rows.
+    Only the KNOWN_PROJECTS used last are kept: one read again finds in storage the rows stored
+    meanwhile, so forgetting it loses nothing."""
 
     def __init__(self, repo: Records) -> None:
         self.repo = repo
-        self.projects: dict[str, Project | None] = {}
-        self.reports: dict[str, list[MonthlyReport]] = {}
+        self.projects: OrderedDict[str, tuple[Project | None, list[MonthlyReport]]] = OrderedDict()
 
-    async def project(self, code: str) -> Project | None:
-        if code not in self.projects:
-            self.projects[code] = await self.repo.get_project(code)
-            if self.projects[code] is not None:
-                self.reports[code] = await self.repo.reports_of_project(code)
-        return self.projects[code]
+    async def project(self, code: str) -> tuple[Project | None, list[MonthlyReport]]:
+        """The project with this code (None if there is none), and its reports."""
+        if code in self.projects:
+            self.projects.move_to_end(code)
+            return self.projects[code]
+        project = await self.repo.get_project(code)
+        reports = await self.repo.reports_of_project(code) if project is not None else []
+        self.projects[code] = project, reports
+        if len(self.projects) > KNOWN_PROJECTS:
+            self.projects.popitem(last=False)
+        return project, reports
 
 
 def _rejected(outcome: RowOutcome, *reasons: str) -> RowOutcome:
@@ -96,14 +124,13 @@ async def _import_row(
 ) -> RowOutcome:
     report = outcome.report
     assert report is not None
-    project = await known.project(report.code)
+    project, reports = await known.project(report.code)
     if project is None:
         return _rejected(
             outcome,
             f"ไม่พบโครงการรหัส {report.code} ในระบบ "
             "(นำเข้าโครงการก่อนด้วย progress-bot projects import)",
         )
-    reports = known.reports[report.code]
     key = (report.fiscal_year, report.report_no)
     stored = next((r for r in reports if (r.fiscal_year, r.report_no) == key), None)
     if stored is not None:
@@ -126,30 +153,61 @@ async def _import_row(
     return dataclasses.replace(outcome, status=RowStatus.CREATED, notes=notes)
 
 
-async def import_reports(repo: Records, path: Path, *, zone: ZoneInfo) -> ImportResult:
-    """Store the valid rows of a file of monthly reports, in file order; returns every outcome.
+@asynccontextmanager
+async def open_report_import(
+    repo: Records, path: Path, *, zone: ZoneInfo
+) -> AsyncIterator[RowImport[RowOutcome]]:
+    """The file opened and its header checked (ImportFileError if it cannot be imported), ready
+    to `run`: the valid rows are stored in file order.
 
     A report is recorded as sent at SENT_AT on its report date, wall-clock time in `zone` (the
     bot's time zone)."""
-    parsed = await asyncio.to_thread(read_report_file, path)
-    known = _Known(repo)
+    table, stop = await whole(asyncio.to_thread(TableFile, path))
+    try:
+        if stop:
+            raise asyncio.CancelledError
+        check, warnings = row_checker(table.header)
+        known = _Known(repo)
+
+        async def store(outcome: RowOutcome) -> RowOutcome:
+            return await _import_row(repo, known, outcome, zone)
+
+        yield RowImport(table, (*table.warnings, *warnings), check, store)
+    finally:
+        table.close()
+
+
+async def import_reports(repo: Records, path: Path, *, zone: ZoneInfo) -> ImportResult:
+    """Store the valid rows of a file of monthly reports, in file order; every outcome, held
+    (the CLI streams instead)."""
     outcomes: list[RowOutcome] = []
-    for outcome in parsed.rows:
-        if outcome.report is None:
-            outcomes.append(outcome)
-        else:
-            outcomes.append(await _import_row(repo, known, outcome, zone))
-    return ImportResult(tuple(outcomes), parsed.warnings)
+    async with open_report_import(repo, path, zone=zone) as run:
+        await run.run(outcomes.append)
+    return ImportResult(tuple(outcomes), run.all_warnings())
+
+
+def format_row(outcome: RowOutcome) -> list[str]:
+    """The line of one row (its number, code, month, status and reasons), then its notes."""
+    report = outcome.report
+    month = f" ครั้งที่ {report.report_no}/{report.fiscal_year}" if report else ""
+    line = (
+        f"แถว {outcome.row}: {outcome.code or '(ไม่มีรหัส)'}{month} - {STATUS_LABELS[outcome.status]}"
+    )
+    if outcome.reasons:
+        line += ": " + "; ".join(outcome.reasons)
+    return [line, *(f"    {note}" for note in outcome.notes)]
+
+
+def format_totals(counts: Counts) -> str:
+    """The closing line: rows in all, and per status."""
+    shown = ", ".join(f"{STATUS_LABELS[s]} {counts.count(s)}" for s in SHOWN)
+    return f"รวม {counts.rows} แถว (rows): {shown}"
 
 
 def format_report(result: ImportResult) -> str:
-    """A human summary for the CLI: warnings, one line per row (with notes), then the totals."""
-    lines = [f"คำเตือน (warning): {w}" for w in result.warnings]
-    for o in result.outcomes:
-        month = f" ครั้งที่ {o.report.report_no}/{o.report.fiscal_year}" if o.report else ""
-        line = f"แถว {o.row}: {o.code or '(ไม่มีรหัส)'}{month} - {STATUS_LABELS[o.status]}"
-        lines.append(line + (": " + "; ".join(o.reasons) if o.reasons else ""))
-        lines += [f"    {note}" for note in o.notes]
-    counts = ", ".join(f"{STATUS_LABELS[s]} {result.count(s)}" for s in SHOWN)
-    lines.append(f"รวม {len(result.outcomes)} แถว (rows): {counts}")
+    """A human summary: warnings, one line per row (with notes), then the totals."""
+    lines = [format_warning(w) for w in result.warnings]
+    for outcome in result.outcomes:
+        lines += format_row(outcome)
+    lines.append(format_totals(result))
     return "\n".join(lines)

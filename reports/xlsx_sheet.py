@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from reports.csv_export import guard_cell
 from reports.xlsx_writer import clean
 
 # "bbbb" is Excel's Buddhist-year code (as in Thai Excel's own date formats): a real date,
@@ -22,9 +21,10 @@ MONEY_FORMAT = "#,##0.00"
 
 
 def text(value: str) -> str | None:
-    """A text cell's value: without the characters XML cannot hold, then guarded against
-    formulas (`reports.csv_export.guard_cell`); None (no cell at all) for an empty text."""
-    return guard_cell(clean(value)) if value else None
+    """A text cell's value: the text as typed, without the characters XML cannot hold; None (no
+    cell at all) for an empty text. It is written as an inline string, which Excel never runs as
+    a formula whatever it starts with, so it needs no guard (the CSV export's `'` would show)."""
+    return clean(value) or None
 
 
 def local_time(moment: datetime, zone: ZoneInfo) -> datetime:

@@ -11,6 +11,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.models import ProjectData, ReportValues, Submission
 from domain.thaidate import (
@@ -20,7 +22,7 @@ from domain.thaidate import (
     format_thai_date,
     format_thai_month,
 )
-from reports.csv_export import HEADER, export_csv, guard_cell
+from reports.csv_export import HEADER, export_csv, guard_cell, unguard_cell
 from storage.sqlite import SqliteStorage
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -215,10 +217,30 @@ async def test_formula_like_text_is_guarded(repo: SqliteStorage) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("=1+1", "'=1+1"), ("\rx", "'\rx"), ("a=b", "a=b"), ("", ""), ("ปกติ", "ปกติ")],
+    [
+        ("=1+1", "'=1+1"),
+        ("\rx", "'\rx"),
+        ("a=b", "a=b"),
+        ("", ""),
+        ("ปกติ", "ปกติ"),
+        ("'=x", "''=x"),  # guarded too, or it would come back as =x
+        ("''", "'" * 3),
+        ("'ปกติ", "''ปกติ"),
+    ],
 )
 def test_guard_cell(text: str, expected: str) -> None:
     assert guard_cell(text) == expected
+    assert unguard_cell(expected) == text
+
+
+@pytest.mark.parametrize("text", ["'ปกติ", "'", "'1", "ab", "a'=b"])
+def test_unguard_cell_takes_off_only_what_a_guard_put(text: str) -> None:
+    assert unguard_cell(text) == text
+
+
+@given(st.text())
+def test_unguard_cell_undoes_guard_cell(text: str) -> None:
+    assert unguard_cell(guard_cell(text)) == text
 
 
 async def test_file_opened_as_utf8_sig_has_one_bom_and_crlf(

@@ -127,7 +127,7 @@ def test_with_a_public_address_charts_are_pictures_and_documents_links(tmp_path:
     assert "ดาวน์โหลด แบบรายงาน 2570.pdf" in text and "30 พ.ย. 2569" in text
     assert f"https://bot.example.go.th{FILES_PATH}/" in text
     stored = sorted(p.name for p in tmp_path.glob("*/*"))
-    assert stored == ["กราฟ.png", "แบบรายงาน_2570.pdf"]
+    assert stored == ["กราฟ.png", "แบบรายงาน 2570.pdf"]
 
 
 def test_an_invite_link_opens_the_chat_with_the_code_typed() -> None:

@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import unquote
 
 import aiohttp
 import pytest
@@ -350,6 +351,46 @@ async def test_a_file_that_cannot_be_kept_is_an_apology_not_an_error(
         answer = await bot.say(coordinator, "ส่งออก", "ขออภัย")
         assert answer.text.endswith(FILE_FAILED.format(name="รายงาน-ปีงบประมาณ-2570.xlsx"))
         await bot.say(coordinator, "สถานะ", "ส่งแล้ว")
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.mark.parametrize(
+    ("name", "saved"),
+    [
+        ("รายงาน-ปีงบประมาณ-2570.xlsx", "รายงาน-ปีงบประมาณ-2570.xlsx"),  # vowels and tone marks
+        ("แบบรายงาน 50140000-4001 2570.pdf", "แบบรายงาน 50140000-4001 2570.pdf"),
+        ('../"ลับ"\r\nปี/งบ\\2570.xlsx', "ลับ_ปี_งบ_2570.xlsx"),
+        ("..", "file"),
+        ("\u202eกราฟ\u200b.pdf", "กราฟ.pdf"),  # a direction override, a zero-width space
+    ],
+)
+async def test_a_download_keeps_its_thai_name_and_its_bytes(
+    world: World, tmp_path: Path, name: str, saved: str
+) -> None:
+    from aiohttp.multipart import content_disposition_filename, parse_content_disposition
+
+    from domain.messages import Attachment, Outbound
+
+    data = b"PK\x03\x04" + bytes(range(256)) * 64
+    async with running_line(world.repo, files=tmp_path) as bot:
+        await bot.channel.send(
+            SINGLE, [Outbound("", attachment=Attachment(name, data, XLSX))], None
+        )
+        link = await bot.fake.wait_for_text(SINGLE, "ดาวน์โหลด")
+        path = link.text.rsplit("https://bot.example.go.th", 1)[1]
+        async with aiohttp.ClientSession() as session, session.get(bot.url + path) as response:
+            assert response.status == 200
+            assert await response.read() == data
+            header = response.headers["Content-Disposition"]
+
+    assert header.isascii() and "\n" not in header and "\r" not in header
+    kind, params = parse_content_disposition(header)
+    assert kind == "attachment"
+    assert content_disposition_filename(params, "filename") == saved
+    assert params["filename"].isascii() and params["filename"].endswith(saved.rsplit(".")[-1])
+    assert unquote(path.rsplit("/", 1)[1]) == saved  # the address, and so the file on disk
 
 
 async def test_an_identity_linked_elsewhere_does_not_change_line_preference(world: World) -> None:

@@ -477,3 +477,13 @@ async def test_an_end_date_before_the_stored_start_is_rejected(
     stored = await repo.get_project(FULL_DATA.code)
     assert stored is not None
     assert (stored.name, stored.end_date) == (FULL_DATA.name, FULL_DATA.end_date)
+
+
+def test_the_csv_formula_guard_is_taken_off_exactly(tmp_path: Path) -> None:
+    # What reports.csv_export.guard_cell wrote comes back as typed; any other text as it is.
+    names = {"''=x": "'=x", "'-ดำเนินการ": "-ดำเนินการ", "'ปกติ": "'ปกติ", "'" * 3: "''"}
+    path = simple(tmp_path, *((f"A{i}", cell, "2564") for i, cell in enumerate(names)))
+
+    rows = read_project_rows(path)
+
+    assert [o.data.name if o.data else None for o in rows] == list(names.values())

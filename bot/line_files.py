@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import secrets
+import shutil
 import unicodedata
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -91,11 +92,16 @@ class FileShelf:
         name = safe_name(attachment.name)
         folder = self._folder / token
         folder.mkdir()
-        (folder / name).write_bytes(attachment.data)
-        # The age is read from the injected clock, not the file system's.
-        stamp = self._clock().timestamp()
-        os.utime(folder / name, (stamp, stamp))
-        os.utime(folder, (stamp, stamp))
+        try:
+            (folder / name).write_bytes(attachment.data)
+            # The age is read from the injected clock, not the file system's.
+            stamp = self._clock().timestamp()
+            os.utime(folder / name, (stamp, stamp))
+            os.utime(folder, (stamp, stamp))
+        except OSError:
+            # A full disk: leave nothing half-written behind (no empty token folders).
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         return f"{self._base}{FILES_PATH}/{token}/{quote(name)}"
 
     def expires(self) -> datetime:

@@ -27,6 +27,7 @@ from typing import Generic, Protocol, TypeVar
 
 from pythainlp.util import thai_digit_to_arabic_digit
 
+from domain.limits import code_problem
 from domain.models import MONEY_STEP, ProjectData
 from domain.parsing import ParseError, parse_baht
 from domain.thaidate import BE_YEARS, CE_YEARS, ThaiDateError, parse_date
@@ -407,6 +408,8 @@ def _check_row(row: int, values: Mapping[str, object], seen: dict[str, int]) -> 
     code = cell_text(values.get("code"))
     if not code:
         reasons.append("ไม่มีรหัสโครงการ")
+    elif problem := code_problem(code):
+        reasons.append(problem)
     elif code in seen:
         reasons.append(f"รหัสโครงการ {code} ซ้ำกับแถวที่ {seen[code]} ในไฟล์เดียวกัน")
     else:

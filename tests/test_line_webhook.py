@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import unquote
@@ -412,3 +413,25 @@ async def test_the_message_that_links_an_account_records_its_channel(world: Worl
     code, _ = await issue_invite(world.repo, other, NOW)
     await conversation.handle(Inbound.typed("line", STRANGER, shown_code(code)))
     assert await world.repo.preferred_channels() == {other.id: "line"}
+
+
+def test_a_file_that_cannot_be_written_leaves_no_folder_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC while a file is written: the error reaches the caller (who apologises), and no
+    empty or half-written token folder stays on the disk."""
+    from bot.line_files import FileShelf
+    from domain.messages import Attachment
+
+    def full_disk(path: Path, data: bytes) -> int:
+        path.write_text("half")  # part of it was written, then the disk filled
+        raise OSError(28, "No space left on device")
+
+    shelf = FileShelf(tmp_path, "https://bot.example.go.th", timedelta(days=7), lambda: NOW)
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "write_bytes", full_disk)
+        with pytest.raises(OSError, match="No space"):
+            shelf.put(Attachment("รายงาน.xlsx", b"PK", "application/zip"))
+    assert list(tmp_path.iterdir()) == [], "no token folder left"
+    shelf.put(Attachment("รายงาน.xlsx", b"PK", "application/zip"))
+    assert len(list(tmp_path.iterdir())) == 1

@@ -487,3 +487,26 @@ def test_the_csv_formula_guard_is_taken_off_exactly(tmp_path: Path) -> None:
     rows = read_project_rows(path)
 
     assert [o.data.name if o.data else None for o in rows] == list(names.values())
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        ("ก" * 61, "รหัสโครงการยาว 61 ตัวอักษร"),
+        ("50140000\n4001", "ขึ้นบรรทัดใหม่"),
+        ("50140000\t4001", "แท็บ"),
+        ("5014\u200b0000", "มองไม่เห็น"),
+    ],
+)
+def test_codes_that_cannot_be_kept_are_rejected_with_a_reason(
+    tmp_path: Path, code: str, reason: str
+) -> None:
+    outcome = only(read_project_rows(simple(tmp_path, (code, "n", "2564", "", "", ""))))
+    assert outcome.status is RowStatus.REJECTED
+    assert any(reason in r for r in outcome.reasons), outcome.reasons
+
+
+def test_a_long_thai_code_within_the_limit_is_taken(tmp_path: Path) -> None:
+    code = "สำนักงานเขตลาดกระบัง-ฝ่ายโยธา-ปรับปรุงถนน-2570-0001"
+    outcome = only(read_project_rows(simple(tmp_path, (code, "n", "2564", "", "", ""))))
+    assert outcome.status is RowStatus.VALID and outcome.code == code

@@ -99,20 +99,51 @@ def read(raw: str) -> Typed:
         polite_only = len(emoji) < len(text.replace(" ", ""))
         bare = emoji
     plain = _SPACES.sub(" ", thai_digit_to_arabic_digit(bare).casefold()).strip()
-    forms = tuple(_squash(thai_digit_to_arabic_digit(stage)) for stage in stages if stage)
+    forms = tuple(
+        dict.fromkeys(
+            form
+            for stage in stages
+            if stage
+            for squashed in [_squash(thai_digit_to_arabic_digit(stage))]
+            for form in (squashed, _ELONGATION.sub(r"\1", squashed))  # ส่งรายงานนน
+        )
+    )
     return Typed(text, bare, plain, polite_only, forms)
 
 
-@lru_cache(maxsize=4096)
+# Endings taken off at most: a reply ends with a few particles, not hundreds (a message of
+# nothing but "ครับ" repeated must not cost a pass per word).
+_MOST_ENDINGS = 8
+
+
+# Only the end of a reply is segmented to find its endings (a long note costs no more).
+_TAIL = 60
+
+
 def _endings_off(text: str) -> tuple[str, ...]:
     """`text`, then `text` with each of the particles, repeat marks, elongations and
-    decorations at its end taken off in turn, down to none (the last)."""
+    decorations at its end taken off in turn (at most `_MOST_ENDINGS`), down to none (the
+    last)."""
+    if len(text) <= _TAIL:
+        return _tail_endings_off(text)
+    cut = len(text) - _TAIL
+    while cut < len(text) and (text[cut].isspace() or unicodedata.category(text[cut]) == "Mn"):
+        cut += 1  # never a vowel or tone mark cut from its letter
+    head = text[:cut]
+    return tuple(
+        head + stage if stage else head.rstrip() for stage in _tail_endings_off(text[cut:])
+    )
+
+
+@lru_cache(maxsize=4096)
+def _tail_endings_off(text: str) -> tuple[str, ...]:
     tokens = word_tokenize(text, keep_whitespace=True)
     stages = [text.strip()]
-    while tokens:
+    while tokens and len(stages) <= _MOST_ENDINGS:
         token = _ELONGATION.sub(r"\1", tokens[-1].strip().casefold())
-        previous = tokens[-2] if len(tokens) > 1 else ""
-        stretched = bool(token) and bool(previous) and set(token) == {previous[-1]}
+        previous = _ELONGATION.sub(r"\1", tokens[-2].strip().casefold()) if len(tokens) > 1 else ""
+        # ครับ|บบ: a particle said long, which the segmenter cut in two.
+        stretched = bool(token) and previous in PARTICLES and set(token) == {previous[-1]}
         if (
             not token
             or token in PARTICLES
@@ -249,6 +280,7 @@ def command_of(typed: Typed, words: Mapping[str, str], *, typos: bool) -> str | 
         word = next(iter(plain[1:].split("@", 1)[0].split()), "")
         return words.get(word)
     found = words.get(plain) or words.get(typed.squashed)
+    found = found or next((words[form] for form in typed.forms if form in words), None)
     if found is not None or not typos:
         return found
     forms = [form for form in _fuzzy_forms(typed) if len(form) >= 5]

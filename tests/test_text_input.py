@@ -272,3 +272,16 @@ FIGURES = st.builds(FigureAnswer, value=DECIMALS, pending=DECIMALS, drop_reason=
 )
 def test_any_draft_round_trips(draft: Draft) -> None:
     assert Draft.from_json(draft.to_json()) == draft
+
+
+def test_a_long_note_loses_only_its_ending() -> None:
+    note = "ปรับปรุงผิวจราจรช่วงที่สองแล้วเสร็จ " * 20 + "ครับผม"
+    typed = read(note)
+    assert typed.bare == note.removesuffix("ครับผม").strip()
+    assert typed.text == note.strip()
+
+
+def test_a_reply_of_nothing_but_particles_is_read_as_a_few_endings() -> None:
+    typed = read("ครับ" * 499)
+    assert len(typed.forms) <= 10  # never a form per particle said
+    assert command_of(typed, WORDS, typos=True) is None

@@ -18,8 +18,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pythainlp.tokenize import word_tokenize
 from pythainlp.util import thai_digit_to_arabic_digit
+
+from domain.words import segment
 
 _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
 
@@ -81,8 +82,8 @@ class Typed:
 
 
 def warm_up() -> None:
-    """Load the word segmenter's dictionary now (about 0.7 s, once per process), so that the
-    first officer to write does not wait for it."""
+    """Load the word segmenter's dictionary (a few tens of milliseconds) and the tokenizer's
+    patterns now, once per process, so that the first officer to write does not wait for them."""
     read("สวัสดีครับ")
 
 
@@ -137,7 +138,7 @@ def _endings_off(text: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=4096)
 def _tail_endings_off(text: str) -> tuple[str, ...]:
-    tokens = word_tokenize(text, keep_whitespace=True)
+    tokens = segment(text)
     stages = [text.strip()]
     while tokens and len(stages) <= _MOST_ENDINGS:
         token = _ELONGATION.sub(r"\1", tokens[-1].strip().casefold())

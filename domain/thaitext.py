@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 
-from pythainlp.tokenize import word_tokenize
+from domain.words import segment
 
 ELLIPSIS = "…"
 
@@ -36,7 +36,7 @@ def shorten(text: str, width: int, *, measure: Callable[[str], int] = width_of) 
 def _shortened(text: str, width: int, measure: Callable[[str], int]) -> str:
     room = max(1, width - measure(ELLIPSIS))
     kept = ""
-    for token in word_tokenize(text, engine="newmm", keep_whitespace=True):
+    for token in segment(text):
         if measure(kept + token) > room:
             break
         kept += token

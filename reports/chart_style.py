@@ -18,9 +18,9 @@ import matplotlib
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from pythainlp.tokenize import word_tokenize
 
 from domain.thaitext import shorten, width_of
+from domain.words import segment
 from reports.pdf_fonts import sarabun
 
 DPI = 100
@@ -81,7 +81,7 @@ def wrap_thai(text: str, width: int, max_lines: int = 3) -> list[str]:
     """Lines of at most `width` columns, broken between Thai words (never inside one)."""
     lines: list[str] = []
     line = ""
-    for word in word_tokenize(" ".join(text.split()), engine="newmm", keep_whitespace=True):
+    for word in segment(" ".join(text.split())):
         if line and width_of(line + word) > width:
             lines.append(line.rstrip())
             line = word.lstrip()

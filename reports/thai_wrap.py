@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from pythainlp.tokenize import word_tokenize
+from domain.words import segment
 
 Measure = Callable[[str], float]
 
@@ -31,7 +31,7 @@ _THAI = re.compile(r"[\u0e01-\u0e2e\u0e30-\u0e3a\u0e40-\u0e45\u0e47-\u0e4e]")
 
 def tokens(text: str) -> list[str]:
     """The newmm word tokens of a text, whitespace kept as tokens of its own."""
-    return [t for t in word_tokenize(text, engine="newmm", keep_whitespace=True) if t]
+    return [t for t in segment(text) if t]
 
 
 def _may_break_between(left: str, right: str) -> bool:

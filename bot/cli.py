@@ -1,14 +1,14 @@
 """The `progress-bot` command line: every job of the product as a sub-command.
 
-The chat libraries (python-telegram-bot, line-bot-sdk) and the renderers (matplotlib, fpdf2)
-take seconds to import, so the commands that need them import them where they run: the other
-commands (and every test that runs the CLI) start without that wait.
+The chat libraries (python-telegram-bot, line-bot-sdk), the renderers (matplotlib, fpdf2),
+openpyxl and even asyncio take from tens of milliseconds to seconds to import, so each command
+imports what it needs where it runs: `--help` and a mistyped command answer at once (in about
+as long as Python takes to start), and no command waits for a library it does not use.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import io
 import logging
 import os
@@ -17,29 +17,18 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from bot.app import Services, open_services
-from bot.config import Config, ConfigError, load_config
-from bot.console import run_console
-from bot.logs import configure_logging
-from bot.preview import parse_instant, preview
-from domain.models import ChatIdentity, CoordinatorScope, Role
-from domain.thaidate import format_thai_date
-from handlers.linking import issue_invite, shown_code
-from reports import project_import, reports_import
-from reports.csv_export import export_csv
-from reports.demo_data import load_demo_data
-from reports.project_import import Counted, Counts, RowImport, Tally, format_warning
-from reports.table_file import ImportFileError, cut_message
-from scheduler.calendar import ReportingCalendar
-from storage.backup import BackupResult, backup_database, restore_database
-from storage.errors import DatabaseUnusable, StorageError
+if TYPE_CHECKING:
+    from bot.app import Services
+    from bot.config import Config
+    from reports.project_import import Counted, Counts, RowImport, Tally
+    from storage.backup import BackupResult
 
 log = logging.getLogger("progress_bot")
 
-Job = Callable[[Services, argparse.Namespace], Awaitable[int]]
-_O = TypeVar("_O", bound=Counted)
+Job = Callable[["Services", argparse.Namespace], Awaitable[int]]
+_O = TypeVar("_O", bound="Counted")
 
 PROGRESS_EVERY = 1000  # rows between two progress lines of an import
 
@@ -130,6 +119,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _demo_data(services: Services, _: argparse.Namespace) -> int:
+    from reports.demo_data import load_demo_data
+
     summary = await load_demo_data(
         services.repo, services.clock().date(), zone=services.config.timezone
     )
@@ -138,6 +129,8 @@ async def _demo_data(services: Services, _: argparse.Namespace) -> int:
 
 
 async def _console(services: Services, args: argparse.Namespace) -> int:
+    from bot.console import run_console
+
     await run_console(services.conversation, args.user or services.config.console_user)
     return 0
 
@@ -161,6 +154,11 @@ async def _import(
     """Run an import, printing each row's lines as soon as the row is done, a progress line on
     standard error every PROGRESS_EVERY rows, and the totals at the end; on Ctrl-C, the totals
     so far and the row it stopped after."""
+    import asyncio
+
+    from reports.project_import import format_warning
+    from reports.table_file import cut_message
+
     async with opening as run:
         for warning in run.warnings:
             print(format_warning(warning), flush=True)
@@ -185,6 +183,8 @@ async def _import(
 
 
 async def _projects(services: Services, args: argparse.Namespace) -> int:
+    from reports import project_import
+
     if args.action == "import":
         done = await _import(
             project_import.open_project_import(services.repo, args.file),
@@ -201,6 +201,8 @@ async def _projects(services: Services, args: argparse.Namespace) -> int:
 
 
 async def _reports(services: Services, args: argparse.Namespace) -> int:
+    from reports import reports_import
+
     done = await _import(
         reports_import.open_report_import(services.repo, args.file, zone=services.config.timezone),
         reports_import.format_row,
@@ -211,6 +213,8 @@ async def _reports(services: Services, args: argparse.Namespace) -> int:
 
 
 async def _people(services: Services, args: argparse.Namespace) -> int:
+    from domain.models import ChatIdentity, CoordinatorScope, Role
+
     repo = services.repo
     if args.action == "list":
         for project in await repo.list_projects():
@@ -260,6 +264,10 @@ def _progress_bar(label: str) -> Callable[[int, int], None]:
 
 
 async def _export(services: Services, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from reports.csv_export import export_csv
+
     filters = {"fiscal_year": args.fiscal_year, "project_code": args.project, "agency": args.agency}
     if args.out == "-" and args.format != "csv":
         print(
@@ -315,12 +323,16 @@ def _describe(result: BackupResult) -> str:
 
 
 def _backup(config: Config, args: argparse.Namespace) -> int:
+    from storage.backup import backup_database
+
     result = backup_database(config.database, args.out)
     print(f"backed up {config.database} to {result.path}: {_describe(result)}")
     return 0
 
 
 def _restore(config: Config, args: argparse.Namespace) -> int:
+    from storage.backup import restore_database
+
     existed = config.database.exists()
     result = restore_database(args.source, config.database)
     print(f"restored {config.database} from {args.source}: {_describe(result)}")
@@ -330,6 +342,8 @@ def _restore(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _run(services: Services, _: argparse.Namespace) -> int:
+    import asyncio
+
     stop = asyncio.Event()
     from bot.runner import run_channels, stop_on_signals
 
@@ -338,6 +352,9 @@ async def _run(services: Services, _: argparse.Namespace) -> int:
 
 
 async def _invite(services: Services, args: argparse.Namespace) -> int:
+    from domain.thaidate import format_thai_date
+    from handlers.linking import issue_invite, shown_code
+
     if not 1 <= args.days <= 90:
         print("--days must be from 1 to 90", file=sys.stderr)
         return 2
@@ -362,6 +379,9 @@ async def _invite(services: Services, args: argparse.Namespace) -> int:
 
 
 async def _reminders(services: Services, args: argparse.Namespace) -> int:
+    from bot.preview import parse_instant, preview
+    from scheduler.calendar import ReportingCalendar
+
     calendar = ReportingCalendar(services.config.reminders.calendar)
     try:
         at = parse_instant(args.at, calendar) if args.at else services.clock()
@@ -392,6 +412,8 @@ FILE_JOBS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
 
 
 async def _open_and_run(config: Config, args: argparse.Namespace) -> int:
+    from bot.app import open_services
+
     async with open_services(config) as services:
         return await JOBS[args.command](services, args)
 
@@ -399,6 +421,14 @@ async def _open_and_run(config: Config, args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> int:
     """Entry point of the `progress-bot` command."""
     args = _parser().parse_args(argv)
+    # Imported once the arguments are read: `--help` and a mistyped command answer at once.
+    import asyncio
+
+    from bot.config import ConfigError, load_config
+    from bot.logs import configure_logging
+    from reports.table_file import ImportFileError
+    from storage.errors import DatabaseUnusable, StorageError
+
     try:
         config = load_config(args.config, os.environ if environ is None else environ)
     except ConfigError as error:

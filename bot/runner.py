@@ -7,24 +7,24 @@ import logging
 import signal
 from collections.abc import Mapping
 from datetime import timedelta
-
-from aiohttp import web
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from typing import TYPE_CHECKING
 
 from bot.app import Services
-from bot.config import LineConfig
-from bot.line_channel import LineApi, LineChannel, LineNotifier
-from bot.line_files import FileShelf
-from bot.line_webhook import line_webhook
 from bot.scheduling import build_scheduler
-from bot.telegram_channel import ALLOWED_UPDATES, TelegramChannel, TelegramNotifier
-from bot.telegram_webhook import telegram_webhook
-from bot.web_server import WebServer, serve
 from domain.replies import warm_up
 from scheduler.calendar import ReportingCalendar
 from scheduler.delivery import DeliveryFailed, Notifier, ReminderService, TickReport
 from scheduler.planner import PUSH_CHANNELS, ReminderPlanner
 from scheduler.quota import Metered
+
+if TYPE_CHECKING:
+    from aiohttp import web
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.config import LineConfig
+    from bot.line_channel import LineChannel
+    from bot.telegram_channel import TelegramChannel
+    from bot.web_server import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,11 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 
 def line_parts(services: Services, line: LineConfig) -> tuple[LineChannel, web.Application]:
     """The LINE channel and its webhook app (with the file shelf when there is a public URL)."""
+    # The LINE SDK takes about a second to import: only where LINE is configured.
+    from bot.line_channel import LineApi, LineChannel
+    from bot.line_files import FileShelf
+    from bot.line_webhook import line_webhook
+
     shelf = None
     if line.public_base_url:
         keep = timedelta(days=line.files_days)
@@ -85,10 +90,15 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
     catch_up: asyncio.Task[TickReport] | None = None
     try:
         if telegram is not None:
+            from bot.telegram_channel import TelegramChannel, TelegramNotifier
+
             channel = TelegramChannel(telegram, services.conversation)
             await channel.start()
             notifiers[TELEGRAM] = TelegramNotifier(channel)
         if line is not None:
+            from bot.line_channel import LineNotifier
+            from bot.web_server import serve
+
             line_channel, app = line_parts(services, line)
             servers.append(await serve(app, line.webhook_listen, line.webhook_port))
             notifiers[LINE] = metered[LINE] = LineNotifier(line_channel, line)
@@ -114,6 +124,10 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
             await channel.poll(stop)
         else:
             if channel is not None and telegram is not None:
+                from bot.telegram_channel import ALLOWED_UPDATES
+                from bot.telegram_webhook import telegram_webhook
+                from bot.web_server import serve
+
                 app = telegram_webhook(channel, telegram.secret_token, telegram.webhook_path)
                 servers.append(await serve(app, telegram.webhook_listen, telegram.webhook_port))
                 await channel.app.bot.set_webhook(

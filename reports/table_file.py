@@ -18,15 +18,10 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Protocol, cast
-
-from openpyxl.reader.excel import ExcelReader
-from openpyxl.worksheet._read_only import ReadOnlyWorksheet
-from openpyxl.xml.constants import SHARED_STRINGS
 
 from reports.csv_export import unguard_cell
 
@@ -159,9 +154,11 @@ class TableFile:
         return _csv_rows(text)
 
     def _xlsx(self, stream: IO[bytes]) -> Iterator[Row]:
+        from reports.xlsx_reader import CappedReader  # openpyxl: only when a workbook comes
+
         try:
             # From the open file, not the path: openpyxl would refuse a name not ending in .xlsx.
-            reader = _Reader(stream, read_only=True, data_only=True, keep_links=False)
+            reader = CappedReader(stream, read_only=True, data_only=True, keep_links=False)
             reader.read()
         except ImportFileError:
             raise
@@ -173,54 +170,6 @@ class TableFile:
             max_row=LAST_ROW + 1, max_col=MAX_COLUMNS + 1, values_only=True
         )
         return _numbered(rows)
-
-
-class _Sheet(ReadOnlyWorksheet):  # type: ignore[misc]
-    """openpyxl's read-only sheet, without a size: the size a sheet states is not believed, and
-    not even looked for, which openpyxl does at load by reading the whole sheet when the
-    <dimension> comes late or not at all (as in this project's own exports)."""
-
-    def _get_size(self) -> None:
-        pass
-
-
-class _Reader(ExcelReader):  # type: ignore[misc]
-    """openpyxl's reader in read-only mode, with `_Sheet`s, refusing a workbook with a part that
-    it reads whole larger than MAX_PART_BYTES: the shared strings wherever they are, and every
-    part but the sheets. The sizes are those the zip file states: reading a part stops there."""
-
-    def read(self) -> None:
-        for part in self.archive.infolist():
-            if part.filename.endswith((".xml", ".rels")) and "worksheets/" not in part.filename:
-                _check_size(part)
-        super().read()
-
-    def read_strings(self) -> None:
-        found = self.package.find(SHARED_STRINGS)
-        if found is not None and found.PartName[1:] in self.valid_files:
-            _check_size(self.archive.getinfo(found.PartName[1:]))
-        super().read_strings()
-
-    def read_worksheets(self) -> None:
-        # openpyxl's own for read-only mode, with a `_Sheet` for each worksheet.
-        for sheet, rel in self.parser.find_sheets():
-            if rel.target not in self.valid_files:
-                continue
-            if "chartsheet" in rel.Type:
-                self.read_chartsheet(sheet, rel)
-                continue
-            found = _Sheet(self.wb, sheet.name, rel.target, self.shared_strings)
-            found.sheet_state = sheet.state
-            self.wb._sheets.append(found)
-
-
-def _check_size(part: zipfile.ZipInfo) -> None:
-    if part.file_size > MAX_PART_BYTES:
-        raise ImportFileError(
-            f"ไฟล์ Excel ส่วน {part.filename} ใหญ่เกิน {MAX_PART_BYTES >> 20} MB "
-            "กรุณาแบ่งไฟล์ หรือบันทึกเป็น CSV UTF-8 "
-            f"(the part {part.filename} of the workbook is larger than {MAX_PART_BYTES >> 20} MB)"
-        )
 
 
 def _numbered(rows: Iterator[tuple[object, ...]]) -> Iterator[Row]:

@@ -426,7 +426,7 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
 
     from bot.config import ConfigError, load_config
     from bot.logs import configure_logging
-    from reports.table_file import ImportFileError
+    from reports.errors import ImportFileError
     from storage.errors import DatabaseUnusable, StorageError
 
     try:

@@ -6,11 +6,10 @@ import asyncio
 import logging
 import signal
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from bot.app import Services
-from bot.scheduling import build_scheduler
 from domain.replies import warm_up
 from scheduler.calendar import ReportingCalendar
 from scheduler.delivery import DeliveryFailed, Notifier, ReminderService, TickReport
@@ -36,12 +35,20 @@ def reminder_service(
     services: Services,
     notifiers: Mapping[str, Notifier],
     metered: Mapping[str, Metered] | None = None,
+    calendar: ReportingCalendar | None = None,
 ) -> ReminderService:
     """The reminder service over the configured calendar and the running channels."""
-    calendar = ReportingCalendar(services.config.reminders.calendar)
+    calendar = calendar or ReportingCalendar(services.config.reminders.calendar)
     running = tuple(c for c in PUSH_CHANNELS if c in notifiers)
     planner = ReminderPlanner(services.repo, calendar, channels=running)
     return ReminderService(services.repo, planner, notifiers, services.clock, metered=metered)
+
+
+async def _catch_up(
+    reminders: ReminderService, calendar: ReportingCalendar, today: date
+) -> TickReport:
+    await asyncio.to_thread(calendar.prepare, today)
+    return await reminders.tick()
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:
@@ -88,6 +95,7 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
     reminders: ReminderService | None = None
     scheduler: AsyncIOScheduler | None = None
     catch_up: asyncio.Task[TickReport] | None = None
+    polling: asyncio.Task[None] | None = None
     try:
         if telegram is not None:
             from bot.telegram_channel import TelegramChannel, TelegramNotifier
@@ -112,37 +120,55 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
                     "line: %s, webhook on %s:%d%s",
                     basic_id, line.webhook_listen, line.webhook_port, line.webhook_path,
                 )  # fmt: skip
-        reminders = reminder_service(services, notifiers, metered)
-        if services.config.reminders.enabled:
+        if channel is not None and telegram is not None and telegram.mode == "polling":
+            log.info("telegram: long polling")
+            answered = asyncio.Event()
+            polling = asyncio.create_task(channel.poll(stop, answered))
+            # The updates that waited while the bot was down are answered before the reminders
+            # start (the scheduler's import, recovery and the catch-up take their share).
+            await asyncio.wait(
+                {polling, asyncio.create_task(answered.wait())},
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            if polling.done():
+                await polling  # it ended before its first batch: its error, or stopped
+        elif channel is not None and telegram is not None:
+            from bot.telegram_channel import ALLOWED_UPDATES
+            from bot.telegram_webhook import telegram_webhook
+            from bot.web_server import serve
+
+            app = telegram_webhook(channel, telegram.secret_token, telegram.webhook_path)
+            servers.append(await serve(app, telegram.webhook_listen, telegram.webhook_port))
+            await channel.app.bot.set_webhook(
+                url=telegram.webhook_public_url,
+                secret_token=telegram.secret_token,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            log.info(
+                "telegram: webhook on %s:%d%s",
+                telegram.webhook_listen,
+                telegram.webhook_port,
+                telegram.webhook_path,
+            )
+        calendar = ReportingCalendar(services.config.reminders.calendar)
+        reminders = reminder_service(services, notifiers, metered, calendar)
+        if services.config.reminders.enabled and not stop.is_set():
+            from bot.scheduling import build_scheduler
+
             await reminders.recover()
             scheduler = build_scheduler(reminders, services.config.reminders)
             scheduler.start()
-            # Catch up at once: what fell due while the bot was down goes out now (once).
-            catch_up = asyncio.create_task(reminders.tick())
-        if channel is not None and telegram is not None and telegram.mode == "polling":
-            log.info("telegram: long polling")
-            await channel.poll(stop)
+            # Catch up at once: what fell due while the bot was down goes out now (once), as
+            # soon as the holidays are loaded (in a thread, so that the loop keeps answering).
+            catch_up = asyncio.create_task(_catch_up(reminders, calendar, services.clock().date()))
+        if polling is not None:
+            await polling
         else:
-            if channel is not None and telegram is not None:
-                from bot.telegram_channel import ALLOWED_UPDATES
-                from bot.telegram_webhook import telegram_webhook
-                from bot.web_server import serve
-
-                app = telegram_webhook(channel, telegram.secret_token, telegram.webhook_path)
-                servers.append(await serve(app, telegram.webhook_listen, telegram.webhook_port))
-                await channel.app.bot.set_webhook(
-                    url=telegram.webhook_public_url,
-                    secret_token=telegram.secret_token,
-                    allowed_updates=ALLOWED_UPDATES,
-                )
-                log.info(
-                    "telegram: webhook on %s:%d%s",
-                    telegram.webhook_listen,
-                    telegram.webhook_port,
-                    telegram.webhook_path,
-                )
             await stop.wait()
     finally:
+        if polling is not None and not polling.done():
+            polling.cancel()  # a failed start of the reminders: the updates come again later
+            await asyncio.gather(polling, return_exceptions=True)
         for server in servers:
             await server.cleanup()  # waits for requests in progress
         # Whatever failed on the way (a channel, recovery, the scheduler's start), only what was

@@ -20,7 +20,6 @@ from domain.months import month_name
 from domain.numbers import baht, percent
 from reports.form import FormDocument, form_document, render_text, split_messages
 from reports.summary import coordinator_summary, officer_summary, render_summary
-from reports.xlsx_export import export_xlsx
 from storage.contracts import Records
 
 PDF = "application/pdf"
@@ -101,6 +100,8 @@ class ReportDocuments:
 
     async def agency_workbook(self, projects: list[Project], fiscal_year: int) -> list[Outbound]:
         """Every project-month of exactly these projects (a coordinator's scope) as XLSX."""
+        from reports.xlsx_export import export_xlsx  # loaded with the first workbook asked for
+
         buffer = io.BytesIO()
         codes = frozenset(p.code for p in projects)
         count = await export_xlsx(

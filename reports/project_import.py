@@ -31,8 +31,8 @@ from domain.limits import code_problem
 from domain.models import MONEY_STEP, ProjectData
 from domain.parsing import ParseError, parse_baht
 from domain.thaidate import BE_YEARS, CE_YEARS, ThaiDateError, parse_date
+from reports.errors import ImportFileError as ImportFileError
 from reports.table_file import Cells, TableFile, cut_message
-from reports.table_file import ImportFileError as ImportFileError
 from storage.contracts import Registry
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(ProjectData))

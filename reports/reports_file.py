@@ -22,6 +22,7 @@ from domain.models import ReportValues
 from domain.months import month_name
 from domain.parsing import ParseError, parse_baht, parse_percent
 from domain.thaidate import format_be_date
+from reports.errors import ImportFileError
 from reports.project_import import (
     InvalidCell,
     RowStatus,
@@ -31,7 +32,7 @@ from reports.project_import import (
     cell_text,
     normalize_header,
 )
-from reports.table_file import Cells, ImportFileError, TableFile, cut_message
+from reports.table_file import Cells, TableFile, cut_message
 
 _T = TypeVar("_T")
 

@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import IO, Protocol, cast
 
 from reports.csv_export import unguard_cell
+from reports.errors import ImportFileError
 
 MAX_COLUMNS = 60
 MAX_ROWS = 100_000
@@ -35,10 +36,6 @@ MAX_PART_BYTES = 64 << 20  # a part of a workbook that openpyxl reads whole (sha
 
 Cells = list[object]
 Row = tuple[int, Cells]
-
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be imported (format, encoding, size or missing columns)."""
 
 
 class _Closable(Protocol):

@@ -13,7 +13,7 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.xml.constants import SHARED_STRINGS
 
 from reports import table_file
-from reports.table_file import ImportFileError
+from reports.errors import ImportFileError
 
 
 class SizelessSheet(ReadOnlyWorksheet):  # type: ignore[misc]

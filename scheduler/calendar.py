@@ -34,8 +34,6 @@ from enum import StrEnum
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
-import holidays as holidays_package
-
 from domain.fiscal import ReportMonth
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -154,6 +152,8 @@ class ThaiGovernmentHolidays:
         return known
 
     def _load(self, year: int) -> frozenset[date]:
+        import holidays as holidays_package  # a few tenths of a second: only when first needed
+
         listed = holidays_package.country_holidays(
             "TH", years=year, categories=("public", "government"), language="th", expand=False
         )
@@ -175,6 +175,11 @@ class ReportingCalendar:
         )
 
     # Days
+
+    def prepare(self, day: date) -> None:
+        """Load the days off of `day`'s year now: the holiday tables take a few tenths of a
+        second to import, which a caller may rather spend in a thread."""
+        self._is_day_off(day)
 
     def is_working_day(self, day: date) -> bool:
         """Monday to Friday and not a holiday."""

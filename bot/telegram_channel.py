@@ -34,7 +34,7 @@ from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, Conte
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.config import TelegramConfig
-from bot.telegram_limits import TelegramRateLimiter
+from bot.telegram_limits import Lane, TelegramRateLimiter
 from domain.messages import Inbound, Outbound, Reply
 from domain.models import ChatIdentity
 from handlers import texts
@@ -343,8 +343,9 @@ class TelegramChannel:
                 chat_id=message.chat.id, message_id=message.message_id, reply_markup=None
             )
 
-    async def send(self, chat: Chat, reply: Outbound) -> None:
-        """Send one reply: text in pieces under the limit, the buttons under the last piece."""
+    async def send(self, chat: Chat, reply: Outbound, lane: Lane = Lane.REPLY) -> None:
+        """Send one reply: text in pieces under the limit, the buttons under the last piece;
+        in the bulk `lane` (reminders), every reply to someone waiting goes first."""
         markup: Markup
         if reply.ask_contact:
             markup = ReplyKeyboardMarkup(
@@ -372,16 +373,16 @@ class TelegramChannel:
             # A short text rides on the file, and its buttons with it: one message.
             caption, file_markup, messages = reply.text or None, messages[0][1], []
         for text, attached in messages:
-            await self.app.bot.send_message(chat, text, reply_markup=attached)
+            await self.app.bot.send_message(chat, text, reply_markup=attached, rate_limit_args=lane)
         if file is not None:
             upload = InputFile(file.data, filename=file.name)
             if file.is_image:
                 await self.app.bot.send_photo(
-                    chat, upload, caption=caption, reply_markup=file_markup
+                    chat, upload, caption=caption, reply_markup=file_markup, rate_limit_args=lane
                 )
             else:
                 await self.app.bot.send_document(
-                    chat, upload, caption=caption, reply_markup=file_markup
+                    chat, upload, caption=caption, reply_markup=file_markup, rate_limit_args=lane
                 )
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -400,7 +401,7 @@ class TelegramNotifier:
     async def push(self, identity: ChatIdentity, message: Outbound) -> None:
         """Send one reminder; a blocked bot or a vanished chat is a failure for good."""
         try:
-            await self._channel.send(int(identity.external_id), message)
+            await self._channel.send(int(identity.external_id), message, Lane.BULK)
         except (Forbidden, BadRequest) as error:
             raise DeliveryFailed(type(error).__name__, permanent=True) from error
         except TelegramError as error:  # network trouble: the next tick tries again

@@ -3,7 +3,9 @@
 Telegram allows a bot about 30 messages per second overall and about one per second in each
 chat (a short burst of a few is tolerated). `TelegramRateLimiter` plugs into python-telegram-bot
 (``ApplicationBuilder().rate_limiter(...)``) and throttles every request that sends something to
-a chat through two token buckets: the chat's own, then the bot's overall one. A 429
+a chat through two token buckets: the chat's own, then the bot's overall one. Sends in the
+bulk lane (`Lane.BULK`: reminders, passed as ``rate_limit_args``) give way to all others at
+the overall bucket, so an officer's answer never queues behind a fan-out of reminders. A 429
 (`telegram.error.RetryAfter`) pauses both buckets for as long as Telegram asks and the request
 is sent again, as many times as it takes; transient network errors are retried with
 exponential backoff a bounded number of times.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import enum
 import logging
 import math
 import time
@@ -26,7 +29,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Re
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
-__all__ = ["TelegramRateLimiter", "TokenBucket", "is_sending_endpoint"]
+__all__ = ["Lane", "TelegramRateLimiter", "TokenBucket", "is_sending_endpoint"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -55,6 +58,14 @@ _SENDING_PREFIXES = (
     "stopPoll",
     "stopMessageLiveLocation",
 )
+
+
+class Lane(enum.Enum):
+    """How urgent a send is: a reply someone waits for (the default), or one of many
+    messages nobody is waiting for (reminders), which gives way to replies."""
+
+    REPLY = "reply"
+    BULK = "bulk"
 
 
 def is_sending_endpoint(endpoint: str) -> bool:
@@ -87,18 +98,29 @@ class TokenBucket:
         # Callers inside or queued for the lock; counted by us because Lock.locked() is briefly
         # False while a woken waiter has not yet run, and eviction must not miss that waiter.
         self._users = 0
+        # Bulk callers queue here first, so that at most one of them is ever in the queue for
+        # the lock: a reply arriving during a fan-out waits for one token interval at most.
+        self._bulk_gate = asyncio.Lock()
 
-    async def acquire(self) -> None:
-        """Wait until a token is available and take it; waiters are served in arrival order."""
+    async def acquire(self, lane: Lane = Lane.REPLY) -> None:
+        """Wait until a token is available and take it; waiters are served in arrival order,
+        except that the bulk lane lets every reply go first (one bulk waiter at a time)."""
         self._users += 1
         try:
-            async with self._lock:
-                await self._wait_ready()
-                self._take()
+            if lane is Lane.BULK:
+                async with self._bulk_gate:
+                    await self._acquire_now()
+            else:
+                await self._acquire_now()
         finally:
             self._users -= 1
 
-    async def acquire_with(self, overall: TokenBucket) -> None:
+    async def _acquire_now(self) -> None:
+        async with self._lock:
+            await self._wait_ready()
+            self._take()
+
+    async def acquire_with(self, overall: TokenBucket, lane: Lane = Lane.REPLY) -> None:
         """Take a token from this bucket (a chat's) and one from `overall` at the same instant;
         waiters on this bucket are served in arrival order.
 
@@ -112,7 +134,7 @@ class TokenBucket:
             async with self._lock:
                 while True:
                     await self._wait_ready()
-                    await overall.acquire()
+                    await overall.acquire(lane)
                     # Only a pause can make this bucket unready while we hold its lock; the
                     # overall token is then wasted, which is merely slower, never over the limit.
                     if self._ready():
@@ -193,7 +215,7 @@ def _chat_key(chat_id: object) -> ChatKey | None:
         return text
 
 
-class TelegramRateLimiter(BaseRateLimiter[None]):
+class TelegramRateLimiter(BaseRateLimiter[Lane]):
     """Throttle sends per chat and overall; wait out every 429; retry transient network errors.
 
     Sending endpoints (see `is_sending_endpoint`: send*, editMessage*, copyMessage(s),
@@ -273,16 +295,18 @@ class TelegramRateLimiter(BaseRateLimiter[None]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: None,
+        rate_limit_args: Lane | None,
     ) -> ApiResult:
-        """Send the request within the limits; return only once Telegram has accepted it."""
+        """Send the request within the limits; return only once Telegram has accepted it.
+        `rate_limit_args` is the request's lane (a reply when not given)."""
+        lane = rate_limit_args or Lane.REPLY
         sending = is_sending_endpoint(endpoint)
         chat = _chat_key(data.get("chat_id")) if sending else None
         network_failures = 0
         floods = 0
         while True:
             if sending:
-                await self._acquire(chat)
+                await self._acquire(chat, lane)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -324,12 +348,12 @@ class TelegramRateLimiter(BaseRateLimiter[None]):
                 )
                 await self._sleep(delay)
 
-    async def _acquire(self, chat: ChatKey | None) -> None:
+    async def _acquire(self, chat: ChatKey | None, lane: Lane) -> None:
         if chat is None:
-            await self._overall.acquire()
+            await self._overall.acquire(lane)
         else:
             # Looked up on every attempt: the bucket may have been evicted while idle.
-            await self._chat_bucket(chat).acquire_with(self._overall)
+            await self._chat_bucket(chat).acquire_with(self._overall, lane)
 
     def _chat_bucket(self, chat: ChatKey) -> TokenBucket:
         bucket = self._chats.get(chat)

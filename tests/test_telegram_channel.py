@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -18,9 +18,12 @@ from bot.telegram_channel import (
     PRIVATE_ONLY,
     SHARE_PHONE,
     TelegramChannel,
+    TelegramNotifier,
     split_text,
 )
+from bot.telegram_limits import Lane, TelegramRateLimiter
 from bot.telegram_webhook import MAX_BODY, SECRET_HEADER, telegram_webhook
+from domain.messages import Outbound
 from domain.models import ChatIdentity
 from handlers import texts
 from handlers.conversation import Conversation
@@ -361,3 +364,49 @@ async def test_an_answer_telegram_refuses_is_followed_by_a_plain_apology(
     h.request.refuse_buttons = False
     await h.say(OFFICER, "-")
     assert "เป็นไปตามแผน" in h.request.texts(OFFICER)[-1], "the conversation goes on"
+
+
+class LaneRecorder(TelegramRateLimiter):
+    """The limiter of the channel, noting the lane of every message it lets through."""
+
+    def __init__(self) -> None:
+        super().__init__(overall_rate=1e6, overall_burst=1e6, per_chat_rate=1e6, per_chat_burst=1e6)
+        self.lanes: list[tuple[str, Lane | None]] = []
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: Lane | None,
+    ) -> Any:
+        if endpoint.startswith("send"):
+            self.lanes.append((endpoint, rate_limit_args))
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
+
+
+async def test_reminders_go_in_the_bulk_lane_and_answers_in_the_reply_lane() -> None:
+    repo = await SqliteStorage.open(":memory:")
+    world = await build_world(repo)
+    await repo.link_identity(ChatIdentity("telegram", str(OFFICER), world.single.id))
+    limiter = LaneRecorder()
+    channel = TelegramChannel(
+        TelegramConfig(token=TOKEN),
+        Conversation(repo, lambda: NOW),
+        request=RecordingRequest(),
+        rate_limiter=limiter,
+    )
+    await channel.start()
+    try:
+        await channel.app.process_update(parse(Updates().text(OFFICER, "/report"), channel.app.bot))
+        await TelegramNotifier(channel).push(
+            ChatIdentity("telegram", str(OFFICER), world.single.id), Outbound("เตือนส่งรายงาน")
+        )
+    finally:
+        await channel.stop()
+        await repo.close()
+    assert limiter.lanes == [("sendMessage", Lane.REPLY), ("sendMessage", Lane.BULK)]

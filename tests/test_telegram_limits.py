@@ -29,7 +29,7 @@ from telegram.ext import ApplicationBuilder
 from telegram.request import BaseRequest, RequestData
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.telegram_limits import TelegramRateLimiter, TokenBucket, is_sending_endpoint
+from bot.telegram_limits import Lane, TelegramRateLimiter, TokenBucket, is_sending_endpoint
 
 Result = bool | dict[str, Any] | list[dict[str, Any]]
 Callback = Callable[[], Coroutine[Any, Any, Result]]
@@ -113,10 +113,11 @@ async def send(
     *,
     failures: Sequence[TelegramError] = (),
     endpoint: str = "sendMessage",
+    lane: Lane | None = None,
 ) -> Result:
     data = {"chat_id": chat, "text": SECRET_TEXT}
     return await limiter.process_request(
-        recorder.callback(chat, failures), (), {}, endpoint, data, None
+        recorder.callback(chat, failures), (), {}, endpoint, data, lane
     )
 
 
@@ -172,6 +173,41 @@ async def test_bucket_serves_concurrent_waiters_first_come_first_served() -> Non
     await asyncio.gather(*early)
     assert order == [0, 1, 2, 3, 4, 5]
     assert time.elapsed == pytest.approx(5.0)
+
+
+async def test_a_reply_goes_before_every_bulk_waiter_but_the_one_at_the_head() -> None:
+    time = FakeTime()
+    bucket = bucket_on(time, rate=1.0, burst=1.0)
+    order: list[str] = []
+
+    async def waiter(name: str, lane: Lane) -> None:
+        await bucket.acquire(lane)
+        order.append(name)
+
+    bulk = [asyncio.create_task(waiter(f"bulk {n}", Lane.BULK)) for n in range(5)]
+    await asyncio.sleep(0)  # bulk 0 took the token; bulk 1 waits for the next; 2-4 behind it
+    await waiter("reply", Lane.REPLY)
+    await asyncio.gather(*bulk)
+    assert order == ["bulk 0", "bulk 1", "reply", "bulk 2", "bulk 3", "bulk 4"]
+    assert time.elapsed == pytest.approx(5.0)  # nothing is slower: the same six tokens
+
+
+async def test_replies_keep_their_order_among_themselves_during_a_fan_out() -> None:
+    time = FakeTime()
+    limiter = limiter_on(time, overall_burst=1.0)  # 30/s
+    recorder = Recorder(time)
+    fan_out = [
+        asyncio.create_task(send(limiter, recorder, f"r{n}", lane=Lane.BULK)) for n in range(300)
+    ]
+    await asyncio.sleep(0)
+    replies = [asyncio.create_task(send(limiter, recorder, f"o{n}")) for n in range(3)]
+    await asyncio.gather(*replies)
+    assert recorder.times("o0") == pytest.approx([2 / 30])  # one token interval behind the head
+    assert recorder.times("o2") == pytest.approx([4 / 30])
+    assert not all(task.done() for task in fan_out)
+    await asyncio.gather(*fan_out)
+    assert time.elapsed == pytest.approx(302 / 30)  # the fan-out lost only the replies' tokens
+    assert max_in_window_ok(recorder.times(), rate=30, burst=1)
 
 
 async def test_bucket_pause_blocks_until_then_allows_no_burst() -> None:

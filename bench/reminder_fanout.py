@@ -32,17 +32,14 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from telegram.error import BadRequest, Forbidden, TelegramError
-
 from bench.telegram_bench import SCRIPT, Replies, percentiles
 from bot.config import TelegramConfig
 from bot.telegram_channel import TelegramChannel, TelegramNotifier
 from bot.telegram_limits import Lane, is_sending_endpoint
-from domain.messages import Outbound
 from domain.models import ChatIdentity, ProjectData, Role
 from handlers.conversation import Conversation
 from scheduler.calendar import CalendarSettings, ReportingCalendar
-from scheduler.delivery import DeliveryFailed, Notifier, ReminderService
+from scheduler.delivery import ReminderService
 from scheduler.planner import ReminderPlanner
 from storage.sqlite import SqliteStorage
 from tests.fake_telegram import FakeBotApi, Flood
@@ -72,21 +69,6 @@ async def fill(repo: SqliteStorage, chats: int, talking: int) -> None:
             await repo.snooze(person.id, code, AT.date(), AT + timedelta(days=30))
 
 
-class OneQueueNotifier:
-    """Reminders sent as the bot sent them before lanes: in the same queue as answers."""
-
-    def __init__(self, channel: TelegramChannel) -> None:
-        self._channel = channel
-
-    async def push(self, identity: ChatIdentity, message: Outbound) -> None:
-        try:
-            await self._channel.send(int(identity.external_id), message, Lane.REPLY)
-        except (Forbidden, BadRequest) as error:
-            raise DeliveryFailed(type(error).__name__, permanent=True) from error
-        except TelegramError as error:
-            raise DeliveryFailed(type(error).__name__, permanent=False) from error
-
-
 @dataclass
 class Result:
     name: str
@@ -109,7 +91,8 @@ async def one_run(folder: Path, chats: int, talking: int, lanes: bool) -> Result
             Conversation(repo, lambda: AT),
         )
         await channel.start()
-        notifier: Notifier = TelegramNotifier(channel) if lanes else OneQueueNotifier(channel)
+        # Without lanes, reminders share the answers' queue, as before.
+        notifier = TelegramNotifier(channel, Lane.BULK if lanes else Lane.REPLY)
         calendar = ReportingCalendar(CalendarSettings(), holidays=lambda day: False)
         service = ReminderService(
             repo, ReminderPlanner(repo, calendar), {"telegram": notifier}, lambda: AT

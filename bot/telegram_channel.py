@@ -393,15 +393,17 @@ class TelegramChannel:
 
 
 class TelegramNotifier:
-    """Lets the reminder service write to Telegram accounts unasked."""
+    """Lets the reminder service write to Telegram accounts unasked, in the bulk lane of the
+    rate limiter unless told otherwise: answers to people waiting go first."""
 
-    def __init__(self, channel: TelegramChannel) -> None:
+    def __init__(self, channel: TelegramChannel, lane: Lane = Lane.BULK) -> None:
         self._channel = channel
+        self._lane = lane
 
     async def push(self, identity: ChatIdentity, message: Outbound) -> None:
         """Send one reminder; a blocked bot or a vanished chat is a failure for good."""
         try:
-            await self._channel.send(int(identity.external_id), message, Lane.BULK)
+            await self._channel.send(int(identity.external_id), message, self._lane)
         except (Forbidden, BadRequest) as error:
             raise DeliveryFailed(type(error).__name__, permanent=True) from error
         except TelegramError as error:  # network trouble: the next tick tries again

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date, datetime
 from typing import Any
 
 from domain.models import EventMark, Person, Reach, Role, SessionState
 from storage.contracts import Opening
-from storage.sqlite_base import SqliteBase, _mark, _person, _rows, _utc
+from storage.sqlite_base import SqliteBase, _mark_statement, _person, _utc
 
 
 class ConversationsPart(SqliteBase):
     """Sessions, handled updates, and the opening read of a turn."""
 
     async def open_turn(self, channel: str, external_id: str, event_id: str, day: date) -> Opening:
-        """Everything a turn starts from: two queries, one trip each, under one hold of the
-        connection (no write of this process comes between them)."""
-        async with self._reading() as db:
-            rows = await _rows(db, _TURN_SELECT, (event_id, channel, external_id))
+        """Everything a turn starts from: two queries in one trip to the database thread (no
+        write of this process comes between them)."""
+
+        def read(conn: sqlite3.Connection) -> Opening:
+            rows = conn.execute(_TURN_SELECT, (event_id, channel, external_id)).fetchall()
             (handled, state, data, updated_at, *person_columns, preferred) = rows[0]
             handled = handled and bool(event_id)  # an update without an id is never a repeat
             session = None
@@ -29,8 +31,10 @@ class ConversationsPart(SqliteBase):
             person = _person(person_columns)
             on = day.isoformat()
             params = (person.id, person.id, on, on, person.id)
-            reach = _reach(person, await _rows(db, _REACH_SELECT, params))
-        return Opening(bool(handled), person, session, preferred, reach)
+            reach = _reach(person, conn.execute(_REACH_SELECT, params).fetchall())
+            return Opening(bool(handled), person, session, preferred, reach)
+
+        return await self._in_thread(read)
 
     async def load_session(self, channel: str, external_id: str) -> SessionState | None:
         """The half-finished conversation of this chat account, if any."""
@@ -44,28 +48,29 @@ class ConversationsPart(SqliteBase):
 
     async def save_session(self, session: SessionState, *, event: EventMark | None = None) -> None:
         """Remember where a conversation stands (marking the event that moved it)."""
-        async with self._transaction() as db:
-            await _mark(db, event)
-            await db.execute(
-                "INSERT INTO sessions (channel, external_id, state, data, updated_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, external_id) DO UPDATE SET "
-                "state = excluded.state, data = excluded.data, updated_at = excluded.updated_at",
-                (
-                    session.channel,
-                    session.external_id,
-                    session.state,
-                    session.data,
-                    session.updated_at.isoformat(),
-                ),
-            )
+        upsert = (
+            "INSERT INTO sessions (channel, external_id, state, data, updated_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, external_id) DO UPDATE SET "
+            "state = excluded.state, data = excluded.data, updated_at = excluded.updated_at",
+            (
+                session.channel,
+                session.external_id,
+                session.state,
+                session.data,
+                session.updated_at.isoformat(),
+            ),
+        )
+        await self._write(*([_mark_statement(event)] if event else []), upsert)
 
     async def clear_session(
         self, channel: str, external_id: str, *, event: EventMark | None = None
     ) -> None:
         """Forget a finished or cancelled conversation."""
-        async with self._transaction() as db:
-            await self._finish(db, (channel, external_id))
-            await _mark(db, event)
+        delete = (
+            "DELETE FROM sessions WHERE channel = ? AND external_id = ?",
+            (channel, external_id),
+        )
+        await self._write(delete, *([_mark_statement(event)] if event else []))
 
     async def sessions_older_than(self, moment: datetime) -> list[SessionState]:
         """Conversations idle since before `moment`."""
@@ -87,8 +92,8 @@ class ConversationsPart(SqliteBase):
 
     async def mark_event(self, event: EventMark) -> bool:
         """Mark an update handled by a turn that wrote nothing else; False if it was already."""
-        async with self._transaction() as db:
-            return await _mark(db, event)
+        (marked,) = await self._write(_mark_statement(event))
+        return marked > 0
 
     async def prune_events(self, before: datetime) -> int:
         """Forget events handled before `before` (channels redeliver only recent ones)."""

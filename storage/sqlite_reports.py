@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
-
-import aiosqlite
 
 from domain.models import EventMark, MonthlyReport, Project, ProjectFile, Revision, Submission
 from storage.contracts import Account
@@ -17,11 +16,14 @@ from storage.sqlite_base import (
     _REPORT_FROM,
     _REPORT_SELECT,
     SqliteBase,
+    Statement,
+    _finish_statement,
     _json_list,
-    _mark,
+    _mark_statement,
     _monthly_report,
     _project_filter,
     _project_from_row,
+    _project_id_of,
     _report,
     _report_from_row,
     _to_centi,
@@ -57,6 +59,46 @@ def _files(rows: list[Any]) -> list[ProjectFile]:
     return files
 
 
+def _revision(report_id: int, revision: int, s: Submission) -> Statement:
+    """The statement storing one version of a report."""
+    v = s.values
+    return (
+        "INSERT INTO report_revisions (report_id, revision, reported_on, progress_centi, "
+        "disbursed_satang, note, on_plan, plan_reason, on_target, target_reason, changed_by, "
+        "channel, changed_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            report_id,
+            revision,
+            v.reported_on.isoformat(),
+            _to_centi(v.progress),
+            to_satang(v.disbursed),
+            v.note,
+            int(v.on_plan),
+            v.plan_reason,
+            int(v.on_target),
+            v.target_reason,
+            s.sent_by,
+            s.channel,
+            s.sent_at.isoformat(),
+            s.reason,
+        ),
+    )
+
+
+def _finish_turn(
+    conn: sqlite3.Connection,
+    revision: Statement,
+    session: Account | None,
+    event: EventMark | None,
+) -> None:
+    """The version stored, the conversation that made it ended, its update marked handled."""
+    conn.execute(*revision)
+    if session is not None:
+        conn.execute(*_finish_statement(session))
+    if event is not None:
+        conn.execute(*_mark_statement(event))
+
+
 class ReportsPart(SqliteBase):
     """Monthly reports with every version they had, and projects read with their reports."""
 
@@ -68,24 +110,23 @@ class ReportsPart(SqliteBase):
         event: EventMark | None = None,
     ) -> MonthlyReport:
         """Store a new monthly report (revision 1); raise AlreadyReported if that month has one."""
-        async with self._transaction() as db:
-            project_id = await self._project_id(db, submission.project_code)
-            async with db.execute(
+
+        def write(conn: sqlite3.Connection) -> int:
+            project_id = _project_id_of(conn, submission.project_code)
+            cur = conn.execute(
                 "INSERT INTO monthly_reports (project_id, fiscal_year, report_no) VALUES (?, ?, ?) "
                 "ON CONFLICT DO NOTHING",
                 (project_id, submission.fiscal_year, submission.report_no),
-            ) as cur:
-                if cur.rowcount == 0:
-                    raise AlreadyReported(
-                        f"{submission.project_code} already has report "
-                        f"{submission.report_no} of {submission.fiscal_year}"
-                    )
-                report_id = cur.lastrowid
-            assert report_id is not None
-            await self._insert_revision(db, report_id, 1, submission)
-            await self._finish(db, finish_session)
-            await _mark(db, event)
-        return _report(report_id, 1, submission)
+            )
+            if cur.rowcount == 0 or cur.lastrowid is None:
+                raise AlreadyReported(
+                    f"{submission.project_code} already has report "
+                    f"{submission.report_no} of {submission.fiscal_year}"
+                )
+            _finish_turn(conn, _revision(cur.lastrowid, 1, submission), finish_session, event)
+            return cur.lastrowid
+
+        return _report(await self._transact(write), 1, submission)
 
     async def correct_report(
         self,
@@ -97,52 +138,26 @@ class ReportsPart(SqliteBase):
         """Store a new revision of an existing report (the reason is required)."""
         if not submission.reason.strip():
             raise StorageError("a correction needs a reason")
-        async with self._transaction() as db:
-            project_id = await self._project_id(db, submission.project_code)
-            async with db.execute(
+
+        def write(conn: sqlite3.Connection) -> tuple[int, int]:
+            project_id = _project_id_of(conn, submission.project_code)
+            row = conn.execute(
                 "SELECT id, current_revision FROM monthly_reports "
                 "WHERE project_id = ? AND fiscal_year = ? AND report_no = ?",
                 (project_id, submission.fiscal_year, submission.report_no),
-            ) as cur:
-                row = await cur.fetchone()
+            ).fetchone()
             if row is None:
                 raise NotFound("no report to correct for that month")
             report_id, revision = int(row[0]), int(row[1]) + 1
-            await self._insert_revision(db, report_id, revision, submission)
-            await db.execute(
+            conn.execute(
                 "UPDATE monthly_reports SET current_revision = ? WHERE id = ?",
                 (revision, report_id),
             )
-            await self._finish(db, finish_session)
-            await _mark(db, event)
-        return _report(report_id, revision, submission)
+            _finish_turn(conn, _revision(report_id, revision, submission), finish_session, event)
+            return report_id, revision
 
-    @staticmethod
-    async def _insert_revision(
-        db: aiosqlite.Connection, report_id: int, revision: int, s: Submission
-    ) -> None:
-        v = s.values
-        await db.execute(
-            "INSERT INTO report_revisions (report_id, revision, reported_on, progress_centi, "
-            "disbursed_satang, note, on_plan, plan_reason, on_target, target_reason, changed_by, "
-            "channel, changed_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                report_id,
-                revision,
-                v.reported_on.isoformat(),
-                _to_centi(v.progress),
-                to_satang(v.disbursed),
-                v.note,
-                int(v.on_plan),
-                v.plan_reason,
-                int(v.on_target),
-                v.target_reason,
-                s.sent_by,
-                s.channel,
-                s.sent_at.isoformat(),
-                s.reason,
-            ),
-        )
+        report_id, revision = await self._transact(write)
+        return _report(report_id, revision, submission)
 
     async def get_report(
         self, project_code: str, fiscal_year: int, report_no: int

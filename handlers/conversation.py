@@ -232,9 +232,11 @@ class Conversation:
         command = command_of(typed, WORDS, typos=not free_text and overlay is None)
         if overlay is not None:
             chosen = _pick(typed, overlay.choices, numbered=True)
-            if chosen is None and command is None:
+            if chosen is None and command is None and not _asked_by_step(overlay, ctx.step):
                 again = Choose(overlay.text, _choices(overlay.choices), hint=texts.CHOOSE_HINT)
                 return ctx.step, again
+            # A question the step itself asked back ("4 บาท: did you mean 40,000?") is passed
+            # by a reply that names none of its buttons: that is the answer typed again.
             self._leave_overlay(ctx)
             if chosen is not None:
                 return await self._press(ctx, decode(chosen))
@@ -369,6 +371,14 @@ def _pick(typed: Typed, choices: tuple[tuple[str, str], ...], *, numbered: bool)
         if typed.plain == read(label).plain:
             return payload
     return None
+
+
+def _asked_by_step(overlay: Overlay, step: Step) -> bool:
+    """Whether the side question's buttons answer the step under it (a figure asked back)."""
+    return any(
+        isinstance(found := decode(payload), StepAnswer) and found.step == step.value
+        for _, payload in overlay.choices
+    )
 
 
 def _choices(shown: tuple[tuple[str, str], ...]) -> tuple[Choice, ...]:

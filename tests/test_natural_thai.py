@@ -199,6 +199,20 @@ async def test_an_amount_far_below_the_budget_is_asked_back(world: World) -> Non
     assert "สรุปผล" in c.last
 
 
+async def test_a_figure_typed_again_at_its_question_back_is_taken(world: World) -> None:
+    c = chat(world, "somchai")
+    await typed(c, "ส่งรายงาน", "1", "พ.ย.", "10", "4")  # 4 baht of 1,200,000: asked back
+    assert "4 บาท น้อยมาก" in c.last
+    await c.say("40,000 บาทครับ")  # no button: the amount typed again
+    assert "สรุปผลการดำเนินงานเดือนนี้" in c.last
+    await typed(c, "-", "ใช่", "ใช่")
+    assert "งบประมาณที่เบิกใช้ (ครั้งที่ 2) = 40,000 บาท" in c.last
+    await typed(c, "ยกเลิก", "ส่งรายงาน", "1", "พ.ย.", "10", "4", "สี่หมื่น")
+    assert "สรุปผลการดำเนินงานเดือนนี้" in c.last
+    await typed(c, "ยกเลิก", "ส่งรายงาน", "1", "พ.ย.", "10", "4", "อะไรนะ")
+    assert "อ่านจำนวนเงินไม่ได้" in c.last, "a reply that is no amount is refused as one"
+
+
 async def test_progress_jumping_in_a_month_is_asked_back(world: World) -> None:
     await stored_report(world.repo, ROAD.code, 1, "10", "1000")
     c = chat(world, "somchai")

@@ -9,7 +9,6 @@ as long as Python takes to start), and no command waits for a library it does no
 from __future__ import annotations
 
 import argparse
-import io
 import logging
 import os
 import sys
@@ -288,27 +287,30 @@ async def _export(services: Services, args: argparse.Namespace) -> int:
     if args.format == "xlsx":
         from reports.xlsx_export import export_xlsx
 
-        buffer = io.BytesIO()
+        # Written to a ".part" file beside the target and renamed when complete.
         count = await export_xlsx(
             services.repo,
-            buffer,
+            target,
             zone=services.config.timezone,
             **filters,
             progress=_progress_bar("XLSX"),
         )
-        await asyncio.to_thread(target.write_bytes, buffer.getvalue())
         print(f"exported {count} project-months to {target}", file=sys.stderr)
         return 0
     if args.out == "-":
         sys.stdout.write("\ufeff")  # the BOM lets Excel read the Thai text as UTF-8
         count = await export_csv(services.repo, sys.stdout, **filters)
     else:
-        text = io.StringIO()
-        count = await export_csv(services.repo, text, **filters)
-        # Written in one go after the query, so a failed export leaves no half-written file.
-        await asyncio.to_thread(
-            target.write_text, text.getvalue(), encoding="utf-8-sig", newline=""
-        )
+        # Streamed to a ".part" file beside the target, renamed when complete: a failed export
+        # leaves no half-written file, and the rows are never all in memory.
+        partial = target.with_name(target.name + ".part")
+        try:
+            with partial.open("w", encoding="utf-8-sig", newline="") as text:
+                count = await export_csv(services.repo, text, **filters)
+            partial.replace(target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
     print(f"exported {count} rows", file=sys.stderr)
     return 0
 

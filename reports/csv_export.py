@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from functools import lru_cache
 from typing import TextIO
 
 from domain.models import MONEY_STEP, PERCENT_STEP, MonthlyReport, Project
@@ -53,16 +55,25 @@ def _amount(value: Decimal, step: Decimal) -> str:
     return f"{value.quantize(step):f}"
 
 
+_month_name = lru_cache(maxsize=None)(format_thai_month)  # "ต.ค. 2569", named once
+
+
+def _project_cells(project: Project) -> list[str]:
+    return [guard_cell(project.code), guard_cell(project.name), guard_cell(project.agency)]
+
+
 def report_row(project: Project, report: MonthlyReport) -> list[str]:
     """One CSV row (in HEADER order) for a project's monthly report."""
+    return _report_row(_project_cells(project), report)
+
+
+def _report_row(project_cells: list[str], report: MonthlyReport) -> list[str]:
     v = report.values
     return [
-        guard_cell(project.code),
-        guard_cell(project.name),
-        guard_cell(project.agency),
+        *project_cells,
         str(report.fiscal_year),
         str(report.report_no),
-        format_thai_month(report.fiscal_year, report.report_no),
+        _month_name(report.fiscal_year, report.report_no),
         format_be_date(v.reported_on),
         _amount(v.progress, PERCENT_STEP),
         _amount(v.disbursed, MONEY_STEP),
@@ -77,6 +88,16 @@ def report_row(project: Project, report: MonthlyReport) -> list[str]:
     ]
 
 
+def _rows(batch: Iterable[tuple[Project, MonthlyReport]]) -> Iterator[list[str]]:
+    """The CSV rows of a batch; a project's own cells are made once for all its reports."""
+    project: Project | None = None
+    cells: list[str] = []
+    for each, report in batch:
+        if each is not project:
+            project, cells = each, _project_cells(each)
+        yield _report_row(cells, report)
+
+
 async def export_csv(
     repo: ReportStore,
     out: TextIO,
@@ -87,14 +108,20 @@ async def export_csv(
 ) -> int:
     """Write the header and one row per stored monthly report; returns the number of data rows.
 
+    The reports are read a few hundred projects at a time (`report_batches`) and each batch is
+    written before the next is read, so that a year of 10,000 projects never sits in memory.
+
     The text is written as is, without a byte-order mark. Excel needs one to read Thai as
     UTF-8, so the caller opens a file with `open(path, "w", encoding="utf-8-sig", newline="")`,
     or, writing to stdout, writes "\\ufeff" first. Rows end in CRLF as RFC 4180 says; hence
     `newline=""`, which keeps Python from turning them into CR CR LF on Windows.
     """
-    rows = await repo.report_rows(fiscal_year=fiscal_year, project_code=project_code, agency=agency)
     writer = csv.writer(out)
     writer.writerow(HEADER)
-    for project, report in rows:
-        writer.writerow(report_row(project, report))
-    return len(rows)
+    count = 0
+    async for batch in repo.report_batches(
+        fiscal_year=fiscal_year, project_code=project_code, agency=agency
+    ):
+        writer.writerows(_rows(batch))
+        count += len(batch)
+    return count

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from pypdf import PdfWriter
 
-from domain.models import Project
+from domain.models import Project, under_agency
 from reports.form import form_document
 from reports.pdf import render_pdf
 from storage.contracts import Records
@@ -34,10 +34,19 @@ async def export_pdf(
     agency: str | None = None,
     progress: Progress | None = None,
 ) -> tuple[bytes, int]:
-    """The forms of the chosen projects joined in one PDF; returns it and how many forms."""
-    projects = await repo.list_projects(fiscal_year=fiscal_year, agency=agency)
+    """The forms of the chosen projects joined in one PDF; returns it and how many forms.
+
+    One project (`project_code`) is looked up by its code, not found among every project."""
     if project_code is not None:
-        projects = [p for p in projects if p.code == project_code]
+        projects = [p for p in [await repo.get_project(project_code)] if p is not None]
+        projects = [
+            p
+            for p in projects
+            if (fiscal_year is None or p.fiscal_year == fiscal_year)
+            and (not agency or under_agency(p.agency, agency))
+        ]
+    else:
+        projects = await repo.list_projects(fiscal_year=fiscal_year, agency=agency)
     writer = PdfWriter()
     for done, project in enumerate(projects, start=1):
         single = await form_pdf(repo, project, fiscal_year)

@@ -2,24 +2,26 @@
 the CSV export, so it imports back the same way), then one summary sheet per month ("ต.ค. 2563",
 ...) with who has reported, the figures and what stands out.
 
-Reading: the reports of a fiscal year come in one query (`recent_reports` with every month), not
-one per project (10,000 queries took longer than the rest of the export), and without the
-project's columns repeated on every report as `report_rows` would fetch them. Only a small share
-of the projects listed (one project, a coordinator's few) is read project by project. Without a
-fiscal year, the years read are those the projects run in: neither the chat nor the import takes
-a report for a month outside the project's dates.
+Reading, for a whole year or agency: the first sheet is written a few hundred projects at a time
+as storage gives them (`report_batches`), then each month's sheet from that month's reports
+(`recent_reports` with count 1: one query a month, not one per project), keeping per project only
+the last three reports seen, all that `summary_model.project_status` looks at. So the export holds
+a few months' reports at most, never the year's (10,000 projects x 12 months held at once took
+over 250 MiB). Only a small share of the projects listed (one project, a coordinator's few) is
+read project by project, and then held whole. Without a fiscal year, the years read are those the
+projects run in: neither the chat nor the import takes a report for a month outside the
+project's dates.
 
 Writing: `reports.xlsx_writer` streams each sheet into the zip file as XML text, in a worker
 thread so that the event loop keeps serving chats meanwhile. The month sheets follow one another,
-each going through the projects once with `summary_model.project_status`, given only the reports
-it looks at (the month's and the two before).
+each going through the projects once.
 """
 
 from __future__ import annotations
 
 import asyncio
 from bisect import bisect_right
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
 from operator import attrgetter
@@ -42,7 +44,7 @@ from reports.xlsx_sheet import (
     local_time,
     text,
 )
-from reports.xlsx_writer import WorkbookWriter
+from reports.xlsx_writer import Sheet, WorkbookWriter
 from storage.contracts import Records
 
 Progress = Callable[[int, int], None]
@@ -151,6 +153,94 @@ def _up_to(found: Sequence[MonthlyReport], report_no: int) -> Sequence[MonthlyRe
     return found[max(0, end - 3) : end]
 
 
+class _Book:
+    """The workbook being written: the first sheet project by project, then a sheet per month;
+    times in `zone`, `progress` counting each project twice (written out, then summarised)."""
+
+    def __init__(
+        self,
+        out: BinaryIO | Path,
+        projects: Sequence[Project],
+        officers: Mapping[str, tuple[str, ...]],
+        zone: ZoneInfo,
+        progress: Progress | None,
+    ) -> None:
+        self.projects, self.officers, self.zone = projects, officers, zone
+        self.spans = [project_span(p) for p in projects]
+        self.counter = _Counter(2 * len(projects), progress)
+        self.latest: dict[int, int] = {}  # per fiscal year, the latest month reported
+        self.rows = 0
+        self.book = WorkbookWriter(out)
+        self.main: Sheet | None = self.book.add_sheet(
+            MAIN_SHEET, HEADER, widths=MAIN_WIDTHS, formats=MAIN_FORMATS
+        )
+
+    def write_main(
+        self, found: Iterable[tuple[Project, Sequence[MonthlyReport]]], done: int
+    ) -> None:
+        """Rows of the first sheet, for projects in order; `done` projects are written then."""
+        assert self.main is not None, "the first sheet is finished"
+        main, zone, latest = self.main, self.zone, self.latest
+        for project, reports in found:
+            for report in reports:
+                main.append(main_row(project, report, zone))
+                if latest.get(report.fiscal_year, 0) < report.report_no:
+                    latest[report.fiscal_year] = report.report_no
+            self.rows += len(reports)
+        self.counter.advance_to(done)
+
+    def months(self) -> list[ReportMonth]:
+        """Each fiscal year's months from October up to the latest month anyone reported (on
+        the first sheet); the first sheet is finished."""
+        if self.main is not None:
+            self.main.set_filter()
+            self.main = None
+        return [
+            ReportMonth(y, n) for y in sorted(self.latest) for n in range(1, self.latest[y] + 1)
+        ]
+
+    def write_month(
+        self,
+        month: ReportMonth,
+        index: int,
+        months: int,
+        recent: Mapping[str, Sequence[MonthlyReport]],
+    ) -> None:
+        """The sheet of the month, number `index` of `months`, from each project's last three
+        reports of that fiscal year up to the month (by report number)."""
+        sheet = self.book.add_sheet(
+            _month_name(month.fiscal_year, month.report_no), MONTH_HEADER,
+            widths=MONTH_WIDTHS, formats=MONTH_FORMATS,
+        )  # fmt: skip
+        first, last, total = month.first_day, month.last_day, _Totals()
+        count = len(self.projects)
+        for number, (project, (start, end)) in enumerate(
+            zip(self.projects, self.spans, strict=True)
+        ):
+            if start <= last and first <= end:  # running in the month (as `running_in`)
+                status = project_status(
+                    project, recent.get(project.code, ()), month,
+                    self.officers.get(project.code, ()),
+                )  # fmt: skip
+                sheet.append(month_row(status))
+                total.add(status)
+            # The projects summarised so far, counting each month as a share of them.
+            self.counter.advance_to(count + (index * count + number + 1) // months)
+        sheet.set_filter()  # over the projects, not the totals below
+        sheet.append([])
+        sheet.append(total.row())
+
+    def close(self) -> None:
+        """Finish the last sheet and the workbook."""
+        self.months()
+        self.book.close()
+        self.counter.finish()
+
+    def abandon(self) -> None:
+        """Give up: no workbook (a ".part" file is removed)."""
+        self.book.abandon()
+
+
 def write_workbook(
     out: BinaryIO | Path,
     projects: Sequence[Project],
@@ -159,69 +249,99 @@ def write_workbook(
     zone: ZoneInfo,
     progress: Progress | None = None,
 ) -> None:
-    """The whole workbook from what was read, times in `zone`; `progress` counts each project
-    twice."""
-    counter = _Counter(2 * len(projects), progress)
+    """The whole workbook from reports read beforehand (per project code, by fiscal year and
+    report number), times in `zone`; `progress` counts each project twice."""
     try:
-        _write_sheets(out, projects, reports, officers, zone, counter)
+        book = _Book(out, projects, officers, zone, progress)
+        try:
+            for done, project in enumerate(projects, start=1):
+                book.write_main([(project, reports.get(project.code, ()))], done)
+            by_year: dict[tuple[str, int], list[MonthlyReport]] = {}
+            for code, found in reports.items():
+                for report in found:
+                    by_year.setdefault((code, report.fiscal_year), []).append(report)
+            for year_reports in by_year.values():
+                year_reports.sort(key=_report_no)
+            months = book.months()
+            for index, month in enumerate(months):
+                recent = {
+                    code: _up_to(found, month.report_no)
+                    for (code, year), found in by_year.items()
+                    if year == month.fiscal_year
+                }
+                book.write_month(month, index, len(months), recent)
+        except BaseException:
+            book.abandon()
+            raise
+        book.close()
     finally:
         _text.cache_clear()  # kept for an export only, not by the bot between exports
 
 
-def _write_sheets(
+async def _write_streamed(
+    repo: Records,
     out: BinaryIO | Path,
     projects: Sequence[Project],
-    reports: Mapping[str, Sequence[MonthlyReport]],
     officers: Mapping[str, tuple[str, ...]],
     zone: ZoneInfo,
-    counter: _Counter,
-) -> None:
-    months = months_reported(reports)
-    with WorkbookWriter(out) as book:
-        main = book.add_sheet(MAIN_SHEET, HEADER, widths=MAIN_WIDTHS, formats=MAIN_FORMATS)
-        for done, project in enumerate(projects, start=1):
-            for report in reports.get(project.code, ()):
-                main.append(main_row(project, report, zone))
-            counter.advance_to(done)
-        main.set_filter()
-        count = len(projects)
-        spans = [project_span(p) for p in projects]
-        by_year: dict[tuple[str, int], list[MonthlyReport]] = {}
-        for code, found in reports.items():
-            for report in found:
-                by_year.setdefault((code, report.fiscal_year), []).append(report)
-        for year_reports in by_year.values():
-            year_reports.sort(key=_report_no)
-        for index, month in enumerate(months):
-            sheet = book.add_sheet(
-                _month_name(month.fiscal_year, month.report_no), MONTH_HEADER,
-                widths=MONTH_WIDTHS, formats=MONTH_FORMATS,
-            )  # fmt: skip
-            first, last, total = month.first_day, month.last_day, _Totals()
-            for number, (project, (start, end)) in enumerate(zip(projects, spans, strict=True)):
-                if start <= last and first <= end:  # running in the month (as `running_in`)
-                    found = by_year.get((project.code, month.fiscal_year), [])
-                    officers_of = officers.get(project.code, ())
-                    status = project_status(
-                        project, _up_to(found, month.report_no), month, officers_of
-                    )
-                    sheet.append(month_row(status))
-                    total.add(status)
-                # The projects summarised so far, counting each month as a share of them.
-                counter.advance_to(count + (index * count + number + 1) // len(months))
-            sheet.set_filter()  # over the projects, not the totals below
-            sheet.append([])
-            sheet.append(total.row())
-    counter.finish()
+    progress: Progress | None,
+    *,
+    years: Collection[int],
+    fiscal_year: int | None,
+    agency: str | None,
+) -> int:
+    """The workbook written as storage gives the reports (see the module's docstring); each
+    batch and month is read while the one before is being written."""
+    position = {p.code: n for n, p in enumerate(projects, start=1)}
+    writing: asyncio.Future[None] | None = None
 
+    async def written() -> None:
+        nonlocal writing
+        if writing is not None:
+            done, writing = writing, None
+            await done
 
-def months_reported(reports: Mapping[str, Sequence[MonthlyReport]]) -> list[ReportMonth]:
-    """Each fiscal year's months from October up to the latest month anyone reported."""
-    latest: dict[int, int] = {}
-    for found in reports.values():
-        for r in found:
-            latest[r.fiscal_year] = max(latest.get(r.fiscal_year, 0), r.report_no)
-    return [ReportMonth(year, n) for year in sorted(latest) for n in range(1, latest[year] + 1)]
+    def write(job: Callable[..., None], *args: object) -> None:
+        nonlocal writing
+        writing = asyncio.ensure_future(asyncio.to_thread(job, *args))
+
+    try:
+        book = await asyncio.to_thread(_Book, out, projects, officers, zone, progress)
+        try:
+            async for batch in repo.report_batches(fiscal_year=fiscal_year, agency=agency):
+                found: dict[str, tuple[Project, list[MonthlyReport]]] = {}
+                for project, report in batch:
+                    if project.code in position and report.fiscal_year in years:
+                        found.setdefault(project.code, (project, []))[1].append(report)
+                if found:
+                    await written()
+                    write(book.write_main, list(found.values()), position[next(reversed(found))])
+            await written()
+            months = book.months()
+            recent: dict[str, list[MonthlyReport]] = {}
+            for index, month in enumerate(months):
+                reported = await repo.recent_reports(
+                    month.fiscal_year, month.report_no, count=1, agency=agency
+                )
+                await written()  # the sheet before reads `recent`
+                if month.report_no == 1:
+                    recent = {}  # a new fiscal year
+                for report in reported:
+                    if report.report_no == month.report_no and report.project_code in position:
+                        last = recent.setdefault(report.project_code, [])
+                        last.append(report)
+                        del last[:-3]
+                write(book.write_month, month, index, len(months), recent)
+            await written()
+        except BaseException:
+            if writing is not None:
+                await asyncio.wait([writing])  # the worker thread is done with the file
+            book.abandon()
+            raise
+        await asyncio.to_thread(book.close)
+        return book.rows
+    finally:
+        _text.cache_clear()
 
 
 def _runs_within(project: Project, fiscal_year: int) -> bool:
@@ -256,32 +376,6 @@ async def _read_each(
     return found
 
 
-async def read_reports(
-    repo: Records,
-    projects: Sequence[Project],
-    *,
-    listed: int,
-    fiscal_year: int | None,
-    agency: str | None,
-) -> dict[str, list[MonthlyReport]]:
-    """The current reports of the projects (of the fiscal year, if given), per project code by
-    fiscal year and report number; `listed` projects are under `agency` in all.
-
-    A query per project costs about as much as reading a year's reports of four projects in
-    bulk: a few projects out of many are read one by one, the rest a fiscal year at a time.
-    """
-    years = {fiscal_year} if fiscal_year is not None else _years_run(projects)
-    if len(projects) * PER_PROJECT_SHARE < listed or len(years) > MAX_YEARS:
-        return await _read_each(repo, projects, fiscal_year)
-    wanted = {p.code for p in projects}
-    found: dict[str, list[MonthlyReport]] = {}
-    for year in sorted(years):  # in order, so each project's reports stay by year and number
-        for report in await repo.recent_reports(year, 12, count=12, agency=agency):
-            if report.project_code in wanted:
-                found.setdefault(report.project_code, []).append(report)
-    return found
-
-
 async def export_xlsx(
     repo: Records,
     out: BinaryIO | Path,
@@ -300,8 +394,8 @@ async def export_xlsx(
     project codes (a coordinator's scope).
 
     `progress(done, total)` counts projects twice (once written out, once summarised), every
-    hundred and at the end; it is called from a worker thread, where the workbook is written so
-    that the event loop keeps serving chats meanwhile.
+    hundred or so and at the end; it is called from a worker thread, where the workbook is
+    written so that the event loop keeps serving chats meanwhile.
     """
     listed = await repo.list_projects(agency=agency)
     projects = [
@@ -312,8 +406,14 @@ async def export_xlsx(
         and (fiscal_year is None or _runs_within(p, fiscal_year))
     ]
     officers = await officer_names(repo, agency=agency)
-    reports = await read_reports(
-        repo, projects, listed=len(listed), fiscal_year=fiscal_year, agency=agency
-    )
-    await asyncio.to_thread(write_workbook, out, projects, reports, officers, zone, progress)
-    return sum(len(found) for found in reports.values())
+    # A query per project costs about as much as reading a year's reports of four projects in
+    # bulk: a few projects out of many are read one by one (and held), the rest streamed.
+    years = {fiscal_year} if fiscal_year is not None else _years_run(projects)
+    if len(projects) * PER_PROJECT_SHARE < len(listed) or len(years) > MAX_YEARS:
+        reports = await _read_each(repo, projects, fiscal_year)
+        await asyncio.to_thread(write_workbook, out, projects, reports, officers, zone, progress)
+        return sum(len(found) for found in reports.values())
+    return await _write_streamed(
+        repo, out, projects, officers, zone, progress,
+        years=years, fiscal_year=fiscal_year, agency=agency,
+    )  # fmt: skip

@@ -9,7 +9,7 @@ drift from the real thing. `Storage` is all of them, for the composition root th
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -128,6 +128,19 @@ class ReportStore(Protocol):
         agency: str | None = None,
     ) -> Sequence[tuple[Project, MonthlyReport]]:
         """Every stored report with its project, by project code, fiscal year and report number."""
+
+    def report_batches(
+        self,
+        *,
+        fiscal_year: int | None = None,
+        project_code: str | None = None,
+        agency: str | None = None,
+        per_batch: int = 500,
+    ) -> AsyncIterator[Sequence[tuple[Project, MonthlyReport]]]:
+        """The rows of `report_rows`, in the same order, a batch at a time: each batch holds
+        every report of at most `per_batch` projects (a project is never split), and no batch is
+        empty. An export writing batch by batch holds one batch, never every report; between
+        batches other reads and writes may run."""
 
 
 class Registry(Protocol):

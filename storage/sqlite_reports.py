@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from storage.sqlite_base import (
     _project_id_of,
     _report,
     _report_from_row,
+    _rows,
     _to_centi,
     _values_from_row,
     to_satang,
@@ -280,3 +281,58 @@ class ReportsPart(SqliteBase):
                 project = projects[row[15]] = _project_from_row(row[15:])
             found.append((project, _monthly_report(row, project.code)))
         return found
+
+    async def report_batches(
+        self,
+        *,
+        fiscal_year: int | None = None,
+        project_code: str | None = None,
+        agency: str | None = None,
+        per_batch: int = 500,
+    ) -> AsyncIterator[Sequence[tuple[Project, MonthlyReport]]]:
+        """The rows of `report_rows`, in the same order, the reports of at most `per_batch`
+        projects at a time (see the contract)."""
+        if per_batch < 1:
+            raise ValueError("a batch holds at least one project")
+        where, params = _project_filter(agency=agency, code=project_code)
+        year = "" if fiscal_year is None else " AND r.fiscal_year = ?"
+        after: str | None = None
+        while True:
+            # A page of projects by code, then their reports: the project's columns come once,
+            # not on each of its reports, and the lock is let go between pages.
+            page, page_params = where, list(params)
+            if after is not None:
+                page += (" AND " if page else "WHERE ") + "p.code > ?"
+                page_params.append(after)
+            async with self._reading() as db:
+                projects = await _rows(
+                    db,
+                    f"SELECT {_PROJECT_COLUMNS} FROM projects p {page} ORDER BY p.code LIMIT ?",
+                    [*page_params, per_batch],
+                )
+                if not projects:
+                    return
+                rows = await _rows(
+                    db,
+                    f"SELECT {_REPORT_COLUMNS}, r.project_id FROM monthly_reports r "
+                    "JOIN report_revisions v ON v.report_id = r.id "
+                    "AND v.revision = r.current_revision "
+                    f"WHERE r.project_id IN (SELECT value FROM json_each(?)){year} "
+                    "ORDER BY r.project_id, r.fiscal_year, r.report_no",
+                    [_json_list(row[0] for row in projects)]
+                    + ([] if fiscal_year is None else [fiscal_year]),
+                )
+            by_id: dict[int, list[Any]] = {}
+            for row in rows:
+                by_id.setdefault(row[15], []).append(row)
+            batch: list[tuple[Project, MonthlyReport]] = []
+            for project_row in projects:
+                found = by_id.get(project_row[0])
+                if found:
+                    project = _project_from_row(project_row)
+                    batch.extend((project, _monthly_report(r, project.code)) for r in found)
+            if batch:
+                yield batch
+            if len(projects) < per_batch:
+                return
+            after = projects[-1][1]

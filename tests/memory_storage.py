@@ -9,7 +9,7 @@ through ISO text), and the schema's CHECK and foreign-key rules are enforced as 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -438,6 +438,32 @@ class MemoryStorage:
             and (project_code is None or code == project_code)
             and (not agency or under_agency(self._projects[code].agency, agency))
         ]
+
+    async def report_batches(
+        self,
+        *,
+        fiscal_year: int | None = None,
+        project_code: str | None = None,
+        agency: str | None = None,
+        per_batch: int = 500,
+    ) -> AsyncIterator[Sequence[tuple[Project, MonthlyReport]]]:
+        """The rows of `report_rows`, in the same order, the reports of at most `per_batch`
+        projects at a time."""
+        if per_batch < 1:
+            raise ValueError("a batch holds at least one project")
+        rows = await self.report_rows(
+            fiscal_year=fiscal_year, project_code=project_code, agency=agency
+        )
+        batch: list[tuple[Project, MonthlyReport]] = []
+        projects: set[str] = set()
+        for project, report in rows:
+            if project.code not in projects and len(projects) == per_batch:
+                yield batch
+                batch, projects = [], set()
+            projects.add(project.code)
+            batch.append((project, report))
+        if batch:
+            yield batch
 
     # Conversations
 

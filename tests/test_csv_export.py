@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.models import ProjectData, ReportValues, Submission
+from domain.models import MonthlyReport, Project, ProjectData, ReportValues, Submission
 from domain.thaidate import (
     THAI_MONTHS_ABBR,
     THAI_MONTHS_FULL,
@@ -279,3 +279,45 @@ def test_thai_dates() -> None:
     assert len(THAI_MONTHS_ABBR) == len(THAI_MONTHS_FULL) == 12
     assert (THAI_MONTHS_ABBR[0], THAI_MONTHS_FULL[0]) == ("ม.ค.", "มกราคม")
     assert (THAI_MONTHS_ABBR[11], THAI_MONTHS_FULL[11]) == ("ธ.ค.", "ธันวาคม")
+
+
+class BatchWatcher(SqliteStorage):
+    """Gives the reports one project at a time and notes how much was written before each."""
+
+    out: io.StringIO
+    written_before: list[int]
+
+    async def report_batches(
+        self,
+        *,
+        fiscal_year: int | None = None,
+        project_code: str | None = None,
+        agency: str | None = None,
+        per_batch: int = 500,
+    ) -> AsyncIterator[Sequence[tuple[Project, MonthlyReport]]]:
+        batches = super().report_batches(
+            fiscal_year=fiscal_year, project_code=project_code, agency=agency, per_batch=1
+        )
+        async for batch in batches:
+            self.written_before.append(len(self.out.getvalue()))
+            yield batch
+
+
+async def test_rows_are_written_batch_by_batch_as_they_are_read(tmp_path: Path) -> None:
+    watcher = await BatchWatcher.open(tmp_path / "w.sqlite3")
+    assert isinstance(watcher, BatchWatcher)
+    watcher.out, watcher.written_before = io.StringIO(), []
+    try:
+        for n in range(3):
+            code = f"50140000-000{n}"
+            await watcher.upsert_project(ProjectData(code, f"โครงการ {n}", 2565))
+            await submit(watcher, code, 2565, 1, values(date(2021, 10, 29), str(n), "0"))
+        assert await export_csv(watcher, watcher.out, fiscal_year=None, project_code=None) == 3
+    finally:
+        await watcher.close()
+
+    header_only = len(watcher.out.getvalue().split("\r\n")[0]) + 2
+    # Each project's row was out before the next project was read.
+    assert watcher.written_before[0] == header_only
+    assert watcher.written_before == sorted(set(watcher.written_before))
+    assert len(watcher.out.getvalue().split("\r\n")) == 5  # header, three rows, end

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -593,6 +594,62 @@ class TestReportStore:
         ]
         by_year = await repo.reports_of_project("A", fiscal_year=2568)
         assert [(r.fiscal_year, r.report_no) for r in by_year] == [(2568, 1), (2568, 2)]
+
+    async def test_report_batches_are_report_rows_a_few_projects_at_a_time(
+        self, repo: Storage
+    ) -> None:
+        for code, agency in [("D", BANG_KAPI), ("C", WORKS), ("B", BANG_KAPI), ("A", WORKS)]:
+            await add_project(repo, code, agency=agency)
+        await add_project(repo, "AB", agency=WORKS)  # without reports
+        for code, year, number in [
+            ("B", 2568, 3),
+            ("A", 2568, 2),
+            ("A", 2567, 12),
+            ("D", 2568, 1),
+            ("B", 2568, 1),
+            ("C", 2567, 5),
+            ("A", 2568, 1),
+        ]:
+            await repo.submit_report(submission(code, year, number))
+
+        async def batches(
+            per_batch: int, filters: dict[str, Any]
+        ) -> list[list[tuple[str, int, int]]]:
+            found = []
+            async for batch in repo.report_batches(per_batch=per_batch, **filters):
+                found.append([(r.project_code, r.fiscal_year, r.report_no) for _, r in batch])
+            return found
+
+        def joined(found: list[list[tuple[str, int, int]]]) -> list[tuple[str, int, int]]:
+            return [key for batch in found for key in batch]
+
+        every_filter: list[dict[str, Any]] = [
+            {},
+            {"fiscal_year": 2568},
+            {"project_code": "B"},
+            {"agency": LAT_KRABANG},
+            {"agency": BANG_KAPI, "fiscal_year": 2568},
+            {"agency": BANG_KAPI, "project_code": "A"},
+        ]
+        for filters in every_filter:
+            rows = await repo.report_rows(**filters)
+            expected = [(r.project_code, r.fiscal_year, r.report_no) for _, r in rows]
+            for per_batch in (1, 2, 500):
+                found = await batches(per_batch, filters)
+                assert joined(found) == expected
+                assert all(batch for batch in found)  # never an empty batch
+                codes = [[key[0] for key in batch] for batch in found]
+                assert all(len(set(batch)) <= per_batch for batch in codes)
+                flat = [code for batch in codes for code in dict.fromkeys(batch)]
+                assert len(flat) == len(set(flat))  # a project's reports stay together
+        async for batch in repo.report_batches():
+            for project, report in batch:
+                assert project == await repo.get_project(report.project_code)
+                assert report == await repo.get_report(
+                    report.project_code, report.fiscal_year, report.report_no
+                )
+        with pytest.raises(ValueError, match="at least one project"):
+            await anext(repo.report_batches(per_batch=0))
 
     async def test_the_last_change_of_a_person(self, repo: Storage) -> None:
         await add_project(repo, "A")

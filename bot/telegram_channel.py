@@ -150,9 +150,11 @@ class TelegramChannel:
                 rate_limiter
                 or TelegramRateLimiter(
                     # Evenly spaced, no burst: Telegram counts any 1-second window, and a 429
-                    # pauses every chat, so a burst costs more than it gains.
-                    overall_rate=config.messages_per_second,
-                    overall_burst=1.0,
+                    # pauses every chat, so a burst costs more than it gains. One message a
+                    # second below the limit, with half a message of slack: a sleep that
+                    # wakes late then loses nothing, and no second holds more than the limit.
+                    overall_rate=_steady_rate(config.messages_per_second),
+                    overall_burst=1.5,
                     per_chat_rate=config.messages_per_chat_per_second,
                     per_chat_burst=max(3.0, config.messages_per_chat_per_second),
                 )
@@ -390,6 +392,12 @@ class TelegramChannel:
         error = context.error
         update_id = update.update_id if isinstance(update, Update) else None
         log.error("telegram: update %s failed: %s: %s", update_id, type(error).__name__, error)
+
+
+def _steady_rate(limit: float) -> float:
+    """The overall rate kept under a limit of `limit` messages in any second: with a burst
+    of 1.5, at most ``rate + 1.5`` go in one second, which is `limit` and a half."""
+    return max(limit - 1.0, limit / 2)
 
 
 class TelegramNotifier:

@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -26,6 +27,9 @@ from domain.models import (
     Submission,
 )
 from storage.errors import NotFound, StorageError
+
+T = TypeVar("T")
+Work = Callable[[sqlite3.Connection], T]
 
 _PROJECT_FIELDS = tuple(f.name for f in dataclasses.fields(ProjectData))
 _MONEY_FIELDS = {"budget_received", "budget_used"}
@@ -186,6 +190,23 @@ class SqliteBase:
                 raise
             await self._db.execute("COMMIT")
 
+    async def _at_once(self, work: Work[T]) -> T:
+        """`work` done in one trip to the database thread, holding the connection.
+
+        Each statement awaited on its own is a trip to aiosqlite's thread and back through the
+        event loop, and under load each trip waits its turn in the loop while the connection is
+        held: the reads and writes of every conversation turn are done this way instead. (It
+        hands `work` to the thread with aiosqlite's own `_execute`, what each of its calls uses.)
+        """
+        execute: Callable[..., Any] = self._db._execute
+        async with self._lock:
+            result: T = await execute(work, self._db._conn)
+            return result
+
+    async def _write_at_once(self, work: Work[T]) -> T:
+        """`work` in one transaction, as `_transaction`, done in one trip (`_at_once`)."""
+        return await self._at_once(partial(_in_transaction, work))
+
     @asynccontextmanager
     async def _reading(self) -> AsyncIterator[aiosqlite.Connection]:
         """Several reads in a row: no write of this process comes between them (it holds the
@@ -227,6 +248,21 @@ class SqliteBase:
             await db.execute("DELETE FROM sessions WHERE channel = ? AND external_id = ?", session)
 
 
+def _in_transaction(work: Work[T], db: sqlite3.Connection) -> T:
+    """`work` between BEGIN IMMEDIATE and COMMIT, rolled back as `SqliteBase._transaction` does."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(db)
+    except sqlite3.IntegrityError as error:
+        db.execute("ROLLBACK")
+        raise StorageError(str(error)) from error
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return result
+
+
 _KEY_WHERE = "person_id = ? AND subject = ? AND fiscal_year = ? AND report_no = ? AND kind = ?"
 
 
@@ -239,15 +275,22 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
+_MARK = "INSERT OR IGNORE INTO handled_events (channel, event_id, handled_at) VALUES (?, ?, ?)"
+
+
 async def _mark(db: aiosqlite.Connection, event: EventMark | None) -> bool:
     """Record an event as handled inside the caller's transaction; False if it already was."""
     if event is None:
         return True
-    async with db.execute(
-        "INSERT OR IGNORE INTO handled_events (channel, event_id, handled_at) VALUES (?, ?, ?)",
-        (event.channel, event.event_id, _utc(event.at)),
-    ) as cur:
+    async with db.execute(_MARK, (event.channel, event.event_id, _utc(event.at))) as cur:
         return cur.rowcount > 0
+
+
+def _mark_now(db: sqlite3.Connection, event: EventMark | None) -> bool:
+    """`_mark` on the database thread (in work for `SqliteBase._at_once`)."""
+    if event is None:
+        return True
+    return db.execute(_MARK, (event.channel, event.event_id, _utc(event.at))).rowcount > 0
 
 
 def _under_agency(agency: str) -> str:

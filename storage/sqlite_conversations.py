@@ -2,35 +2,49 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date, datetime
 from typing import Any
 
 from domain.models import EventMark, Person, Reach, Role, SessionState
 from storage.contracts import Opening
-from storage.sqlite_base import SqliteBase, _mark, _person, _rows, _utc
+from storage.sqlite_base import SqliteBase, _mark_now, _person, _utc
+
+_SESSION_UPSERT = (
+    "INSERT INTO sessions (channel, external_id, state, data, updated_at) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, external_id) DO UPDATE SET "
+    "state = excluded.state, data = excluded.data, updated_at = excluded.updated_at"
+)
+_SESSION_DELETE = "DELETE FROM sessions WHERE channel = ? AND external_id = ?"
 
 
 class ConversationsPart(SqliteBase):
     """Sessions, handled updates, and the opening read of a turn."""
 
     async def open_turn(self, channel: str, external_id: str, event_id: str, day: date) -> Opening:
-        """Everything a turn starts from: two queries, one trip each, under one hold of the
-        connection (no write of this process comes between them)."""
-        async with self._reading() as db:
-            rows = await _rows(db, _TURN_SELECT, (event_id, channel, external_id))
-            (handled, state, data, updated_at, *person_columns, preferred) = rows[0]
-            handled = handled and bool(event_id)  # an update without an id is never a repeat
-            session = None
-            if state is not None:
-                updated = datetime.fromisoformat(updated_at)
-                session = SessionState(channel, external_id, state, data, updated)
-            if person_columns[0] is None:
-                return Opening(bool(handled), None, session, None, Reach())
-            person = _person(person_columns)
-            on = day.isoformat()
-            params = (person.id, person.id, on, on, person.id)
-            reach = _reach(person, await _rows(db, _REACH_SELECT, params))
-        return Opening(bool(handled), person, session, preferred, reach)
+        """Everything a turn starts from: two queries in one trip to the database (no write of
+        this process comes between them)."""
+        on = day.isoformat()
+
+        def read(db: sqlite3.Connection) -> tuple[Any, list[Any]]:
+            turn = db.execute(_TURN_SELECT, (event_id, channel, external_id)).fetchone()
+            person_id = turn[4]
+            if person_id is None:
+                return turn, []
+            params = (person_id, person_id, on, on, person_id)
+            return turn, db.execute(_REACH_SELECT, params).fetchall()
+
+        row, reach_rows = await self._at_once(read)
+        (handled, state, data, updated_at, *person_columns, preferred) = row
+        handled = handled and bool(event_id)  # an update without an id is never a repeat
+        session = None
+        if state is not None:
+            updated = datetime.fromisoformat(updated_at)
+            session = SessionState(channel, external_id, state, data, updated)
+        if person_columns[0] is None:
+            return Opening(bool(handled), None, session, None, Reach())
+        person = _person(person_columns)
+        return Opening(bool(handled), person, session, preferred, _reach(person, reach_rows))
 
     async def load_session(self, channel: str, external_id: str) -> SessionState | None:
         """The half-finished conversation of this chat account, if any."""
@@ -44,28 +58,30 @@ class ConversationsPart(SqliteBase):
 
     async def save_session(self, session: SessionState, *, event: EventMark | None = None) -> None:
         """Remember where a conversation stands (marking the event that moved it)."""
-        async with self._transaction() as db:
-            await _mark(db, event)
-            await db.execute(
-                "INSERT INTO sessions (channel, external_id, state, data, updated_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, external_id) DO UPDATE SET "
-                "state = excluded.state, data = excluded.data, updated_at = excluded.updated_at",
-                (
-                    session.channel,
-                    session.external_id,
-                    session.state,
-                    session.data,
-                    session.updated_at.isoformat(),
-                ),
-            )
+        params = (
+            session.channel,
+            session.external_id,
+            session.state,
+            session.data,
+            session.updated_at.isoformat(),
+        )
+
+        def write(db: sqlite3.Connection) -> None:
+            _mark_now(db, event)
+            db.execute(_SESSION_UPSERT, params)
+
+        await self._write_at_once(write)
 
     async def clear_session(
         self, channel: str, external_id: str, *, event: EventMark | None = None
     ) -> None:
         """Forget a finished or cancelled conversation."""
-        async with self._transaction() as db:
-            await self._finish(db, (channel, external_id))
-            await _mark(db, event)
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(_SESSION_DELETE, (channel, external_id))
+            _mark_now(db, event)
+
+        await self._write_at_once(write)
 
     async def sessions_older_than(self, moment: datetime) -> list[SessionState]:
         """Conversations idle since before `moment`."""
@@ -87,8 +103,7 @@ class ConversationsPart(SqliteBase):
 
     async def mark_event(self, event: EventMark) -> bool:
         """Mark an update handled by a turn that wrote nothing else; False if it was already."""
-        async with self._transaction() as db:
-            return await _mark(db, event)
+        return await self._write_at_once(lambda db: _mark_now(db, event))
 
     async def prune_events(self, before: datetime) -> int:
         """Forget events handled before `before` (channels redeliver only recent ones)."""

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
-
-import aiosqlite
 
 from domain.models import EventMark, MonthlyReport, Project, ProjectFile, Revision, Submission
 from storage.contracts import Account
@@ -18,7 +17,7 @@ from storage.sqlite_base import (
     _REPORT_SELECT,
     SqliteBase,
     _json_list,
-    _mark,
+    _mark_now,
     _monthly_report,
     _project_filter,
     _project_from_row,
@@ -57,6 +56,45 @@ def _files(rows: list[Any]) -> list[ProjectFile]:
     return files
 
 
+def _project_id_now(db: sqlite3.Connection, code: str) -> int:
+    """`SqliteBase._project_id` on the database thread."""
+    row = db.execute("SELECT id FROM projects WHERE code = ?", (code,)).fetchone()
+    if row is None:
+        raise NotFound(f"no project with code {code!r}")
+    return int(row[0])
+
+
+def _finish_now(db: sqlite3.Connection, session: Account | None) -> None:
+    """`SqliteBase._finish` on the database thread."""
+    if session is not None:
+        db.execute("DELETE FROM sessions WHERE channel = ? AND external_id = ?", session)
+
+
+def _insert_revision(db: sqlite3.Connection, report_id: int, revision: int, s: Submission) -> None:
+    v = s.values
+    db.execute(
+        "INSERT INTO report_revisions (report_id, revision, reported_on, progress_centi, "
+        "disbursed_satang, note, on_plan, plan_reason, on_target, target_reason, changed_by, "
+        "channel, changed_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            report_id,
+            revision,
+            v.reported_on.isoformat(),
+            _to_centi(v.progress),
+            to_satang(v.disbursed),
+            v.note,
+            int(v.on_plan),
+            v.plan_reason,
+            int(v.on_target),
+            v.target_reason,
+            s.sent_by,
+            s.channel,
+            s.sent_at.isoformat(),
+            s.reason,
+        ),
+    )
+
+
 class ReportsPart(SqliteBase):
     """Monthly reports with every version they had, and projects read with their reports."""
 
@@ -68,24 +106,27 @@ class ReportsPart(SqliteBase):
         event: EventMark | None = None,
     ) -> MonthlyReport:
         """Store a new monthly report (revision 1); raise AlreadyReported if that month has one."""
-        async with self._transaction() as db:
-            project_id = await self._project_id(db, submission.project_code)
-            async with db.execute(
+
+        def write(db: sqlite3.Connection) -> int:
+            project_id = _project_id_now(db, submission.project_code)
+            cur = db.execute(
                 "INSERT INTO monthly_reports (project_id, fiscal_year, report_no) VALUES (?, ?, ?) "
                 "ON CONFLICT DO NOTHING",
                 (project_id, submission.fiscal_year, submission.report_no),
-            ) as cur:
-                if cur.rowcount == 0:
-                    raise AlreadyReported(
-                        f"{submission.project_code} already has report "
-                        f"{submission.report_no} of {submission.fiscal_year}"
-                    )
-                report_id = cur.lastrowid
+            )
+            if cur.rowcount == 0:
+                raise AlreadyReported(
+                    f"{submission.project_code} already has report "
+                    f"{submission.report_no} of {submission.fiscal_year}"
+                )
+            report_id = cur.lastrowid
             assert report_id is not None
-            await self._insert_revision(db, report_id, 1, submission)
-            await self._finish(db, finish_session)
-            await _mark(db, event)
-        return _report(report_id, 1, submission)
+            _insert_revision(db, report_id, 1, submission)
+            _finish_now(db, finish_session)
+            _mark_now(db, event)
+            return report_id
+
+        return _report(await self._write_at_once(write), 1, submission)
 
     async def correct_report(
         self,
@@ -97,52 +138,28 @@ class ReportsPart(SqliteBase):
         """Store a new revision of an existing report (the reason is required)."""
         if not submission.reason.strip():
             raise StorageError("a correction needs a reason")
-        async with self._transaction() as db:
-            project_id = await self._project_id(db, submission.project_code)
-            async with db.execute(
+
+        def write(db: sqlite3.Connection) -> tuple[int, int]:
+            project_id = _project_id_now(db, submission.project_code)
+            row = db.execute(
                 "SELECT id, current_revision FROM monthly_reports "
                 "WHERE project_id = ? AND fiscal_year = ? AND report_no = ?",
                 (project_id, submission.fiscal_year, submission.report_no),
-            ) as cur:
-                row = await cur.fetchone()
+            ).fetchone()
             if row is None:
                 raise NotFound("no report to correct for that month")
             report_id, revision = int(row[0]), int(row[1]) + 1
-            await self._insert_revision(db, report_id, revision, submission)
-            await db.execute(
+            _insert_revision(db, report_id, revision, submission)
+            db.execute(
                 "UPDATE monthly_reports SET current_revision = ? WHERE id = ?",
                 (revision, report_id),
             )
-            await self._finish(db, finish_session)
-            await _mark(db, event)
-        return _report(report_id, revision, submission)
+            _finish_now(db, finish_session)
+            _mark_now(db, event)
+            return report_id, revision
 
-    @staticmethod
-    async def _insert_revision(
-        db: aiosqlite.Connection, report_id: int, revision: int, s: Submission
-    ) -> None:
-        v = s.values
-        await db.execute(
-            "INSERT INTO report_revisions (report_id, revision, reported_on, progress_centi, "
-            "disbursed_satang, note, on_plan, plan_reason, on_target, target_reason, changed_by, "
-            "channel, changed_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                report_id,
-                revision,
-                v.reported_on.isoformat(),
-                _to_centi(v.progress),
-                to_satang(v.disbursed),
-                v.note,
-                int(v.on_plan),
-                v.plan_reason,
-                int(v.on_target),
-                v.target_reason,
-                s.sent_by,
-                s.channel,
-                s.sent_at.isoformat(),
-                s.reason,
-            ),
-        )
+        report_id, revision = await self._write_at_once(write)
+        return _report(report_id, revision, submission)
 
     async def get_report(
         self, project_code: str, fiscal_year: int, report_no: int

@@ -177,6 +177,9 @@ class LineChannel:
 
     async def handle_events(self, events: Sequence[LineEvent]) -> None:
         """Handle the events of one webhook request fully."""
+        if len(events) == 1:  # nearly always: no task to start
+            await self.handle(events[0])
+            return
         await asyncio.gather(*(self.handle(event) for event in events))
 
     async def handle(self, event: LineEvent) -> None:

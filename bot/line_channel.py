@@ -1,10 +1,11 @@
 """The LINE channel: line-bot-sdk (async API) carries the conversation to and from LINE.
 
-Only translation lives here: a webhook event becomes an `Inbound`, the replies become LINE
-messages (bot.line_messages). Replies go through the event's reply token, which costs nothing;
-push, which counts against the monthly quota, only when there is no usable token (reminders,
-a sixth message, a token that expired). Every push carries an X-Line-Retry-Key, and a failed
-push is resent with the same key, so LINE delivers it at most once.
+Only translation lives here: a webhook event becomes an `Inbound` (bot.line_events), the
+replies become LINE messages (bot.line_messages). Replies go through the event's reply token,
+which costs nothing; push, which counts against the monthly quota, only when there is no usable
+token (reminders, a sixth message, a token that expired). Every push carries an
+X-Line-Retry-Key, and a failed push is resent with the same key, so LINE delivers it at most
+once.
 """
 
 from __future__ import annotations
@@ -19,29 +20,14 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
-from linebot.v3.messaging import (
-    ApiException,
-    AsyncApiClient,
-    AsyncMessagingApi,
-    Configuration,
-    MulticastRequest,
-    PushMessageRequest,
-    ReplyMessageRequest,
-)
-from linebot.v3.webhooks import (
-    FollowEvent,
-    MessageEvent,
-    PostbackEvent,
-    TextMessageContent,
-    UnfollowEvent,
-    UserSource,
-)
+from linebot.v3.messaging import ApiException, AsyncApiClient, AsyncMessagingApi, Configuration
 
 from bot.config import LineConfig
+from bot.line_events import LineEvent
 from bot.line_files import FileShelf
 from bot.line_messages import MAX_MESSAGES, Message, render_turn
 from domain.clock import Clock
-from domain.messages import Inbound, Outbound, Reply
+from domain.messages import Outbound, Reply
 from domain.models import ChatIdentity
 from handlers.conversation import Conversation
 from scheduler.delivery import DeliveryFailed
@@ -49,32 +35,12 @@ from scheduler.quota import Allowance
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "line"
 CANNOT_SHOW = 'ขออภัย ระบบแสดงคำตอบนี้ไม่ได้ กรุณาพิมพ์ "ช่วยเหลือ" หรือแจ้งผู้ประสานงาน'
 # An event older than this that LINE does not mark as a redelivery is a replay of a captured
 # request, and is refused; an older redelivery is handled but answered only by reply token.
 FRESHNESS = timedelta(minutes=5)
 SEND_ATTEMPTS = 3  # the same request, with the same retry key, after a network error or 5xx
 MAX_RECIPIENTS = 500  # per multicast request
-
-
-def to_inbound(event: Any) -> Inbound | None:
-    """What a LINE user sent, or None for events the conversation does not take."""
-    source = getattr(event, "source", None)
-    if not isinstance(source, UserSource) or not source.user_id:
-        return None  # groups and rooms: reports are made one to one
-    user, event_id = source.user_id, event.webhook_event_id or ""
-    if isinstance(event, MessageEvent):
-        if isinstance(event.message, TextMessageContent):
-            return Inbound.typed(CHANNEL, user, event.message.text, event_id)
-        return Inbound.other(CHANNEL, user, event_id)
-    if isinstance(event, PostbackEvent):
-        return Inbound.pressed(CHANNEL, user, event.postback.data, event_id)
-    if isinstance(event, FollowEvent):
-        return Inbound.followed(CHANNEL, user, event_id)
-    if isinstance(event, UnfollowEvent):
-        return Inbound.unfollowed(CHANNEL, user, event_id)
-    return None
 
 
 def invite_link(basic_id: str, code: str) -> str:
@@ -94,7 +60,11 @@ def _body(error: ApiException) -> bytes:
 
 
 class LineApi:
-    """The Messaging API calls the bot makes, with LINE's answers turned into outcomes."""
+    """The Messaging API calls the bot makes, with LINE's answers turned into outcomes.
+
+    Replies, pushes and multicasts, made for every answer, go out as JSON through the SDK's own
+    HTTP client (its connection pool, proxy settings, headers and ApiException), without its
+    request and response models; the rarer calls go through the SDK's API object."""
 
     def __init__(self, config: LineConfig) -> None:
         configuration = Configuration(
@@ -102,6 +72,20 @@ class LineApi:
         )
         self._client = AsyncApiClient(configuration)
         self._api = AsyncMessagingApi(self._client)
+        self._host = config.api_host
+        # What the SDK sends with each call: the bearer token and its User-Agent.
+        self._headers = {
+            **self._client.default_headers,
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+        }
+
+    async def _post(self, path: str, body: dict[str, Any], retry_key: str | None = None) -> None:
+        """POST a JSON body; ApiException when LINE answers anything but 2xx."""
+        headers = self._headers if retry_key is None else {
+            **self._headers, "X-Line-Retry-Key": retry_key
+        }  # fmt: skip
+        await self._client.rest_client.post_request(self._host + path, headers=headers, body=body)
 
     async def close(self) -> None:
         """Release the HTTP connections."""
@@ -110,9 +94,8 @@ class LineApi:
     async def reply(self, token: str, messages: Sequence[Message]) -> bool:
         """Answer through a reply token; False if LINE refused the token (used or expired)."""
         try:
-            await self._api.reply_message(
-                ReplyMessageRequest(reply_token=token, messages=list(messages))
-            )
+            body = {"replyToken": token, "messages": list(messages), "notificationDisabled": False}
+            await self._post("/v2/bot/message/reply", body)
         except ApiException as error:
             if error.status == 400:
                 log.info("line: reply token refused (%s)", error.reason)
@@ -128,11 +111,13 @@ class LineApi:
         for attempt in range(1, SEND_ATTEMPTS + 1):
             try:
                 if len(to) == 1:
-                    request = PushMessageRequest(to=to[0], messages=list(messages))
-                    await self._api.push_message(request, x_line_retry_key=retry_key)
+                    push = {"to": to[0], "messages": list(messages), "notificationDisabled": False}
+                    await self._post("/v2/bot/message/push", push, retry_key)
                 else:
-                    multicast = MulticastRequest(to=list(to), messages=list(messages))
-                    await self._api.multicast(multicast, x_line_retry_key=retry_key)
+                    multicast = {
+                        "messages": list(messages), "to": list(to), "notificationDisabled": False
+                    }  # fmt: skip
+                    await self._post("/v2/bot/message/multicast", multicast, retry_key)
                 return
             except ApiException as error:
                 if error.status == 409:  # this retry key was accepted before: delivered once
@@ -190,24 +175,25 @@ class LineChannel:
         self.replays_refused = 0
         """Events refused as stale replays (old, and not a redelivery by LINE)."""
 
-    async def handle_events(self, events: Sequence[Any]) -> None:
+    async def handle_events(self, events: Sequence[LineEvent]) -> None:
         """Handle the events of one webhook request fully."""
+        if len(events) == 1:  # nearly always: no task to start
+            await self.handle(events[0])
+            return
         await asyncio.gather(*(self.handle(event) for event in events))
 
-    async def handle(self, event: Any) -> None:
+    async def handle(self, event: LineEvent) -> None:
         """One event, answered through its reply token (or by push when that is spent).
 
         An event handled already (LINE delivered it again, or someone posted it again) changes
         nothing; its answer, saying where things stand, goes only through an unused reply token,
         never by push: a repeat never spends the paid quota.
         """
-        inbound = to_inbound(event)
+        inbound = event.inbound
         if inbound is None:
-            log.debug("line: ignored a %s event", getattr(event, "type", "?"))
+            log.debug("line: ignored a %s event", event.kind)
             return
-        token = getattr(event, "reply_token", None)
-        context = getattr(event, "delivery_context", None)
-        redelivered = bool(getattr(context, "is_redelivery", False))
+        token, redelivered = event.reply_token, event.redelivered
         fresh = self._fresh(event)
         if not fresh and not redelivered:
             # Old, and LINE does not say it delivers it again: someone posts a captured body.
@@ -229,11 +215,11 @@ class LineChannel:
         # The conversation keeps one person's events in order, each answer sent before the next.
         await self._conversation.serve(inbound, send)
 
-    def _age(self, event: Any) -> timedelta:
-        sent = datetime.fromtimestamp(int(getattr(event, "timestamp", 0) or 0) / 1000, UTC)
+    def _age(self, event: LineEvent) -> timedelta:
+        sent = datetime.fromtimestamp(event.timestamp / 1000, UTC)
         return self._clock() - sent
 
-    def _fresh(self, event: Any) -> bool:
+    def _fresh(self, event: LineEvent) -> bool:
         """Whether the event happened within FRESHNESS of now (either way: clocks differ)."""
         return abs(self._age(event)) <= FRESHNESS
 

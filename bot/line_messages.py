@@ -1,8 +1,10 @@
 """How a reply looks on LINE: text pieces, quick-reply or Flex buttons, pictures and links.
 
-Pure translation from `Outbound` to line-bot-sdk message objects, with LINE's limits: 5000
-characters a text, 13 quick-reply buttons of 20 characters, 300 bytes of postback data, 5
-messages a request.
+Pure translation from `Outbound` to LINE message objects, with LINE's limits: 5000 characters a
+text, 13 quick-reply buttons of 20 characters, 300 bytes of postback data, 5 messages a
+request. The objects are built as the JSON the Messaging API takes, exactly what line-bot-sdk's
+message models serialize to (tests/test_line_messages.py checks them against the models): they
+are made for every reply, and the models' validation cost more than the rest of the reply.
 """
 
 from __future__ import annotations
@@ -11,19 +13,6 @@ import logging
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
-
-from linebot.v3.messaging import (
-    FlexBox,
-    FlexBubble,
-    FlexButton,
-    FlexCarousel,
-    FlexMessage,
-    ImageMessage,
-    PostbackAction,
-    QuickReply,
-    QuickReplyItem,
-    TextMessage,
-)
 
 from bot.line_files import FileShelf
 from domain.messages import Attachment, Choice, Outbound
@@ -49,7 +38,7 @@ FILE_UNAVAILABLE = (
     "ส่งไฟล์ {name} ทาง LINE ไม่ได้ กรุณาขอรับไฟล์จากผู้ประสานงาน หรือเปิดดูทาง Telegram หากเชื่อมบัญชีไว้"
 )
 
-Message = Any  # a line-bot-sdk message model (the SDK ships no type information)
+Message = dict[str, Any]  # a message object as the Messaging API takes it (JSON)
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -77,10 +66,20 @@ def fit(label: str, limit: int) -> str:
     return shorten(label, limit, measure=len)  # LINE counts characters, marks included
 
 
-def _action(choice: Choice, label: str) -> Any:
+def text_message(text: str) -> Message:
+    """A text message."""
+    return {"type": "text", "text": text}
+
+
+def _action(choice: Choice, label: str) -> dict[str, Any]:
     if len(choice.payload.encode()) > MAX_DATA:
         raise ValueError(f"postback data over {MAX_DATA} bytes: {choice.payload[:40]!r}...")
-    return PostbackAction(label=label, data=choice.payload, display_text=choice.label[:300])
+    return {
+        "type": "postback",
+        "label": label,
+        "data": choice.payload,
+        "displayText": choice.label[:300],
+    }
 
 
 def fits_quick_reply(choices: Sequence[Choice]) -> bool:
@@ -90,58 +89,65 @@ def fits_quick_reply(choices: Sequence[Choice]) -> bool:
     )
 
 
-def quick_reply(choices: Sequence[Choice]) -> Any:
+def quick_reply(choices: Sequence[Choice]) -> dict[str, Any]:
     """Buttons shown above the keyboard under the latest message (they vanish once used)."""
-    items = [QuickReplyItem(action=_action(c, c.label)) for c in choices]
-    return QuickReply(items=items)
+    return {"items": [{"type": "action", "action": _action(c, c.label)} for c in choices]}
 
 
-def button_message(choices: Sequence[Choice], alt: str) -> Any:
+def button_message(choices: Sequence[Choice], alt: str) -> Message:
     """Buttons that stay in the chat: one Flex bubble, or a carousel of bubbles of 10."""
     buttons = [
-        FlexButton(
-            action=_action(c, fit(c.label, BUTTON_LABEL)),
-            style="secondary",
-            height="sm",
-            margin="sm",
-        )
+        {
+            "type": "button",
+            "style": "secondary",
+            "action": _action(c, fit(c.label, BUTTON_LABEL)),
+            "margin": "sm",
+            "height": "sm",
+        }
         for c in choices
     ]
     bubbles = [
-        FlexBubble(body=FlexBox(layout="vertical", contents=buttons[i : i + BUTTONS_PER_BUBBLE]))
+        {
+            "type": "bubble",
+            "body": {
+                "type": "box",
+                "layout": "vertical",
+                "contents": buttons[i : i + BUTTONS_PER_BUBBLE],
+            },
+        }
         for i in range(0, len(buttons), BUTTONS_PER_BUBBLE)
     ][:BUBBLES_PER_CAROUSEL]
-    contents = bubbles[0] if len(bubbles) == 1 else FlexCarousel(contents=bubbles)
-    return FlexMessage(alt_text=fit(alt or CHOOSE, ALT_TEXT), contents=contents)
+    contents = bubbles[0] if len(bubbles) == 1 else {"type": "carousel", "contents": bubbles}
+    return {"type": "flex", "altText": fit(alt or CHOOSE, ALT_TEXT), "contents": contents}
 
 
-def attachment_message(file: Attachment, shelf: FileShelf | None) -> Any:
+def attachment_message(file: Attachment, shelf: FileShelf | None) -> Message:
     """A chart as a picture, a document as a link; without a public address, how to get it;
     when the file cannot be kept (a full disk), a Thai apology instead of the link."""
     if shelf is None:
-        return TextMessage(text=FILE_UNAVAILABLE.format(name=file.name))
+        return text_message(FILE_UNAVAILABLE.format(name=file.name))
     try:
         url = shelf.put(file)
     except OSError as error:
         log.error("line: a file could not be kept for download (%s)", type(error).__name__)
-        return TextMessage(text=FILE_FAILED.format(name=file.name))
+        return text_message(FILE_FAILED.format(name=file.name))
     if file.is_image and file.mime in {"image/png", "image/jpeg"}:
-        return ImageMessage(original_content_url=url, preview_image_url=url)
+        return {"type": "image", "originalContentUrl": url, "previewImageUrl": url}
     until = format_thai_date(shelf.expires().date())
-    return TextMessage(text=FILE_LINK.format(name=file.name, until=until, url=url))
+    return text_message(FILE_LINK.format(name=file.name, until=until, url=url))
 
 
 def render(reply: Outbound, *, last: bool, shelf: FileShelf | None) -> list[Message]:
     """One reply as LINE messages. Buttons of the turn's last reply are quick replies when
     they fit; otherwise (or on an earlier reply, where quick replies would vanish) Flex buttons."""
-    messages: list[Message] = [TextMessage(text=t) for t in split_text(reply.text) if t]
+    messages: list[Message] = [text_message(t) for t in split_text(reply.text) if t]
     if reply.attachment is not None:
         messages.append(attachment_message(reply.attachment, shelf))
     if reply.choices:
         if last and fits_quick_reply(reply.choices):
             if not messages:
-                messages.append(TextMessage(text=CHOOSE))
-            messages[-1].quick_reply = quick_reply(reply.choices)
+                messages.append(text_message(CHOOSE))
+            messages[-1]["quickReply"] = quick_reply(reply.choices)
         else:
             messages.append(button_message(reply.choices, reply.text))
     return messages
@@ -154,12 +160,13 @@ def render_turn(replies: Sequence[Outbound], shelf: FileShelf | None) -> list[Me
         for message in render(reply, last=n == len(replies) - 1, shelf=shelf):
             previous = messages[-1] if messages else None
             if (
-                isinstance(previous, TextMessage)
-                and isinstance(message, TextMessage)
-                and previous.quick_reply is None
-                and len(previous.text) + 2 + len(message.text) <= MAX_TEXT
+                previous is not None
+                and previous["type"] == "text"
+                and message["type"] == "text"
+                and "quickReply" not in previous
+                and len(previous["text"]) + 2 + len(message["text"]) <= MAX_TEXT
             ):
-                message.text = f"{previous.text}\n\n{message.text}"
+                message["text"] = f"{previous['text']}\n\n{message['text']}"
                 messages[-1] = message
             else:
                 messages.append(message)

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
 
 from aiohttp import web
 from linebot.v3 import SignatureValidator
-from linebot.v3.webhooks import Event
 
 from bot.line_channel import LineChannel
+from bot.line_events import LineEvent, read_event
 from bot.line_files import FileShelf
 from bot.web_server import Refusals
 
@@ -29,7 +28,7 @@ MAX_BODY = 1024 * 1024  # a request carries a few events of at most 5000 charact
 SIGNATURE_HEADER = "X-Line-Signature"
 
 
-def parse_events(body: bytes) -> list[Any]:
+def parse_events(body: bytes) -> list[LineEvent]:
     """The events of a webhook body (unknown kinds left out); ValueError if it is not one."""
     try:
         data = json.loads(body)
@@ -37,14 +36,7 @@ def parse_events(body: bytes) -> list[Any]:
         raise ValueError("not a webhook body") from None
     if not isinstance(data, dict) or not isinstance(data.get("events"), list):
         raise ValueError("not a webhook body")
-    events = []
-    for raw in data["events"]:
-        try:
-            events.append(Event.from_dict(raw))
-        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
-            kind = raw.get("type") if isinstance(raw, dict) else None
-            log.info("line webhook: skipped an event of unknown kind %r", kind)
-    return events
+    return [event for raw in data["events"] if (event := read_event(raw)) is not None]
 
 
 def line_webhook(

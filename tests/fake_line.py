@@ -89,6 +89,8 @@ class FakeLine:
     used: int = 0
     sent: list[Sent] = field(default_factory=list)
     requests: list[tuple[str, JSONDict]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    """The headers of each of `requests`."""
     on_send: Callable[[Sent], None] | None = None
     clock: Callable[[], float] = time.time
     """When events happen, in seconds since the epoch (the bot under test's own clock)."""
@@ -249,6 +251,7 @@ class FakeLine:
             return {}, web.json_response({"message": "Authentication failed"}, status=401)
         body: JSONDict = await request.json() if request.can_read_body else {}
         self.requests.append((request.path, body))
+        self.headers.append(dict(request.headers))
         assert self._changed is not None
         async with self._changed:
             self._changed.notify_all()

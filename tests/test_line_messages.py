@@ -5,6 +5,10 @@ from __future__ import annotations
 import unicodedata
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+
+import pytest
+from linebot.v3.messaging import Message
 
 from bot.line_files import FILES_PATH, FileShelf
 from bot.line_messages import (
@@ -23,9 +27,12 @@ PNG = Attachment("กราฟ.png", b"\x89PNG fake", "image/png")
 PDF = Attachment("แบบรายงาน 2570.pdf", b"%PDF fake", "application/pdf")
 
 
-def dump(message: object) -> dict[str, object]:
-    result = message.to_dict()  # type: ignore[attr-defined]
+def dump(message: dict[str, Any]) -> dict[str, Any]:
+    """A message as line-bot-sdk's models read it and write it back: what the SDK would send."""
+    model = Message.from_dict(message)
+    result = model.to_dict()
     assert isinstance(result, dict)
+    assert result == message, "the SDK would send something else"
     return result
 
 
@@ -33,7 +40,7 @@ def test_short_choices_of_the_last_reply_are_quick_replies() -> None:
     [message] = render(Outbound("เป็นไปตามแผนหรือไม่", YES_NO), last=True, shelf=None)
     data = dump(message)
     assert data["text"] == "เป็นไปตามแผนหรือไม่"
-    items = data["quickReply"]["items"]  # type: ignore[index]
+    items = data["quickReply"]["items"]
     assert [(i["action"]["label"], i["action"]["data"]) for i in items] == [
         ("ใช่", "yes"),
         ("ไม่", "no"),
@@ -56,10 +63,10 @@ def test_flex_button_labels_fit_40_characters() -> None:
     choices = (Choice("ก" * 60, "p:1"), Choice("สั้น", "p:2"))
     _, flex = render(Outbound("เลือก", choices), last=True, shelf=None)
     bubble = dump(flex)["contents"]
-    labels = [b["action"]["label"] for b in bubble["body"]["contents"]]  # type: ignore[index]
+    labels = [b["action"]["label"] for b in bubble["body"]["contents"]]
     assert labels[1] == "สั้น"
     assert len(labels[0]) <= 40 and labels[0].endswith("…"), "cut at a word boundary"
-    data = [b["action"]["displayText"] for b in bubble["body"]["contents"]]  # type: ignore[index]
+    data = [b["action"]["displayText"] for b in bubble["body"]["contents"]]
     assert data == ["ก" * 60, "สั้น"], "the chat shows the whole label once pressed"
 
 
@@ -67,8 +74,8 @@ def test_more_than_ten_buttons_make_a_carousel() -> None:
     choices = tuple(Choice(f"โครงการที่ {n} ชื่อยาวมากเกินปุ่มด่วน", f"p:{n}") for n in range(23))
     _, flex = render(Outbound("เลือก", choices), last=True, shelf=None)
     carousel = dump(flex)["contents"]
-    assert carousel["type"] == "carousel"  # type: ignore[index]
-    assert [len(b["body"]["contents"]) for b in carousel["contents"]] == [10, 10, 3]  # type: ignore[index]
+    assert carousel["type"] == "carousel"
+    assert [len(b["body"]["contents"]) for b in carousel["contents"]] == [10, 10, 3]
 
 
 def test_a_label_is_not_cut_between_a_thai_letter_and_its_marks() -> None:
@@ -97,6 +104,31 @@ def test_plain_texts_of_a_turn_are_joined_into_one_message() -> None:
     data = dump(messages[0])
     assert data["text"] == "บันทึกแล้ว\n\nต่อไป\n\nถาม?"
     assert "quickReply" in data
+
+
+MANY = tuple(Choice(f"โครงการที่ {n} ชื่อยาวมากเกินปุ่มด่วน", f"p:{n}") for n in range(23))
+
+
+@pytest.mark.parametrize(
+    "replies",
+    [
+        [Outbound("บันทึกแล้ว")],
+        [Outbound("ถาม?", YES_NO)],
+        [Outbound("", YES_NO)],
+        [Outbound("ก่อนหน้า", YES_NO), Outbound("ต่อไป", YES_NO)],
+        [Outbound("เลือก", MANY)],
+        [Outbound("เลือก", (Choice("ก" * 60, "p:1"),))],
+        [Outbound("แบบรายงาน", attachment=PDF), Outbound("", attachment=PNG)],
+        [Outbound("\n".join("ข้อความ" * 40 for _ in range(60)), YES_NO)],
+    ],
+)
+def test_messages_are_exactly_what_the_sdk_models_send(replies: list[Outbound]) -> None:
+    """Messages are built as JSON, not as the SDK's models: each must be one the models take
+    and write back unchanged (`dump`)."""
+    messages = render_turn(replies, None)
+    assert messages
+    for message in messages:
+        dump(message)
 
 
 # The files policy

@@ -119,15 +119,13 @@ async def test_the_same_reminder_to_several_officers_is_one_multicast(rig: Rig) 
 async def test_a_resent_push_with_the_same_retry_key_is_delivered_once(rig: Rig) -> None:
     api = rig.notifier._channel.api
     message = [{"type": "text", "text": "ทดสอบ"}]
-    from linebot.v3.messaging import TextMessage
-
     key = retry_key([ReminderKey(1, "X", 2570, 2, "window")])
-    await api.push([OFFICER], [TextMessage(text="ทดสอบ")], key)
-    await api.push([OFFICER], [TextMessage(text="ทดสอบ")], key)  # e.g. after a lost answer
+    await api.push([OFFICER], message, key)
+    await api.push([OFFICER], message, key)  # e.g. after a lost answer
     assert [s.message for s in rig.fake.messages_to(OFFICER)] == message
     # A 5xx is tried again at once, with the same key.
     rig.fake.fail_next("/v2/bot/message/push", 500)
-    await api.push([SINGLE], [TextMessage(text="ทดสอบ")], retry_key([]))
+    await api.push([SINGLE], message, retry_key([]))
     assert len(rig.fake.messages_to(SINGLE)) == 1
     assert rig.fake.calls("/v2/bot/message/push") == 4
 

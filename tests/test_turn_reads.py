@@ -1,11 +1,14 @@
 """A turn reads what it needs once: every typed answer, at every step, costs at most three
 storage calls (the opening read, one read of what the step needs, and the write that ends the
-turn), whatever the answer and however many projects the person has."""
+turn), whatever the answer and however many projects the person has. On SQLite each of those
+calls of a report's steps is one trip to the database thread, the report's write included."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
+import aiosqlite
 import pytest
 
 from domain.messages import Inbound
@@ -85,6 +88,41 @@ async def test_a_typed_answer_costs_at_most_three_calls(
     counting = await calls_for_last(world, user, before, answer)
     assert sum(counting.calls.values()) <= MOST_CALLS, dict(counting.calls)
     assert counting.calls["open_turn"] == 1, "the turn opens with one read"
+
+
+REPORTING = [s for s in SCRIPTS if not s[0].startswith("away")]
+
+
+@pytest.mark.parametrize(
+    ("shows", "user", "october", "before", "answer"), REPORTING, ids=[s[0] for s in REPORTING]
+)
+async def test_a_report_answer_costs_at_most_three_trips_to_the_database(
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    shows: str,
+    user: str,
+    october: bool,
+    before: list[str],
+    answer: str,
+) -> None:
+    """Under load each trip waits its turn in the event loop while the connection is held: a
+    turn's statements go together (storage.sqlite_base `_in_thread`)."""
+    if october:
+        await stored_report(world.repo, ROAD.code, 1, "30", "100000")
+    conversation = Conversation(world.repo, lambda: NOW)
+    for n, text in enumerate(before):
+        await conversation.handle(Inbound.typed("console", user, text, f"{user}-{n}"))
+    trips: list[str] = []
+    execute: Callable[..., Any] = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.append(getattr(fn, "__name__", repr(fn)))
+        return await execute(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    replies = await conversation.handle(Inbound.typed("console", user, answer, f"{user}-last"))
+    assert replies and all(r.text for r in replies)
+    assert len(trips) <= MOST_CALLS, trips
 
 
 async def test_the_scripts_reach_every_step() -> None:

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from bench.telegram_bench import percentiles, prepare_database
+from bench.telegram_bench import cpu_seconds, percentiles, prepare_database
 from tests.fake_line import FakeLine, Sent
 
 SECRET = "0123456789abcdef0123456789abcdef"
@@ -92,12 +92,6 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU seconds a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def start(

@@ -5,8 +5,8 @@ the same run, round after round (interleaved); medians of the rounds are printed
 has python-telegram-bot's default settings (one update at a time). Two phases for each:
   1. saturation: every simulated officer does a whole report at once (typing some answers and
      pressing buttons for others, as officers do), each message sent as soon as the previous one
-     was answered: updates/s, complete reports/s, and the rate-limited Bot API calls (sends and
-     edits) per update;
+     was answered: updates/s, complete reports/s, the rate-limited Bot API calls (sends and
+     edits) per update, and the CPU time of the bot's process per update;
   2. a steady load of --rate updates/s (officers answering one message at a time): p50/p99 from
      an update being available to the bot's reply.
 
@@ -92,6 +92,13 @@ class Result:
     p50_ms: float
     p99_ms: float
     steady_rate: float
+    cpu_ms: float  # CPU of the bot process per update, saturation phase
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentiles(latencies: list[float]) -> tuple[float, float]:
@@ -135,6 +142,7 @@ async def start(command: list[str], folder: Path) -> asyncio.subprocess.Process:
 
 async def measure(
     name: str,
+    pid: int,
     fake: FakeBotApi,
     users: list[int],
     script: list[tuple[str, str]],
@@ -150,9 +158,10 @@ async def measure(
         for step in script:
             await replies.ask(fake, user, step)
 
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), cpu_seconds(pid)
     await asyncio.gather(*(officer(u) for u in saturation_users))
     elapsed = time.perf_counter() - started
+    cpu = cpu_seconds(pid) - cpu_before
     updates = len(saturation_users) * len(script)
     updates_per_s = updates / elapsed
     reports_per_s = len(saturation_users) / elapsed
@@ -185,7 +194,14 @@ async def measure(
     await asyncio.gather(*tasks)
     p50, p99 = percentiles(latencies)
     return Result(
-        name, updates_per_s, reports_per_s, calls_per_update, p50, p99, sent / steady_elapsed
+        name,
+        updates_per_s,
+        reports_per_s,
+        calls_per_update,
+        p50,
+        p99,
+        sent / steady_elapsed,
+        cpu / updates * 1000,
     )
 
 
@@ -214,7 +230,7 @@ async def one_round(folder: Path, officers: int, rate: float, seconds: float) ->
             process = await start(command, folder)
             await fake.wait_for_request("getUpdates", timeout=60, after=seen)
             script = SCRIPT if name == "progress-bot" else ECHO_SCRIPT
-            results.append(await measure(name, fake, users, script, rate, seconds))
+            results.append(await measure(name, process.pid, fake, users, script, rate, seconds))
             process.send_signal(signal.SIGTERM)
             await asyncio.wait_for(process.wait(), 30)
     return results
@@ -231,7 +247,7 @@ async def main(officers: int, rate: float, seconds: float, rounds: int) -> None:
     print(f"medians of {rounds} interleaved rounds:")
     print(
         f"{'':14} {'updates/s':>10} {'reports/s':>10} {'calls/upd':>10} {'steady/s':>9} "
-        f"{'p50 ms':>8} {'p99 ms':>8}"
+        f"{'p50 ms':>8} {'p99 ms':>8} {'cpu ms/u':>8}"
     )
     medians = {name: median_result(name, results) for name, results in by_name.items()}
     for result in medians.values():
@@ -250,7 +266,7 @@ async def main(officers: int, rate: float, seconds: float, rounds: int) -> None:
 def row(r: Result) -> str:
     return (
         f"{r.name:14} {r.updates_per_s:10.0f} {r.reports_per_s:10.1f} {r.calls_per_update:10.2f} "
-        f"{r.steady_rate:9.1f} {r.p50_ms:8.1f} {r.p99_ms:8.1f}"
+        f"{r.steady_rate:9.1f} {r.p50_ms:8.1f} {r.p99_ms:8.1f} {r.cpu_ms:8.2f}"
     )
 
 
@@ -266,6 +282,7 @@ def median_result(name: str, results: list[Result]) -> Result:
         mid([r.p50_ms for r in results]),
         mid([r.p99_ms for r in results]),
         mid([r.steady_rate for r in results]),
+        mid([r.cpu_ms for r in results]),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from domain.models import (
@@ -37,7 +38,6 @@ from storage.sqlite_base import (
     _rows,
     _to_centi,
     _values_from_row,
-    from_satang,
     to_satang,
 )
 
@@ -247,11 +247,13 @@ class ReportsPart(SqliteBase):
             return []
         columns = "p.code, r.report_no, v.progress_centi, v.disbursed_satang, v.note"
         rows = await self._all(*_recent(columns, fiscal_year, up_to, count, agency))
-        # Only the columns the rules read, and two Decimals a row: a tenth of what building
+        # Only the columns the rules read, and two Decimals a row: about a third of what building
         # whole reports costs, at 30,000 reports for an all-agency summary.
+        year = fiscal_year
         return [
-            ReportFigures(code, fiscal_year, number, from_satang(centi), from_satang(satang), note)
-            for code, number, centi, satang, note in rows
+            # Decimal(n).scaleb(-2) is `from_satang`, inline: two calls fewer a row.
+            ReportFigures(code, year, no, Decimal(centi).scaleb(-2), Decimal(paid).scaleb(-2), note)
+            for code, no, centi, paid, note in rows
         ]
 
     async def last_change_by(self, person_id: int) -> tuple[MonthlyReport, Revision] | None:

@@ -115,6 +115,13 @@ def _states(pattern: re.Pattern[str], note: str) -> bool:
 def check_note(note: str, progress: Decimal, disbursed: Decimal, around: Neighbours) -> str | None:
     """A note that contradicts the figures: the question to ask the officer, or None."""
     previous_paid = around.before.values.disbursed if around.before else Decimal(0)
+    return note_question(note, progress, disbursed, previous_paid)
+
+
+def note_question(
+    note: str, progress: Decimal, disbursed: Decimal, previous_paid: Decimal
+) -> str | None:
+    """`check_note` given the cumulative disbursement of the report before (0 without one)."""
     if _states(_PAID, note) and disbursed <= previous_paid:
         if disbursed == 0:
             figure = "แต่ยอดเบิกจ่ายสะสมเป็น 0 บาท"

@@ -123,6 +123,34 @@ class MonthlyReport:
     sent_at: datetime
     revision: int
 
+    @property
+    def progress(self) -> Decimal:
+        """Cumulative progress stated in the current version."""
+        return self.values.progress
+
+    @property
+    def disbursed(self) -> Decimal:
+        """Cumulative disbursement stated in the current version."""
+        return self.values.disbursed
+
+    @property
+    def note(self) -> str:
+        """The officer's note in the current version."""
+        return self.values.note
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFigures:
+    """What a month's summary reads of a report (its current version): which month, and the
+    figures and note the rules look at. Bulk reads build these instead of whole reports."""
+
+    project_code: str
+    fiscal_year: int
+    report_no: int
+    progress: Decimal
+    disbursed: Decimal
+    note: str
+
 
 @dataclass(frozen=True, slots=True)
 class Revision:

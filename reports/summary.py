@@ -1,10 +1,11 @@
 """Summaries for chat and exports: a coordinator's month across an agency, an officer's projects.
 
-`coordinator_summary` reads storage in bulk (the three latest reports of each project up to the
-month in one query, the project list, and the officer links with every person): a summary of
-10,000 projects must not cost 10,000 queries, nor build every report of the year. The values
-and the pure rules are in `reports.summary_model` (the XLSX export applies the same rules to
-every month); `reports.summary_text.render_summary` words them.
+`coordinator_summary` reads storage in bulk (the figures of the three latest reports of each
+project up to the month in one query, the project list, and the officer links with every
+person): a summary of 10,000 projects must not cost 10,000 queries, nor build every report of
+the year, nor whole reports where the rules read a few figures. The values and the pure rules
+are in `reports.summary_model` (the XLSX export applies the same rules to every month);
+`reports.summary_text.render_summary` words them.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ async def coordinator_summary(
     # one before become objects here. The rules look back two reports before the month's.
     found, recent, officers = await asyncio.gather(
         listed(),
-        repo.recent_reports(month.fiscal_year, month.report_no, count=3, agency=agency),
+        repo.recent_figures(month.fiscal_year, month.report_no, count=3, agency=agency),
         officer_names(repo, agency=agency),
     )
     return summarize_month(found, group_reports(recent), officers, month, agency)

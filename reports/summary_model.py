@@ -13,13 +13,38 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter
+from typing import Protocol, TypeVar
 
-from domain.checks import Neighbours, check_note
+from domain.checks import note_question
 from domain.fiscal import ReportMonth
 from domain.models import MonthlyReport, Person, Project
 from domain.months import MonthOption, project_span
 
-ReportsByCode = Mapping[str, Sequence[MonthlyReport]]
+
+class Figures(Protocol):
+    """What the rules read of a report: a whole `MonthlyReport` (the XLSX export has them) or
+    the lean `ReportFigures` of the summary's bulk read."""
+
+    @property
+    def project_code(self) -> str: ...
+    @property
+    def fiscal_year(self) -> int: ...
+    @property
+    def report_no(self) -> int: ...
+    @property
+    def progress(self) -> Decimal: ...
+    @property
+    def disbursed(self) -> Decimal: ...
+    @property
+    def note(self) -> str: ...
+
+
+_F = TypeVar("_F", bound=Figures)
+ReportsByCode = Mapping[str, Sequence[Figures]]
+_ZERO = Decimal(0)
+_HUNDRED = Decimal(100)
+_report_no = attrgetter("report_no")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +53,9 @@ class ProjectStatus:
 
     project: Project
     officers: tuple[str, ...]
-    report: MonthlyReport | None  # this month's
-    shown: MonthlyReport | None  # this month's, or else the latest earlier one of the year
-    previous: MonthlyReport | None  # the latest report before this month, if any
+    report: Figures | None  # this month's
+    shown: Figures | None  # this month's, or else the latest earlier one of the year
+    previous: Figures | None  # the latest report before this month, if any
     standing_still: bool = False
     behind: bool = False
     contradiction: str | None = None
@@ -43,26 +68,26 @@ class ProjectStatus:
     @property
     def progress(self) -> Decimal | None:
         """Cumulative progress shown for the month (this month's or the latest earlier)."""
-        return self.shown.values.progress if self.shown else None
+        return self.shown.progress if self.shown else None
 
     @property
     def disbursed(self) -> Decimal | None:
         """Cumulative disbursement shown for the month."""
-        return self.shown.values.disbursed if self.shown else None
+        return self.shown.disbursed if self.shown else None
 
     @property
     def progress_change(self) -> Decimal | None:
         """This month's progress minus the previous report's; None without both."""
         if self.report is None or self.previous is None:
             return None
-        return self.report.values.progress - self.previous.values.progress
+        return self.report.progress - self.previous.progress
 
     @property
     def disbursed_change(self) -> Decimal | None:
         """This month's disbursement minus the previous report's; None without both."""
         if self.report is None or self.previous is None:
             return None
-        return self.report.values.disbursed - self.previous.values.disbursed
+        return self.report.disbursed - self.previous.disbursed
 
     @property
     def flagged(self) -> bool:
@@ -125,37 +150,34 @@ def running_in(project: Project, month: ReportMonth) -> bool:
 
 def project_status(
     project: Project,
-    reports: Sequence[MonthlyReport],
+    reports: Sequence[Figures],
     month: ReportMonth,
     officers: tuple[str, ...] = (),
 ) -> ProjectStatus:
     """The project's standing in the month, from its reports of that fiscal year (any order)."""
+    fiscal_year, number = month.fiscal_year, month.report_no
     year = sorted(
-        (
-            r
-            for r in reports
-            if r.fiscal_year == month.fiscal_year and r.report_no <= month.report_no
-        ),
-        key=lambda r: r.report_no,
+        [r for r in reports if r.fiscal_year == fiscal_year and r.report_no <= number],
+        key=_report_no,
     )
-    report = year[-1] if year and year[-1].report_no == month.report_no else None
+    report = year[-1] if year and year[-1].report_no == number else None
     earlier = year[:-1] if report is not None else year
     previous = earlier[-1] if earlier else None
     if report is None:
         return ProjectStatus(project, officers, None, previous, previous)
-    progress = report.values.progress
-    still = previous is not None and progress == previous.values.progress and progress < 100
+    progress = report.progress
+    still = previous is not None and progress == previous.progress and progress < _HUNDRED
     behind = False
-    if previous is not None and len(earlier) >= 2 and not still and progress < 100:
+    if previous is not None and len(earlier) >= 2 and not still and progress < _HUNDRED:
         before = earlier[-2]
         # Increases per month, so that a skipped month does not look like a doubled pace.
-        pace = (progress - previous.values.progress) / (report.report_no - previous.report_no)
-        pace_before = (previous.values.progress - before.values.progress) / (
+        pace = (progress - previous.progress) / (report.report_no - previous.report_no)
+        pace_before = (previous.progress - before.progress) / (
             previous.report_no - before.report_no
         )
         behind = pace < pace_before
-    v = report.values
-    contradiction = check_note(v.note, v.progress, v.disbursed, Neighbours(previous, None))
+    paid_before = previous.disbursed if previous is not None else _ZERO
+    contradiction = note_question(report.note, progress, report.disbursed, paid_before)
     return ProjectStatus(project, officers, report, report, previous, still, behind, contradiction)
 
 
@@ -176,9 +198,9 @@ def summarize_month(
     return AgencySummary(agency, month, statuses)
 
 
-def group_reports(reports: Iterable[MonthlyReport]) -> dict[str, list[MonthlyReport]]:
+def group_reports(reports: Iterable[_F]) -> dict[str, list[_F]]:
     """Reports per project code, in the order given."""
-    grouped: dict[str, list[MonthlyReport]] = defaultdict(list)
+    grouped: dict[str, list[_F]] = defaultdict(list)
     for report in reports:
         grouped[report.project_code].append(report)
     return grouped

@@ -30,6 +30,7 @@ from domain.models import (
     Reach,
     ReminderKey,
     ReminderRecord,
+    ReportFigures,
     Revision,
     Role,
     SessionState,
@@ -112,6 +113,12 @@ class ReportStore(Protocol):
     ) -> Sequence[MonthlyReport]:
         """The latest `count` reports of each project among reports 1..`up_to` of the fiscal
         year, by project code and report number."""
+
+    async def recent_figures(
+        self, fiscal_year: int, up_to: int, *, count: int, agency: str | None = None
+    ) -> Sequence[ReportFigures]:
+        """The reports of `recent_reports`, in the same order, as the figures a summary reads
+        (a month's summary of every project reads these, not whole reports)."""
 
     async def last_change_by(self, person_id: int) -> tuple[MonthlyReport, Revision] | None:
         """The report this person stored or corrected last (its current version), with that

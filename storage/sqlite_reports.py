@@ -5,9 +5,18 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from domain.models import EventMark, MonthlyReport, Project, ProjectFile, Revision, Submission
+from domain.models import (
+    EventMark,
+    MonthlyReport,
+    Project,
+    ProjectFile,
+    ReportFigures,
+    Revision,
+    Submission,
+)
 from storage.contracts import Account
 from storage.errors import AlreadyReported, NotFound, StorageError
 from storage.sqlite_base import (
@@ -58,6 +67,25 @@ def _files(rows: list[Any]) -> list[ProjectFile]:
     if project is not None:
         files.append(ProjectFile(project, tuple(reports)))
     return files
+
+
+def _recent(
+    columns: str, fiscal_year: int, up_to: int, count: int, agency: str | None
+) -> tuple[str, list[Any]]:
+    """The query of the latest `count` reports of each project among reports 1..`up_to` of the
+    fiscal year (by project code and report number), selecting `columns`."""
+    where, params = _project_filter(agency=agency)
+    # Per project, on the index: the report number `count` places back bounds the range.
+    return (
+        f"SELECT {columns} FROM projects p "
+        "JOIN monthly_reports r ON r.project_id = p.id AND r.fiscal_year = ? "
+        "AND r.report_no BETWEEN COALESCE((SELECT r2.report_no FROM monthly_reports r2 "
+        "WHERE r2.project_id = p.id AND r2.fiscal_year = ? AND r2.report_no <= ? "
+        "ORDER BY r2.report_no DESC LIMIT 1 OFFSET ?), 1) AND ? "
+        "JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision "
+        f"{where} ORDER BY p.code, r.report_no",
+        [fiscal_year, fiscal_year, up_to, count - 1, up_to, *params],
+    )
 
 
 def _revision(report_id: int, revision: int, s: Submission) -> Statement:
@@ -206,19 +234,27 @@ class ReportsPart(SqliteBase):
         year, by project code and report number."""
         if count < 1:
             return []
-        where, params = _project_filter(agency=agency)
-        # Per project, on the index: the report number `count` places back bounds the range.
         rows = await self._all(
-            f"SELECT {_REPORT_COLUMNS}, p.code FROM projects p "
-            "JOIN monthly_reports r ON r.project_id = p.id AND r.fiscal_year = ? "
-            "AND r.report_no BETWEEN COALESCE((SELECT r2.report_no FROM monthly_reports r2 "
-            "WHERE r2.project_id = p.id AND r2.fiscal_year = ? AND r2.report_no <= ? "
-            "ORDER BY r2.report_no DESC LIMIT 1 OFFSET ?), 1) AND ? "
-            "JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision "
-            f"{where} ORDER BY p.code, r.report_no",
-            [fiscal_year, fiscal_year, up_to, count - 1, up_to, *params],
+            *_recent(f"{_REPORT_COLUMNS}, p.code", fiscal_year, up_to, count, agency)
         )
         return [_monthly_report(r, r[15]) for r in rows]
+
+    async def recent_figures(
+        self, fiscal_year: int, up_to: int, *, count: int, agency: str | None = None
+    ) -> Sequence[ReportFigures]:
+        """The reports of `recent_reports`, in the same order, as the figures a summary reads."""
+        if count < 1:
+            return []
+        columns = "p.code, r.report_no, v.progress_centi, v.disbursed_satang, v.note"
+        rows = await self._all(*_recent(columns, fiscal_year, up_to, count, agency))
+        # Only the columns the rules read, and two Decimals a row: about a third of what building
+        # whole reports costs, at 30,000 reports for an all-agency summary.
+        year = fiscal_year
+        return [
+            # Decimal(n).scaleb(-2) is `from_satang`, inline: two calls fewer a row.
+            ReportFigures(code, year, no, Decimal(centi).scaleb(-2), Decimal(paid).scaleb(-2), note)
+            for code, no, centi, paid, note in rows
+        ]
 
     async def last_change_by(self, person_id: int) -> tuple[MonthlyReport, Revision] | None:
         """The report this person stored or corrected last (its current version), with that

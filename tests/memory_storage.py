@@ -30,6 +30,7 @@ from domain.models import (
     Reach,
     ReminderKey,
     ReminderRecord,
+    ReportFigures,
     ReportValues,
     Revision,
     Role,
@@ -399,11 +400,25 @@ class MemoryStorage:
     ) -> Sequence[MonthlyReport]:
         """The latest `count` reports of each project among reports 1..`up_to` of the fiscal
         year, by project code and report number."""
+        if count < 1:
+            return []
         by_code: dict[str, list[MonthlyReport]] = {}
         for project, report in await self.report_rows(fiscal_year=fiscal_year, agency=agency):
             if report.report_no <= up_to:
                 by_code.setdefault(project.code, []).append(report)
         return [r for code in sorted(by_code) for r in by_code[code][-count:]]
+
+    async def recent_figures(
+        self, fiscal_year: int, up_to: int, *, count: int, agency: str | None = None
+    ) -> Sequence[ReportFigures]:
+        """The reports of `recent_reports`, in the same order, as the figures a summary reads."""
+        found = await self.recent_reports(fiscal_year, up_to, count=count, agency=agency)
+        return [
+            ReportFigures(
+                r.project_code, r.fiscal_year, r.report_no, r.progress, r.disbursed, r.note
+            )
+            for r in found
+        ]
 
     async def last_change_by(self, person_id: int) -> tuple[MonthlyReport, Revision] | None:
         """The report this person stored or corrected last (its current version), with that

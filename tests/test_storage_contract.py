@@ -29,6 +29,7 @@ from domain.models import (
     ProjectData,
     Reach,
     ReminderKey,
+    ReportFigures,
     ReportValues,
     Role,
     SessionState,
@@ -696,6 +697,41 @@ class TestReportStore:
         assert await repo.recent_reports(2570, 12, count=3) == []
         latest = await repo.get_report("A", 2568, 3)
         assert recent[1] == latest
+
+    async def test_recent_figures_are_those_of_the_recent_reports(self, repo: Storage) -> None:
+        await add_project(repo, "B", agency=BANG_KAPI)
+        await add_project(repo, "A", agency=WORKS)
+        for code, year, number in [
+            ("A", 2568, 4), ("A", 2568, 1), ("A", 2568, 3), ("A", 2567, 12),
+            ("B", 2568, 3), ("B", 2568, 1), ("B", 2569, 1),
+        ]:  # fmt: skip
+            await repo.submit_report(submission(code, year, number))
+        corrected = dataclasses.replace(
+            submission("A", 2568, 3), reason="แก้ไข",
+            values=dataclasses.replace(submission().values, progress=Decimal("42.5"),
+                                       disbursed=Decimal("1234.56"), note="เบิกจ่ายแล้ว"),
+        )  # fmt: skip
+        await repo.correct_report(corrected)
+
+        for up_to, count, agency in [
+            (3, 2, None),
+            (12, 1, None),
+            (2, 5, BANG_KAPI),
+            (12, 3, WORKS),
+        ]:
+            whole = await repo.recent_reports(2568, up_to, count=count, agency=agency)
+            figures = await repo.recent_figures(2568, up_to, count=count, agency=agency)
+            assert figures == [
+                ReportFigures(r.project_code, 2568, r.report_no, r.progress, r.disbursed, r.note)
+                for r in whole
+            ]
+        (a3, *_) = await repo.recent_figures(2568, 3, count=1, agency=WORKS)
+        assert (a3.report_no, a3.progress, a3.disbursed, a3.note) == (
+            3, Decimal("42.5"), Decimal("1234.56"), "เบิกจ่ายแล้ว"
+        )  # fmt: skip
+        assert str(a3.progress) == "42.50"  # two places, as whole reports have them
+        assert await repo.recent_figures(2568, 3, count=0) == []
+        assert await repo.recent_figures(2570, 12, count=3) == []
 
     async def test_submit_for_unknown_project_is_refused(self, repo: Storage) -> None:
         with pytest.raises(NotFound):

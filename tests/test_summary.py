@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import random
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,11 +14,18 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain.fiscal import ReportMonth
-from domain.models import MonthlyReport, Project, ReportValues, Submission
-from reports.summary import coordinator_summary, officer_summary, render_summary
-from reports.summary_model import ProjectStatus, project_status, running_in
+from domain.models import MonthlyReport, Project, ProjectData, ReportValues, Role, Submission
+from reports.summary import coordinator_summary, officer_names, officer_summary, render_summary
+from reports.summary_model import (
+    ProjectStatus,
+    group_reports,
+    project_status,
+    running_in,
+    summarize_month,
+)
 from storage.contracts import Storage
 from storage.sqlite import SqliteStorage
+from tests.memory_storage import MemoryStorage
 from tests.support import OTHER, ROAD, SCHOOL, World, build_world
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -26,7 +34,7 @@ DEC, JAN = ReportMonth(2570, 3), ReportMonth(2570, 4)
 
 
 async def put(
-    repo: SqliteStorage, code: str, no: int, progress: str, disbursed: str, note: str = ""
+    repo: Storage, code: str, no: int, progress: str, disbursed: str, note: str = ""
 ) -> None:
     month = ReportMonth(2570, no)
     values = ReportValues(month.last_day, Decimal(progress), Decimal(disbursed), note, True, "",
@@ -112,7 +120,7 @@ async def test_the_summary_reads_storage_in_bulk(world: World) -> None:
     await coordinator_summary(counting, agency=None, month=JAN)
 
     assert counting.calls == {
-        "recent_reports": 1,
+        "recent_figures": 1,
         "list_projects": 1,
         "officer_names": 1,
     }
@@ -203,3 +211,76 @@ async def test_the_officer_summary(world: World) -> None:
 async def test_an_officer_without_projects(world: World) -> None:
     summary = await officer_summary(world.repo, world.coordinator.id, date(2027, 1, 20))
     assert render_summary(summary).endswith("ยังไม่มีโครงการที่รับผิดชอบในระบบ")
+
+
+NOTES = (
+    "",
+    "ดำเนินการตามแผน",
+    "เบิกจ่ายแล้ว",
+    "ไม่สามารถเบิกจ่ายได้",
+    "ดำเนินการเสร็จสิ้น",
+    "ยังไม่ได้ดำเนินการ",
+    "ยังไม่ได้ดำเนินการเสร็จ",
+)
+
+STEPS = (Decimal(0), Decimal(0), Decimal(5), Decimal(10), Decimal("12.5"))
+PAID = (Decimal(0), Decimal("1000.25"), Decimal(25000))
+
+
+async def generated(repo: Storage, seed: int) -> list[str]:
+    """Projects with gaps, repeats, finished work, notes for and against their figures, with or
+    without dates and officers, under two agencies; their agency paths."""
+    rng = random.Random(seed)
+    agencies = [f"{OFFICE} / ฝ่ายโยธา", "สำนักงานเขตบางเขน / ฝ่ายโยธา"]
+    officer = await repo.add_person("นายสมชาย ใจดี", roles=frozenset({Role.OFFICER}))
+    for n in range(40):
+        start = date(2026, 10 + n % 3, 1) if n % 4 else None
+        code = f"G-{n:03d}"
+        budget = Decimal(rng.randrange(0, 5_000_000)) / 100 if n % 5 else None
+        await repo.upsert_project(
+            ProjectData(
+                code, f"โครงการทดสอบ {n}", 2570, start, None, budget, agency=agencies[n % 2]
+            )
+        )
+        if n % 3:
+            await repo.link_officer(officer.id, code)
+        progress, paid = Decimal(0), Decimal(0)
+        for no in range(1, 13):
+            if rng.random() < 0.3:
+                continue  # not sent that month
+            progress = min(Decimal(100), progress + rng.choice(STEPS))
+            paid += rng.choice(PAID)
+            await put(repo, code, no, str(progress), str(paid), note=rng.choice(NOTES))
+    return agencies
+
+
+async def test_the_summary_from_figures_is_the_summary_from_whole_reports(tmp_path: Path) -> None:
+    sqlite = await SqliteStorage.open(tmp_path / "t.sqlite3")
+    repos: list[Storage] = [sqlite, MemoryStorage()]
+    try:
+        for repo in repos:
+            agencies = await generated(repo, seed=7)
+            for agency in (None, OFFICE, agencies[1]):
+                for no in range(1, 13):
+                    month = ReportMonth(2570, no)
+                    summary = await coordinator_summary(repo, agency=agency, month=month)
+                    # The summary as built before from whole reports, which the figures replace.
+                    whole = await repo.recent_reports(2570, no, count=3, agency=agency)
+                    projects = await repo.list_projects(agency=agency)
+                    officers = await officer_names(repo, agency=agency)
+                    before = summarize_month(
+                        projects, group_reports(whole), officers, month, agency
+                    )
+                    assert render_summary(summary) == render_summary(before)
+                    assert [facts(s) for s in summary.projects] == [
+                        facts(s) for s in before.projects
+                    ]
+                    assert summary.total_disbursed == before.total_disbursed
+    finally:
+        await sqlite.close()
+
+
+def facts(s: ProjectStatus) -> tuple[object, ...]:
+    shown = s.shown.report_no if s.shown else None
+    return (s.project, s.officers, shown, s.progress, s.disbursed, s.progress_change,
+            s.disbursed_change, s.standing_still, s.behind, s.contradiction)  # fmt: skip

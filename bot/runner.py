@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Mapping
@@ -82,9 +83,6 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
             "no channel is configured: add a [telegram] or [line] table (see config.example.toml)"
         )
         return 2
-    # The reader of Thai replies loads its word list while the channels start, not on the first
-    # officer's message.
-    warming = asyncio.create_task(asyncio.to_thread(warm_up))
     pruned = await services.repo.prune_events(services.clock() - EVENT_MEMORY)
     log.info("forgot %d handled updates older than %d days", pruned, EVENT_MEMORY.days)
     notifiers: dict[str, Notifier] = {}
@@ -95,6 +93,7 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
     reminders: ReminderService | None = None
     scheduler: AsyncIOScheduler | None = None
     catch_up: asyncio.Task[TickReport] | None = None
+    warming: asyncio.Task[None] | None = None
     polling: asyncio.Task[None] | None = None
     try:
         if telegram is not None:
@@ -150,6 +149,12 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
                 telegram.webhook_port,
                 telegram.webhook_path,
             )
+        # The reader of Thai replies loads its word list (pythainlp, about 0.1 s) in a thread
+        # once the channels run and what waited is answered, not on a later officer's message;
+        # loaded during the start, it would slow the start's imports as much (one interpreter
+        # lock). An answer that needs it sooner loads it itself.
+        warming = asyncio.create_task(asyncio.to_thread(warm_up))
+        gc.enable()  # off while the bot started (bot.cli)
         calendar = ReportingCalendar(services.config.reminders.calendar)
         reminders = reminder_service(services, notifiers, metered, calendar)
         if services.config.reminders.enabled and not stop.is_set():
@@ -179,7 +184,8 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
             await asyncio.gather(catch_up, return_exceptions=True)
         if reminders is not None:
             await reminders.idle()  # a tick in progress finishes what it claimed
-        await asyncio.gather(warming, return_exceptions=True)
+        if warming is not None:
+            await asyncio.gather(warming, return_exceptions=True)
         if channel is not None:
             await channel.stop()
         if line_channel is not None:

@@ -6,10 +6,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from pythainlp.util import thai_digit_to_arabic_digit
-
 from domain.fiscal import BE_OFFSET, ReportMonth
 from domain.models import Project
+from domain.numbers import arabic_digits
 from domain.thaidate import THAI_MONTHS_ABBR, THAI_MONTHS_FULL, format_thai_date, format_thai_month
 
 
@@ -86,7 +85,7 @@ _NUMERIC = re.compile(r"^(\d{1,2})/(\d{4}|\d{2})$")
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"[\s.]", "", thai_digit_to_arabic_digit(text))
+    return re.sub(r"[\s.]", "", arabic_digits(text))
 
 
 _NAMES = {

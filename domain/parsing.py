@@ -12,8 +12,7 @@ import re
 import unicodedata
 from decimal import Context, Decimal, localcontext
 
-from pythainlp.util import thai_digit_to_arabic_digit, thaiword_to_num
-
+from domain.numbers import arabic_digits
 from domain.replies import Intent, Typed, intent_of
 
 __all__ = [
@@ -166,7 +165,7 @@ def _normalize(text: str, too_long: str, empty: str) -> str:
     text = text.translate(_INVISIBLE)
     if len(text) > MAX_INPUT_LENGTH:  # NFKC can expand a character, e.g. "⑽" -> "(10)"
         raise ParseError(too_long)
-    text = thai_digit_to_arabic_digit(text).casefold().strip()
+    text = arabic_digits(text).casefold().strip()
     if not text:
         raise ParseError(empty)
     return text
@@ -284,6 +283,8 @@ def _thai_int(words: str) -> int | None:
     # The sign was taken off already; a second ลบ would silently flip it back.
     if not words or words.startswith("ลบ") or words.count("ล้าน") > _MAX_MILLION_WORDS:
         return None
+    from pythainlp.util import thaiword_to_num  # only for spoken numbers: keeps the start quick
+
     try:
         return thaiword_to_num(words)
     except ValueError:

@@ -18,8 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pythainlp.util import thai_digit_to_arabic_digit
-
+from domain.numbers import arabic_digits
 from domain.words import segment
 
 _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
@@ -99,13 +98,13 @@ def read(raw: str) -> Typed:
         emoji = "".join(ch for ch in text if not ch.isspace() and _is_decoration(ch))
         polite_only = len(emoji) < len(text.replace(" ", ""))
         bare = emoji
-    plain = _SPACES.sub(" ", thai_digit_to_arabic_digit(bare).casefold()).strip()
+    plain = _SPACES.sub(" ", arabic_digits(bare).casefold()).strip()
     forms = tuple(
         dict.fromkeys(
             form
             for stage in stages
             if stage
-            for squashed in [_squash(thai_digit_to_arabic_digit(stage))]
+            for squashed in [_squash(arabic_digits(stage))]
             for form in (squashed, _ELONGATION.sub(r"\1", squashed))  # ส่งรายงานนน
         )
     )

@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from pythainlp.util import thai_digit_to_arabic_digit
-
 from domain.fiscal import BE_OFFSET, ReportMonth
+from domain.numbers import arabic_digits
 
 THAI_MONTHS_ABBR: tuple[str, ...] = (
     "ม.ค.",
@@ -98,7 +97,7 @@ def parse_date(value: str | date) -> date:
     """
     if isinstance(value, date):
         return ce_date(value.year, value.month, value.day)
-    text = thai_digit_to_arabic_digit(value.strip())
+    text = arabic_digits(value.strip())
     if match := _ISO_DATE.fullmatch(text):
         year, month, day = (int(g) for g in match.groups())
         return ce_date(year, month, day)
@@ -128,7 +127,7 @@ def parse_day(text: str, today: date) -> date | None:
     """A day typed as "30/11/2569", "30/11", "30 พ.ย.", "30 พฤศจิกายน 2569"; without a year, the
     nearest such day (29 พ.ย. typed on 30 พ.ย. is yesterday, not next year); None if it is not a
     day."""
-    squashed = thai_digit_to_arabic_digit(text).strip()
+    squashed = arabic_digits(text).strip()
     match = re.fullmatch(r"(\d{1,2})\s*/\s*(\d{1,2})(?:\s*/\s*(\d{2}|\d{4}))?", squashed)
     if match is None:
         named = re.fullmatch(r"(\d{1,2})\s*([^\d\s]+(?:\s*\.)?[^\d\s]*)\s*(\d{2}|\d{4})?", squashed)

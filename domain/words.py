@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from pythainlp.corpus import thai_words
-from pythainlp.tokenize import word_tokenize
-from pythainlp.util import Trie
+if TYPE_CHECKING:
+    from pythainlp.util import Trie
 
 
 class WordSet:
@@ -53,12 +52,16 @@ class WordSet:
 @cache
 def dictionary() -> Trie:
     """pythainlp's Thai word list, loaded once per process."""
+    from pythainlp.corpus import thai_words  # pythainlp on first use: keeps the start quick
+
     # Not a Trie, but all that newmm asks of one (`prefixes` and a length).
-    return cast(Trie, WordSet(thai_words()))
+    return cast("Trie", WordSet(thai_words()))
 
 
 def segment(text: str) -> list[str]:
     """`text` cut into words by newmm, spaces kept as tokens of their own."""
     if not text:
         return []  # without loading the dictionary
+    from pythainlp.tokenize import word_tokenize
+
     return word_tokenize(text, custom_dict=dictionary(), engine="newmm", keep_whitespace=True)

@@ -25,10 +25,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
-from pythainlp.util import thai_digit_to_arabic_digit
-
 from domain.limits import code_problem
 from domain.models import MONEY_STEP, ProjectData
+from domain.numbers import arabic_digits
 from domain.parsing import ParseError, parse_baht
 from domain.thaidate import BE_YEARS, CE_YEARS, ThaiDateError, parse_date
 from reports.errors import ImportFileError as ImportFileError
@@ -453,7 +452,7 @@ def cell_text(value: object) -> str:
 
 
 def cell_fiscal_year(value: object, label: str) -> int:
-    text = re.sub(r"^พ\.?\s*ศ\.?\s*", "", thai_digit_to_arabic_digit(cell_text(value)))
+    text = re.sub(r"^พ\.?\s*ศ\.?\s*", "", arabic_digits(cell_text(value)))
     if not text:
         raise InvalidCell(f"ไม่มี{label}")
     if isinstance(value, bool) or not re.fullmatch(r"\d{4}", text):

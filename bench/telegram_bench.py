@@ -11,6 +11,9 @@ has python-telegram-bot's default settings (one update at a time). Two phases fo
      an update being available to the bot's reply.
 
     PYTHAINLP_READ_ONLY=1 .venv/bin/python -m bench.telegram_bench --officers 200 --rate 50
+
+With --profile FILE the bot runs under cProfile (bench/profiled.py) while it is measured, one
+round only (its figures are then slower than without); read FILE with pstats.
 """
 
 from __future__ import annotations
@@ -205,7 +208,9 @@ async def measure(
     )
 
 
-async def one_round(folder: Path, officers: int, rate: float, seconds: float) -> list[Result]:
+async def one_round(
+    folder: Path, officers: int, rate: float, seconds: float, profile: Path | None = None
+) -> list[Result]:
     """progress-bot, then the echo bot, each on a fresh database and fake Bot API."""
     results: list[Result] = []
     users = [10_000 + n for n in range(officers)]
@@ -221,8 +226,12 @@ async def one_round(folder: Path, officers: int, rate: float, seconds: float) ->
                 "messages_per_second = 10000.0\nmessages_per_chat_per_second = 10000.0\n",
                 encoding="utf-8",
             )
+            arguments = ["bot", "--config", str(config), "run"]
+            profiling = profile is not None and name == "progress-bot"
             command = (
-                [sys.executable, "-m", "bot", "--config", str(config), "run"]
+                [sys.executable, str(HERE / "profiled.py"), str(profile), *arguments]
+                if profiling
+                else [sys.executable, "-m", *arguments]
                 if name == "progress-bot"
                 else [sys.executable, str(HERE / "echo_bot.py"), TOKEN, fake.base_url]
             )
@@ -230,17 +239,24 @@ async def one_round(folder: Path, officers: int, rate: float, seconds: float) ->
             process = await start(command, folder)
             await fake.wait_for_request("getUpdates", timeout=60, after=seen)
             script = SCRIPT if name == "progress-bot" else ECHO_SCRIPT
+            if profiling:
+                process.send_signal(signal.SIGUSR1)
             results.append(await measure(name, process.pid, fake, users, script, rate, seconds))
+            if profiling:
+                process.send_signal(signal.SIGUSR2)
+                await asyncio.sleep(1)  # the profile is written before the bot is stopped
             process.send_signal(signal.SIGTERM)
             await asyncio.wait_for(process.wait(), 30)
     return results
 
 
-async def main(officers: int, rate: float, seconds: float, rounds: int) -> None:
+async def main(
+    officers: int, rate: float, seconds: float, rounds: int, profile: Path | None = None
+) -> None:
     by_name: dict[str, list[Result]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for n in range(1, rounds + 1):
-            for result in await one_round(Path(tmp), officers, rate, seconds):
+            for result in await one_round(Path(tmp), officers, rate, seconds, profile):
                 by_name.setdefault(result.name, []).append(result)
                 print(f"round {n}: {row(result)}", flush=True)
     print(f"officers={officers} (half saturation, half steady) steady rate={rate}/s")
@@ -292,5 +308,7 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", type=Path, default=None, help="cProfile the bot into FILE")
     args = parser.parse_args()
-    asyncio.run(main(args.officers, args.rate, args.seconds, args.rounds))
+    rounds = 1 if args.profile else args.rounds
+    asyncio.run(main(args.officers, args.rate, args.seconds, rounds, args.profile))

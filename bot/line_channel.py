@@ -23,13 +23,14 @@ import aiohttp
 from linebot.v3.messaging import ApiException, AsyncApiClient, AsyncMessagingApi, Configuration
 
 from bot.config import LineConfig
-from bot.line_events import LineEvent
+from bot.line_events import GroupMessage, LineEvent
 from bot.line_files import FileShelf
 from bot.line_messages import MAX_MESSAGES, Message, render_turn
 from domain.clock import Clock
 from domain.messages import Outbound, Reply
 from domain.models import ChatIdentity
 from handlers.conversation import Conversation
+from handlers.groups import group_answer
 from scheduler.delivery import DeliveryFailed
 from scheduler.quota import Allowance
 
@@ -190,6 +191,9 @@ class LineChannel:
         never by push: a repeat never spends the paid quota.
         """
         inbound = event.inbound
+        if event.group is not None:
+            await self._in_group(event, event.group)
+            return
         if inbound is None:
             log.debug("line: ignored a %s event", event.kind)
             return
@@ -214,6 +218,15 @@ class LineChannel:
 
         # The conversation keeps one person's events in order, each answer sent before the next.
         await self._conversation.serve(inbound, send)
+
+    async def _in_group(self, event: LineEvent, said: GroupMessage) -> None:
+        """In a group the bot says it works one to one, when addressed (handlers.groups);
+        only through the event's reply token, which is free: a group never spends quota."""
+        answer = group_answer(said.text, addressed=said.addressed)
+        if answer is None or not event.reply_token or not self._fresh(event):
+            return
+        with contextlib.suppress(DeliveryFailed):
+            await self.api.reply(event.reply_token, render_turn([answer], None))
 
     def _age(self, event: LineEvent) -> timedelta:
         sent = datetime.fromtimestamp(event.timestamp / 1000, UTC)

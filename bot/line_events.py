@@ -18,8 +18,11 @@ from typing import Any
 from linebot.v3.webhooks import (
     Event,
     FollowEvent,
+    GroupSource,
+    JoinEvent,
     MessageEvent,
     PostbackEvent,
+    RoomSource,
     TextMessageContent,
     UnfollowEvent,
     UserSource,
@@ -35,6 +38,16 @@ _TEXT_FIELDS = frozenset({"type", "id", "text", "quoteToken", "quotedMessageId",
 
 
 @dataclass(frozen=True, slots=True)
+class GroupMessage:
+    """Something in a group or room the bot is in (see handlers.groups)."""
+
+    text: str | None
+    """What was typed; None when the bot was added or a button pressed."""
+    addressed: bool = False
+    """The text mentions the bot."""
+
+
+@dataclass(frozen=True, slots=True)
 class LineEvent:
     """One webhook event, as the channel uses it."""
 
@@ -47,6 +60,8 @@ class LineEvent:
     """When it happened, in milliseconds since the epoch."""
     redelivered: bool
     """LINE delivers it again (its first delivery was not answered 200)."""
+    group: GroupMessage | None = None
+    """Set for what happens in a group or room (then `inbound` is None)."""
 
 
 def read_event(raw: Any) -> LineEvent | None:
@@ -131,7 +146,23 @@ def from_model(event: Any) -> LineEvent:
         getattr(event, "reply_token", None),
         int(getattr(event, "timestamp", 0) or 0),
         bool(getattr(context, "is_redelivery", False)),
+        in_group(event),
     )
+
+
+def in_group(event: Any) -> GroupMessage | None:
+    """What happened in a group or room that the bot answers: it was added, a text was
+    typed, a button pressed; None for anything else, or outside groups."""
+    if not isinstance(getattr(event, "source", None), GroupSource | RoomSource):
+        return None
+    if isinstance(event, JoinEvent | PostbackEvent):
+        return GroupMessage(None)
+    if isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
+        mention = event.message.mention
+        mentionees = mention.mentionees if mention is not None else []
+        addressed = any(getattr(m, "is_self", False) for m in mentionees)
+        return GroupMessage(event.message.text, addressed)
+    return None
 
 
 def to_inbound(event: Any) -> Inbound | None:

@@ -27,7 +27,7 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.constants import ChatType, MessageLimit
+from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
@@ -39,14 +39,15 @@ from domain.messages import Inbound, Outbound, Reply
 from domain.models import ChatIdentity
 from handlers import texts
 from handlers.conversation import Conversation
+from handlers.groups import group_answer
 from scheduler.delivery import DeliveryFailed
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
-ALLOWED_UPDATES = ["message", "callback_query"]
+# my_chat_member: the bot was added to a group (it then says it works in private chats).
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 SHARE_PHONE = "📱 แชร์เบอร์โทรศัพท์"
-PRIVATE_ONLY = "กรุณาส่งรายงานในแชทส่วนตัวกับบอท ไม่ใช่ในกลุ่ม"
 
 # The commands Telegram shows in its menu, with Thai descriptions (names must be Latin).
 COMMANDS = (
@@ -254,15 +255,15 @@ class TelegramChannel:
                 await self.app.bot.get_updates(offset=offset, timeout=0, limit=1)
 
     async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        place = update.effective_chat
+        if place is not None and place.type != ChatType.PRIVATE:
+            await self._in_group(update, place.id)
+            return
         translated = to_inbound(update)
         if translated is None:
             return
         chat, inbound = translated
         message = update.effective_message
-        if update.effective_chat is not None and update.effective_chat.type != ChatType.PRIVATE:
-            if inbound.text.startswith("/"):
-                await self.app.bot.send_message(chat, PRIVATE_ONLY)
-            return
         if update.callback_query is not None:
             # Stop the spinner on the pressed button at once, whatever happens next.
             with contextlib.suppress(TelegramError):
@@ -300,6 +301,41 @@ class TelegramChannel:
                 "telegram: the answer to update %s was not delivered (%s); not acknowledged",
                 update.update_id, type(error).__name__,
             )  # fmt: skip
+
+    async def _in_group(self, update: Update, chat: Chat) -> None:
+        """In a group or channel the bot says it works one to one, when it is added and when
+        someone addresses it (handlers.groups); the members' own talk is left alone."""
+        answer: Outbound | None = None
+        if (change := update.my_chat_member) is not None:
+            joined = change.new_chat_member.status in _PRESENT
+            if joined and change.old_chat_member.status not in _PRESENT:
+                answer = group_answer(None)
+        elif (query := update.callback_query) is not None:
+            with contextlib.suppress(TelegramError):
+                await query.answer()
+            answer = group_answer(None)
+        elif (message := update.message) is not None and message.text is not None:
+            answer = group_answer(message.text, addressed=self._addresses_bot(message))
+        if answer is not None:
+            try:
+                await self.send(chat, answer)
+            except TelegramError as error:  # removed from the group meanwhile, or muted there
+                log.info("telegram: could not answer in group %s (%s)", chat, type(error).__name__)
+
+    def _addresses_bot(self, message: Message) -> bool:
+        """The message mentions the bot by name, or replies to one of its messages."""
+        bot = self.app.bot
+        replied = message.reply_to_message
+        if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
+            return True
+        mentions = message.parse_entities(
+            [MessageEntityType.MENTION, MessageEntityType.TEXT_MENTION]
+        )
+        name = f"@{bot.username}".casefold()
+        return any(
+            text.casefold() == name or (entity.user is not None and entity.user.id == bot.id)
+            for entity, text in mentions.items()
+        )
 
     async def _edit_in_place(self, message: Message, pressed: str, reply: Reply) -> bool:
         """Turn the pressed question into the next one (the answer given shown on top): one
@@ -387,6 +423,9 @@ class TelegramChannel:
         error = context.error
         update_id = update.update_id if isinstance(update, Update) else None
         log.error("telegram: update %s failed: %s: %s", update_id, type(error).__name__, error)
+
+
+_PRESENT = {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
 
 
 def _steady_rate(limit: float) -> float:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import aiohttp
@@ -22,6 +23,7 @@ from domain.messages import Inbound
 from domain.models import ChatIdentity
 from handlers import texts
 from handlers.conversation import Conversation
+from handlers.groups import PRIVATE_ONLY
 from handlers.linking import issue_invite, shown_code
 from reports.documents import ReportDocuments
 from scheduler.planner import PUSH_CHANNELS
@@ -142,12 +144,37 @@ async def test_a_signed_body_that_is_not_a_webhook_is_a_bad_request(bot: LineBot
         assert await post(bot, body, {SIGNATURE_HEADER: sign(SECRET, body)}) == 400
 
 
-async def test_unknown_event_kinds_and_group_events_are_skipped(bot: LineBot) -> None:
-    weird = bot.fake.event(SINGLE, "somethingNew")
-    group = bot.fake.text(SINGLE, "/report")
-    group["source"] = {"type": "group", "groupId": "C1", "userId": SINGLE}
-    assert await bot.fake.deliver(weird, group) == 200
+async def test_unknown_event_kinds_are_skipped(bot: LineBot) -> None:
+    assert await bot.fake.deliver(bot.fake.event(SINGLE, "somethingNew")) == 200
     assert bot.fake.sent == []
+
+
+async def test_in_a_group_it_says_it_works_one_to_one_when_addressed(
+    bot: LineBot, world: World
+) -> None:
+    group = {"type": "group", "groupId": "C1", "userId": SINGLE}
+
+    def in_group(event: dict[str, Any]) -> dict[str, Any]:
+        return {**event, "source": group}
+
+    async def answers(event: dict[str, Any]) -> list[str]:
+        before = len(bot.fake.sent)
+        assert await bot.fake.deliver(in_group(event)) == 200
+        return [sent.text for sent in bot.fake.sent[before:]]
+
+    assert await answers(bot.fake.event(SINGLE, "join")) == [PRIVATE_ONLY]
+    assert await answers(bot.fake.text(SINGLE, "/report")) == [PRIVATE_ONLY]
+    assert await answers(bot.fake.text(SINGLE, "ส่งรายงานค่ะ")) == [PRIVATE_ONLY]
+    assert await answers(bot.fake.text(SINGLE, "ประชุมบ่ายนี้นะคะ")) == [], "members' talk"
+    mention = bot.fake.text(SINGLE, "@progress ช่วยหน่อย")
+    mention["message"]["mention"] = {
+        "mentionees": [{"index": 0, "length": 9, "type": "user", "isSelf": True}]
+    }
+    assert await answers(mention) == [PRIVATE_ONLY]
+    assert await answers(bot.fake.postback(SINGLE, "x")) == [PRIVATE_ONLY]
+    assert {s.kind for s in bot.fake.sent} == {"reply"}, "a group never spends the quota"
+    # The same words as on Telegram, and nothing reached the conversation.
+    assert await world.repo.load_session("line", SINGLE) is None
 
 
 # The conversation on LINE

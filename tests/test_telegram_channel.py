@@ -15,7 +15,6 @@ from bot.config import TelegramConfig
 from bot.telegram_channel import (
     CANNOT_SHOW,
     COMMANDS,
-    PRIVATE_ONLY,
     SHARE_PHONE,
     TelegramChannel,
     TelegramNotifier,
@@ -27,11 +26,20 @@ from domain.messages import Outbound
 from domain.models import ChatIdentity
 from handlers import texts
 from handlers.conversation import Conversation
+from handlers.groups import PRIVATE_ONLY
 from handlers.linking import issue_invite
 from reports.documents import ReportDocuments
 from storage.sqlite import SqliteStorage
 from tests.support import BANGKOK, NOW, SCHOOL, World, build_world
-from tests.telegram_support import TOKEN, Call, RecordingRequest, Updates, parse, unlimited
+from tests.telegram_support import (
+    BOT_USER,
+    TOKEN,
+    Call,
+    RecordingRequest,
+    Updates,
+    parse,
+    unlimited,
+)
 
 OFFICER = 5001  # Telegram user id of the world's single-project officer
 
@@ -179,14 +187,41 @@ async def test_a_shared_own_number_links_but_someone_elses_does_not(harness: Har
 async def test_stickers_and_groups(harness: Harness) -> None:
     h = harness
     assert await h.send(h.updates.sticker(OFFICER)) == [texts.NOT_TEXT]
-    group = h.updates.text(-100, "/report", chat_type="group")
-    group["message"]["chat"]["id"] = -100
-    await h.channel.app.process_update(parse(group, h.channel.app.bot))
-    assert h.request.texts(-100) == [PRIVATE_ONLY]
-    chatter = h.updates.text(-100, "สวัสดีทุกคน", chat_type="group")
-    chatter["message"]["chat"]["id"] = -100
-    await h.channel.app.process_update(parse(chatter, h.channel.app.bot))
-    assert h.request.texts(-100) == [PRIVATE_ONLY], "ordinary group chatter is left alone"
+
+    async def in_group(update: dict[str, Any]) -> list[str]:
+        before = len(h.request.texts(-100))
+        await h.channel.app.process_update(parse(update, h.channel.app.bot))
+        return h.request.texts(-100)[before:]
+
+    def group_text(text: str) -> dict[str, Any]:
+        update = h.updates.text(-100, text, chat_type="group")
+        update["message"]["chat"]["id"] = -100
+        update["message"]["from"]["id"] = OFFICER
+        return update
+
+    added = h.updates._update({
+        "my_chat_member": {
+            "chat": {"id": -100, "type": "group", "title": "ฝ่ายโยธา"}, "date": 0,
+            "from": {"id": OFFICER, "is_bot": False, "first_name": "สมชาย"},
+            "old_chat_member": {"status": "left", "user": BOT_USER},
+            "new_chat_member": {"status": "member", "user": BOT_USER},
+        }
+    })  # fmt: skip
+    assert await in_group(added) == [PRIVATE_ONLY], "added to a group: it says where it works"
+    assert await in_group(group_text("/report")) == [PRIVATE_ONLY]
+    assert await in_group(group_text("ส่งรายงานครับ")) == [PRIVATE_ONLY], "its Thai words too"
+    assert await in_group(group_text("สวัสดีทุกคน")) == [], "the members' own talk is left alone"
+    mention = group_text("@progress_bot ช่วยหน่อย")
+    mention["message"]["entities"] = [{"type": "mention", "offset": 0, "length": 13}]
+    assert await in_group(mention) == [PRIVATE_ONLY]
+    reply = group_text("ทำยังไงครับ")
+    reply["message"]["reply_to_message"] = {
+        "message_id": 1, "date": 0, "chat": {"id": -100, "type": "group"}, "from": BOT_USER,
+        "text": PRIVATE_ONLY,
+    }  # fmt: skip
+    assert await in_group(reply) == [PRIVATE_ONLY], "a reply to the bot addresses it"
+    # Nothing of a group reaches the conversation: no report begins, nothing is stored.
+    assert await h.world.repo.find_person_by_identity("telegram", "-100") is None
 
 
 def test_long_texts_are_split_under_the_limit() -> None:

@@ -228,6 +228,9 @@ class ReminderKey:
     kind: str
 
 
+REMINDER_CHANNELS = ("line", "telegram", "both")  # what a person may choose reminders on
+
+
 @dataclass(frozen=True, slots=True)
 class ReminderRecord:
     """A claimed reminder and what became of it."""
@@ -240,6 +243,9 @@ class ReminderRecord:
     claimed_at: datetime
     updated_at: datetime
     error: str = ""
+    retry_key: str = ""
+    """The key of the request it went in, where the channel takes one (LINE): a resend goes
+    under the same key, and LINE refuses it if the first went through."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -259,6 +259,15 @@ class Accounts(Protocol):
     async def preferred_channels(self) -> dict[int, str]:
         """Per person, the channel they want messages on (people without one are absent)."""
 
+    async def set_reminder_channel(
+        self, person_id: int, choice: str | None, *, event: EventMark | None = None
+    ) -> None:
+        """The channel a person chose for reminders ("line", "telegram" or "both"); None
+        forgets the choice (reminders then go where the person last wrote from)."""
+
+    async def reminder_channels(self) -> dict[int, str]:
+        """Per person, the channel chosen for reminders (people without a choice are absent)."""
+
     async def set_blocked(
         self,
         channel: str,
@@ -314,9 +323,15 @@ class ReminderLog(Protocol):
     message each person turned off."""
 
     async def claim_reminder(
-        self, key: ReminderKey, channel: str, external_id: str, at: datetime
+        self,
+        key: ReminderKey,
+        channel: str,
+        external_id: str,
+        at: datetime,
+        retry_key: str = "",
     ) -> bool:
-        """Record a reminder as being sent (status SENDING); False if the key exists already."""
+        """Record a reminder as being sent (status SENDING) in a request under `retry_key`;
+        False if the key exists already."""
 
     async def reclaim_reminder(self, key: ReminderKey, at: datetime) -> bool:
         """Take a reminder marked RETRY back to SENDING for another attempt; False if it is not."""

@@ -205,6 +205,17 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (channel, external_id)
     ) WITHOUT ROWID;
     """,
+    # 5: the X-Line-Retry-Key each reminder was sent under, so that a resend after a failure
+    # goes under the same key however the reminders are grouped then; and the channel (or
+    # both) each person chose for reminders.
+    """
+    ALTER TABLE reminder_log ADD COLUMN retry_key TEXT NOT NULL DEFAULT '';
+
+    CREATE TABLE reminder_channels (
+        person_id INTEGER PRIMARY KEY REFERENCES people (id) ON DELETE CASCADE,
+        choice TEXT NOT NULL CHECK (choice IN ('line', 'telegram', 'both'))
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.models import ChatIdentity, EventMark, Invite, InviteResult, Person
+from domain.models import (
+    REMINDER_CHANNELS,
+    ChatIdentity,
+    EventMark,
+    Invite,
+    InviteResult,
+    Person,
+)
 from storage.sqlite_base import SqliteBase, _mark, _utc
 
 
@@ -67,6 +74,30 @@ class AccountsPart(SqliteBase):
         """Per person, the channel they want messages on (people without one are absent)."""
         rows = await self._all("SELECT person_id, channel FROM channel_preferences")
         return {person_id: channel for person_id, channel in rows}
+
+    async def set_reminder_channel(
+        self, person_id: int, choice: str | None, *, event: EventMark | None = None
+    ) -> None:
+        """The channel a person chose for reminders ("line", "telegram" or "both"); None
+        forgets the choice (reminders then go where the person last wrote from)."""
+        if choice is not None and choice not in REMINDER_CHANNELS:
+            raise ValueError(f"unknown reminder channel {choice!r}")
+        async with self._transaction() as db:
+            await self._require_person(db, person_id)
+            await _mark(db, event)
+            if choice is None:
+                await db.execute("DELETE FROM reminder_channels WHERE person_id = ?", (person_id,))
+            else:
+                await db.execute(
+                    "INSERT INTO reminder_channels (person_id, choice) VALUES (?, ?) "
+                    "ON CONFLICT (person_id) DO UPDATE SET choice = excluded.choice",
+                    (person_id, choice),
+                )
+
+    async def reminder_channels(self) -> dict[int, str]:
+        """Per person, the channel chosen for reminders (people without a choice are absent)."""
+        rows = await self._all("SELECT person_id, choice FROM reminder_channels")
+        return {person_id: choice for person_id, choice in rows}
 
     async def set_blocked(
         self,

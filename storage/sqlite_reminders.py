@@ -12,16 +12,22 @@ class RemindersPart(SqliteBase):
     """Reminders claimed before sending, snoozes, and the kinds of message people turned off."""
 
     async def claim_reminder(
-        self, key: ReminderKey, channel: str, external_id: str, at: datetime
+        self,
+        key: ReminderKey,
+        channel: str,
+        external_id: str,
+        at: datetime,
+        retry_key: str = "",
     ) -> bool:
-        """Record a reminder as being sent (status SENDING); False if the key exists already."""
+        """Record a reminder as being sent (status SENDING) in a request under `retry_key`;
+        False if the key exists already."""
         async with (
             self._transaction() as db,
             db.execute(
                 "INSERT OR IGNORE INTO reminder_log (person_id, subject, fiscal_year, report_no, "
-                "kind, channel, external_id, status, claimed_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 'sending', ?, ?)",
-                (*_key(key), channel, external_id, _utc(at), _utc(at)),
+                "kind, channel, external_id, status, claimed_at, updated_at, retry_key) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'sending', ?, ?, ?)",
+                (*_key(key), channel, external_id, _utc(at), _utc(at), retry_key),
             ) as cur,
         ):
             return cur.rowcount > 0
@@ -53,14 +59,14 @@ class RemindersPart(SqliteBase):
         where = "WHERE status = ?" if status is not None else ""
         rows = await self._all(
             "SELECT person_id, subject, fiscal_year, report_no, kind, channel, external_id, "
-            f"status, attempts, claimed_at, updated_at, error FROM reminder_log {where} "
+            f"status, attempts, claimed_at, updated_at, error, retry_key FROM reminder_log {where} "
             "ORDER BY person_id, subject, fiscal_year, report_no, kind",
             () if status is None else (status.value,),
         )
         return [
             ReminderRecord(
                 ReminderKey(r[0], r[1], r[2], r[3], r[4]), r[5], r[6], DeliveryStatus(r[7]), r[8],
-                datetime.fromisoformat(r[9]), datetime.fromisoformat(r[10]), r[11],
+                datetime.fromisoformat(r[9]), datetime.fromisoformat(r[10]), r[11], r[12],
             )
             for r in rows
         ]  # fmt: skip

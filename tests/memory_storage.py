@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from domain.models import (
     MONEY_STEP,
+    REMINDER_CHANNELS,
     ChatIdentity,
     CoordinatorScope,
     Delegation,
@@ -105,6 +106,7 @@ class MemoryStorage:
         self._delegations: list[Delegation] = []
         self._settings: dict[tuple[int, str], bool] = {}
         self._preferred: dict[int, str] = {}
+        self._reminder_channels: dict[int, str] = {}
         self._blocked: set[tuple[str, str]] = set()
         self._last_project_id = 0
         self._last_person_id = 0
@@ -605,15 +607,21 @@ class MemoryStorage:
     # Reminders
 
     async def claim_reminder(
-        self, key: ReminderKey, channel: str, external_id: str, at: datetime
+        self,
+        key: ReminderKey,
+        channel: str,
+        external_id: str,
+        at: datetime,
+        retry_key: str = "",
     ) -> bool:
-        """Record a reminder as being sent (status SENDING); False if the key exists already."""
+        """Record a reminder as being sent (status SENDING) in a request under `retry_key`;
+        False if the key exists already."""
         if key in self._reminders:
             return False
         self._require_person(key.person_id)
         at = _as_stored(at)
         self._reminders[key] = ReminderRecord(
-            key, channel, external_id, DeliveryStatus.SENDING, 1, at, at
+            key, channel, external_id, DeliveryStatus.SENDING, 1, at, at, "", retry_key
         )
         return True
 
@@ -756,6 +764,24 @@ class MemoryStorage:
     async def preferred_channels(self) -> dict[int, str]:
         """Per person, the channel they want messages on (people without one are absent)."""
         return dict(self._preferred)
+
+    async def set_reminder_channel(
+        self, person_id: int, choice: str | None, *, event: EventMark | None = None
+    ) -> None:
+        """The channel a person chose for reminders ("line", "telegram" or "both"); None
+        forgets the choice."""
+        if choice is not None and choice not in REMINDER_CHANNELS:
+            raise ValueError(f"unknown reminder channel {choice!r}")
+        self._require_person(person_id)
+        self._mark(event)
+        if choice is None:
+            self._reminder_channels.pop(person_id, None)
+        else:
+            self._reminder_channels[person_id] = choice
+
+    async def reminder_channels(self) -> dict[int, str]:
+        """Per person, the channel chosen for reminders (people without a choice are absent)."""
+        return dict(self._reminder_channels)
 
     async def set_blocked(
         self,

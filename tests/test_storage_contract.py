@@ -508,6 +508,24 @@ class TestAccounts:
         with pytest.raises(NotFound):
             await repo.set_preferred_channel(999, "line")
 
+    async def test_the_reminder_channel_chosen_is_kept_and_can_be_forgotten(
+        self, repo: Storage
+    ) -> None:
+        a = await repo.add_person("ก", roles=frozenset({Role.OFFICER}))
+        b = await repo.add_person("ข", roles=frozenset({Role.OFFICER}))
+        assert await repo.reminder_channels() == {}
+        await repo.set_reminder_channel(a.id, "both")
+        await repo.set_reminder_channel(b.id, "line")
+        await repo.set_reminder_channel(b.id, "telegram")
+        assert await repo.reminder_channels() == {a.id: "both", b.id: "telegram"}
+        await repo.set_reminder_channel(a.id, None)
+        assert await repo.reminder_channels() == {b.id: "telegram"}
+        with pytest.raises(ValueError, match="unknown reminder channel"):
+            await repo.set_reminder_channel(b.id, "sms")
+        with pytest.raises(NotFound):
+            await repo.set_reminder_channel(999, "line")
+        assert await repo.reminder_channels() == {b.id: "telegram"}
+
     async def test_blocked_accounts_block_and_unblock(self, repo: Storage) -> None:
         assert await repo.blocked_accounts() == set()
         await repo.set_blocked("line", "U1", True, T0)
@@ -1057,6 +1075,7 @@ class TestReminderLog:
         assert not await repo.claim_reminder(key, "telegram", "42", T0), "never twice"
         (record,) = await repo.reminder_records()
         assert record.status is DeliveryStatus.SENDING and record.attempts == 1
+        assert record.retry_key == "", "no request key given"
         assert (record.channel, record.external_id, record.claimed_at) == ("telegram", "42", T0)
         await repo.finish_reminder(key, DeliveryStatus.RETRY, T0, "network down")
         assert await repo.reclaim_reminder(key, T0 + timedelta(hours=1))
@@ -1066,6 +1085,16 @@ class TestReminderLog:
         assert record.attempts == 2
         assert record.error == "", "the error of the last attempt"
         assert await repo.reminder_records(DeliveryStatus.RETRY) == []
+
+    async def test_a_reminder_keeps_the_key_of_the_request_it_went_in(self, repo: Storage) -> None:
+        person = await repo.add_person("นายวิชัย", roles=frozenset({Role.OFFICER}))
+        key = ReminderKey(person.id, "P1", 2570, 2, "deadline")
+        request = "5b7a2c1e-0000-5000-8000-000000000001"
+        assert await repo.claim_reminder(key, "line", "U1", T0, request)
+        await repo.finish_reminder(key, DeliveryStatus.RETRY, T0, "HTTP 500")
+        assert await repo.reclaim_reminder(key, T0 + timedelta(minutes=5))
+        (record,) = await repo.reminder_records()
+        assert record.retry_key == request, "a resend goes under the same key"
 
     async def test_reminders_left_sending_become_unknown(self, repo: Storage) -> None:
         person = await repo.add_person("นายวิชัย", roles=frozenset({Role.OFFICER}))

@@ -107,8 +107,9 @@ class LineApi:
             raise DeliveryFailed(f"reply: {type(error).__name__}", permanent=False) from error
         return True
 
-    async def push(self, to: Sequence[str], messages: Sequence[Message], retry_key: str) -> None:
-        """Push to one user, or multicast to several, resending with the same retry key."""
+    async def push(self, to: Sequence[str], messages: Sequence[Message], retry_key: str) -> bool:
+        """Push to one user, or multicast to several, resending with the same retry key. False
+        when LINE says a request under this key went through before (nothing is sent now)."""
         for attempt in range(1, SEND_ATTEMPTS + 1):
             try:
                 if len(to) == 1:
@@ -119,11 +120,11 @@ class LineApi:
                         "messages": list(messages), "to": list(to), "notificationDisabled": False
                     }  # fmt: skip
                     await self._post("/v2/bot/message/multicast", multicast, retry_key)
-                return
+                return True
             except ApiException as error:
                 if error.status == 409:  # this retry key was accepted before: delivered once
                     log.info("line: push %s was accepted earlier; not sent again", retry_key)
-                    return
+                    return False
                 if _is_monthly_limit(error):
                     log.error("line: the monthly message quota is spent; a push was refused")
                     raise DeliveryFailed("monthly quota spent", permanent=False) from error
@@ -291,8 +292,10 @@ class LineNotifier:
 
     async def push_many(
         self, identities: Sequence[ChatIdentity], message: Outbound, retry_key: str
-    ) -> None:
-        """One message to every user, in one push or multicast request."""
+    ) -> bool:
+        """One message to every user, in one push or multicast request (more past LINE's
+        limits, each under a key made from `retry_key`). False when LINE says the first request
+        under `retry_key` went through before: then nothing more is sent."""
         messages = render_turn([message], None)
         users = [identity.external_id for identity in identities]
         requests = [
@@ -302,7 +305,12 @@ class LineNotifier:
                 messages[i : i + MAX_MESSAGES] for i in range(0, len(messages), MAX_MESSAGES)
             )
         ]
+        fresh = True
         for n, (to, chunk) in enumerate(requests):
             # Each request needs a key of its own, the same one whenever it is sent again.
             key = retry_key if n == 0 else str(uuid.uuid5(uuid.UUID(retry_key), str(n)))
-            await self._channel.api.push(to, chunk, key)
+            sent = await self._channel.api.push(to, chunk, key)
+            if n == 0 and not sent:
+                return False  # the whole request went through before
+            fresh = fresh and sent
+        return fresh

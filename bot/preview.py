@@ -6,7 +6,7 @@ from datetime import datetime
 
 from domain.thaidate import format_thai_date, format_thai_month
 from scheduler.calendar import ReportingCalendar
-from scheduler.planner import PUSH_CHANNELS, PlanningReads, ReminderPlanner
+from scheduler.planner import PUSH_CHANNELS, PlanningReads, ReminderPlanner, base_kind
 
 KIND_NAMES = {
     "window": "เปิดรับรายงาน",
@@ -40,12 +40,12 @@ async def preview(repo: PlanningReads, calendar: ReportingCalendar, at: datetime
     lines = [f"การเตือน ณ {when} ({calendar.settings.timezone.key}): {len(planned)} ข้อความ"]
     for item in sorted(planned, key=lambda p: (p.key.kind, p.key.subject, p.key.person_id)):
         key = item.key
-        prefix = key.kind.split(":", 1)[0]
-        kind = KIND_NAMES.get(prefix, key.kind)
+        kind = KIND_NAMES.get(base_kind(key.kind), key.kind)
         month_text = format_thai_month(key.fiscal_year, key.report_no)
         person = people[key.person_id].name if key.person_id in people else key.person_id
-        state = done.get(key, "ยังไม่ส่ง")
-        subject = "ทุกโครงการในความดูแล" if key.subject == "*" else key.subject
+        state = ", ".join(dict.fromkeys(done.get(k, "ยังไม่ส่ง") for k in item.keys))
+        subjects = [k.subject for k in item.keys]
+        subject = "ทุกโครงการในความดูแล" if subjects == ["*"] else ", ".join(subjects)
         lines.append(
             f"  {kind:<24} {month_text:<10} {subject:<16} -> {person} "
             f"({item.identity.channel} {item.identity.external_id}) [{state}]"

@@ -136,7 +136,8 @@ class ReportNow(Payload, kind="r"):
 
 @dataclass(frozen=True)
 class Snooze(Payload, kind="s"):
-    """A reminder's "remind me tomorrow" for one project."""
+    """A reminder's "remind me tomorrow" for one project; 0: for every project the person
+    reports on (a reminder about several)."""
 
     project_id: int
 
@@ -147,6 +148,14 @@ class SwitchNotification(Payload, kind="n"):
 
     notification: str
     enabled: bool
+
+
+@dataclass(frozen=True)
+class ChooseChannel(Payload, kind="w"):
+    """Where a person wants reminders: "line", "telegram", "both", or "auto" (where they
+    last wrote from)."""
+
+    choice: str
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from handlers.choosing import start
 from handlers.context import Context
 from handlers.draft import Mode
 from handlers.flow import Finish, Go, Result, Say, Step, command_button
-from handlers.shortcuts import notification_settings
+from handlers.shortcuts import notification_settings, reminder_channel
 from handlers.views import coordinator_status, officer_status
 
 
@@ -156,6 +156,11 @@ TABLE: tuple[Command, ...] = (
     Command("away", ("away", "ไม่อยู่", "ลา"), start_away, starts=True),
     Command("present", ("present", "กลับมาแล้ว"), back_at_work),
     Command("notify", ("notify", "การแจ้งเตือน", "แจ้งเตือน"), notification_settings),
+    Command(
+        "channel",
+        ("channel", "ช่องทางแจ้งเตือน", "ช่องทางการแจ้งเตือน", "ช่องทาง"),
+        reminder_channel,
+    ),
     Command("form", ("form", "แบบรายงาน", "แบบฟอร์ม"), _starting(Mode.FORM), starts=True),
     Command("chart", ("chart", "กราฟ"), _starting(Mode.CHART), starts=True),
     Command("summary", ("summary", "สรุป"), _summary),

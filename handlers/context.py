@@ -15,10 +15,10 @@ from domain.models import EventMark, Person, Project, ProjectFile, Reach
 from handlers.documents import Documents
 from handlers.draft import LOOKING, Draft
 from handlers.flow import Answer, Result, Step
-from storage.contracts import Conversations, Registry, ReminderLog, ReportStore
+from storage.contracts import Accounts, Conversations, Registry, ReminderLog, ReportStore
 
 
-class TurnStore(ReportStore, Registry, Conversations, ReminderLog, Protocol):
+class TurnStore(ReportStore, Registry, Conversations, ReminderLog, Accounts, Protocol):
     """What the steps and commands of a turn read and write."""
 
 

@@ -22,6 +22,7 @@ from domain.messages import Choice, Inbound, InboundKind, Outbound, Reply
 from domain.models import EventMark, SessionState
 from domain.months import month_name
 from domain.payloads import (
+    ChooseChannel,
     Payload,
     ReportNow,
     RunCommand,
@@ -43,6 +44,7 @@ from handlers.figures import forget_pending
 from handlers.flow import Answer, Choose, Finish, Result, Say, Stay, Step, command_button
 from handlers.linking import Linker
 from handlers.shortcuts import (
+    choose_channel,
     report_now,
     show_more,
     snoozer,
@@ -280,6 +282,8 @@ class Conversation:
                 return ctx.step, await self._snooze(ctx, payload)
             case SwitchNotification():
                 return ctx.step, await switch_notification(ctx, payload)
+            case ChooseChannel():
+                return ctx.step, await choose_channel(ctx, payload)
             case ShowMore():
                 return ctx.step, await show_more(ctx, payload)
         return ctx.step, Stay(texts.STALE_BUTTON)  # forged, cut short, or from an old version

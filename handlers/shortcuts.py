@@ -10,7 +10,7 @@ from domain.fiscal import ReportMonth
 from domain.messages import Choice, Outbound
 from domain.models import Role
 from domain.months import month_name, why_not
-from domain.payloads import ReportNow, ShowMore, Snooze, SwitchNotification
+from domain.payloads import ChooseChannel, ReportNow, ShowMore, Snooze, SwitchNotification
 from handlers import texts
 from handlers.context import Context
 from handlers.draft import Draft, Mode
@@ -65,6 +65,8 @@ def snoozer(
     """The "remind me tomorrow" handler, with the time "tomorrow" means."""
 
     async def snooze(ctx: Context, press: Snooze) -> Result:
+        if press.project_id == 0:
+            return await snooze_all(ctx)
         found = await ctx.file_of(press.project_id)
         if found is None:
             return Say((Outbound(texts.NOT_YOUR_PROJECT),))
@@ -76,6 +78,24 @@ def snoozer(
             return Say((Outbound(texts.SNOOZE_ONCE_A_DAY),))
         month = month_name(ReportMonth.containing(ctx.today))
         text = texts.SNOOZED.format(code=code, time=f"{moment:%H:%M}", month=month)
+        return Say((Outbound(text),))
+
+    async def snooze_all(ctx: Context) -> Result:
+        """ "Remind me tomorrow" on a reminder about several projects: every project the
+        person reports on, each once a day (a repeat changes nothing)."""
+        codes = sorted(ctx.reach.reports_on)
+        if not codes:
+            return Say((Outbound(texts.NOT_YOUR_PROJECT),))
+        moment = until(ctx.now)
+        done = 0
+        for n, code in enumerate(codes):
+            last = n == len(codes) - 1  # the update is marked handled with the last write
+            event = ctx.event if last else None
+            done += await ctx.store.snooze(ctx.person.id, code, ctx.today, moment, event=event)
+        ctx.marked = True
+        if not done:
+            return Say((Outbound(texts.SNOOZE_ONCE_A_DAY),))
+        text = texts.SNOOZED_ALL.format(count=len(codes), time=f"{moment:%H:%M}")
         return Say((Outbound(text),))
 
     return snooze
@@ -109,6 +129,48 @@ async def switch_notification(ctx: Context, press: SwitchNotification) -> Result
     )
     ctx.marked = True
     return Say((await _switches(ctx),))
+
+
+# What a person may choose reminders on (the button's label), as the choice is stored.
+CHANNEL_CHOICES = {
+    "line": "LINE",
+    "telegram": "Telegram",
+    "both": "ทั้งสองช่องทาง",
+    "auto": "ช่องทางที่ใช้ล่าสุด",
+}
+_APPS = {"line": "LINE", "telegram": "Telegram"}
+
+
+async def reminder_channel(ctx: Context) -> Result:
+    """ "ช่องทางแจ้งเตือน": where reminders go now, and buttons to choose."""
+    return Say((await _channels(ctx),))
+
+
+async def _channels(ctx: Context) -> Outbound:
+    linked = sorted({i.channel for i in await ctx.store.identities_of(ctx.person.id)} & {*_APPS})
+    if len(linked) < 2:
+        name = _APPS[linked[0]] if linked else _APPS.get(ctx.channel, ctx.channel)
+        return Outbound(texts.CHANNEL_ONLY_ONE.format(name=name))
+    chosen = (await ctx.store.reminder_channels()).get(ctx.person.id, "auto")
+    choices = tuple(
+        Choice(("✓ " if option == chosen else "") + label, ChooseChannel(option).encode())
+        for option, label in CHANNEL_CHOICES.items()
+    )
+    return Outbound(texts.CHANNEL_HEAD.format(current=texts.CHANNEL_SET[chosen]), choices)
+
+
+async def choose_channel(ctx: Context, press: ChooseChannel) -> Result:
+    """Keep the channel chosen for reminders, and say so."""
+    if press.choice not in CHANNEL_CHOICES:
+        return Say((Outbound(texts.STALE_BUTTON),))
+    linked = {i.channel for i in await ctx.store.identities_of(ctx.person.id)}
+    missing = [app for app in _APPS if app not in linked and press.choice in {app, "both"}]
+    if missing:
+        return Say((Outbound(texts.CHANNEL_NOT_LINKED.format(name=_APPS[missing[0]])),))
+    choice = None if press.choice == "auto" else press.choice
+    await ctx.store.set_reminder_channel(ctx.person.id, choice, event=ctx.event)
+    ctx.marked = True
+    return Say((Outbound(f"ตั้งค่าแล้ว {texts.CHANNEL_SET[press.choice]}"),))
 
 
 async def show_more(ctx: Context, press: ShowMore) -> Result:

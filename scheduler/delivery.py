@@ -22,7 +22,16 @@ from domain.messages import Outbound
 from domain.models import ChatIdentity, DeliveryStatus, ReminderKey
 from scheduler.messages import quota_exhausted, quota_running_out
 from scheduler.planner import Planned, ReminderPlanner
-from scheduler.quota import QUOTA_LOW, QUOTA_OUT, Allowance, Metered, batches, retry_key, urgency
+from scheduler.quota import (
+    QUOTA_LOW,
+    QUOTA_OUT,
+    Allowance,
+    Metered,
+    batches,
+    part_key,
+    request_key,
+    urgency,
+)
 from storage.contracts import ReminderLog
 
 log = logging.getLogger(__name__)
@@ -118,35 +127,41 @@ class ReminderService:
     async def _tick(self) -> TickReport:
         at = self._clock()
         planned, unreachable = await self._planner.plan(at)
-        report = TickReport(due=len(planned), unreachable=len(unreachable))
+        report = TickReport(due=sum(len(item.keys) for item in planned))
+        report.unreachable = len(unreachable)
         for person in unreachable:
             log.info("reminders: person %d has no chat account to write to", person.person.id)
-        retry = {r.key for r in await self._repo.reminder_records(DeliveryStatus.RETRY)}
+        # A reminder whose send failed in a way that may pass, and its request's key (if any).
+        failed = await self._repo.reminder_records(DeliveryStatus.RETRY)
+        retry = {r.key: r.retry_key for r in failed}
         planned.sort(key=urgency)
         budgets = await self._budgets(planned)
-        free, batched, held = await self._route(planned, budgets, retry, report)
+        free, metered, held = await self._route(planned, budgets, report)
         if budgets:
             notices = await self._quota_notices(at, budgets, held, retry)
-            more_free, more_batched, _ = await self._route(
-                notices, budgets, retry, report, use_reserve=True
+            more_free, more_metered, _ = await self._route(
+                notices, budgets, report, use_reserve=True
             )
-            free, batched = free + more_free, batched + more_batched
+            free += more_free
+            for channel, items in more_metered.items():
+                metered.setdefault(channel, []).extend(items)
         gate = asyncio.Semaphore(self._concurrency)
 
         async def deliver(item: Planned) -> None:
             async with gate:
                 await self._deliver(item, retry, report)
 
-        async def multicast(channel: str, items: list[Planned]) -> None:
+        async def requests(channel: str, items: list[Planned]) -> None:
             async with gate:
-                await self._multicast(channel, items, report)
+                await self._send_metered(channel, items, retry, report)
 
         await asyncio.gather(
             *(deliver(item) for item in free),
-            *(multicast(channel, items) for channel, items in batched),
+            *(requests(channel, items) for channel, items in metered.items()),
         )
         # A retry whose reminder is no longer due (a later kind came, or the month went stale).
-        for key in retry - {item.key for item in planned}:
+        due = {key for item in planned for key in item.keys}
+        for key in retry.keys() - due:
             await self._repo.finish_reminder(key, DeliveryStatus.FAILED, at, "no longer due")
             report.expired += 1
         if report.sent or report.retry or report.failed or report.held:
@@ -179,16 +194,15 @@ class ReminderService:
         self,
         items: list[Planned],
         budgets: dict[str, _Budget],
-        retry: set[ReminderKey],
         report: TickReport,
         *,
         use_reserve: bool = False,
-    ) -> tuple[list[Planned], list[tuple[str, list[Planned]]], list[Planned]]:
-        """Split the plan: items for unmetered channels (claimed later, in parallel), claimed
-        batches for metered channels within their quota (most urgent first), and items that
-        wait for quota. An item that does not fit moves to the person's next channel."""
+    ) -> tuple[list[Planned], dict[str, list[Planned]], list[Planned]]:
+        """Split the plan: messages for unmetered channels, messages for each metered channel
+        within its quota (most urgent first), and messages that wait for quota. A message that
+        does not fit moves to the person's next channel. Nothing is claimed yet."""
         free: list[Planned] = []
-        claimed: dict[str, list[Planned]] = {}
+        metered: dict[str, list[Planned]] = {}
         held: list[Planned] = []
         for item in items:
             budget = budgets.get(item.identity.channel)
@@ -204,35 +218,31 @@ class ReminderService:
                     free.append(replace(item, identity=other, fallbacks=()))
                     report.rerouted += 1
                 continue
-            if await self._claim(item, retry):
-                budget.spent += 1
-                claimed.setdefault(item.identity.channel, []).append(item)
-            else:
-                report.already += 1
-        batched = [
-            (channel, group)
-            for channel, group_items in claimed.items()
-            for group in batches(group_items, self._metered[channel].max_recipients)
-        ]
+            budget.spent += 1
+            metered.setdefault(item.identity.channel, []).append(item)
         if held:
-            known = {r.key for r in await self._repo.reminder_records()}
-            waiting = [item for item in held if item.key not in known or item.key in retry]
+            known = {r.key: r.status for r in await self._repo.reminder_records()}
+            waiting = [
+                item
+                for item in held
+                if any(known.get(k) in {None, DeliveryStatus.RETRY} for k in item.keys)
+            ]
             report.already += len(held) - len(waiting)
-            report.held += len(waiting)
+            report.held += sum(len(item.keys) for item in waiting)
             if waiting:
                 log.error(
                     "reminders: no %s message quota left (spent, or unreadable): %d reminders "
                     "not sent, kept for a later tick (the most urgent went first)",
                     waiting[0].identity.channel, len(waiting),
                 )  # fmt: skip
-        return free, batched, held
+        return free, metered, held
 
     async def _quota_notices(
         self,
         at: datetime,
         budgets: dict[str, _Budget],
         held: list[Planned],
-        retry: set[ReminderKey],
+        retry: Mapping[ReminderKey, str],
     ) -> list[Planned]:
         """Tell coordinators (once a month each) that a channel's quota is low or spent."""
         notices: list[Planned] = []
@@ -254,62 +264,131 @@ class ReminderService:
                 notices += await self._planner.notice(at, f"{QUOTA_LOW}:{channel}", message)
         return notices
 
-    async def _claim(self, item: Planned, retry: set[ReminderKey]) -> bool:
-        """Record the item as being sent; False if it was sent (or is being sent) already."""
+    async def _claim(self, item: Planned, retry: Mapping[ReminderKey, str]) -> Planned | None:
+        """Record the message's reminders as being sent; the message for those claimed (made
+        again if some were sent, or are being sent, already), or None if none was."""
         at = self._clock()
         identity = item.identity
-        claimed = await self._repo.claim_reminder(
-            item.key, identity.channel, identity.external_id, at
-        )
-        if not claimed and item.key in retry:
-            claimed = await self._repo.reclaim_reminder(item.key, at)
-        return claimed
+        claimed = []
+        for key in item.keys:
+            done = await self._repo.claim_reminder(key, identity.channel, identity.external_id, at)
+            if not done and key in retry:
+                done = await self._repo.reclaim_reminder(key, at)
+            if done:
+                claimed.append(key)
+        return item.only(claimed) if claimed else None
 
-    async def _deliver(self, item: Planned, retry: set[ReminderKey], report: TickReport) -> None:
-        if not await self._claim(item, retry):
-            report.already += 1
+    async def _deliver(
+        self, item: Planned, retry: Mapping[ReminderKey, str], report: TickReport
+    ) -> None:
+        claimed = await self._claim(item, retry)
+        report.already += len(item.keys) - (len(claimed.keys) if claimed else 0)
+        if claimed is None:
             return
-        identity = item.identity
+        identity = claimed.identity
         notifier = self._notifiers.get(identity.channel)
         try:
             if notifier is None:
                 raise DeliveryFailed(f"no {identity.channel} channel is running", permanent=False)
-            await notifier.push(identity, item.message)
+            await notifier.push(identity, claimed.message)
         except DeliveryFailed as error:
-            await self._failed([item], error, report)
+            await self._failed([claimed], error, report)
         except Exception as error:  # anything unforeseen: keep the reminder for the next tick
             log.exception("reminders: sending failed unexpectedly")
             await self._failed(
-                [item], DeliveryFailed(type(error).__name__, permanent=False), report
+                [claimed], DeliveryFailed(type(error).__name__, permanent=False), report
             )
         else:
-            await self._repo.finish_reminder(item.key, DeliveryStatus.SENT, self._clock())
-            report.sent += 1
+            await self._sent([claimed], report)
 
-    async def _multicast(self, channel: str, items: list[Planned], report: TickReport) -> None:
-        """Send one claimed batch (same message) in one request of a metered channel."""
+    async def _send_metered(
+        self,
+        channel: str,
+        items: list[Planned],
+        retry: Mapping[ReminderKey, str],
+        report: TickReport,
+    ) -> None:
+        """Claim and send a metered channel's messages, the same message to many accounts in
+        one request. A message that failed before goes again under its request's key, with
+        whatever else is still due of that request; new messages go in requests of their own."""
+        earlier: dict[str, list[Planned]] = {}
+        new: list[Planned] = []
+        for item in items:
+            under: dict[str, list[ReminderKey]] = {}
+            for key in item.keys:
+                under.setdefault(retry.get(key, ""), []).append(key)
+            for request, keys in under.items():
+                part = item.only(keys)
+                (earlier.setdefault(request, []) if request else new).append(part)
+        for request, group in earlier.items():
+            claimed = [c for item in group if (c := await self._claim(item, retry)) is not None]
+            report.already += sum(len(i.keys) for i in group) - sum(len(c.keys) for c in claimed)
+            if claimed:
+                await self._resend(channel, request, claimed, report)
+        claimed = [c for item in new if (c := await self._claim(item, retry)) is not None]
+        report.already += sum(len(i.keys) for i in new) - sum(len(c.keys) for c in claimed)
+        for batch in batches(claimed, self._metered[channel].max_recipients):
+            await self._request(channel, batch, request_key(batch), report)
+
+    async def _resend(
+        self, channel: str, key: str, items: list[Planned], report: TickReport
+    ) -> None:
+        """Send again what a failed request under `key` carried. The first request goes under
+        that key: if LINE took the failed one after all, it refuses this one, and every message
+        of the failed request counts as sent; otherwise the rest follow, each under a key of
+        its own made from `key` (the messages may differ now: some reports came in)."""
+        groups = batches(items, self._metered[channel].max_recipients)
+        for part, batch in enumerate(groups):
+            outcome = await self._request(channel, batch, part_key(key, part), report)
+            if part == 0 and outcome is False:  # taken before: nothing of it goes twice
+                await self._sent([i for later in groups[1:] for i in later], report)
+                return
+            if part == 0 and outcome is None:
+                # Failed again: the rest wait with it, still under the same key.
+                rest = [i for later in groups[1:] for i in later]
+                error = DeliveryFailed("sent with an earlier request that failed", permanent=False)
+                await self._failed(rest, error, report, key)
+                return
+
+    async def _request(
+        self, channel: str, items: list[Planned], key: str, report: TickReport
+    ) -> bool | None:
+        """One request of a metered channel: the same message to every account of `items`.
+        True: sent now; False: a request under this key went through before; None: failed."""
         try:
-            await self._metered[channel].push_many(
-                [item.identity for item in items],
-                items[0].message,
-                retry_key(item.key for item in items),
+            fresh = await self._metered[channel].push_many(
+                [item.identity for item in items], items[0].message, key
             )
         except DeliveryFailed as error:
-            await self._failed(items, error, report)
+            await self._failed(items, error, report, key)
+            return None
         except Exception as error:  # anything unforeseen: keep the reminders for the next tick
             log.exception("reminders: sending failed unexpectedly")
-            await self._failed(items, DeliveryFailed(type(error).__name__, permanent=False), report)
-        else:
-            for item in items:
-                await self._repo.finish_reminder(item.key, DeliveryStatus.SENT, self._clock())
-            report.sent += len(items)
+            await self._failed(
+                items, DeliveryFailed(type(error).__name__, permanent=False), report, key
+            )
+            return None
+        await self._sent(items, report, "" if fresh else "sent by an earlier request")
+        return fresh
+
+    async def _sent(self, items: list[Planned], report: TickReport, note: str = "") -> None:
+        for item in items:
+            for key in item.keys:
+                await self._repo.finish_reminder(key, DeliveryStatus.SENT, self._clock(), note)
+            report.sent += len(item.keys)
 
     async def _failed(
-        self, items: list[Planned], error: DeliveryFailed, report: TickReport
+        self,
+        items: list[Planned],
+        error: DeliveryFailed,
+        report: TickReport,
+        request: str | None = None,
     ) -> None:
         status = DeliveryStatus.FAILED if error.permanent else DeliveryStatus.RETRY
+        count = sum(len(item.keys) for item in items)
         for item in items:
-            await self._repo.finish_reminder(item.key, status, self._clock(), str(error))
-        report.failed += len(items) if status is DeliveryStatus.FAILED else 0
-        report.retry += len(items) if status is DeliveryStatus.RETRY else 0
+            for key in item.keys:
+                await self._repo.finish_reminder(key, status, self._clock(), str(error), request)
+        report.failed += count if status is DeliveryStatus.FAILED else 0
+        report.retry += count if status is DeliveryStatus.RETRY else 0
         report.errors.append(str(error))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -9,7 +10,7 @@ from decimal import Decimal
 from domain.checks import Neighbours, check_note
 from domain.fiscal import ReportMonth
 from domain.messages import Choice, Outbound
-from domain.models import MonthlyReport, Person, Project
+from domain.models import MonthlyReport, Person, Project, ReminderKey
 from domain.months import month_name
 from domain.numbers import baht, percent
 from domain.payloads import ReportNow, RunCommand, Snooze
@@ -68,6 +69,56 @@ def owner_reminder(
     choices = (
         Choice("ส่งรายงานเลย", report_payload(project, month)),
         Choice("เตือนพรุ่งนี้", snooze_payload(project)),
+        Choice("ไม่อยู่ ให้คนอื่นรายงานแทน", RunCommand("away").encode()),
+    )
+    return Outbound("\n".join(lines), choices)
+
+
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """One project a reminder is about, and the absent officer it is reported for (if the
+    person reminded stands in)."""
+
+    key: ReminderKey
+    project: Project
+    instead_of: Person | None = None
+    away_until: date | None = None
+
+
+SNOOZE_ALL = Snooze(0)  # "remind me tomorrow" for every project the person reports on
+
+
+def owner_reminders(
+    kind: str, month: ReportMonth, deadline: date, owed: Sequence[Owed]
+) -> Outbound:
+    """One reminder for every project a person still owes this month's report of: the list,
+    and a button for each project (the first MAX_LISTED), so that five projects cost one
+    message, not five. A single project reads as before."""
+    if len(owed) == 1:
+        (one,) = owed
+        return owner_reminder(
+            kind, one.project, month, deadline, instead_of=one.instead_of, away_until=one.away_until
+        )
+    kinds = {k.value: k for k in ReminderKind}
+    opening = OPENING[kinds[kind]] if kind in kinds else SNOOZE_OPENING
+    shown = sorted(owed, key=lambda o: o.project.code)[:MAX_LISTED]
+    lines = [
+        opening.format(month=month_name(month)),
+        f"ยังไม่ได้ส่งรายงานครั้งที่ {month.report_no} ของ {len(owed)} โครงการ:",
+    ]
+    for one in shown:
+        instead = f" (แทน {one.instead_of.name})" if one.instead_of is not None else ""
+        lines.append(f"• {one.project.name} ({one.project.code}){instead}")
+    if len(owed) > len(shown):
+        lines.append(f'และอีก {len(owed) - len(shown)} โครงการ (พิมพ์ "ส่งรายงาน" เพื่อเลือก)')
+    lines += [
+        "แต่ละโครงการ: ความก้าวหน้าสะสม (%), ยอดเบิกจ่ายสะสม (บาท) และสรุปผลการดำเนินงานสั้น ๆ",
+        f"กำหนดส่ง: ภายใน {format_thai_date(deadline)}",
+        "กดปุ่มของโครงการเพื่อเริ่มรายงาน",
+    ]
+    choices = (
+        *(Choice(f"ส่ง {one.project.code}", report_payload(one.project, month)) for one in shown),
+        Choice("เตือนพรุ่งนี้ทุกโครงการ", SNOOZE_ALL.encode()),
         Choice("ไม่อยู่ ให้คนอื่นรายงานแทน", RunCommand("away").encode()),
     )
     return Outbound("\n".join(lines), choices)

@@ -9,8 +9,8 @@ list of what is missing in their agency and a digest, unless they turned those o
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
@@ -32,10 +32,11 @@ from scheduler.messages import (
     MISSING,
     SNOOZED,
     STAND_IN,
+    Owed,
     ProjectMonth,
     digest,
     missing_list,
-    owner_reminder,
+    owner_reminders,
     stand_in_notice,
 )
 from storage.contracts import Accounts, Records, ReminderLog
@@ -47,18 +48,52 @@ class PlanningReads(Records, Accounts, ReminderLog, Protocol):
     """What planning reads: projects, people, reports, chat accounts, snoozes and switches."""
 
 
+Composer = Callable[[Sequence[ReminderKey]], Outbound]
+
+
 @dataclass(frozen=True, slots=True)
 class Planned:
-    """One message to send: its unique key, where it goes, and what it says.
+    """One message to send: the unique keys of what it carries (one per project, or one for
+    a coordinator's message), where it goes, and what it says.
 
     `fallbacks` are the person's other accounts, in order, for when `identity`'s channel cannot
-    send it (its monthly quota is spent).
+    send it (its monthly quota is spent). A message about several projects (`more` keys) can
+    be made again for some of them (`compose`), when the others were sent already.
     """
 
     key: ReminderKey
     identity: ChatIdentity
     message: Outbound
     fallbacks: tuple[ChatIdentity, ...] = ()
+    more: tuple[ReminderKey, ...] = ()
+    compose: Composer | None = None
+
+    @property
+    def keys(self) -> tuple[ReminderKey, ...]:
+        """Every key the message carries."""
+        return (self.key, *self.more)
+
+    def only(self, keys: Sequence[ReminderKey]) -> Planned:
+        """The same message carrying only `keys` (a non-empty part of its own), made again."""
+        if list(keys) == list(self.keys):
+            return self
+        if self.compose is None or not keys or not set(keys) <= set(self.keys):
+            raise ValueError("a message can only be made again for some of its own keys")
+        return replace(self, key=keys[0], more=tuple(keys[1:]), message=self.compose(keys))
+
+
+def base_kind(kind: str) -> str:
+    """The kind of reminder without its copy's channel or its day: "deadline@line" and
+    "snoozed:2026-11-24" are "deadline" and "snoozed"."""
+    return kind.split("@", 1)[0].split(":", 1)[0]
+
+
+def on_channel(key: ReminderKey, channel: str) -> ReminderKey:
+    """The key of the copy of a reminder sent on a second channel (a person who chose both)."""
+    return replace(key, kind=f"{key.kind}@{channel}")
+
+
+Route = tuple[ChatIdentity, tuple[ChatIdentity, ...]]  # an account, and those to fall back on
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +114,7 @@ class _World:
     identities: dict[int, list[ChatIdentity]]
     reports: dict[tuple[str, int, int], MonthlyReport]
     preferred: dict[int, str]
+    chosen: dict[int, str] = field(default_factory=dict)  # the channel chosen for reminders
 
 
 class ReminderPlanner:
@@ -113,18 +149,26 @@ class ReminderPlanner:
 
         seen: set[ReminderKey] = set()
 
-        def deliver(key: ReminderKey, person: Person, message: Outbound) -> None:
-            if key in seen:  # e.g. a stand-in who is also an officer of the same project
+        def deliver(keys: Sequence[ReminderKey], person: Person, compose: Composer) -> None:
+            keys = [key for key in keys if key not in seen]  # e.g. a stand-in who is an officer
+            if not keys:
                 return
-            seen.add(key)
-            accounts = self._reachable(world, person.id)
-            if not accounts:
-                unreachable.append(Unreachable(key, person))
-            else:
-                planned.append(Planned(key, accounts[0], message, accounts[1:]))
+            seen.update(keys)
+            routes = self._routes(world, person.id)
+            if not routes:
+                unreachable.extend(Unreachable(key, person) for key in keys)
+            for n, (identity, fallbacks) in enumerate(routes):
+                # A person who chose both channels gets a copy on the second, keyed apart.
+                own = list(keys) if n == 0 else [on_channel(k, identity.channel) for k in keys]
+                message = compose(own)
+                more = tuple(own[1:])
+                planned.append(Planned(own[0], identity, message, fallbacks, more, compose))
 
+        # Every project a person owes at one reminder moment goes in one message.
+        owed: dict[tuple[int, ReportMonth, str], list[Owed]] = defaultdict(list)
+        deadlines: dict[ReportMonth, date] = {}
         for month, kind, _ in due:
-            deadline = self._calendar.deadline(month)
+            deadlines[month] = self._calendar.deadline(month)
             for project in world.projects.values():
                 if not self._owed(world, project, month, today):
                     continue
@@ -135,24 +179,17 @@ class ReminderPlanner:
                     snooze = snoozes.get((officer.id, project.code))
                     if snooze is not None and at < snooze.until:
                         continue
-                    message = owner_reminder(
-                        kind.value, project, month, deadline,
-                        instead_of=officer if recipient else None,
-                        away_until=stand_in.last_day if stand_in and recipient else None,
-                    )  # fmt: skip
                     key = ReminderKey(person.id, project.code, *_month(month), kind.value)
-                    deliver(key, person, message)
-            if kind is ReminderKind.OVERDUE:
-                for coordinator, rows in await self._coordinated(world, month):
-                    for name, build in ((MISSING, missing_list), (DIGEST, None)):
-                        if name in off.get(coordinator.id, set()):
-                            continue
-                        message = (
-                            missing_list(month, deadline, rows) if build else digest(month, rows)
+                    found = owed[person.id, month, kind.value]
+                    if any(o.key == key for o in found):
+                        continue  # a stand-in who is an officer of the project too
+                    found.append(
+                        Owed(
+                            key, project,
+                            instead_of=officer if recipient else None,
+                            away_until=stand_in.last_day if stand_in and recipient else None,
                         )
-                        key = ReminderKey(coordinator.id, "*", *_month(month), name)
-                        deliver(key, coordinator, message)
-
+                    )  # fmt: skip
         for snooze in snoozed_today:
             # "Remind me tomorrow": once, at the time asked, if the report is still missing.
             snoozed_project = world.projects.get(snooze.project_code)
@@ -160,18 +197,35 @@ class ReminderPlanner:
             if snoozed_project is None or snoozer is None:
                 continue
             asked_in = ReportMonth.containing(snooze.snoozed_on)
-            owed = [
+            months = [
                 m
                 for m in (asked_in.previous() or asked_in, asked_in)
                 if self._owed(world, snoozed_project, m, today)
             ]
-            if not owed:
+            if not months:
                 continue
             again = f"{SNOOZED}:{snooze.snoozed_on.isoformat()}"
-            deadline = self._calendar.deadline(owed[0])
-            message = owner_reminder(again, snoozed_project, owed[0], deadline)
-            key = ReminderKey(snoozer.id, snoozed_project.code, *_month(owed[0]), again)
-            deliver(key, snoozer, message)
+            deadlines[months[0]] = self._calendar.deadline(months[0])
+            key = ReminderKey(snoozer.id, snoozed_project.code, *_month(months[0]), again)
+            owed[snoozer.id, months[0], again].append(Owed(key, snoozed_project))
+        for (person_id, month, kind_name), items in owed.items():
+            deliver(
+                [item.key for item in items],
+                world.people[person_id],
+                _composer(kind_name, month, deadlines[month], items),
+            )
+
+        for month, kind, _ in due:
+            if kind is not ReminderKind.OVERDUE:
+                continue
+            deadline = deadlines[month]
+            for coordinator, rows in await self._coordinated(world, month):
+                for name, build in ((MISSING, missing_list), (DIGEST, None)):
+                    if name in off.get(coordinator.id, set()):
+                        continue
+                    message = missing_list(month, deadline, rows) if build else digest(month, rows)
+                    key = ReminderKey(coordinator.id, "*", *_month(month), name)
+                    deliver([key], coordinator, _fixed(message))
         return planned, unreachable
 
     def _owed(self, world: _World, project: Project, month: ReportMonth, today: date) -> bool:
@@ -191,20 +245,36 @@ class ReminderPlanner:
         order = ([preferred] if preferred in self._channels else []) + list(self._channels)
         return tuple(accounts[c] for c in dict.fromkeys(order) if c in accounts)
 
+    def _routes(self, world: _World, person_id: int) -> list[Route]:
+        """Where the person's reminders go: the channel they chose ("ช่องทางแจ้งเตือน"), only
+        it, or both; without a choice (or without an account on the chosen channel), the
+        account they last wrote from, the others to fall back on."""
+        accounts = self._reachable(world, person_id)
+        by_channel = {account.channel: account for account in accounts}
+        choice = world.chosen.get(person_id)
+        if choice == "both" and len(by_channel) > 1:
+            return [(account, ()) for account in accounts]
+        if choice in by_channel:
+            return [(by_channel[choice], ())]
+        return [(accounts[0], accounts[1:])] if accounts else []
+
     async def notice(self, at: datetime, kind: str, message: Outbound) -> list[Planned]:
         """One message to every coordinator and admin, once per month (by its `kind`)."""
         people = await self._repo.all_people()
         preferred = await self._repo.preferred_channels()
-        world = _World({}, {}, {p.id: p for p in people}, await self._accounts(), {}, preferred)
+        world = _World(
+            {}, {}, {p.id: p for p in people}, await self._accounts(), {}, preferred,
+            await self._repo.reminder_channels(),
+        )  # fmt: skip
         month = ReportMonth.containing(at.astimezone(self._calendar.settings.timezone).date())
         planned = []
         for person in people:
             if not person.roles & {Role.COORDINATOR, Role.ADMIN}:
                 continue
-            accounts = self._reachable(world, person.id)
-            if accounts:
+            for n, (identity, fallbacks) in enumerate(self._routes(world, person.id)):
                 key = ReminderKey(person.id, "*", *_month(month), kind)
-                planned.append(Planned(key, accounts[0], message, accounts[1:]))
+                key = key if n == 0 else on_channel(key, identity.channel)
+                planned.append(Planned(key, identity, message, fallbacks))
         return planned
 
     async def _stand_in_notices(
@@ -215,8 +285,9 @@ class ReminderPlanner:
         delegation lasts, sent by the first (the claim keeps it to one)."""
         people = {p.id: p for p in await self._repo.all_people()}
         world = _World(
-            {}, {}, people, await self._accounts(), {}, await self._repo.preferred_channels()
-        )
+            {}, {}, people, await self._accounts(), {}, await self._repo.preferred_channels(),
+            await self._repo.reminder_channels(),
+        )  # fmt: skip
         planned: list[Planned] = []
         unreachable: list[Unreachable] = []
         for delegation in delegations:
@@ -227,10 +298,11 @@ class ReminderPlanner:
             message = stand_in_notice(away, delegation.first_day, delegation.last_day, projects)
             month = ReportMonth.containing(delegation.first_day)
             key = ReminderKey(colleague.id, "*", *_month(month), f"{STAND_IN}:{delegation.id}")
-            accounts = self._reachable(world, colleague.id)
-            if accounts:
-                planned.append(Planned(key, accounts[0], message, accounts[1:]))
-            else:
+            routes = self._routes(world, colleague.id)
+            for n, (identity, fallbacks) in enumerate(routes):
+                own = key if n == 0 else on_channel(key, identity.channel)
+                planned.append(Planned(own, identity, message, fallbacks))
+            if not routes:
                 unreachable.append(Unreachable(key, colleague))
         return planned, unreachable
 
@@ -256,7 +328,8 @@ class ReminderPlanner:
             for project, report in await self._repo.report_rows(fiscal_year=fiscal_year):
                 reports[project.code, report.fiscal_year, report.report_no] = report
         preferred = await self._repo.preferred_channels()
-        return _World(projects, officers, people, identities, reports, preferred)
+        chosen = await self._repo.reminder_channels()
+        return _World(projects, officers, people, identities, reports, preferred, chosen)
 
     async def _coordinated(
         self, world: _World, month: ReportMonth
@@ -275,6 +348,29 @@ class ReminderPlanner:
             if rows:
                 result.append((person, rows))
         return result
+
+
+def _composer(kind: str, month: ReportMonth, deadline: date, owed: list[Owed]) -> Composer:
+    """Makes the reminder for any of these projects (by their keys, or their copies' keys)."""
+
+    def compose(keys: Sequence[ReminderKey]) -> Outbound:
+        wanted = {(k.person_id, k.subject, k.fiscal_year, k.report_no) for k in keys}
+        chosen = [
+            o for o in owed
+            if (o.key.person_id, o.key.subject, o.key.fiscal_year, o.key.report_no) in wanted
+        ]  # fmt: skip
+        return owner_reminders(kind, month, deadline, chosen)
+
+    return compose
+
+
+def _fixed(message: Outbound) -> Composer:
+    """A message about one thing: the same whatever is asked."""
+
+    def compose(_: Sequence[ReminderKey]) -> Outbound:
+        return message
+
+    return compose
 
 
 def _month(month: ReportMonth) -> tuple[int, int]:

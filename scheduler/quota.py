@@ -8,16 +8,17 @@ reminder that does not fit goes to the person's other channel if they have one, 
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from domain.messages import Outbound
-from domain.models import ChatIdentity, ReminderKey
+from domain.models import ChatIdentity
 from scheduler.calendar import ReminderKind
 from scheduler.messages import DIGEST, MISSING, SNOOZED
-from scheduler.planner import Planned
+from scheduler.planner import Planned, base_kind
 
 QUOTA_LOW = "quota-low"  # a notice to coordinators: the quota of a channel is running out
 QUOTA_OUT = "quota-out"  # a notice to coordinators: reminders are waiting for quota
@@ -60,25 +61,43 @@ class Metered(Protocol):
 
     async def push_many(
         self, identities: Sequence[ChatIdentity], message: Outbound, retry_key: str
-    ) -> None:
-        """Send one message to every account (one request); raises DeliveryFailed."""
+    ) -> bool:
+        """Send one message to every account (one request); raises DeliveryFailed. False when
+        the channel says a request under this key went through before (nothing sent now)."""
 
 
 def urgency(item: Planned) -> int:
     """Sort key: quota notices, then overdue and deadline reminders, early ones last."""
-    kind = item.key.kind
+    kind = base_kind(item.key.kind)
     if kind.startswith(("quota-",)):
         return 0
-    return _URGENCY.get(kind.split(":", 1)[0], len(_URGENCY) + 1)
+    return _URGENCY.get(kind, len(_URGENCY) + 1)
 
 
-def retry_key(keys: Iterable[ReminderKey]) -> str:
-    """The X-Line-Retry-Key of a request carrying these reminders: the same reminders always
-    give the same key, so LINE refuses (409) a resend of a request it already accepted."""
-    names = sorted(
-        f"{k.person_id}|{k.subject}|{k.fiscal_year}|{k.report_no}|{k.kind}" for k in keys
-    )
-    return str(uuid.uuid5(_RETRY_NAMESPACE, "\n".join(names)))
+def request_key(items: Sequence[Planned]) -> str:
+    """The X-Line-Retry-Key of a request: derived from what is sent to whom (the accounts, the
+    reminders and the message), so the same request always has the same key. A request that
+    failed keeps its key in storage, and goes under it again however the reminders are
+    grouped at the next tick: LINE refuses (409) a key it accepted before."""
+    whom = sorted(
+        f"{item.identity.channel}|{item.identity.external_id}|"
+        + ",".join(sorted(f"{k.person_id}|{k.subject}|{k.fiscal_year}|{k.report_no}|{k.kind}"
+                          for k in item.keys))
+        for item in items
+    )  # fmt: skip
+    what = sorted({message_digest(item.message) for item in items})
+    return str(uuid.uuid5(_RETRY_NAMESPACE, "\n".join([*whom, *what])))
+
+
+def part_key(key: str, part: int) -> str:
+    """The key of another request made under `key` (its messages regrouped); part 0 is `key`."""
+    return key if part == 0 else str(uuid.uuid5(uuid.UUID(key), f"part {part}"))
+
+
+def message_digest(message: Outbound) -> str:
+    """A stable digest of what a message says and offers (the same in every process)."""
+    parts = [message.text, *(f"{c.label}\x1f{c.payload}" for c in message.choices)]
+    return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
 
 
 def batches(items: Sequence[Planned], size: int) -> list[list[Planned]]:

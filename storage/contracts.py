@@ -323,23 +323,23 @@ class ReminderLog(Protocol):
     message each person turned off."""
 
     async def claim_reminder(
-        self,
-        key: ReminderKey,
-        channel: str,
-        external_id: str,
-        at: datetime,
-        retry_key: str = "",
+        self, key: ReminderKey, channel: str, external_id: str, at: datetime
     ) -> bool:
-        """Record a reminder as being sent (status SENDING) in a request under `retry_key`;
-        False if the key exists already."""
+        """Record a reminder as being sent (status SENDING); False if the key exists already."""
 
     async def reclaim_reminder(self, key: ReminderKey, at: datetime) -> bool:
         """Take a reminder marked RETRY back to SENDING for another attempt; False if it is not."""
 
     async def finish_reminder(
-        self, key: ReminderKey, status: DeliveryStatus, at: datetime, error: str = ""
+        self,
+        key: ReminderKey,
+        status: DeliveryStatus,
+        at: datetime,
+        error: str = "",
+        retry_key: str | None = None,
     ) -> None:
-        """Record what became of a claimed reminder."""
+        """Record what became of a claimed reminder, and the retry key of the request it went
+        in (kept as it was when None): a resend goes under the same key."""
 
     async def reminder_records(self, status: DeliveryStatus | None = None) -> list[ReminderRecord]:
         """Claimed reminders (of one status if given), by key."""

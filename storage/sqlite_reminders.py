@@ -12,22 +12,16 @@ class RemindersPart(SqliteBase):
     """Reminders claimed before sending, snoozes, and the kinds of message people turned off."""
 
     async def claim_reminder(
-        self,
-        key: ReminderKey,
-        channel: str,
-        external_id: str,
-        at: datetime,
-        retry_key: str = "",
+        self, key: ReminderKey, channel: str, external_id: str, at: datetime
     ) -> bool:
-        """Record a reminder as being sent (status SENDING) in a request under `retry_key`;
-        False if the key exists already."""
+        """Record a reminder as being sent (status SENDING); False if the key exists already."""
         async with (
             self._transaction() as db,
             db.execute(
                 "INSERT OR IGNORE INTO reminder_log (person_id, subject, fiscal_year, report_no, "
-                "kind, channel, external_id, status, claimed_at, updated_at, retry_key) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 'sending', ?, ?, ?)",
-                (*_key(key), channel, external_id, _utc(at), _utc(at), retry_key),
+                "kind, channel, external_id, status, claimed_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'sending', ?, ?)",
+                (*_key(key), channel, external_id, _utc(at), _utc(at)),
             ) as cur,
         ):
             return cur.rowcount > 0
@@ -45,13 +39,20 @@ class RemindersPart(SqliteBase):
             return cur.rowcount > 0
 
     async def finish_reminder(
-        self, key: ReminderKey, status: DeliveryStatus, at: datetime, error: str = ""
+        self,
+        key: ReminderKey,
+        status: DeliveryStatus,
+        at: datetime,
+        error: str = "",
+        retry_key: str | None = None,
     ) -> None:
-        """Record what became of a claimed reminder."""
+        """Record what became of a claimed reminder, and the retry key of the request it went
+        in (kept as it was when None): a resend goes under the same key."""
         async with self._transaction() as db:
             await db.execute(
-                f"UPDATE reminder_log SET status = ?, updated_at = ?, error = ? WHERE {_KEY_WHERE}",
-                (status.value, _utc(at), error[:500], *_key(key)),
+                "UPDATE reminder_log SET status = ?, updated_at = ?, error = ?, "
+                f"retry_key = coalesce(?, retry_key) WHERE {_KEY_WHERE}",
+                (status.value, _utc(at), error[:500], retry_key, *_key(key)),
             )
 
     async def reminder_records(self, status: DeliveryStatus | None = None) -> list[ReminderRecord]:

@@ -95,6 +95,7 @@ class FakeLine:
     clock: Callable[[], float] = time.time
     """When events happen, in seconds since the epoch (the bot under test's own clock)."""
     _failures: dict[str, list[int]] = field(default_factory=dict)
+    _lost: Counter[str] = field(default_factory=Counter)  # answers lost after taking the request
     _tokens: dict[str, str] = field(default_factory=dict)  # reply token -> user, until used
     _retry_keys: set[str] = field(default_factory=set)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -132,6 +133,11 @@ class FakeLine:
     def fail_next(self, path: str, *statuses: int) -> None:
         """The next calls to `path` (e.g. "/v2/bot/message/quota") answer these statuses."""
         self._failures.setdefault(path, []).extend(statuses)
+
+    def lose_answer_next(self, path: str, count: int = 1) -> None:
+        """The next `count` pushes or multicasts to `path` are taken (delivered, their retry
+        key remembered), but answered 500, as when the answer is lost on the way back."""
+        self._lost[path] += count
 
     def event(self, user: str, kind: str, **fields: Any) -> JSONDict:
         """A webhook event from `user` with a fresh id and reply token (when LINE gives one)."""
@@ -331,6 +337,9 @@ class FakeLine:
             self._retry_keys.add(key)
         self.used += len(users)
         await self._record(kind, users, body["messages"], key)
+        if self._lost[request.path] > 0:
+            self._lost[request.path] -= 1
+            return web.json_response({"message": "answer lost"}, status=500)
         if kind == "multicast":
             return web.json_response({})
         return self._sent_messages(body["messages"])

@@ -607,21 +607,15 @@ class MemoryStorage:
     # Reminders
 
     async def claim_reminder(
-        self,
-        key: ReminderKey,
-        channel: str,
-        external_id: str,
-        at: datetime,
-        retry_key: str = "",
+        self, key: ReminderKey, channel: str, external_id: str, at: datetime
     ) -> bool:
-        """Record a reminder as being sent (status SENDING) in a request under `retry_key`;
-        False if the key exists already."""
+        """Record a reminder as being sent (status SENDING); False if the key exists already."""
         if key in self._reminders:
             return False
         self._require_person(key.person_id)
         at = _as_stored(at)
         self._reminders[key] = ReminderRecord(
-            key, channel, external_id, DeliveryStatus.SENDING, 1, at, at, "", retry_key
+            key, channel, external_id, DeliveryStatus.SENDING, 1, at, at
         )
         return True
 
@@ -639,13 +633,23 @@ class MemoryStorage:
         return True
 
     async def finish_reminder(
-        self, key: ReminderKey, status: DeliveryStatus, at: datetime, error: str = ""
+        self,
+        key: ReminderKey,
+        status: DeliveryStatus,
+        at: datetime,
+        error: str = "",
+        retry_key: str | None = None,
     ) -> None:
-        """Record what became of a claimed reminder."""
+        """Record what became of a claimed reminder, and the retry key of the request it went
+        in (kept as it was when None): a resend goes under the same key."""
         record = self._reminders.get(key)
         if record is not None:
             self._reminders[key] = dataclasses.replace(
-                record, status=status, updated_at=_as_stored(at), error=error[:500]
+                record,
+                status=status,
+                updated_at=_as_stored(at),
+                error=error[:500],
+                retry_key=record.retry_key if retry_key is None else retry_key,
             )
 
     async def reminder_records(self, status: DeliveryStatus | None = None) -> list[ReminderRecord]:

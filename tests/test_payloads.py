@@ -19,6 +19,7 @@ from domain.payloads import (
     LARGEST_ID,
     LINE_LIMIT,
     TELEGRAM_LIMIT,
+    ChooseChannel,
     Payload,
     ReportNow,
     RunCommand,
@@ -32,7 +33,7 @@ from domain.payloads import (
 from handlers.commands import COMMANDS
 from handlers.conversation import Conversation
 from handlers.flow import Step
-from handlers.shortcuts import NOTIFICATIONS
+from handlers.shortcuts import CHANNEL_CHOICES, NOTIFICATIONS
 from scheduler.messages import owner_reminder, stand_in_notice
 from storage.contracts import Storage
 from storage.sqlite import SqliteStorage
@@ -58,6 +59,7 @@ def largest_of_every_kind() -> list[Payload]:
         ReportNow(LARGEST_ID, 2800, 12, discard=True),
         Snooze(LARGEST_ID),
         SwitchNotification(longest_switch, enabled=True),
+        ChooseChannel(max(CHANNEL_CHOICES, key=len)),
         ShowMore("history", LARGEST_ID, 2800),
     ]
 

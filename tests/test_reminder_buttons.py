@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import date
 
 import pytest
 
+from bot.line_messages import render_turn
 from domain.fiscal import ReportMonth
-from domain.payloads import SwitchNotification
+from domain.models import ChatIdentity, Project, ReminderKey
+from domain.payloads import ChooseChannel, SwitchNotification
 from domain.thaidate import parse_day
 from handlers import texts
 from handlers.conversation import Conversation
-from scheduler.messages import report_payload, snooze_payload
+from scheduler.messages import Owed, owner_reminders, report_payload, snooze_payload
+from scheduler.planner import ReminderPlanner
 from storage.sqlite import SqliteStorage
+from tests.fake_line import FakeLine
 from tests.support import NOW, ROAD, SCHOOL, Chat, World, build_world, project_of, stored_report
+from tests.test_reminders import NO_HOLIDAYS, at
 
 NOVEMBER = ReportMonth(2570, 2)
 
@@ -126,3 +132,71 @@ async def test_coordinators_switch_their_messages(world: World) -> None:
     assert officer.last == texts.NOTIFY_OFFICER
     await officer.send_payload(SwitchNotification("digest", False).encode())
     assert officer.last == texts.STALE_BUTTON
+
+
+async def test_one_reminder_lists_every_project_owed_with_a_button_each(world: World) -> None:
+    await world.repo.link_identity(ChatIdentity("telegram", "5001", world.officer.id))
+    await world.repo.link_identity(ChatIdentity("telegram", "5002", world.single.id))
+    items, _ = await ReminderPlanner(world.repo, NO_HOLIDAYS).plan(at(25))
+    [mine] = [i for i in items if i.key.person_id == world.officer.id]
+    assert {k.subject for k in mine.keys} == {ROAD.code, SCHOOL.code}
+    labels = [choice.label for choice in mine.message.choices]
+    assert labels == [
+        f"ส่ง {ROAD.code}", f"ส่ง {SCHOOL.code}", "เตือนพรุ่งนี้ทุกโครงการ",
+        "ไม่อยู่ ให้คนอื่นรายงานแทน",
+    ]  # fmt: skip
+    assert "ยังไม่ได้ส่งรายงานครั้งที่ 2 ของ 2 โครงการ" in mine.message.text
+    c = Chat(Conversation(world.repo, lambda: at(25)), "somchai")
+    await c.send_payload(mine.message.choices[1].payload)
+    assert f"โครงการ {SCHOOL.code}" in c.last, "a project's button opens its report"
+    await c.say("ยกเลิก")
+    await c.send_payload(mine.message.choices[2].payload)
+    assert c.last == texts.SNOOZED_ALL.format(count=2, time="09:00")
+    assert {s.project_code for s in await world.repo.snoozes()} == {ROAD.code, SCHOOL.code}
+    await c.send_payload(mine.message.choices[2].payload)
+    assert c.last == texts.SNOOZE_ONCE_A_DAY
+    # Snoozed, the officer's projects wait for tomorrow; the other officer's do not.
+    items, _ = await ReminderPlanner(world.repo, NO_HOLIDAYS).plan(at(25, 10))
+    assert {i.key.person_id for i in items} == {world.single.id}
+
+
+def test_a_reminder_of_many_projects_stays_readable_and_fits_both_apps() -> None:
+    month = ReportMonth(2570, 2)
+    owed = [
+        Owed(ReminderKey(1, f"โครงการ-{n:03d}", 2570, 2, "window"), project)
+        for n in range(45)
+        for project in [
+            Project(**{**dataclasses.asdict(ROAD), "code": f"โครงการ-{n:03d}"}, id=n + 1)
+        ]
+    ]
+    message = owner_reminders("window", month, date(2026, 11, 30), owed)
+    assert "ของ 45 โครงการ" in message.text and "และอีก 5 โครงการ" in message.text
+    assert len(message.choices) == 40 + 2
+    assert FakeLine._invalid(render_turn([message], None)) is None, "within LINE's limits"
+    assert all(len(c.payload.encode()) <= 64 for c in message.choices), "Telegram's 64 bytes"
+
+
+async def test_a_person_chooses_where_reminders_go(world: World) -> None:
+    await world.repo.link_identity(ChatIdentity("line", "U" + "1" * 32, world.officer.id))
+    await world.repo.link_identity(ChatIdentity("telegram", "5001", world.officer.id))
+    c = Chat(Conversation(world.repo, lambda: NOW), "U" + "1" * 32, channel="line")
+    await c.say("ช่องทางแจ้งเตือนครับ")
+    assert c.last.startswith(f"ตอนนี้{texts.CHANNEL_SET['auto']}")
+    labels = [choice.label for choice in c.replies[-1].choices]
+    assert labels == ["LINE", "Telegram", "ทั้งสองช่องทาง", "✓ ช่องทางที่ใช้ล่าสุด"]
+    await c.press("ทั้งสองช่องทาง")
+    assert c.last == f"ตั้งค่าแล้ว {texts.CHANNEL_SET['both']}"
+    assert await world.repo.reminder_channels() == {world.officer.id: "both"}
+    await c.say("/channel")
+    assert "✓ ทั้งสองช่องทาง" in [choice.label for choice in c.replies[-1].choices]
+    await c.press("ช่องทางที่ใช้ล่าสุด")
+    assert await world.repo.reminder_channels() == {}
+    # Someone linked on one app only has nothing to choose; a forged choice is refused.
+    single = chat(world, "jai")
+    await single.say("ช่องทางแจ้งเตือน")
+    assert single.last == texts.CHANNEL_ONLY_ONE.format(name="console")
+    await single.send_payload(ChooseChannel("telegram").encode())
+    assert single.last == texts.CHANNEL_NOT_LINKED.format(name="Telegram")
+    await single.send_payload(ChooseChannel("sms").encode())
+    assert single.last == texts.STALE_BUTTON
+    assert await world.repo.reminder_channels() == {}

@@ -1090,11 +1090,12 @@ class TestReminderLog:
         person = await repo.add_person("นายวิชัย", roles=frozenset({Role.OFFICER}))
         key = ReminderKey(person.id, "P1", 2570, 2, "deadline")
         request = "5b7a2c1e-0000-5000-8000-000000000001"
-        assert await repo.claim_reminder(key, "line", "U1", T0, request)
-        await repo.finish_reminder(key, DeliveryStatus.RETRY, T0, "HTTP 500")
+        assert await repo.claim_reminder(key, "line", "U1", T0)
+        await repo.finish_reminder(key, DeliveryStatus.RETRY, T0, "HTTP 500", request)
         assert await repo.reclaim_reminder(key, T0 + timedelta(minutes=5))
+        await repo.finish_reminder(key, DeliveryStatus.SENT, T0 + timedelta(minutes=5))
         (record,) = await repo.reminder_records()
-        assert record.retry_key == request, "a resend goes under the same key"
+        assert record.retry_key == request, "kept when the next outcome names none"
 
     async def test_reminders_left_sending_become_unknown(self, repo: Storage) -> None:
         person = await repo.add_person("นายวิชัย", roles=frozenset({Role.OFFICER}))

@@ -180,7 +180,7 @@ async def one_round(
                 config.write_text(
                     f'[database]\npath = "{database}"\n[bot]\nfixed_now = "{NOW}"\n'
                     f'[logging]\nlevel = "WARNING"\n[line]\napi_host = "{fake.base_url}"\n'
-                    f"webhook_port = {port}\n",
+                    f'api_data_host = "{fake.base_url}"\nwebhook_port = {port}\n',
                     encoding="utf-8",
                 )
                 arguments = ["bot", "--config", str(config), "run"]

@@ -94,6 +94,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     show.add_argument("--at", help='local time, e.g. "2026-11-25 09:00" (default: now)')
 
+    line = sub.add_parser("line", parents=[common], help="the LINE Official Account")
+    line_sub = line.add_subparsers(dest="action", required=True, metavar="ACTION")
+    line_sub.add_parser(
+        "rich-menu",
+        parents=[common],
+        help="make or update the rich menus (officers, coordinators) and link every account "
+        "to its role's menu; safe to run again",
+    )
+
     invite = sub.add_parser(
         "invite", parents=[common], help="issue a single-use code that links a chat account"
     )
@@ -395,6 +404,33 @@ async def _reminders(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _line(services: Services, _: argparse.Namespace) -> int:
+    from bot.line_channel import LineApi
+    from bot.line_menus import MenuKeeper
+    from scheduler.delivery import DeliveryFailed
+
+    config = services.config.line
+    if config is None:
+        print(
+            "ยังไม่ได้ตั้งค่า LINE: เพิ่มตาราง [line] ใน config (ดู config.example.toml)",
+            file=sys.stderr,
+        )
+        return 2
+    api = LineApi(config)
+    try:
+        keeper = MenuKeeper(api, services.repo)
+        for line in await keeper.ensure():
+            print(line)
+        linked = await keeper.sync()
+        print(f"เชื่อมบัญชี LINE กับเมนูตามบทบาทใหม่ {linked} บัญชี")
+    except DeliveryFailed as error:
+        print(f"ทำเมนูไม่สำเร็จ: LINE ตอบว่า {error}", file=sys.stderr)
+        return 1
+    finally:
+        await api.close()
+    return 0
+
+
 JOBS: dict[str, Job] = {
     "demo-data": _demo_data,
     "console": _console,
@@ -405,6 +441,7 @@ JOBS: dict[str, Job] = {
     "run": _run,
     "invite": _invite,
     "reminders": _reminders,
+    "line": _line,
 }
 
 

@@ -47,9 +47,9 @@ KNOWN_KEYS: Mapping[str, frozenset[str]] = {
          "messages_per_second", "messages_per_chat_per_second"}
     ),
     "line": frozenset(
-        {"channel_secret", "channel_access_token", "api_host", "webhook_listen", "webhook_port",
-         "webhook_path", "public_base_url", "files_dir", "files_days", "basic_id",
-         "quota_reserve", "quota_warning"}
+        {"channel_secret", "channel_access_token", "api_host", "api_data_host",
+         "webhook_listen", "webhook_port", "webhook_path", "public_base_url", "files_dir",
+         "files_days", "basic_id", "quota_reserve", "quota_warning", "rich_menus"}
     ),
 }  # fmt: skip
 
@@ -57,6 +57,7 @@ TELEGRAM_API = "https://api.telegram.org/bot"
 _TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,100}")
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 LINE_API = "https://api.line.me"
+LINE_DATA_API = "https://api-data.line.me"  # where rich menu pictures are uploaded
 _LINE_SECRET = re.compile(r"[0-9a-fA-F]{32}")
 _LINE_TOKEN = re.compile(r"[A-Za-z0-9+/=._-]{20,1000}")
 _LINE_BASIC_ID = re.compile(r"@?[a-z0-9._-]{3,40}")
@@ -97,6 +98,7 @@ class LineConfig:
     channel_secret: str = field(repr=False)
     channel_access_token: str = field(repr=False)
     api_host: str = LINE_API
+    api_data_host: str = LINE_DATA_API
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8444
     webhook_path: str = "/line"
@@ -106,6 +108,7 @@ class LineConfig:
     basic_id: str = ""
     quota_reserve: int = 10
     quota_warning: int = 30
+    rich_menus: bool = True
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -273,12 +276,16 @@ def _line(data: Mapping[str, Any], base: Path) -> LineConfig | None:
     # Every key is read before anything is checked, so a key of the wrong type is named first.
     secret, token = text("channel_secret", ""), text("channel_access_token", "")
     api_host, public = text("api_host", LINE_API).rstrip("/"), text("public_base_url", "")
+    data_host = text("api_data_host", LINE_DATA_API).rstrip("/")
     listen, path = text("webhook_listen", "127.0.0.1"), text("webhook_path", "/line")
     files_dir, basic_id = text("files_dir", "line-files"), text("basic_id", "")
     port = _integer(t, "line", "webhook_port", 8444, 1, 65535)
     files_days = _integer(t, "line", "files_days", 7, 1, 365)
     reserve = _integer(t, "line", "quota_reserve", 10, 0, 1_000_000)
     warning = _integer(t, "line", "quota_warning", 30, 0, 1_000_000)
+    menus = t.get("rich_menus", True)
+    if not isinstance(menus, bool):
+        raise ConfigError("line.rich_menus must be true or false")
 
     if not _LINE_SECRET.fullmatch(secret):
         raise ConfigError(
@@ -290,8 +297,9 @@ def _line(data: Mapping[str, Any], base: Path) -> LineConfig | None:
             "line.channel_access_token (or PROGRESS_BOT_LINE_ACCESS_TOKEN) must be the "
             "long-lived channel access token from the LINE Developers console"
         )
-    if not api_host.startswith(("http://", "https://")):
-        raise ConfigError("line.api_host must start with http:// or https://")
+    for key, host in (("api_host", api_host), ("api_data_host", data_host)):
+        if not host.startswith(("http://", "https://")):
+            raise ConfigError(f"line.{key} must start with http:// or https://")
     if public and not public.startswith("https://"):
         raise ConfigError("line.public_base_url must be an https:// address (LINE shows no other)")
     if basic_id and not _LINE_BASIC_ID.fullmatch(basic_id):
@@ -301,6 +309,7 @@ def _line(data: Mapping[str, Any], base: Path) -> LineConfig | None:
         channel_secret=secret,
         channel_access_token=token,
         api_host=api_host,
+        api_data_host=data_host,
         webhook_listen=listen,
         webhook_port=port,
         webhook_path=path if path.startswith("/") else "/" + path,
@@ -310,6 +319,7 @@ def _line(data: Mapping[str, Any], base: Path) -> LineConfig | None:
         basic_id=("@" + basic_id.lstrip("@")) if basic_id else "",
         quota_reserve=reserve,
         quota_warning=warning,
+        rich_menus=menus,
     )
 
 

@@ -14,13 +14,22 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import aiohttp
-from linebot.v3.messaging import ApiException, AsyncApiClient, AsyncMessagingApi, Configuration
+from linebot.v3.messaging import (
+    ApiException,
+    AsyncApiClient,
+    AsyncMessagingApi,
+    AsyncMessagingApiBlob,
+    Configuration,
+    RichMenuBulkLinkRequest,
+    RichMenuBulkUnlinkRequest,
+    RichMenuRequest,
+)
 
 from bot.config import LineConfig
 from bot.line_events import GroupMessage, LineEvent
@@ -74,6 +83,9 @@ class LineApi:
         self._client = AsyncApiClient(configuration)
         self._api = AsyncMessagingApi(self._client)
         self._host = config.api_host
+        self._data_host = config.api_data_host
+        self._token = config.channel_access_token
+        self._data_client: AsyncApiClient | None = None  # made when a picture is uploaded
         # What the SDK sends with each call: the bearer token and its User-Agent.
         self._headers = {
             **self._client.default_headers,
@@ -91,6 +103,75 @@ class LineApi:
     async def close(self) -> None:
         """Release the HTTP connections."""
         await self._client.close()
+        if self._data_client is not None:
+            await self._data_client.close()
+
+    # Rich menus (made by `progress-bot line rich-menu`, linked to accounts by bot.line_menus)
+
+    async def create_rich_menu(self, body: dict[str, Any]) -> str:
+        """Make a rich menu from its JSON (size, areas, name); its id."""
+        made = await self._menu_call("create", self._api.create_rich_menu(
+            RichMenuRequest.from_dict(body)
+        ))  # fmt: skip
+        return str(made.rich_menu_id)
+
+    async def upload_rich_menu_image(self, menu_id: str, png: bytes) -> None:
+        """Give a new rich menu its picture (LINE takes one, once)."""
+        if self._data_client is None:
+            configuration = Configuration(
+                host=self._data_host, access_token=self._token
+            )  # fmt: skip
+            self._data_client = AsyncApiClient(configuration)
+        blob = AsyncMessagingApiBlob(self._data_client)
+        await self._menu_call(
+            "picture",
+            blob.set_rich_menu_image(menu_id, png, _headers={"Content-Type": "image/png"}),
+        )
+
+    async def rich_menu_names(self) -> dict[str, str]:
+        """Every rich menu of the account: id and name."""
+        found = await self._menu_call("list", self._api.get_rich_menu_list())
+        return {str(m.rich_menu_id): str(m.name) for m in found.richmenus}
+
+    async def delete_rich_menu(self, menu_id: str) -> None:
+        """Delete a rich menu (accounts linked to it see the default)."""
+        await self._menu_call("delete", self._api.delete_rich_menu(menu_id))
+
+    async def set_default_rich_menu(self, menu_id: str) -> None:
+        """The menu every account sees unless linked to another."""
+        await self._menu_call("default", self._api.set_default_rich_menu(menu_id))
+
+    async def link_rich_menu(self, users: Sequence[str], menu_id: str) -> None:
+        """Show `menu_id` to these accounts (one request for up to 500)."""
+        if len(users) == 1:
+            await self._menu_call("link", self._api.link_rich_menu_id_to_user(users[0], menu_id))
+            return
+        request = RichMenuBulkLinkRequest(rich_menu_id=menu_id, user_ids=list(users))
+        await self._menu_call("link", self._api.link_rich_menu_id_to_users(request))
+
+    async def unlink_rich_menu(self, users: Sequence[str]) -> None:
+        """These accounts see the default menu again (one request for up to 500)."""
+        if len(users) == 1:
+            await self._menu_call("unlink", self._api.unlink_rich_menu_id_from_user(users[0]))
+            return
+        request = RichMenuBulkUnlinkRequest(user_ids=list(users))
+        await self._menu_call("unlink", self._api.unlink_rich_menu_id_from_users(request))
+
+    @staticmethod
+    async def _menu_call(what: str, call: Awaitable[Any]) -> Any:
+        """A rich menu call, LINE's refusal or a network failure raised as DeliveryFailed."""
+        try:
+            return await call
+        except ApiException as error:
+            permanent = error.status is not None and error.status < 500 and error.status != 429
+            detail = _body(error).decode(errors="replace")[:200]
+            raise DeliveryFailed(
+                f"rich menu {what}: HTTP {error.status} {detail}", permanent=permanent
+            ) from error
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise DeliveryFailed(
+                f"rich menu {what}: {type(error).__name__}", permanent=False
+            ) from error
 
     async def reply(self, token: str, messages: Sequence[Message]) -> bool:
         """Answer through a reply token; False if LINE refused the token (used or expired)."""
@@ -159,6 +240,13 @@ class LineApi:
         return Allowance(int(quota.value) if limited else None, int(used.total_usage))
 
 
+class AfterEvent(Protocol):
+    """Something done for an account after its event was answered (bot.line_menus)."""
+
+    async def after_event(self, user: str) -> None:
+        """Never raises."""
+
+
 class LineChannel:
     """Runs the conversation on LINE: webhook events in, replies (or pushes) out."""
 
@@ -176,6 +264,8 @@ class LineChannel:
         self._shelf = shelf
         self.replays_refused = 0
         """Events refused as stale replays (old, and not a redelivery by LINE)."""
+        self.menus: AfterEvent | None = None
+        """Links the account's rich menu after its first event (set by the runner)."""
 
     async def handle_events(self, events: Sequence[LineEvent]) -> None:
         """Handle the events of one webhook request fully."""
@@ -219,6 +309,8 @@ class LineChannel:
 
         # The conversation keeps one person's events in order, each answer sent before the next.
         await self._conversation.serve(inbound, send)
+        if self.menus is not None:
+            await self.menus.after_event(inbound.user_id)
 
     async def _in_group(self, event: LineEvent, said: GroupMessage) -> None:
         """In a group the bot says it works one to one, when addressed (handlers.groups);

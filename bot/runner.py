@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
     from bot.config import LineConfig
     from bot.line_channel import LineChannel
+    from bot.line_menus import MenuKeeper
     from bot.telegram_channel import TelegramChannel
     from bot.web_server import WebServer
 
@@ -75,6 +77,26 @@ def line_parts(services: Services, line: LineConfig) -> tuple[LineChannel, web.A
     return channel, line_webhook(channel, line.channel_secret, line.webhook_path, shelf)
 
 
+MENU_SYNC = timedelta(minutes=5)
+
+
+async def keep_menus(keeper: MenuKeeper, stop: asyncio.Event) -> None:
+    """Make the LINE rich menus if they are missing or out of date, then link accounts to
+    their role's menu every few minutes (roles change by imports and the CLI) until `stop`."""
+    made = False
+    while not stop.is_set():
+        try:
+            if not made:
+                for done in await keeper.ensure():
+                    log.info("line: %s", done)
+                made = True
+            await keeper.sync()
+        except Exception as error:  # LINE unreachable, or refusing: tried again later
+            log.warning("line: rich menus not kept this time (%s: %s)", type(error).__name__, error)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), MENU_SYNC.total_seconds())
+
+
 async def run_channels(services: Services, stop: asyncio.Event) -> int:
     """Run the configured channels until `stop` is set; 2 if there is nothing to run."""
     telegram, line = services.config.telegram, services.config.line
@@ -94,6 +116,7 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
     scheduler: AsyncIOScheduler | None = None
     catch_up: asyncio.Task[TickReport] | None = None
     warming: asyncio.Task[None] | None = None
+    menus: asyncio.Task[None] | None = None
     polling: asyncio.Task[None] | None = None
     try:
         if telegram is not None:
@@ -107,6 +130,12 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
             from bot.web_server import serve
 
             line_channel, app = line_parts(services, line)
+            if line.rich_menus:
+                from bot.line_menus import MenuKeeper
+
+                keeper = MenuKeeper(line_channel.api, services.repo)
+                line_channel.menus = keeper
+                menus = asyncio.create_task(keep_menus(keeper, stop))
             servers.append(await serve(app, line.webhook_listen, line.webhook_port))
             notifiers[LINE] = metered[LINE] = LineNotifier(line_channel, line)
             try:
@@ -186,6 +215,9 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
             await reminders.idle()  # a tick in progress finishes what it claimed
         if warming is not None:
             await asyncio.gather(warming, return_exceptions=True)
+        if menus is not None:
+            menus.cancel()
+            await asyncio.gather(menus, return_exceptions=True)
         if channel is not None:
             await channel.stop()
         if line_channel is not None:

@@ -268,6 +268,18 @@ class Accounts(Protocol):
     async def reminder_channels(self) -> dict[int, str]:
         """Per person, the channel chosen for reminders (people without a choice are absent)."""
 
+    async def rich_menus(self) -> dict[str, tuple[str, str]]:
+        """Per role, the LINE rich menu made for it: (its id at LINE, its name)."""
+
+    async def set_rich_menu(self, role: str, rich_menu_id: str, name: str) -> None:
+        """Remember the LINE rich menu made for a role (replacing the one before)."""
+
+    async def menu_links(self) -> dict[str, str]:
+        """Per LINE account, the rich menu it was last linked to (by the bot)."""
+
+    async def set_menu_links(self, links: dict[str, str | None]) -> None:
+        """Remember the rich menus LINE accounts were linked to (None: the default again)."""
+
     async def set_blocked(
         self,
         channel: str,

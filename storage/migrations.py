@@ -216,6 +216,20 @@ MIGRATIONS: tuple[str, ...] = (
         choice TEXT NOT NULL CHECK (choice IN ('line', 'telegram', 'both'))
     );
     """,
+    # 6: LINE rich menus: the menu made for each role (its id at LINE, and its name, which says
+    # what it was made from), and the menu each LINE account was last linked to (by its id).
+    """
+    CREATE TABLE line_rich_menus (
+        role TEXT PRIMARY KEY,
+        rich_menu_id TEXT NOT NULL,
+        name TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE line_menu_links (
+        external_id TEXT PRIMARY KEY,
+        rich_menu_id TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -99,6 +99,42 @@ class AccountsPart(SqliteBase):
         rows = await self._all("SELECT person_id, choice FROM reminder_channels")
         return {person_id: choice for person_id, choice in rows}
 
+    async def rich_menus(self) -> dict[str, tuple[str, str]]:
+        """Per role, the LINE rich menu made for it: (its id at LINE, its name)."""
+        rows = await self._all("SELECT role, rich_menu_id, name FROM line_rich_menus")
+        return {role: (menu, name) for role, menu, name in rows}
+
+    async def set_rich_menu(self, role: str, rich_menu_id: str, name: str) -> None:
+        """Remember the LINE rich menu made for a role (replacing the one before)."""
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO line_rich_menus (role, rich_menu_id, name) VALUES (?, ?, ?) "
+                "ON CONFLICT (role) DO UPDATE SET rich_menu_id = excluded.rich_menu_id, "
+                "name = excluded.name",
+                (role, rich_menu_id, name),
+            )
+
+    async def menu_links(self) -> dict[str, str]:
+        """Per LINE account, the rich menu it was last linked to (by the bot)."""
+        rows = await self._all("SELECT external_id, rich_menu_id FROM line_menu_links")
+        return {external_id: menu for external_id, menu in rows}
+
+    async def set_menu_links(self, links: dict[str, str | None]) -> None:
+        """Remember the rich menus LINE accounts were linked to (None: the default again)."""
+        async with self._transaction() as db:
+            for external_id, menu in links.items():
+                if menu is None:
+                    await db.execute(
+                        "DELETE FROM line_menu_links WHERE external_id = ?", (external_id,)
+                    )
+                else:
+                    await db.execute(
+                        "INSERT INTO line_menu_links (external_id, rich_menu_id) "
+                        "VALUES (?, ?) ON CONFLICT (external_id) "
+                        "DO UPDATE SET rich_menu_id = excluded.rich_menu_id",
+                        (external_id, menu),
+                    )
+
     async def set_blocked(
         self,
         channel: str,

@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import struct
 import time
 import uuid
 from collections import Counter
@@ -96,6 +97,12 @@ class FakeLine:
     """When events happen, in seconds since the epoch (the bot under test's own clock)."""
     _failures: dict[str, list[int]] = field(default_factory=dict)
     _lost: Counter[str] = field(default_factory=Counter)  # answers lost after taking the request
+    menus: dict[str, JSONDict] = field(default_factory=dict)
+    """Rich menus by id, as made (the request's JSON)."""
+    menu_pictures: dict[str, bytes] = field(default_factory=dict)
+    default_menu: str | None = None
+    user_menus: dict[str, str] = field(default_factory=dict)
+    """The rich menu linked to each user (others see the default)."""
     _tokens: dict[str, str] = field(default_factory=dict)  # reply token -> user, until used
     _retry_keys: set[str] = field(default_factory=set)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -112,6 +119,15 @@ class FakeLine:
         app.router.add_get("/v2/bot/message/quota", self._quota)
         app.router.add_get("/v2/bot/message/quota/consumption", self._consumption)
         app.router.add_get("/v2/bot/info", self._info)
+        app.router.add_post("/v2/bot/richmenu", self._create_menu)
+        app.router.add_get("/v2/bot/richmenu/list", self._list_menus)
+        app.router.add_delete("/v2/bot/richmenu/{menu}", self._delete_menu)
+        app.router.add_post("/v2/bot/richmenu/{menu}/content", self._menu_picture)
+        app.router.add_post("/v2/bot/user/all/richmenu/{menu}", self._set_default_menu)
+        app.router.add_post("/v2/bot/user/{user}/richmenu/{menu}", self._link_menu)
+        app.router.add_delete("/v2/bot/user/{user}/richmenu", self._unlink_menu)
+        app.router.add_post("/v2/bot/richmenu/bulk/link", self._bulk_link)
+        app.router.add_post("/v2/bot/richmenu/bulk/unlink", self._bulk_unlink)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -343,6 +359,165 @@ class FakeLine:
         if kind == "multicast":
             return web.json_response({})
         return self._sent_messages(body["messages"])
+
+    # Rich menus
+
+    def menu_of(self, user: str) -> JSONDict | None:
+        """The rich menu `user` sees: the one linked to them, else the default."""
+        menu = self.user_menus.get(user, self.default_menu)
+        return None if menu is None else self.menus.get(menu)
+
+    def tap(self, user: str, label: str) -> JSONDict:
+        """The postback event of `user` tapping the area of their menu with this label."""
+        menu = self.menu_of(user)
+        assert menu is not None, f"{user} sees no rich menu"
+        for area in menu["areas"]:
+            if area["action"].get("label") == label:
+                return self.postback(user, area["action"]["data"])
+        raise AssertionError(
+            f"no area {label!r} in {[a['action'].get('label') for a in menu['areas']]}"
+        )
+
+    @staticmethod
+    def _invalid_menu(body: JSONDict) -> str | None:
+        """Why LINE would refuse this rich menu, or None."""
+        size = body.get("size", {})
+        width, height = size.get("width", 0), size.get("height", 0)
+        if not (800 <= width <= 2500 and 250 <= height <= 1686 and width / height >= 1.45):
+            return "size: width 800 to 2500, height 250 to 1686, width/height at least 1.45"
+        if not isinstance(body.get("selected"), bool):
+            return "selected: a boolean"
+        if not 1 <= len(body.get("name", "")) <= 300:
+            return "name: 1 to 300 characters"
+        if not 1 <= len(body.get("chatBarText", "")) <= 14:
+            return "chatBarText: 1 to 14 characters"
+        areas = body.get("areas", [])
+        if not 1 <= len(areas) <= 20:
+            return "areas: 1 to 20"
+        boxes = []
+        for area in areas:
+            b, action = area["bounds"], area["action"]
+            if (
+                b["x"] < 0
+                or b["y"] < 0
+                or b["x"] + b["width"] > width
+                or b["y"] + b["height"] > height
+            ):
+                return "area: outside the menu"
+            boxes.append((b["x"], b["y"], b["x"] + b["width"], b["y"] + b["height"]))
+            if action.get("type") != "postback" or len(action.get("data", "").encode()) > 300:
+                return "action: a postback with at most 300 bytes of data"
+            if len(action.get("label", "")) > 20 or len(action.get("displayText", "")) > 300:
+                return "action: label at most 20, displayText at most 300 characters"
+        for n, (x0, y0, x1, y1) in enumerate(boxes):
+            for a0, b0, a1, b1 in boxes[n + 1 :]:
+                if x0 < a1 and a0 < x1 and y0 < b1 and b0 < y1:
+                    return "areas overlap"
+        return None
+
+    async def _create_menu(self, request: web.Request) -> web.Response:
+        body, refused = await self._check(request)
+        if refused is not None:
+            return refused
+        if (why := self._invalid_menu(body)) is not None:
+            return web.json_response({"message": why}, status=400)
+        menu = f"richmenu-{uuid.uuid4().hex}"
+        self.menus[menu] = body
+        return web.json_response({"richMenuId": menu})
+
+    async def _list_menus(self, request: web.Request) -> web.Response:
+        _, refused = await self._check(request)
+        if refused is not None:
+            return refused
+        menus = [{"richMenuId": menu, **body} for menu, body in self.menus.items()]
+        return web.json_response({"richmenus": menus})
+
+    async def _delete_menu(self, request: web.Request) -> web.Response:
+        _, refused = await self._check(request)
+        if refused is not None:
+            return refused
+        menu = request.match_info["menu"]
+        if self.menus.pop(menu, None) is None:
+            return web.json_response({"message": "Not found"}, status=404)
+        self.menu_pictures.pop(menu, None)
+        self.default_menu = None if self.default_menu == menu else self.default_menu
+        self.user_menus = {u: m for u, m in self.user_menus.items() if m != menu}
+        return web.json_response({})
+
+    async def _menu_picture(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return web.json_response({"message": "Authentication failed"}, status=401)
+        menu = request.match_info["menu"]
+        picture = await request.read()
+        self.requests.append((request.path, {"bytes": len(picture)}))
+        if menu not in self.menus:
+            return web.json_response({"message": "Not found"}, status=404)
+        if menu in self.menu_pictures:
+            return web.json_response({"message": "An image has already been uploaded"}, status=400)
+        if request.content_type not in {"image/png", "image/jpeg"} or len(picture) > 1 << 20:
+            return web.json_response({"message": "a PNG or JPEG of at most 1 MB"}, status=400)
+        size = self.menus[menu]["size"]
+        if picture[:8] != b"\x89PNG\r\n\x1a\n" or struct.unpack(">II", picture[16:24]) != (
+            size["width"],
+            size["height"],
+        ):
+            return web.json_response(
+                {"message": "the picture must match the menu's size"}, status=400
+            )
+        self.menu_pictures[menu] = picture
+        return web.json_response({})
+
+    def _usable(self, menu: str) -> web.Response | None:
+        if menu not in self.menus:
+            return web.json_response({"message": "Not found"}, status=404)
+        if menu not in self.menu_pictures:
+            return web.json_response({"message": "must upload richmenu image"}, status=400)
+        return None
+
+    async def _set_default_menu(self, request: web.Request) -> web.Response:
+        _, refused = await self._check(request)
+        menu = request.match_info["menu"]
+        if (refused := refused or self._usable(menu)) is not None:
+            return refused
+        self.default_menu = menu
+        return web.json_response({})
+
+    async def _link_menu(self, request: web.Request) -> web.Response:
+        _, refused = await self._check(request)
+        menu = request.match_info["menu"]
+        if (refused := refused or self._usable(menu)) is not None:
+            return refused
+        self.user_menus[request.match_info["user"]] = menu
+        return web.json_response({})
+
+    async def _unlink_menu(self, request: web.Request) -> web.Response:
+        _, refused = await self._check(request)
+        if refused is not None:
+            return refused
+        self.user_menus.pop(request.match_info["user"], None)
+        return web.json_response({})
+
+    async def _bulk_link(self, request: web.Request) -> web.Response:
+        body, refused = await self._check(request)
+        users = body.get("userIds", [])
+        if (refused := refused or self._usable(body.get("richMenuId", ""))) is not None:
+            return refused
+        if not 1 <= len(users) <= 500:
+            return web.json_response({"message": "userIds: 1 to 500"}, status=400)
+        for user in users:
+            self.user_menus[user] = body["richMenuId"]
+        return web.json_response({}, status=202)
+
+    async def _bulk_unlink(self, request: web.Request) -> web.Response:
+        body, refused = await self._check(request)
+        if refused is not None:
+            return refused
+        users = body.get("userIds", [])
+        if not 1 <= len(users) <= 500:
+            return web.json_response({"message": "userIds: 1 to 500"}, status=400)
+        for user in users:
+            self.user_menus.pop(user, None)
+        return web.json_response({}, status=202)
 
     def _sent_messages(self, messages: list[JSONDict]) -> web.Response:
         sent = [{"id": str(next(self._ids)), "quoteToken": "q"} for _ in messages]

@@ -31,7 +31,9 @@ STRANGER = "U" + "9" * 32
 
 def line_config(api_host: str) -> LineConfig:
     """A LINE configuration pointed at the fake."""
-    return LineConfig(channel_secret=SECRET, channel_access_token=TOKEN, api_host=api_host)
+    return LineConfig(
+        channel_secret=SECRET, channel_access_token=TOKEN, api_host=api_host, api_data_host=api_host
+    )
 
 
 @dataclass

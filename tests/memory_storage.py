@@ -107,6 +107,8 @@ class MemoryStorage:
         self._settings: dict[tuple[int, str], bool] = {}
         self._preferred: dict[int, str] = {}
         self._reminder_channels: dict[int, str] = {}
+        self._rich_menus: dict[str, tuple[str, str]] = {}
+        self._menu_links: dict[str, str] = {}
         self._blocked: set[tuple[str, str]] = set()
         self._last_project_id = 0
         self._last_person_id = 0
@@ -786,6 +788,26 @@ class MemoryStorage:
     async def reminder_channels(self) -> dict[int, str]:
         """Per person, the channel chosen for reminders (people without a choice are absent)."""
         return dict(self._reminder_channels)
+
+    async def rich_menus(self) -> dict[str, tuple[str, str]]:
+        """Per role, the LINE rich menu made for it: (its id at LINE, its name)."""
+        return dict(self._rich_menus)
+
+    async def set_rich_menu(self, role: str, rich_menu_id: str, name: str) -> None:
+        """Remember the LINE rich menu made for a role (replacing the one before)."""
+        self._rich_menus[role] = (rich_menu_id, name)
+
+    async def menu_links(self) -> dict[str, str]:
+        """Per LINE account, the rich menu it was last linked to (by the bot)."""
+        return dict(self._menu_links)
+
+    async def set_menu_links(self, links: dict[str, str | None]) -> None:
+        """Remember the rich menus LINE accounts were linked to (None: the default again)."""
+        for external_id, role in links.items():
+            if role is None:
+                self._menu_links.pop(external_id, None)
+            else:
+                self._menu_links[external_id] = role
 
     async def set_blocked(
         self,

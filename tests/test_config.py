@@ -25,6 +25,7 @@ BANGKOK = ZoneInfo("Asia/Bangkok")
 # The keys that are not strings (a number, true/false, a list).
 NON_STRING_KEYS = {
     ("reminders", "enabled"),
+    ("line", "rich_menus"),
     ("reminders", "window_days"),
     ("reminders", "plan"),
     ("reminders", "overdue_grace_days"),
@@ -488,3 +489,15 @@ def test_line_errors_name_the_key_and_hide_secrets(tmp_path: Path, body: str, na
     message = error_of(write(tmp_path / "c.toml", body))
     assert named in message
     assert LINE_SECRET not in message and LINE_TOKEN not in message
+
+
+def test_rich_menus_is_true_or_false(tmp_path: Path) -> None:
+    secrets = {
+        "PROGRESS_BOT_LINE_CHANNEL_SECRET": "0123456789abcdef0123456789abcdef",
+        "PROGRESS_BOT_LINE_ACCESS_TOKEN": "fake-line-channel-access-token-0123456789",
+    }
+    path = write(tmp_path / "config.toml", '[line]\nrich_menus = "yes"\n')
+    assert "line.rich_menus must be true or false" in error_of(path, secrets)
+    path = write(tmp_path / "config.toml", "[line]\nrich_menus = false\n")
+    config = load_config(path, secrets)
+    assert config.line is not None and config.line.rich_menus is False

@@ -133,7 +133,8 @@ async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
         config.write_text(
             f'[database]\npath = "{database}"\n'
             f'[bot]\nfixed_now = "{FIRST_NOW.isoformat()}"\n'
-            f'[line]\napi_host = "{line.base_url}"\nwebhook_port = {port}\n',
+            f'[line]\napi_host = "{line.base_url}"\napi_data_host = "{line.base_url}"\n'
+            f"webhook_port = {port}\n",
             encoding="utf-8",
         )
         running = Bot(line, tmp_path, config)
@@ -219,7 +220,8 @@ async def test_telegram_and_line_in_one_process_share_one_person(tmp_path: Path)
             f'[bot]\nfixed_now = "{WINDOW_NOW.isoformat()}"\n'  # the window opens on 25 Nov
             f'[telegram]\napi_base_url = "{telegram.base_url}"\npoll_timeout = 5\n'
             "messages_per_chat_per_second = 100.0\n"
-            f'[line]\napi_host = "{line.base_url}"\nwebhook_port = {port}\n',
+            f'[line]\napi_host = "{line.base_url}"\napi_data_host = "{line.base_url}"\n'
+            f"webhook_port = {port}\n",
             encoding="utf-8",
         )
         # The most talkative log level: every library's lines are searched for secrets below.
@@ -283,7 +285,8 @@ async def test_a_full_run_logs_no_token_code_phone_or_note(tmp_path: Path) -> No
         config.write_text(
             f'[database]\npath = "{database}"\n'
             f'[bot]\nfixed_now = "{FIRST_NOW.isoformat()}"\n'
-            f'[line]\napi_host = "{line.base_url}"\nwebhook_port = {port}\n'
+            f'[line]\napi_host = "{line.base_url}"\napi_data_host = "{line.base_url}"\n'
+            f"webhook_port = {port}\n"
             f'public_base_url = "https://127.0.0.1:{port}"\nfiles_dir = "{tmp_path / "files"}"\n',
             encoding="utf-8",
         )

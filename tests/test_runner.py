@@ -35,7 +35,11 @@ class StartFailed(RuntimeError):
 
 def config(tmp_path: Path, api_host: str) -> Config:
     line = LineConfig(
-        channel_secret=SECRET, channel_access_token=TOKEN, api_host=api_host, webhook_port=0
+        channel_secret=SECRET,
+        channel_access_token=TOKEN,
+        api_host=api_host,
+        api_data_host=api_host,
+        webhook_port=0,
     )
     return Config(
         database=tmp_path / "unused.sqlite3",

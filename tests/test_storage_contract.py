@@ -508,6 +508,21 @@ class TestAccounts:
         with pytest.raises(NotFound):
             await repo.set_preferred_channel(999, "line")
 
+    async def test_rich_menus_and_the_menu_of_each_line_account_are_kept(
+        self, repo: Storage
+    ) -> None:
+        assert await repo.rich_menus() == {} and await repo.menu_links() == {}
+        await repo.set_rich_menu("officer", "richmenu-1", "progress-bot officer 1")
+        await repo.set_rich_menu("coordinator", "richmenu-2", "progress-bot coordinator 1")
+        await repo.set_rich_menu("officer", "richmenu-3", "progress-bot officer 2")
+        assert await repo.rich_menus() == {
+            "officer": ("richmenu-3", "progress-bot officer 2"),
+            "coordinator": ("richmenu-2", "progress-bot coordinator 1"),
+        }
+        await repo.set_menu_links({"U1": "richmenu-2", "U2": "richmenu-2"})
+        await repo.set_menu_links({"U1": None, "U3": "richmenu-2", "U2": "richmenu-4"})
+        assert await repo.menu_links() == {"U2": "richmenu-4", "U3": "richmenu-2"}
+
     async def test_the_reminder_channel_chosen_is_kept_and_can_be_forgotten(
         self, repo: Storage
     ) -> None:

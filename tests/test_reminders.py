@@ -10,7 +10,7 @@ import pytest
 
 from bot.preview import preview
 from domain.messages import Outbound
-from domain.models import ChatIdentity, Delegation, DeliveryStatus
+from domain.models import ChatIdentity, Delegation, DeliveryStatus, ReminderKey
 from scheduler.calendar import CalendarSettings, ReportingCalendar
 from scheduler.delivery import DeliveryFailed, ReminderService
 from scheduler.planner import ReminderPlanner
@@ -191,3 +191,32 @@ async def test_the_preview_names_every_kind_of_message(world: World) -> None:
     text = await preview(world.repo, NO_HOLIDAYS, at(26))
     assert "แจ้งผู้รายงานแทน" in text and "เตือนซ้ำตามที่ขอ" in text
     assert "อีก 2 วันทำการ" in text and "stand_in" not in text
+
+
+async def test_a_message_of_several_projects_is_still_once_per_project_across_a_crash(
+    world: World,
+) -> None:
+    # ROAD's reminder went out alone earlier: the officer's message now carries SCHOOL only.
+    road = ReminderKey(world.officer.id, ROAD.code, 2570, 2, "window")
+    assert await world.repo.claim_reminder(road, "telegram", "1001", at(25))
+    await world.repo.finish_reminder(road, DeliveryStatus.SENT, at(25))
+    recorder = Recorder()
+    await service(world, recorder, at(25)).tick()
+    to_officer = [text for chat, text in recorder.pushed if chat == "1001"]
+    assert len(to_officer) == 1 and SCHOOL.code in to_officer[0]
+    assert ROAD.code not in to_officer[0], "a project already reminded is left out"
+    # At the next moment the process dies while sending the officer's two-project message.
+    crashing = Recorder(fail_with=Crash(), fail_after=0)
+    with pytest.raises(Crash):
+        await service(world, crashing, at(26)).tick()
+    after = Recorder()
+    restarted = service(world, after, at(26, 10))
+    assert await restarted.recover() == 3, "the claims of both messages are in doubt"
+    report = await restarted.tick()
+    assert after.pushed == [] and report.already == 3, "in doubt is never sent again"
+    doubtful = {
+        r.key.subject
+        for r in await world.repo.reminder_records(DeliveryStatus.UNKNOWN)
+        if r.key.person_id == world.officer.id
+    }
+    assert doubtful == {ROAD.code, SCHOOL.code}

@@ -50,7 +50,7 @@ async def open_services(
             repository,
             the_clock,
             snooze_until=snooze_until,
-            documents=ReportDocuments(repository, zone=config.timezone),
+            documents=ReportDocuments(repository, zone=config.timezone, clock=the_clock),
             remembered_channels=PUSH_CHANNELS,
         )
         yield Services(config, repository, the_clock, conversation)

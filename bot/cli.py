@@ -287,7 +287,10 @@ async def _export(services: Services, args: argparse.Namespace) -> int:
     if args.format == "pdf":
         from reports.pdf_export import export_pdf
 
-        pdf, count = await export_pdf(services.repo, **filters, progress=_progress_bar("PDF"))
+        today = services.clock().astimezone(services.config.timezone).date()
+        pdf, count = await export_pdf(
+            services.repo, **filters, progress=_progress_bar("PDF"), as_of=today
+        )
         if count == 0:
             print("no project matches: nothing exported", file=sys.stderr)
             return 1

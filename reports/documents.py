@@ -13,6 +13,7 @@ import io
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from domain.clock import Clock
 from domain.fiscal import ReportMonth
 from domain.messages import Attachment, Outbound
 from domain.models import MonthlyReport, Project
@@ -32,10 +33,18 @@ class ReportDocuments:
     """Forms, charts, summaries and workbooks from the stored reports; the times in workbooks are
     wall-clock time in `zone` (the bot's time zone)."""
 
-    def __init__(self, repo: Records, *, zone: ZoneInfo, text_limit: int = TEXT_LIMIT) -> None:
+    def __init__(
+        self,
+        repo: Records,
+        *,
+        zone: ZoneInfo,
+        text_limit: int = TEXT_LIMIT,
+        clock: Clock | None = None,
+    ) -> None:
         self._repo = repo
         self._zone = zone
         self._limit = text_limit
+        self._clock = clock  # the day a form's figures are read, printed on its pages
 
     async def officer_summary(self, person_id: int, today: date) -> list[Outbound]:
         """An officer's projects with the latest figures and what is due."""
@@ -68,7 +77,9 @@ class ReportDocuments:
         self, project: Project, fiscal_year: int, reports: list[MonthlyReport]
     ) -> FormDocument:
         officers = await self._repo.officers_of_project(project.code)
-        return form_document(project, reports, officers[0] if officers else None, fiscal_year)
+        as_of = self._clock().astimezone(self._zone).date() if self._clock else None
+        officer = officers[0] if officers else None
+        return form_document(project, reports, officer, fiscal_year, as_of)
 
     async def project_chart(
         self, project: Project, fiscal_year: int, reports: list[MonthlyReport]

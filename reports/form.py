@@ -45,17 +45,17 @@ def form_document(
     reports: list[MonthlyReport],
     officer: Person | None,
     fiscal_year: int | None = None,
+    as_of: date | None = None,
 ) -> FormDocument:
     """The form of one project for one fiscal year (by default the project's own): section 1
-    from the project, section 2 from that year's reports in order, the officer's signature."""
+    from the project, section 2 from that year's reports in order, the officer's signature.
+    `as_of` is the day the figures were read."""
     year = project.fiscal_year if fiscal_year is None else fiscal_year
     strangers = sorted({r.project_code for r in reports} - {project.code})
     if strangers:
         raise ValueError(f"reports of other projects given for {project.code}: {strangers}")
     of_year = sorted((r for r in reports if r.fiscal_year == year), key=lambda r: r.report_no)
-    used = project.budget_used
-    if used is None and of_year:
-        used = of_year[-1].values.disbursed  # cumulative: the latest report is what was used
+    spent = _spent(project, of_year)
 
     def fields(*rows: tuple[Field, ...]) -> tuple[Block, ...]:
         return (Fields(rows),)
@@ -74,7 +74,7 @@ def form_document(
                 ),
                 (
                     Field("สิ้นสุดโครงการ", _date(project.end_date)),
-                    Field("งบประมาณที่ใช้ไป", _money(used)),
+                    Field("งบประมาณที่ใช้ไป", spent),
                 ),
             ),
         ),
@@ -115,7 +115,22 @@ def form_document(
         signature = Signature(CERTIFICATION, officer.name.strip(), officer.position.strip())
     else:
         signature = Signature(CERTIFICATION, project.officer_name.strip(), "")
-    return FormDocument(TITLE, project.code, year, sections, signature)
+    return FormDocument(
+        TITLE, project.code, year, sections, signature, as_of, project.agency, project.name
+    )
+
+
+def _spent(project: Project, reports: list[MonthlyReport]) -> str:
+    """Section 1.1's spent budget: the latest report's cumulative disbursement (what the
+    reports below say); when the project's register says otherwise, both, so that the
+    difference shows instead of a figure that contradicts the reports."""
+    if not reports:
+        return _money(project.budget_used)
+    latest = reports[-1]
+    text = f"{_money(latest.values.disbursed)} (ตามรายงานครั้งที่ {latest.report_no})"
+    if project.budget_used is not None and project.budget_used != latest.values.disbursed:
+        text += f" ทะเบียนโครงการระบุ {_money(project.budget_used)}"
+    return text
 
 
 def _progress(reports: list[MonthlyReport], year: int) -> tuple[Block, ...]:

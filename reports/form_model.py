@@ -4,6 +4,7 @@ report blocks, already in the form's wording, so that text and PDF lay out the s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 EMPTY = "-"  # what an unknown value shows, so that no label dangles
@@ -154,3 +155,7 @@ class FormDocument:
     fiscal_year: int
     sections: tuple[Section, ...]
     signature: Signature
+    as_of: date | None = None
+    """The day the figures were read ("ข้อมูล ณ วันที่" on every page of the PDF)."""
+    agency: str = ""
+    project_name: str = ""

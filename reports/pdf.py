@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from fpdf import FPDF
 from fpdf.fonts import TTFFont
 
+from domain.thaidate import format_thai_date
 from reports.form_model import (
     SIGNATURE_DOTS,
     Fields,
@@ -43,12 +44,14 @@ def render_pdf(doc: FormDocument, *, created_at: datetime | None = None) -> byte
     """The form as PDF bytes; identical bytes for an identical form unless `created_at` is set."""
     pdf = _FormPDF(doc)
     pdf.set_creation_date(created_at or FIXED_CREATION)
-    _Writer(pdf).document(doc)
+    writer = _Writer(pdf)
+    writer.document(doc)
+    writer.footers(doc)
     return bytes(pdf.output())
 
 
 class _FormPDF(FPDF):
-    """A4 with Sarabun and shaping; the footer names the project and the page: หน้า N/M."""
+    """A4 with Sarabun, and the document's metadata (title, subject, author, language)."""
 
     def __init__(self, doc: FormDocument) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
@@ -61,20 +64,15 @@ class _FormPDF(FPDF):
                 # Subsetting keeps glyphs unchanged, so their stored bounding boxes hold; not
                 # recomputing them halves the time of output().
                 font.ttfont.recalcBBoxes = False
-        self.set_text_shaping(True)  # for the footer, drawn by cell() for its page-count alias
         self.set_margins(MARGIN_LEFT, MARGIN_TOP, MARGIN_RIGHT)
         self.set_auto_page_break(False)  # pages are broken by _Writer.ensure
-        self.alias_nb_pages()
         self.set_title(f"{doc.title} {doc.project_code}")
+        subject = f"รายงานความก้าวหน้าโครงการ {doc.project_code} {doc.project_name}".strip()
+        self.set_subject(f"{subject} ปีงบประมาณ พ.ศ. {doc.fiscal_year}")
+        self.set_author(doc.agency or doc.signature.name or "progress-bot")
+        self.set_keywords(f"{doc.project_code} ปีงบประมาณ {doc.fiscal_year} แบบรายงานความก้าวหน้า")
         self.set_lang("th")
         self.set_creator("progress-bot")
-        self.project_code = doc.project_code
-
-    def footer(self) -> None:
-        self.set_y(-MARGIN_BOTTOM + 6)
-        self.set_font(self.face, "", FOOTER_PT)
-        self.cell(self.epw / 2, 6, f"รหัสโครงการ {self.project_code}")
-        self.cell(self.epw / 2, 6, f"หน้า {self.page_no()}/{{nb}}", align="R")
 
 
 class _Writer:
@@ -123,6 +121,22 @@ class _Writer:
             self.ensure(height)
             self.put(x, line, height)
             self.gap(height)
+
+    def footers(self, doc: FormDocument) -> None:
+        """Each page's footer, once the pages are counted: the project, the day of the figures,
+        and หน้า N/M. Drawn like the rest (one shaping path), onto the pages already made."""
+        total = self.pdf.page
+        left = f"รหัสโครงการ {doc.project_code}"
+        if doc.as_of is not None:
+            left += f"  ข้อมูล ณ วันที่ {format_thai_date(doc.as_of)}"
+        self.font(size=FOOTER_PT)
+        baseline = self.pdf.h - MARGIN_BOTTOM + 9 + 0.3 * self.pdf.font_size
+        for number in range(1, total + 1):
+            self.pdf.page = number
+            self.glyphs.draw(MARGIN_LEFT, baseline, left)
+            right = f"หน้า {number}/{total}"
+            self.glyphs.draw(self.pdf.w - MARGIN_RIGHT - self.measure(right), baseline, right)
+        self.pdf.page = total
 
     def gap(self, height: float) -> None:
         """Move down by `height`."""

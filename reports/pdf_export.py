@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Callable
+from datetime import date
 
 from pypdf import PdfWriter
 
@@ -16,12 +17,15 @@ from storage.contracts import Records
 Progress = Callable[[int, int], None]
 
 
-async def form_pdf(repo: Records, project: Project, fiscal_year: int | None = None) -> bytes:
-    """One project's official form as PDF (of its own fiscal year unless another is given)."""
+async def form_pdf(
+    repo: Records, project: Project, fiscal_year: int | None = None, as_of: date | None = None
+) -> bytes:
+    """One project's official form as PDF (of its own fiscal year unless another is given),
+    with the day its figures were read on every page."""
     year = project.fiscal_year if fiscal_year is None else fiscal_year
     reports = await repo.reports_of_project(project.code, year)
     officers = await repo.officers_of_project(project.code)
-    document = form_document(project, reports, officers[0] if officers else None, year)
+    document = form_document(project, reports, officers[0] if officers else None, year, as_of)
     # Rendering is CPU work (~0.1 s a form): keep it off the event loop.
     return await asyncio.to_thread(render_pdf, document)
 
@@ -33,6 +37,7 @@ async def export_pdf(
     project_code: str | None = None,
     agency: str | None = None,
     progress: Progress | None = None,
+    as_of: date | None = None,
 ) -> tuple[bytes, int]:
     """The forms of the chosen projects joined in one PDF; returns it and how many forms.
 
@@ -49,7 +54,7 @@ async def export_pdf(
         projects = await repo.list_projects(fiscal_year=fiscal_year, agency=agency)
     writer = PdfWriter()
     for done, project in enumerate(projects, start=1):
-        single = await form_pdf(repo, project, fiscal_year)
+        single = await form_pdf(repo, project, fiscal_year, as_of)
         writer.append(io.BytesIO(single))
         if progress is not None:
             progress(done, len(projects))

@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import uharfbuzz as hb  # type: ignore[import-untyped]  # ships no type information
+from fontTools.pens.basePen import BasePen  # type: ignore[import-untyped]  # no type information
 from fpdf import FPDF
 from fpdf.fonts import TTFFont
+
+SARA_AM, SARA_AA = "\u0e33", "\u0e32"
 
 # One shaped glyph, in font units: glyph id, cluster (index of its first character), advance,
 # x offset, y offset. A plain tuple: a form has thousands of them.
@@ -61,10 +64,12 @@ class Shaper:
     def characters(self, text: str, glyphs: list[Glyph]) -> list[str]:
         """The characters each glyph stands for, for copying and searching the PDF.
 
-        A cluster of one glyph stands for its characters. HarfBuzz splits ำ into ํ and า:
-        a glyph of a longer cluster that is some character's own glyph takes that character
-        (from the decomposed text), and the cluster's first glyph takes the rest, so the text
-        read back is the source in its compatibility-decomposed form (NFKC: สำ -> สํา).
+        A cluster of one glyph stands for its characters. In a longer cluster a glyph that is
+        some character's own glyph takes that character, and the cluster's first glyph takes the
+        rest, so the text read back is the source, in its order. HarfBuzz draws ำ as ํ and า:
+        the า glyph stands for ำ and the ํ glyph for nothing ("" is drawn as a shape, outside
+        the text). A mark the font replaced by a variant (moved clear of a tall letter) also
+        stands for nothing: its character goes with the cluster's first glyph.
         """
         starts = sorted({glyph[1] for glyph in glyphs})
         ends = dict(zip(starts, [*starts[1:], len(text)], strict=True))
@@ -78,17 +83,56 @@ class Shaper:
             if len(members) == 1:
                 result.append(chars)
             else:
-                rest = list(chars.replace("\u0e33", "\u0e4d\u0e32"))
+                rest = list(chars)
                 own = [""] * len(members)
                 for i in range(len(members) - 1, 0, -1):
                     for j in range(len(rest) - 1, -1, -1):
-                        if self.glyph_of(rest[j]) == members[i]:
+                        # ำ is drawn as ํ and า: the า glyph stands for it.
+                        char = SARA_AA if rest[j] == SARA_AM else rest[j]
+                        if self.glyph_of(char) == members[i]:
                             own[i] = rest.pop(j)
                             break
                 own[0] = "".join(rest)
                 result.extend(own)
             members = []
         return result
+
+
+BOM = "\ufeff"
+
+
+class _PathPen(BasePen):  # type: ignore[misc]  # fontTools ships no type information
+    """A glyph's outline as PDF path operators, scaled and moved onto the page."""
+
+    def __init__(self, glyphs: Any, scale: float, dx: float, dy: float) -> None:
+        super().__init__(glyphs)
+        self.ops: list[str] = []
+        self._scale, self._dx, self._dy = scale, dx, dy
+
+    def _point(self, point: tuple[float, float]) -> str:
+        return f"{self._dx + point[0] * self._scale:.2f} {self._dy + point[1] * self._scale:.2f}"
+
+    def _moveTo(self, point: tuple[float, float]) -> None:
+        self.ops.append(f"{self._point(point)} m")
+
+    def _lineTo(self, point: tuple[float, float]) -> None:
+        self.ops.append(f"{self._point(point)} l")
+
+    def _curveToOne(
+        self, p1: tuple[float, float], p2: tuple[float, float], p3: tuple[float, float]
+    ) -> None:
+        self.ops.append(f"{self._point(p1)} {self._point(p2)} {self._point(p3)} c")
+
+    def _closePath(self) -> None:
+        self.ops.append("h")
+
+
+def outline(font: TTFFont, gid: int, x: float, y: float, scale: float) -> str:
+    """A glyph drawn as a filled shape at (x, y) in points (the text's fill colour)."""
+    glyphs = font.ttfont.getGlyphSet()
+    pen = _PathPen(glyphs, scale, x, y)
+    glyphs[font.ttfont.getGlyphName(gid)].draw(pen)
+    return f"{' '.join(pen.ops)} f" if pen.ops else ""
 
 
 @cache
@@ -141,11 +185,17 @@ class GlyphWriter:
         scale = size / face.upem  # font units -> points
         left, base = x * pdf.k, (pdf.h - baseline) * pdf.k
         ops = [pdf._set_font_for_page(font, size, wrap_in_text_object=False)]
+        shapes: list[str] = []  # glyphs that stand for no character, drawn as outlines
         run: list[str] = []
         pen, placed = 0, False
         characters = face.characters(text, glyphs)
         for (gid, _, advance, x_offset, y_offset), own in zip(glyphs, characters, strict=True):
             if gid == 0:  # a character Sarabun lacks: leave its space blank
+                pen += advance
+                continue
+            if not own:
+                gx, gy = left + (pen + x_offset) * scale, base + y_offset * scale
+                shapes.append(outline(font, gid, gx, gy, scale))
                 pen += advance
                 continue
             chars = tuple(map(ord, own))
@@ -166,4 +216,10 @@ class GlyphWriter:
             pen += advance
         if run:
             ops.append(f"<{''.join(run)}> Tj")
-        pdf._out(f"BT {' '.join(ops)} ET")
+        # The line's own text for readers that take it (pdftotext, screen readers, search in
+        # viewers): marks placed apart are otherwise read in the order of their positions.
+        actual = (BOM + text).encode("utf-16-be").hex().upper()
+        pdf._out(f"/Span << /ActualText <{actual}> >> BDC BT {' '.join(ops)} ET")
+        if shapes:
+            pdf._out(" ".join(shapes))
+        pdf._out("EMC")

@@ -143,10 +143,10 @@ def test_one_fiscal_year_of_a_multi_year_project() -> None:
     text = render_text(doc)
     assert doc.fiscal_year == 2565
     assert "ปีงบประมาณ พ.ศ. : 2565\n" in text
-    assert text.count("รายงานครั้งที่") == 1
+    assert text.count("รายงานครั้งที่1 ::") == 1
     assert "รายงานครั้งที่1 :: 29/10/2564\n" in text
-    # With no budget used on record, the latest cumulative disbursement stands for it.
-    assert "งบประมาณที่ใช้ไป : 1,500,000 บาท" in text
+    # The latest cumulative disbursement is the budget used, as the reports below say.
+    assert "งบประมาณที่ใช้ไป : 1,500,000 บาท (ตามรายงานครั้งที่ 1)\n" in text
     assert "= 1,500,000 บาท" in text
 
 
@@ -292,3 +292,15 @@ def test_wrap_honours_a_narrower_first_line() -> None:
     lines = wrap("ประชุมเตรียมความพร้อมในการดำเนินการ", 30, first_limit=10)
     assert len(lines[0]) <= 10
     assert all(len(line) <= 30 for line in lines)
+
+
+def test_the_budget_used_agrees_with_the_latest_report_or_shows_both() -> None:
+    paid = ReportValues(date(2021, 3, 31), Decimal("40"), Decimal("600000"), "", True, "", True, "")
+    registered = as_project(dataclasses.replace(SEED_PROJECT, budget_used=Decimal(0)))
+    text = render_text(form_document(registered, [report(6, paid)], SEED_OFFICER))
+    assert "งบประมาณที่ใช้ไป : 600,000 บาท (ตามรายงานครั้งที่ 6) ทะเบียนโครงการระบุ 0 บาท" in text
+    agreeing = as_project(dataclasses.replace(SEED_PROJECT, budget_used=Decimal(600000)))
+    text = render_text(form_document(agreeing, [report(6, paid)], SEED_OFFICER))
+    assert "งบประมาณที่ใช้ไป : 600,000 บาท (ตามรายงานครั้งที่ 6)\n" in text
+    text = render_text(form_document(registered, [], SEED_OFFICER))
+    assert "งบประมาณที่ใช้ไป : 0 บาท\n" in text, "without reports, the register's figure"

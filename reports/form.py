@@ -127,7 +127,7 @@ def _spent(project: Project, reports: list[MonthlyReport]) -> str:
     if not reports:
         return _money(project.budget_used)
     latest = reports[-1]
-    text = f"{_money(latest.values.disbursed)} (ตามรายงานครั้งที่ {latest.report_no})"
+    text = f"{_money(latest.values.disbursed)} (รายงานครั้งที่ {latest.report_no})"
     if project.budget_used is not None and project.budget_used != latest.values.disbursed:
         text += f" ทะเบียนโครงการระบุ {_money(project.budget_used)}"
     return text

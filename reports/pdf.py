@@ -17,6 +17,7 @@ from fpdf.fonts import TTFFont
 from domain.thaidate import format_thai_date
 from reports.form_model import (
     SIGNATURE_DOTS,
+    Block,
     Fields,
     FormDocument,
     NumberedList,
@@ -83,6 +84,7 @@ class _Writer:
         self.glyphs = GlyphWriter(pdf)
         self.widths: dict[tuple[str, float, str], float] = {}
         self.answers_at = 0.0  # where the answers column of a report block starts
+        self.label_columns: dict[int, float] = {}  # a field list's shared first label column
 
     # Fonts, measuring, lines and pages.
 
@@ -164,6 +166,31 @@ class _Writer:
     # The form.
 
     def document(self, doc: FormDocument) -> None:
+        # Sections of fields one after another (1.1 and 1.2) share one label column, so that
+        # their colons line up.
+        self.font()
+        self.label_columns = {}
+        group: list[Section] = []
+        for section in (*doc.sections, None):
+            if section is not None and section.blocks and all(
+                isinstance(b, Fields) for b in section.blocks
+            ):
+                group.append(section)
+                continue
+            widest = max(
+                (
+                    self.measure(row[0].label)
+                    for member in group
+                    for block in member.blocks
+                    if isinstance(block, Fields)
+                    for row in block.rows
+                ),
+                default=0.0,
+            )
+            for member in group:
+                for block in member.blocks:
+                    self.label_columns[id(block)] = widest
+            group = []
         self.pdf.add_page()
         height = self.font("B", TITLE_PT)
         self.put(MARGIN_LEFT, doc.title, height, self.pdf.epw, align="C")
@@ -173,18 +200,21 @@ class _Writer:
         self.signature(doc.signature)
 
     def section(self, section: Section) -> None:
-        height = self.font("B", BODY_PT + (1 if section.level == 1 else 0))
-        lines = wrap(section.heading, self.pdf.epw, self.measure)
-        self.gap(height * (0.4 if section.level == 1 else 0.2))
-        self.ensure(height * (len(lines) + 1))  # never a heading alone at the foot of a page
-        self.lines(MARGIN_LEFT, lines, height)
         x, width = MARGIN_LEFT + INDENT, self.pdf.epw - INDENT
-        height = self.font()
+        body = self.font()
         # One answers column for all reports: after the widest disbursement, leaving the
         # answers a third of the line at least.
         entries = [block for block in section.blocks if isinstance(block, ReportEntry)]
         widest = max((self.measure(": " + e.disbursed_text) for e in entries), default=0)
         self.answers_at = min(widest, (width - INDENT) * 2 / 3) + INDENT
+        following = self.first_height(section.blocks[0], width, body) if section.blocks else 0
+        height = self.font("B", BODY_PT + (1 if section.level == 1 else 0))
+        lines = wrap(section.heading, self.pdf.epw, self.measure)
+        self.gap(height * (0.4 if section.level == 1 else 0.2))
+        # A heading goes with the start of what follows it: never alone at the foot of a page.
+        self.ensure(height * len(lines) + max(following, body))
+        self.lines(MARGIN_LEFT, lines, height)
+        height = self.font()
         for block in section.blocks:
             if isinstance(block, Fields):
                 self.fields(block, x, width, height)
@@ -211,12 +241,19 @@ class _Writer:
             max(self.measure(row[i].label) for row in block.rows if len(row) > i)
             for i in range(columns)
         ]
+        label_width[0] = max(label_width[0], self.label_columns.get(id(block), 0.0))
         colon = self.measure(" : ")
+        if columns > 1:
+            # The second column starts just after the first column's longest value (dates,
+            # short), leaving the second the rest of the line (at least 45 % of it).
+            values = max(self.measure(row[0].value) for row in block.rows if len(row) > 1)
+            column = min(label_width[0] + colon + values + 1.5 * INDENT, width * 0.55)
         for row in block.rows:
             cells: list[tuple[float, float, str]] = []
             for i, field in enumerate(row):
                 left = x + i * column
-                room = (width if len(row) == 1 else column - INDENT) - label_width[i] - colon
+                span = column - INDENT if i == 0 else width - column
+                room = (width if len(row) == 1 else span) - label_width[i] - colon
                 cells += [
                     (left, label_width[i], field.label),
                     (left + label_width[i], colon, " : "),
@@ -239,20 +276,41 @@ class _Writer:
                 height,
             )
 
-    def report(self, entry: ReportEntry, x: float, width: float, height: float) -> None:
-        """รายงานครั้งที่N in bold with its date and note; under it the figures beside the
-        answers, as the printed form has them in columns, or one under another when a reason
-        or a large amount would not fit its column."""
+    def first_height(self, block: Block, width: float, height: float) -> float:
+        """The height of what must follow a heading on its page: a whole report block, the
+        first row of fields or item of a list, or two lines of a paragraph."""
+        if isinstance(block, ReportEntry):
+            return self.report_layout(block, MARGIN_LEFT + INDENT, width, height)[3]
+        if isinstance(block, Paragraph):
+            first = next((line for line in block.lines if line), "")
+            return height * min(2, max(1, len(wrap(first, width, self.measure))))
+        if isinstance(block, NumberedList):
+            room = width - (INDENT if block.caption else 0)
+            room -= max(self.measure(n) for n in block.numbers()) + self.measure("  ")
+            item = block.items[0] if block.items else ""
+            return height * ((1 if block.caption else 0) + len(wrap(item, room, self.measure)))
+        first_row = block.rows[0] if block.rows else ()
+        colon = self.measure(" : ")
+        tallest = max(
+            (len(wrap(f.value, width / len(first_row) - colon, self.measure)) for f in first_row),
+            default=1,
+        )
+        return height * tallest
+
+    def report_layout(
+        self, entry: ReportEntry, x: float, width: float, height: float
+    ) -> tuple[float, list[str], list[list[Cell]], float]:
+        """A report block laid out: the label's width, the first lines (date and note), the
+        figures beside the answers (each answer wrapped in its column, however long its
+        reason), and the block's height. Only figures too wide for their column put the four
+        one under another."""
         self.font("B")
         label_width = self.measure(entry.label + " ")
         self.font()
         first = wrap(entry.dated.lstrip(), width - label_width, self.measure)
         inner, room, column = x + INDENT, width - INDENT, self.answers_at
         pairs = ((entry.progress_text, entry.plan), (": " + entry.disbursed_text, entry.target))
-        if all(
-            self.measure(left) <= column - INDENT and self.measure(right) <= room - column
-            for left, right in pairs
-        ):
+        if all(self.measure(left) <= column - INDENT for left, _ in pairs):
             grid = [
                 self.cells(((inner, column - INDENT, left), (inner + column, room - column, right)))
                 for left, right in pairs
@@ -260,7 +318,14 @@ class _Writer:
         else:
             stacked = (entry.progress_text, ": " + entry.disbursed_text, entry.plan, entry.target)
             grid = [self.cells(((inner, room, text),)) for text in stacked]
-        self.ensure(height * (len(first) + sum(max(len(c[2]) for c in row) for row in grid)))
+        needed = height * (len(first) + sum(max(len(c[2]) for c in row) for row in grid))
+        return label_width, first, grid, needed
+
+    def report(self, entry: ReportEntry, x: float, width: float, height: float) -> None:
+        """รายงานครั้งที่N in bold with its date and note; under it the figures beside the
+        answers, as the printed form has them in columns."""
+        label_width, first, grid, needed = self.report_layout(entry, x, width, height)
+        self.ensure(needed)
         self.font("B")
         self.put(x, entry.label, height)
         self.font()

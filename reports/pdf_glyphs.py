@@ -135,6 +135,12 @@ def outline(font: TTFFont, gid: int, x: float, y: float, scale: float) -> str:
     return f"{' '.join(pen.ops)} f" if pen.ops else ""
 
 
+def _box(x: float, baseline: float, advance: float, size: float) -> str:
+    """The box drawn for a character the font lacks (its text stays in /ActualText)."""
+    width, height = advance * 0.8, size * 0.7
+    return f"q 0.6 w {x + advance * 0.1:.2f} {baseline:.2f} {width:.2f} {height:.2f} re S Q"
+
+
 @cache
 def shaper(path: Path) -> Shaper:
     """The HarfBuzz face of a font file (cached for the process)."""
@@ -190,12 +196,18 @@ class GlyphWriter:
         pen, placed = 0, False
         characters = face.characters(text, glyphs)
         for (gid, _, advance, x_offset, y_offset), own in zip(glyphs, characters, strict=True):
-            if gid == 0:  # a character Sarabun lacks: leave its space blank
-                pen += advance
-                continue
-            if not own:
-                gx, gy = left + (pen + x_offset) * scale, base + y_offset * scale
-                shapes.append(outline(font, gid, gx, gy, scale))
+            if gid == 0 or not own:
+                # Drawn apart from the text: a character Sarabun lacks (an emoji) as an empty
+                # box, never nothing; a glyph that stands for no character as its outline.
+                if gid == 0:
+                    shapes.append(_box(left + pen * scale, base, advance * scale, size))
+                else:
+                    gx, gy = left + (pen + x_offset) * scale, base + y_offset * scale
+                    shapes.append(outline(font, gid, gx, gy, scale))
+                if run:
+                    ops.append(f"<{''.join(run)}> Tj")
+                    run = []
+                placed = False  # the next glyph is placed anew, after this one's advance
                 pen += advance
                 continue
             chars = tuple(map(ord, own))

@@ -18,18 +18,20 @@ import subprocess
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import fpdf
 import pypdf
 import pytest
 
+from domain.models import MonthlyReport, ReportValues
 from reports.demo_data import SEED_PROJECT
 from reports.form import form_document
 from reports.form_model import FormDocument
 from reports.pdf import render_pdf
 from reports.pdf_glyphs import GlyphWriter
-from tests.test_form import SEED_OFFICER, as_project, seed_document, seed_reports
+from tests.test_form import SEED_OFFICER, as_project, report, seed_document, seed_reports
 
 needs_pdftotext = pytest.mark.skipif(
     shutil.which("pdftotext") is None and not os.environ.get("CI"),
@@ -144,3 +146,77 @@ def test_the_glyph_drawing_was_checked_against_this_fpdf2() -> None:
     assert fpdf.__version__.startswith("2.8."), (
         f"fpdf2 {fpdf.__version__}: reports/pdf_glyphs.py was checked against 2.8 only"
     )
+
+
+# Layout: what the text layer shows of where lines are drawn.
+
+
+@pytest.fixture
+def placed(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, float, float, str]]:
+    """Every line drawn: page, x, baseline, text."""
+    lines: list[tuple[int, float, float, str]] = []
+    draw = GlyphWriter.draw
+
+    def record(self: GlyphWriter, x: float, baseline: float, text: str) -> None:
+        lines.append((self.pdf.page, x, baseline, text))
+        draw(self, x, baseline, text)
+
+    monkeypatch.setattr(GlyphWriter, "draw", record)
+    return lines
+
+
+def with_rationale(lines: int, reports: list[MonthlyReport]) -> FormDocument:
+    rationale = "\n".join(f"บรรทัดที่ {n} ของหลักการและเหตุผล" for n in range(lines))
+    project = as_project(dataclasses.replace(SEED_PROJECT, rationale=rationale))
+    return form_document(project, reports, SEED_OFFICER)
+
+
+def test_a_heading_is_never_alone_at_the_foot_of_a_page(
+    placed: list[tuple[int, float, float, str]],
+) -> None:
+    # Section 2 with one report, pushed down the page a line at a time.
+    one = seed_reports()[:1]
+    headings = {section.heading for section in seed_document().sections}
+    for lines in range(0, 60, 1):
+        placed.clear()
+        render_pdf(with_rationale(lines, one))
+        body = [line for line in placed if not line[3].startswith("รหัสโครงการ ")]
+        for (page, _, _, text), (next_page, _, _, _) in itertools.pairwise(body):
+            assert not (text in headings and next_page != page), f"{text!r} alone ({lines})"
+
+
+def test_the_colons_of_1_1_and_1_2_stand_in_one_column(
+    placed: list[tuple[int, float, float, str]],
+) -> None:
+    render_pdf(seed_document())
+    labels = {"ชื่อโครงการ/กิจกรรม", "รหัสโครงการ", "ปีงบประมาณ พ.ศ.", "หน่วยงานที่รับผิดชอบ",
+              "ชื่อผู้รับผิดชอบ", "ผู้ประสานงาน สยป", "เริ่มต้นโครงการ"}  # fmt: skip
+    colons = []
+    for previous, line in itertools.pairwise(placed):
+        if line[3].strip() == ":" and previous[3] in labels:
+            colons.append(round(line[1], 2))
+    assert len(colons) == len(labels) and len(set(colons)) == 1
+
+
+def test_a_long_reason_keeps_the_figures_beside_the_answers(
+    placed: list[tuple[int, float, float, str]],
+) -> None:
+    reason = "ผู้รับจ้างส่งมอบงานล่าช้าเนื่องจากฝนตกหนักต่อเนื่องและน้ำท่วมพื้นที่ก่อสร้าง " * 3
+    values = ReportValues(
+        date(2021, 3, 31), Decimal(40), Decimal(1000), "", False, reason.strip(), True, ""
+    )
+    render_pdf(form_document(as_project(SEED_PROJECT), [report(6, values)], SEED_OFFICER))
+    progress = next(line for line in placed if line[3].startswith(":: ความก้าวหน้า"))
+    answer = next(line for line in placed if line[3].startswith(": ไม่เป็นไปตามแผน"))
+    assert answer[2] == progress[2] and answer[1] > progress[1], "side by side on one line"
+
+
+def test_a_character_the_font_lacks_is_a_box_and_stays_in_the_text(tmp_path: Path) -> None:
+    note = "ดำเนินการแล้ว 👍 ✅ เรียบร้อย"
+    values = ReportValues(date(2021, 3, 31), Decimal(40), Decimal(1000), note, True, "", True, "")
+    pdf = render_pdf(form_document(as_project(SEED_PROJECT), [report(6, values)], SEED_OFFICER))
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    content = b"".join(page.get_contents().get_data() for page in reader.pages)  # type: ignore[union-attr]
+    assert content.count(b" re S Q") >= 2, "a box for each emoji, never nothing"
+    if shutil.which("pdftotext"):
+        assert note in "".join(with_pdftotext(pdf, tmp_path)), "copied out as typed"

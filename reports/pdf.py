@@ -172,8 +172,10 @@ class _Writer:
         self.label_columns = {}
         group: list[Section] = []
         for section in (*doc.sections, None):
-            if section is not None and section.blocks and all(
-                isinstance(b, Fields) for b in section.blocks
+            if (
+                section is not None
+                and section.blocks
+                and all(isinstance(b, Fields) for b in section.blocks)
             ):
                 group.append(section)
                 continue

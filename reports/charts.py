@@ -13,7 +13,7 @@ from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from domain.fiscal import ReportMonth
 from domain.models import MonthlyReport, Project
@@ -78,19 +78,29 @@ def project_chart(project: Project, reports: Sequence[MonthlyReport], fiscal_yea
             handles.append(line)
             names.append(f"งบประมาณที่ได้รับ {baht(budget)} บาท")
             top = max(top, float(budget))
-        money.set_ylim(0, top * 1.12 if top > 0 else 1.0)
+        # Whole baht on the ticks, each once: no "0 0 1 1" on a small or empty axis.
+        money.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
         money.yaxis.set_major_formatter(FuncFormatter(_money_ticks))
+        if top > 0:
+            money.set_ylim(0, top * 1.12)
+        else:  # nothing spent and no budget: one tick, 0
+            money.set_ylim(0, 1.0)
+            money.set_yticks([0])
         money.set_ylabel("บาท")
         (curve,) = ax.plot(xs, progress, marker="o", color=PROGRESS_COLOUR, linewidth=2.2)
         handles.insert(0, curve)
         names.insert(0, "ความก้าวหน้าสะสม (%)")
         if numbers:
+            # The latest figure by its point, kept inside the frame: under the point near the
+            # top, to its left in the last months and to its right in the first.
+            high, early, late = progress[-1] > 88, xs[-1] <= 1, xs[-1] >= 10
             ax.annotate(
                 f"{percent(by_no[numbers[-1]].values.progress)} %",
                 (xs[-1], progress[-1]),
                 textcoords="offset points",
-                xytext=(0, 8),
-                ha="center",
+                xytext=(-8 if late else 8 if early else 0, -12 if high else 8),
+                ha="right" if late else "left" if early else "center",
+                va="top" if high else "bottom",
                 color=PROGRESS_COLOUR,
                 fontweight="bold",
             )

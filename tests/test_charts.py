@@ -9,12 +9,14 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 from PIL import Image
 from pythainlp.tokenize import word_tokenize
 
 from domain.fiscal import ReportMonth
 from domain.models import MonthlyReport, Project, ReportValues
 from domain.thaitext import width_of
+from reports import chart_style
 from reports.chart_style import clip, wrap_thai
 from reports.charts import agency_chart, project_chart
 from reports.pdf_fonts import FontMissing, find_sarabun, sarabun
@@ -155,3 +157,52 @@ def test_a_missing_font_package_is_named() -> None:
         "Sarabun-Regular.ttf",
         "Sarabun-Bold.ttf",
     ]
+
+
+@pytest.fixture
+def figures(monkeypatch: pytest.MonkeyPatch) -> list[Figure]:
+    """The figures the charts draw, kept for a look at their axes."""
+    kept: list[Figure] = []
+
+    def keep(figure: Figure) -> bytes:
+        kept.append(figure)
+        return chart_style.png(figure)
+
+    monkeypatch.setattr("reports.charts.png", keep)
+    return kept
+
+
+def money_ticks(figure: Figure) -> list[str]:
+    money = figure.axes[1]
+    low, high = money.get_ylim()
+    return [
+        label.get_text()
+        for value, label in zip(money.get_yticks(), money.get_yticklabels(), strict=True)
+        if low <= value <= high
+    ]
+
+
+@pytest.mark.parametrize("spent", [0, 3, 40, 999])
+def test_the_baht_axis_shows_each_whole_baht_tick_once(figures: list[Figure], spent: int) -> None:
+    project = dataclasses.replace(PROJECT, budget_received=None)
+    project_chart(project, [report(1, 10, 0), report(2, 20, spent)], 2570)
+    ticks = money_ticks(figures[-1])
+    assert ticks and len(ticks) == len(set(ticks)), ticks
+    assert all(tick.replace(",", "").isdigit() for tick in ticks), ticks
+    if spent == 0:
+        assert ticks == ["0"], "nothing spent: one tick, not 0 0 1 1 1 1"
+
+
+@pytest.mark.parametrize("month", [1, 6, 12])
+@pytest.mark.parametrize("progress", [5, 50, 100])
+def test_the_latest_figure_stays_inside_the_frame(
+    figures: list[Figure], month: int, progress: int
+) -> None:
+    project_chart(PROJECT, [report(month, progress, 1000)], 2570)
+    figure = figures[-1]
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    frame = figure.axes[0].get_window_extent(renderer)
+    [label] = [t for t in figure.axes[0].texts if t.get_text().endswith(" %")]
+    box = label.get_window_extent(renderer)
+    assert frame.x0 <= box.x0 and box.x1 <= frame.x1 - 2, "clear of the right axis"
+    assert frame.y0 <= box.y0 and box.y1 <= frame.y1 - 2, "clear of the top"

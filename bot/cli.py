@@ -119,7 +119,12 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("--from", dest="source", type=Path, required=True, metavar="FILE")
 
     export = sub.add_parser("export", parents=[common], help="export monthly reports")
-    export.add_argument("--format", choices=["csv", "xlsx", "pdf"], default="csv")
+    export.add_argument(
+        "--format",
+        choices=["csv", "xlsx", "pdf", "docx"],
+        default="csv",
+        help="docx: one project's form (--project) as a Word file to edit before signing",
+    )
     export.add_argument("--fiscal-year", type=int)
     export.add_argument("--project", metavar="CODE")
     export.add_argument("--agency")
@@ -284,6 +289,21 @@ async def _export(services: Services, args: argparse.Namespace) -> int:
         )
         return 2
     target = Path(args.out)
+    if args.format == "docx":
+        from reports.pdf_export import form_docx
+
+        project = await services.repo.get_project(args.project) if args.project else None
+        if project is None:
+            print(
+                "docx is one project's form: give --project CODE of a project that exists",
+                file=sys.stderr,
+            )
+            return 1
+        today = services.clock().astimezone(services.config.timezone).date()
+        data = await form_docx(services.repo, project, args.fiscal_year, today)
+        await asyncio.to_thread(target.write_bytes, data)
+        print(f"exported the form of {project.code} to {target}", file=sys.stderr)
+        return 0
     if args.format == "pdf":
         from reports.pdf_export import export_pdf
 

@@ -105,7 +105,10 @@ async def after_project(ctx: Context, found: ProjectFile) -> Result:
             return Finish((Outbound(texts.DOCUMENTS_OFF),))
         if draft.mode is Mode.FORM:
             *texts_before, pdf = await ctx.documents.project_form(project, year, of_year)
-            more = (show_more("form", project.id, year, texts.BTN_FORM_TEXT),)
+            more = (
+                show_more("form", project.id, year, texts.BTN_FORM_TEXT),
+                show_more("docx", project.id, year, texts.BTN_FORM_WORD),
+            )
             return Finish((*texts_before, replace(pdf, choices=(*pdf.choices, *more))))
         return Finish(tuple(await ctx.documents.project_chart(project, year, of_year)))
     if draft.mode is Mode.CORRECT:

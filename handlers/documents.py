@@ -31,6 +31,11 @@ class Documents(Protocol):
     ) -> list[Outbound]:
         """The official form of one project as chat text (asked for after the PDF)."""
 
+    async def project_form_docx(
+        self, project: Project, fiscal_year: int, reports: list[MonthlyReport]
+    ) -> list[Outbound]:
+        """The official form of one project as a Word file (asked for after the PDF)."""
+
     async def project_chart(
         self, project: Project, fiscal_year: int, reports: list[MonthlyReport]
     ) -> list[Outbound]:

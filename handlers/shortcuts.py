@@ -174,7 +174,8 @@ async def choose_channel(ctx: Context, press: ChooseChannel) -> Result:
 
 
 async def show_more(ctx: Context, press: ShowMore) -> Result:
-    """The rest of a shortened answer: a project's whole year of reports, or its form as text."""
+    """The rest of a shortened answer: a project's whole year of reports, or its form as text
+    or as a Word file to edit before signing."""
     found = await ctx.file_of(press.project_id, looking=True)
     if found is None:
         return Say((Outbound(texts.NOT_YOUR_PROJECT),))
@@ -186,6 +187,10 @@ async def show_more(ctx: Context, press: ShowMore) -> Result:
         return Say(
             tuple(await ctx.documents.project_form_text(found.project, press.fiscal_year, reports))
         )
-    if press.what == "form":
+    if press.what == "docx" and ctx.documents is not None:
+        return Say(
+            tuple(await ctx.documents.project_form_docx(found.project, press.fiscal_year, reports))
+        )
+    if press.what in {"form", "docx"}:
         return Say((Outbound(texts.DOCUMENTS_OFF),))
     return Say((Outbound(texts.STALE_BUTTON),))

@@ -66,6 +66,19 @@ class ReportDocuments:
             )
         ]
 
+    async def project_form_docx(
+        self, project: Project, fiscal_year: int, reports: list[MonthlyReport]
+    ) -> list[Outbound]:
+        """The official form of one project as a Word file, to edit before signing."""
+        from reports.docx_form import DOCX, render_docx
+
+        docx = await asyncio.to_thread(
+            render_docx, await self._form(project, fiscal_year, reports)
+        )  # fmt: skip
+        name = f"แบบรายงาน-{project.code}-{fiscal_year}.docx"
+        caption = f"แบบรายงานโครงการ {project.code} ปีงบประมาณ {fiscal_year} (Word แก้ไขได้)"
+        return [Outbound(caption, attachment=Attachment(name, docx, DOCX))]
+
     async def project_form_text(
         self, project: Project, fiscal_year: int, reports: list[MonthlyReport]
     ) -> list[Outbound]:

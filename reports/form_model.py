@@ -159,3 +159,19 @@ class FormDocument:
     """The day the figures were read ("ข้อมูล ณ วันที่" on every page of the PDF)."""
     agency: str = ""
     project_name: str = ""
+
+    @property
+    def subject(self) -> str:
+        """What the file is about, for its metadata (PDF and DOCX alike)."""
+        subject = f"รายงานความก้าวหน้าโครงการ {self.project_code} {self.project_name}".strip()
+        return f"{subject} ปีงบประมาณ พ.ศ. {self.fiscal_year}"
+
+    @property
+    def keywords(self) -> str:
+        """The file's keywords, for its metadata."""
+        return f"{self.project_code} ปีงบประมาณ {self.fiscal_year} แบบรายงานความก้าวหน้า"
+
+    @property
+    def author(self) -> str:
+        """Who the file is from: the agency, else the officer who signs."""
+        return self.agency or self.signature.name or "progress-bot"

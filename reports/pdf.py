@@ -68,10 +68,9 @@ class _FormPDF(FPDF):
         self.set_margins(MARGIN_LEFT, MARGIN_TOP, MARGIN_RIGHT)
         self.set_auto_page_break(False)  # pages are broken by _Writer.ensure
         self.set_title(f"{doc.title} {doc.project_code}")
-        subject = f"รายงานความก้าวหน้าโครงการ {doc.project_code} {doc.project_name}".strip()
-        self.set_subject(f"{subject} ปีงบประมาณ พ.ศ. {doc.fiscal_year}")
-        self.set_author(doc.agency or doc.signature.name or "progress-bot")
-        self.set_keywords(f"{doc.project_code} ปีงบประมาณ {doc.fiscal_year} แบบรายงานความก้าวหน้า")
+        self.set_subject(doc.subject)
+        self.set_author(doc.author)
+        self.set_keywords(doc.keywords)
         self.set_lang("th")
         self.set_creator("progress-bot")
 

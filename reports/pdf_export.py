@@ -30,6 +30,19 @@ async def form_pdf(
     return await asyncio.to_thread(render_pdf, document)
 
 
+async def form_docx(
+    repo: Records, project: Project, fiscal_year: int | None = None, as_of: date | None = None
+) -> bytes:
+    """One project's official form as a Word file, to edit before signing."""
+    from reports.docx_form import render_docx
+
+    year = project.fiscal_year if fiscal_year is None else fiscal_year
+    reports = await repo.reports_of_project(project.code, year)
+    officers = await repo.officers_of_project(project.code)
+    document = form_document(project, reports, officers[0] if officers else None, year, as_of)
+    return await asyncio.to_thread(render_docx, document)
+
+
 async def export_pdf(
     repo: Records,
     *,

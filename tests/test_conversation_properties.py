@@ -64,6 +64,11 @@ class FakeDocuments:
     ) -> list[Outbound]:
         return [Outbound(f"{project.code} {project.name}")]
 
+    async def project_form_docx(
+        self, project: Project, fiscal_year: int, reports: list[MonthlyReport]
+    ) -> list[Outbound]:
+        return [Outbound(f"{project.code} Word")]
+
     async def project_chart(
         self, project: Project, fiscal_year: int, reports: list[MonthlyReport]
     ) -> list[Outbound]:

@@ -131,3 +131,38 @@ def parse_month(text: str, today: date) -> ReportMonth | None:
     if not 1900 < year < 2300:
         return None
     return ReportMonth.containing(date(year, calendar_month, 1))
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A fiscal year, or one month of it, asked for in a summary or an export."""
+
+    fiscal_year: int
+    month: ReportMonth | None = None
+
+
+_FISCAL_WORDS = re.compile(r"^(?:ปีงบประมาณ|ปีงบ|ปี|งบปี|fy)?(?:พศ)?(\d{2}|\d{4})$")
+GREGORIAN_YEAR = "ปี {year} เป็นปี ค.ศ. กรุณาพิมพ์ปี พ.ศ. เช่น {thai}"
+NOT_A_PERIOD = (
+    "ขออภัย ระบบอ่านเดือนหรือปีงบประมาณนี้ไม่ได้ พิมพ์ เช่น ต.ค., ตุลาคม 2569, 10/2569, 2569 หรือ ปีงบ 69"
+)
+
+
+def parse_period(text: str, today: date) -> Period | str:
+    """A month ("ต.ค.", "ตุลาคม 2569", "10/2569") or a fiscal year ("2564", "ปีงบ 64",
+    "ปีงบประมาณ 2564") as people type them; a Thai sentence saying what is wrong otherwise (a
+    Gregorian year gets the Buddhist-Era one it means)."""
+    squashed = _squash(text).casefold()
+    if match := _FISCAL_WORDS.match(squashed):
+        year = int(match.group(1))
+        if year < 100:
+            year += 2500
+        if 1900 < year < 2300:
+            return GREGORIAN_YEAR.format(year=year, thai=year + BE_OFFSET)
+        if 2400 < year < 2700:
+            return Period(year)
+        return NOT_A_PERIOD
+    month = parse_month(text, today)
+    if month is None:
+        return NOT_A_PERIOD
+    return Period(month.fiscal_year, month)

@@ -159,6 +159,16 @@ class ChooseChannel(Payload, kind="w"):
 
 
 @dataclass(frozen=True)
+class PickPeriod(Payload, kind="q"):
+    """A summary ("summary") or workbook ("export") of another fiscal year or month;
+    `report_no` 0: the whole fiscal year."""
+
+    command: str
+    fiscal_year: int
+    report_no: int = 0
+
+
+@dataclass(frozen=True)
 class ShowMore(Payload, kind="m"):
     """ "The rest" of something shortened for a phone: a project's whole history ("history")
     or the official form as text ("form"), of one fiscal year."""

@@ -10,10 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import date
 
 from domain.fiscal import ReportMonth
 from domain.messages import Choice, Outbound
 from domain.models import Person, Role
+from domain.months import Period, month_name, parse_period
+from domain.payloads import PickPeriod
 from handlers import texts
 from handlers.away import back_at_work, start_away
 from handlers.choosing import start
@@ -68,6 +71,7 @@ class Command:
     words: tuple[str, ...]
     run: Run
     starts: bool = False
+    takes_period: bool = False  # "ส่งออก 2564", "สรุป ต.ค.": a month or fiscal year may follow
 
 
 def _starting(mode: Mode) -> Run:
@@ -116,7 +120,8 @@ async def _status(ctx: Context) -> Result:
 
 
 async def _summary(ctx: Context) -> Result:
-    """A coordinator's month with its chart; an officer's projects with their figures."""
+    """A coordinator's month with its chart (this month, or the one asked for); an officer's
+    projects with their figures."""
     if Role.COORDINATOR not in ctx.person.roles:
         if ctx.documents is None:
             return await _status(ctx)
@@ -125,24 +130,76 @@ async def _summary(ctx: Context) -> Result:
 
 
 async def _export(ctx: Context) -> Result:
-    """The workbook of a coordinator's projects."""
+    """The workbook of a coordinator's projects (this fiscal year, or the one asked for)."""
     if Role.COORDINATOR not in ctx.person.roles:
         return Say((Outbound(texts.COORDINATORS_ONLY),))
     return await _agency(ctx, workbook=True)
 
 
+def _period(ctx: Context, *, workbook: bool) -> Period | str:
+    """The period asked for (a button's, or typed after the command), or this one."""
+    if ctx.period is not None:
+        return ctx.period
+    if ctx.argument:
+        return parse_period(ctx.argument, ctx.today)
+    current = ReportMonth.containing(ctx.today)
+    return Period(current.fiscal_year, None if workbook else current)
+
+
+def _month_of(period: Period, today: date) -> ReportMonth:
+    """The month a summary shows: the one asked for, or of a fiscal year the latest up to
+    today (its last month for a year gone by)."""
+    if period.month is not None:
+        return period.month
+    current = ReportMonth.containing(today)
+    return (
+        current
+        if current.fiscal_year == period.fiscal_year
+        else ReportMonth(period.fiscal_year, 12)
+    )
+
+
+def _other_periods(ctx: Context, shown: Period, *, workbook: bool) -> tuple[Choice, ...]:
+    """Buttons for the periods people ask for next: the two before, and back to now."""
+    command = "export" if workbook else "summary"
+    current = ReportMonth.containing(ctx.today)
+    if workbook:
+        years = [shown.fiscal_year - 1, shown.fiscal_year - 2]
+        if shown.fiscal_year != current.fiscal_year:
+            years.insert(0, current.fiscal_year)
+        return tuple(
+            Choice(f"ปีงบประมาณ {year}", PickPeriod(command, year).encode()) for year in years
+        )
+    month = _month_of(shown, ctx.today)
+    before = month.previous() or ReportMonth(month.fiscal_year - 1, 12)
+    months = [before, before.previous() or ReportMonth(before.fiscal_year - 1, 12)]
+    if month != current:
+        months.insert(0, current)
+    return tuple(
+        Choice(month_name(m), PickPeriod(command, m.fiscal_year, m.report_no).encode())
+        for m in months
+    )
+
+
 async def _agency(ctx: Context, *, workbook: bool) -> Result:
     if ctx.documents is None:
         return Say((Outbound(texts.DOCUMENTS_OFF),))
+    period = _period(ctx, workbook=workbook)
+    if isinstance(period, str):  # typed, but not a month or fiscal year: say how to write one
+        return Say((Outbound(period),))
     projects = await ctx.store.projects_of_coordinator(ctx.person.id)
     if not projects:
         return Say((Outbound(texts.NOTHING_TO_SHOW),))
-    month = ReportMonth.containing(ctx.today)
+    more = _other_periods(ctx, period, workbook=workbook)
     if workbook:
-        return Say(tuple(await ctx.documents.agency_workbook(projects, month.fiscal_year)))
-    scopes = await ctx.store.coordinator_scopes(ctx.person.id)
-    named = [s.agency for s in scopes if s.agency] or [p.code for p in projects]
-    return Say(tuple(await ctx.documents.agency_summary(projects, month, ", ".join(named))))
+        replies = await ctx.documents.agency_workbook(projects, period.fiscal_year)
+    else:
+        scopes = await ctx.store.coordinator_scopes(ctx.person.id)
+        named = [s.agency for s in scopes if s.agency] or [p.code for p in projects]
+        month = _month_of(period, ctx.today)
+        replies = await ctx.documents.agency_summary(projects, month, ", ".join(named))
+    *before, last = replies
+    return Say((*before, replace(last, choices=(*last.choices, *more))))
 
 
 TABLE: tuple[Command, ...] = (
@@ -163,9 +220,26 @@ TABLE: tuple[Command, ...] = (
     ),
     Command("form", ("form", "แบบรายงาน", "แบบฟอร์ม"), _starting(Mode.FORM), starts=True),
     Command("chart", ("chart", "กราฟ"), _starting(Mode.CHART), starts=True),
-    Command("summary", ("summary", "สรุป"), _summary),
-    Command("export", ("export", "ส่งออก", "excel"), _export),
+    Command("summary", ("summary", "สรุป"), _summary, takes_period=True),
+    Command("export", ("export", "ส่งออก", "excel"), _export, takes_period=True),
     Command("resume", (), _resume),  # the "go on" button of the discard question
 )
 COMMANDS: dict[str, Command] = {command.name: command for command in TABLE}
 WORDS: dict[str, str] = {word: command.name for command in TABLE for word in command.words}
+# Command words that a month or fiscal year may follow, longest first.
+PERIOD_WORDS = sorted(
+    ((word, c.name) for c in TABLE if c.takes_period for word in c.words),
+    key=lambda pair: -len(pair[0]),
+)
+
+
+def command_with_period(plain: str) -> tuple[str, str] | None:
+    """("export", "2564") for "ส่งออก 2564", "/export 2564" or "สรุปต.ค."; None otherwise."""
+    text = plain.removeprefix("/")
+    if text != plain:  # "/export@SomeBot 2564"
+        head, _, rest = text.partition(" ")
+        text = head.split("@", 1)[0] + (" " + rest if rest else "")
+    for word, name in PERIOD_WORDS:
+        if text.startswith(word) and text[len(word) :].strip():
+            return name, text[len(word) :].strip()
+    return None

@@ -12,6 +12,7 @@ from domain.checks import Neighbours
 from domain.fiscal import ReportMonth
 from domain.messages import Outbound
 from domain.models import EventMark, Person, Project, ProjectFile, Reach
+from domain.months import Period
 from handlers.documents import Documents
 from handlers.draft import LOOKING, Draft
 from handlers.flow import Answer, Result, Step
@@ -37,6 +38,10 @@ class Context:
     event: EventMark | None = None
     """The update being handled; the write that ends the turn marks it handled with it."""
     documents: Documents | None = None
+    argument: str = ""
+    """What was typed after a command word ("ส่งออก 2564": "2564")."""
+    period: Period | None = None
+    """The fiscal year or month a button asked a summary or export for."""
     marked: bool = False
     """The event was marked by a write of this turn."""
     dirty: bool = False

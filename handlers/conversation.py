@@ -20,10 +20,11 @@ from domain.fiscal import ReportMonth
 from domain.limits import TEXT_LIMIT
 from domain.messages import Choice, Inbound, InboundKind, Outbound, Reply
 from domain.models import EventMark, SessionState
-from domain.months import month_name
+from domain.months import Period, month_name
 from domain.payloads import (
     ChooseChannel,
     Payload,
+    PickPeriod,
     ReportNow,
     RunCommand,
     ShowMore,
@@ -36,7 +37,7 @@ from domain.payloads import (
 from domain.replies import Intent, Typed, command_of, intent_of, read
 from handlers import texts
 from handlers.closing import dated
-from handlers.commands import COMMANDS, WORDS, first_name, menu, menu_for
+from handlers.commands import COMMANDS, WORDS, command_with_period, first_name, menu, menu_for
 from handlers.context import Context
 from handlers.documents import Documents
 from handlers.draft import Draft, Overlay
@@ -242,6 +243,10 @@ class Conversation:
             self._leave_overlay(ctx)
             if chosen is not None:
                 return await self._press(ctx, decode(chosen))
+        if not free_text and (asked := command_with_period(typed.plain)) is not None:
+            # "ส่งออก 2564", "สรุป ต.ค.": the command, and the period after its word.
+            ctx.argument = asked[1]
+            return await self._command(ctx, asked[0], discard=False)
         if command is not None:
             return await self._command(ctx, command, discard=False)
         for intent, reply in ((Intent.GREETING, texts.GREETING), (Intent.THANKS, texts.THANKS)):
@@ -286,6 +291,12 @@ class Conversation:
                 return ctx.step, await choose_channel(ctx, payload)
             case ShowMore():
                 return ctx.step, await show_more(ctx, payload)
+            case PickPeriod(command=name, fiscal_year=year, report_no=number):
+                if name not in {"summary", "export"} or not 0 <= number <= 12:
+                    return ctx.step, Stay(texts.STALE_BUTTON)
+                month = ReportMonth(year, number) if number else None
+                ctx.period = Period(year, month)
+                return await self._command(ctx, name, discard=False)
         return ctx.step, Stay(texts.STALE_BUTTON)  # forged, cut short, or from an old version
 
     async def _command(self, ctx: Context, name: str, *, discard: bool) -> tuple[Step, Result]:

@@ -124,16 +124,24 @@ class ReportDocuments:
 
     async def agency_workbook(self, projects: list[Project], fiscal_year: int) -> list[Outbound]:
         """Every project-month of exactly these projects (a coordinator's scope) as XLSX."""
-        from reports.xlsx_export import export_xlsx  # loaded with the first workbook asked for
+        # Loaded with the first workbook asked for.
+        from reports.xlsx_export import export_xlsx, runs_within
 
+        within = [p for p in projects if runs_within(p, fiscal_year)]
+        if not within:
+            return [Outbound(NO_PROJECTS_IN_YEAR.format(year=fiscal_year))]
         buffer = io.BytesIO()
-        codes = frozenset(p.code for p in projects)
+        codes = frozenset(p.code for p in within)
         count = await export_xlsx(
             self._repo, buffer, zone=self._zone, fiscal_year=fiscal_year, project_codes=codes
         )
         name = f"รายงาน-ปีงบประมาณ-{fiscal_year}.xlsx"
-        caption = f"ไฟล์ Excel รายงานปีงบประมาณ {fiscal_year}: {count} แถว ({len(projects)} โครงการ)"
+        # What the file holds: its rows, and the projects that run in that year.
+        caption = f"ไฟล์ Excel รายงานปีงบประมาณ {fiscal_year}: {count} แถว ({len(within)} โครงการ)"
         return [Outbound(caption, attachment=Attachment(name, buffer.getvalue(), XLSX))]
+
+
+NO_PROJECTS_IN_YEAR = "ไม่มีโครงการในความดูแลของคุณที่ดำเนินการในปีงบประมาณ {year} จึงไม่มีไฟล์ให้ส่ง"
 
 
 def form_caption(project: Project, fiscal_year: int, reports: list[MonthlyReport]) -> str:

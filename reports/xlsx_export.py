@@ -344,7 +344,8 @@ async def _write_streamed(
         _text.cache_clear()
 
 
-def _runs_within(project: Project, fiscal_year: int) -> bool:
+def runs_within(project: Project, fiscal_year: int) -> bool:
+    """Whether the project runs in some month of the fiscal year (its rows are in that file)."""
     # Neither the chat nor the import takes a report for a month outside the project's dates,
     # so a project that does not run in the year has nothing to read. (Running in one of the
     # year's months, as `running_in` says, is overlapping the year: its months follow on.)
@@ -403,7 +404,7 @@ async def export_xlsx(
         for p in listed
         if (project_code is None or p.code == project_code)
         and (project_codes is None or p.code in project_codes)
-        and (fiscal_year is None or _runs_within(p, fiscal_year))
+        and (fiscal_year is None or runs_within(p, fiscal_year))
     ]
     officers = await officer_names(repo, agency=agency)
     # A query per project costs about as much as reading a year's reports of four projects in

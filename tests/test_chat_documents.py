@@ -15,9 +15,10 @@ from pypdf import PdfReader
 from bot.app import open_services
 from bot.config import Config
 from domain.messages import Outbound
+from domain.months import GREGORIAN_YEAR, NOT_A_PERIOD
 from handlers import texts
 from handlers.conversation import Conversation
-from reports.documents import PDF, PNG, XLSX, ReportDocuments
+from reports.documents import NO_PROJECTS_IN_YEAR, PDF, PNG, XLSX, ReportDocuments
 from storage.sqlite import SqliteStorage
 from tests.support import BANGKOK, NOW, OTHER, ROAD, SCHOOL, Chat, World, build_world, stored_report
 
@@ -173,3 +174,35 @@ async def test_asking_for_a_file_mid_report_keeps_the_report(world: World) -> No
     replies = await c.say("/summary")
     assert ROAD.code in replies[0].text, "an officer's summary: their projects"
     assert "กี่เปอร์เซ็นต์" in replies[-1].text, "then the question is asked again"
+
+
+async def test_a_coordinator_asks_for_another_month_or_year_as_people_type_them(
+    world: World,
+) -> None:
+    c = chat(world, "ratana")
+    # A fiscal year in which none of the coordinator's projects ran: said so, no empty file.
+    for typed in ("ส่งออก 2564", "/export 2564", "ส่งออก ปีงบ 64 ครับ"):
+        [reply] = await c.say(typed)
+        assert reply.text == NO_PROJECTS_IN_YEAR.format(year=2564) and reply.attachment is None
+    # This year's workbook: the caption counts what the file holds.
+    [workbook] = await c.say("ส่งออก ปีงบประมาณ 2570")
+    assert workbook.attachment is not None
+    sheet = load_workbook(io.BytesIO(workbook.attachment.data), read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    projects = {row[0] for row in rows}
+    assert f": {len(rows)} แถว ({len(projects)} โครงการ)" in workbook.text
+    # Buttons for the years before; pressing one asks for that year.
+    assert "ปีงบประมาณ 2569" in [choice.label for choice in workbook.choices]
+    [earlier] = await c.press("ปีงบประมาณ 2569")
+    assert earlier.text == NO_PROJECTS_IN_YEAR.format(year=2569)
+    # A month, typed the ways people type it, for the summary.
+    for typed in ("สรุป ต.ค.", "สรุปต.ค.", "สรุป ตุลาคม 2569", "สรุป 10/2569"):
+        replies = await c.say(typed)
+        assert "ต.ค. 2569" in "\n".join(r.text for r in replies), typed
+    months = [choice.label for choice in replies[-1].choices]
+    assert months[0] == "พ.ย. 2569" and "ก.ย. 2569" in months, "now, and the months before"
+    # A Gregorian year, or something else: what to type instead.
+    [hint] = await c.say("ส่งออก 2021")
+    assert hint.text == GREGORIAN_YEAR.format(year=2021, thai=2564)
+    [hint] = await c.say("สรุป เมื่อวาน")
+    assert hint.text == NOT_A_PERIOD

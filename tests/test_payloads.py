@@ -21,6 +21,7 @@ from domain.payloads import (
     TELEGRAM_LIMIT,
     ChooseChannel,
     Payload,
+    PickPeriod,
     ReportNow,
     RunCommand,
     ShowMore,
@@ -60,6 +61,7 @@ def largest_of_every_kind() -> list[Payload]:
         Snooze(LARGEST_ID),
         SwitchNotification(longest_switch, enabled=True),
         ChooseChannel(max(CHANNEL_CHOICES, key=len)),
+        PickPeriod("summary", 2800, 12),
         ShowMore("history", LARGEST_ID, 2800),
     ]
 

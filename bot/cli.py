@@ -9,6 +9,7 @@ as long as Python takes to start), and no command waits for a library it does no
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import logging
 import os
@@ -33,9 +34,28 @@ _O = TypeVar("_O", bound="Counted")
 PROGRESS_EVERY = 1000  # rows between two progress lines of an import
 
 
+def be_year(text: str) -> int:
+    """A year as the CLI takes it: Buddhist Era (2569), Thai digits welcome; a Gregorian year
+    is refused with the BE year it means."""
+    digits = text.strip().translate(str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789"))
+    if not digits.isdigit():
+        raise argparse.ArgumentTypeError(f"ปีต้องเป็นตัวเลข พ.ศ. เช่น 2569 ไม่ใช่ {text!r}")
+    year = int(digits)
+    if 1900 < year < 2300:
+        raise argparse.ArgumentTypeError(f"ปี {year} เป็นปี ค.ศ. กรุณาใช้ปี พ.ศ. เช่น {year + 543}")
+    if not 2400 < year < 2700:
+        raise argparse.ArgumentTypeError(f"ปี พ.ศ. {year} อยู่นอกช่วงที่รับได้ (2401-2699)")
+    return year
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="progress-bot", description="Collects monthly project progress reports through chat."
+        prog="progress-bot",
+        description="Collects monthly project progress reports through chat. "
+        "Years are Buddhist Era (พ.ศ., e.g. 2569); fiscal year 2570 runs from October 2569.",
+        epilog="Exit status: 0 done; 1 something asked for was refused or matched nothing "
+        "(e.g. a rejected import row, an export with no rows); 2 the command or configuration "
+        "is wrong.",
     )
     config_help = "TOML config file (see config.example.toml)"
     parser.add_argument("--config", type=Path, help=config_help)
@@ -51,18 +71,24 @@ def _parser() -> argparse.ArgumentParser:
 
     projects = sub.add_parser("projects", parents=[common], help="manage projects")
     projects_sub = projects.add_subparsers(dest="action", required=True, metavar="ACTION")
-    imp = projects_sub.add_parser("import", parents=[common], help="import projects from CSV/XLSX")
-    imp.add_argument("file", type=Path)
+    imp = projects_sub.add_parser(
+        "import",
+        parents=[common],
+        help="import projects from CSV/XLSX (exit 1 if any row is rejected)",
+    )
+    imp.add_argument("file", type=Path, help="the CSV (UTF-8) or XLSX file of projects")
     listing = projects_sub.add_parser("list", parents=[common], help="list projects")
-    listing.add_argument("--fiscal-year", type=int)
-    listing.add_argument("--agency")
+    listing.add_argument("--fiscal-year", type=be_year, help="fiscal year, พ.ศ. (e.g. 2570)")
+    listing.add_argument("--agency", help="text found anywhere in the agency path")
 
     reports = sub.add_parser("reports", parents=[common], help="monthly reports")
     reports_sub = reports.add_subparsers(dest="action", required=True, metavar="ACTION")
     past = reports_sub.add_parser(
-        "import", parents=[common], help="load past monthly reports from CSV/XLSX"
+        "import",
+        parents=[common],
+        help="load past monthly reports from CSV/XLSX (exit 1 if any row is rejected)",
     )
-    past.add_argument("file", type=Path)
+    past.add_argument("file", type=Path, help="the CSV (UTF-8) or XLSX file of monthly reports")
 
     people = sub.add_parser("people", parents=[common], help="manage officers and coordinators")
     people_sub = people.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -70,8 +96,8 @@ def _parser() -> argparse.ArgumentParser:
         "add", parents=[common], help="register a person (or add links to an existing one)"
     )
     add.add_argument("--name", required=True, help="full name with title, e.g. นายสมชาย ใจดี")
-    add.add_argument("--phone", default="")
-    add.add_argument("--position", default="")
+    add.add_argument("--phone", default="", help="phone number (shown on the form)")
+    add.add_argument("--position", default="", help="position, e.g. นักวิชาการศึกษาชำนาญการ")
     add.add_argument("--officer-of", action="append", default=[], metavar="CODE",
                      help="project code the person reports for (repeatable)")  # fmt: skip
     add.add_argument("--coordinator-of-agency", action="append", default=[], metavar="AGENCY",
@@ -81,7 +107,9 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--admin", action="store_true", help="may see and report on every project")
     add.add_argument("--identity", action="append", default=[], metavar="CHANNEL:ID",
                      help="chat account, e.g. console:somchai (repeatable)")  # fmt: skip
-    people_sub.add_parser("list", parents=[common], help="list people with their roles")
+    people_sub.add_parser(
+        "list", parents=[common], help="list people with their roles, projects and chat accounts"
+    )
 
     sub.add_parser("run", parents=[common], help="run the configured chat channels")
 
@@ -92,7 +120,10 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
         help="who would be reminded of what at an instant (sends nothing)",
     )
-    show.add_argument("--at", help='local time, e.g. "2026-11-25 09:00" (default: now)')
+    show.add_argument(
+        "--at",
+        help='local time, e.g. "25/11/2569 09:00" (พ.ศ.) or "2026-11-25 09:00" (default: now)',
+    )
 
     line = sub.add_parser("line", parents=[common], help="the LINE Official Account")
     line_sub = line.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -116,18 +147,22 @@ def _parser() -> argparse.ArgumentParser:
     restore = sub.add_parser(
         "restore", parents=[common], help="put a checked backup in place (stop the bot first)"
     )
-    restore.add_argument("--from", dest="source", type=Path, required=True, metavar="FILE")
+    restore.add_argument(
+        "--from", dest="source", type=Path, required=True, metavar="FILE",
+        help="the backup file to restore (made by `backup`)",
+    )  # fmt: skip
 
     export = sub.add_parser("export", parents=[common], help="export monthly reports")
     export.add_argument(
         "--format",
         choices=["csv", "xlsx", "pdf", "docx"],
         default="csv",
-        help="docx: one project's form (--project) as a Word file to edit before signing",
+        help="csv or xlsx: one row per project and month; pdf: the forms; docx: one project's "
+        "form (--project) as a Word file to edit before signing (default: csv)",
     )
-    export.add_argument("--fiscal-year", type=int)
-    export.add_argument("--project", metavar="CODE")
-    export.add_argument("--agency")
+    export.add_argument("--fiscal-year", type=be_year, help="fiscal year, พ.ศ. (e.g. 2570)")
+    export.add_argument("--project", metavar="CODE", help="one project, by its code")
+    export.add_argument("--agency", help="projects whose agency path starts with this")
     export.add_argument("--out", required=True, help="output file, or - for standard output")
     return parser
 
@@ -205,12 +240,19 @@ async def _projects(services: Services, args: argparse.Namespace) -> int:
             project_import.format_row,
             project_import.format_totals,
         )
-        failed = done.rejected and not (done.created or done.updated)
-        return 1 if failed or done.cut is not None else 0
-    for project in await services.repo.list_projects(
-        fiscal_year=args.fiscal_year, agency=args.agency
-    ):
+        return 1 if done.rejected or done.cut is not None else 0
+    # The agency as people remember it: found anywhere in the path, not only at its start.
+    wanted = " ".join((args.agency or "").split())
+    found = [
+        p
+        for p in await services.repo.list_projects(fiscal_year=args.fiscal_year)
+        if wanted in " ".join(p.agency.split())
+    ]
+    for project in found:
         print(f"{project.code}\t{project.fiscal_year}\t{project.name}\t{project.agency}")
+    if not found and (args.agency or args.fiscal_year):
+        print("ไม่พบโครงการที่ตรงกับที่ระบุ", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -222,8 +264,7 @@ async def _reports(services: Services, args: argparse.Namespace) -> int:
         reports_import.format_row,
         reports_import.format_totals,
     )
-    failed = done.rejected and not (done.created or done.unchanged)
-    return 1 if failed or done.cut is not None else 0
+    return 1 if done.rejected or done.cut is not None else 0
 
 
 async def _people(services: Services, args: argparse.Namespace) -> int:
@@ -231,9 +272,23 @@ async def _people(services: Services, args: argparse.Namespace) -> int:
 
     repo = services.repo
     if args.action == "list":
-        for project in await repo.list_projects():
-            officers = ", ".join(p.name for p in await repo.officers_of_project(project.code))
-            print(f"{project.code}\t{officers or '-'}")
+        accounts: dict[int, list[str]] = {}
+        for identity in await repo.all_identities():
+            accounts.setdefault(identity.person_id, []).append(
+                f"{identity.channel}:{identity.external_id}"
+            )
+        projects: dict[int, list[str]] = {}
+        for code, person_id in await repo.officer_links():
+            projects.setdefault(person_id, []).append(code)
+        role_names = {Role.OFFICER: "เจ้าหน้าที่", Role.COORDINATOR: "ผู้ประสานงาน", Role.ADMIN: "ผู้ดูแล"}
+        print("ชื่อ\tบทบาท\tโครงการที่รับผิดชอบ\tขอบเขตผู้ประสานงาน\tบัญชีแชต")
+        for person in await repo.all_people():
+            held = ", ".join(role_names[r] for r in Role if r in person.roles) or "-"
+            scopes = await repo.coordinator_scopes(person.id)
+            scope = ", ".join(s.agency or s.project_code or "" for s in scopes) or "-"
+            codes = ", ".join(sorted(projects.get(person.id, []))) or "-"
+            linked = ", ".join(sorted(accounts.get(person.id, []))) or "ยังไม่เชื่อมบัญชี"
+            print(f"{person.name}\t{held}\t{codes}\t{scope}\t{linked}")
         return 0
     identities = []
     for raw in args.identity:
@@ -285,24 +340,31 @@ async def _export(services: Services, args: argparse.Namespace) -> int:
     filters = {"fiscal_year": args.fiscal_year, "project_code": args.project, "agency": args.agency}
     if args.out == "-" and args.format != "csv":
         print(
-            f"--out - (standard output) is for csv; give a file for {args.format}", file=sys.stderr
+            f"--out - (ออกทางหน้าจอ) ใช้ได้กับ csv เท่านั้น กรุณาระบุชื่อไฟล์สำหรับ {args.format}",
+            file=sys.stderr,
         )
         return 2
     target = Path(args.out)
+    if args.out != "-" and not target.parent.is_dir():
+        print(
+            f"ไม่พบโฟลเดอร์ {target.parent} กรุณาสร้างโฟลเดอร์ก่อน หรือระบุ --out ในโฟลเดอร์ที่มีอยู่",
+            file=sys.stderr,
+        )
+        return 1
     if args.format == "docx":
         from reports.pdf_export import form_docx
 
         project = await services.repo.get_project(args.project) if args.project else None
         if project is None:
             print(
-                "docx is one project's form: give --project CODE of a project that exists",
+                "docx คือแบบรายงานของโครงการเดียว กรุณาระบุ --project รหัสโครงการที่มีอยู่",
                 file=sys.stderr,
             )
             return 1
         today = services.clock().astimezone(services.config.timezone).date()
         data = await form_docx(services.repo, project, args.fiscal_year, today)
         await asyncio.to_thread(target.write_bytes, data)
-        print(f"exported the form of {project.code} to {target}", file=sys.stderr)
+        print(f"ส่งออกแบบรายงานของ {project.code} ไปที่ {target} แล้ว", file=sys.stderr)
         return 0
     if args.format == "pdf":
         from reports.pdf_export import export_pdf
@@ -312,10 +374,10 @@ async def _export(services: Services, args: argparse.Namespace) -> int:
             services.repo, **filters, progress=_progress_bar("PDF"), as_of=today
         )
         if count == 0:
-            print("no project matches: nothing exported", file=sys.stderr)
+            print(NOTHING_MATCHED, file=sys.stderr)
             return 1
         await asyncio.to_thread(target.write_bytes, pdf)
-        print(f"exported the forms of {count} projects to {target}", file=sys.stderr)
+        print(f"ส่งออกแบบรายงาน {count} โครงการไปที่ {target} แล้ว", file=sys.stderr)
         return 0
     if args.format == "xlsx":
         from reports.xlsx_export import export_xlsx
@@ -328,7 +390,12 @@ async def _export(services: Services, args: argparse.Namespace) -> int:
             **filters,
             progress=_progress_bar("XLSX"),
         )
-        print(f"exported {count} project-months to {target}", file=sys.stderr)
+        if count == 0:
+            # A file of headers only would look like an answer.
+            await asyncio.to_thread(target.unlink, missing_ok=True)
+            print(NOTHING_MATCHED, file=sys.stderr)
+            return 1
+        print(f"ส่งออก {count} แถว (โครงการ-เดือน) ไปที่ {target} แล้ว", file=sys.stderr)
         return 0
     if args.out == "-":
         sys.stdout.write("\ufeff")  # the BOM lets Excel read the Thai text as UTF-8
@@ -344,8 +411,22 @@ async def _export(services: Services, args: argparse.Namespace) -> int:
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
-    print(f"exported {count} rows", file=sys.stderr)
+        if count == 0:
+            await asyncio.to_thread(target.unlink, missing_ok=True)
+    if count == 0:
+        print(NOTHING_MATCHED, file=sys.stderr)
+        return 1
+    print(
+        f"ส่งออก {count} แถว" + ("" if args.out == "-" else f" ไปที่ {target}") + " แล้ว",
+        file=sys.stderr,
+    )
     return 0
+
+
+NOTHING_MATCHED = (
+    "ไม่มีรายงานตรงกับที่ระบุ (ปีงบประมาณ โครงการ หรือหน่วยงาน) จึงไม่ได้ส่งออก "
+    "ดูรายชื่อโครงการด้วย progress-bot projects list"
+)
 
 
 def _describe(result: BackupResult) -> str:
@@ -409,7 +490,8 @@ async def _invite(services: Services, args: argparse.Namespace) -> int:
         from bot.line_channel import invite_link
 
         print(f"LINE: {invite_link(line.basic_id, code)}")
-    print("หรือพิมพ์รหัสนี้ในแชทกับบอท")
+    has_link = bool(telegram and telegram.bot_username) or bool(line and line.basic_id)
+    print(("หรือพิมพ์" if has_link else "พิมพ์") + "รหัสนี้ในแชทกับบอท")
     return 0
 
 
@@ -420,8 +502,12 @@ async def _reminders(services: Services, args: argparse.Namespace) -> int:
     calendar = ReportingCalendar(services.config.reminders.calendar)
     try:
         at = parse_instant(args.at, calendar) if args.at else services.clock()
-    except ValueError:
-        print(f"--at must look like 2026-11-25 09:00, not {args.at!r}", file=sys.stderr)
+    except ValueError as error:
+        why = str(error) if str(error).startswith("ปี") else f"อ่าน {args.at!r} ไม่ได้"
+        print(
+            f"--at: {why} (ใช้ วัน/เดือน/ปี พ.ศ. และเวลา เช่น 25/11/2569 09:00 หรือ 2026-11-25 09:00)",
+            file=sys.stderr,
+        )
         return 2
     print(await preview(services.repo, calendar, at))
     return 0
@@ -481,6 +567,13 @@ async def _open_and_run(config: Config, args: argparse.Namespace) -> int:
         return await JOBS[args.command](services, args)
 
 
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that flushing it at exit raises nothing."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> int:
     """Entry point of the `progress-bot` command."""
     args = _parser().parse_args(argv)
@@ -519,6 +612,10 @@ def _main(args: argparse.Namespace, environ: dict[str, str] | None) -> int:
     except DatabaseUnusable as error:  # found on opening it, like a configuration error
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`export --out - | head`): nothing more to say, and no error.
+        _quiet_stdout()
+        return 0
     except (ImportFileError, StorageError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
+from domain.numbers import arabic_digits
 from domain.thaidate import format_thai_date, format_thai_month
 from scheduler.calendar import ReportingCalendar
 from scheduler.planner import PUSH_CHANNELS, PlanningReads, ReminderPlanner, base_kind
@@ -22,9 +24,19 @@ KIND_NAMES = {
 }
 
 
+_THAI_DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2})[:.](\d{2}))?")
+
+
 def parse_instant(text: str, calendar: ReportingCalendar) -> datetime:
-    """ "2026-11-25 09:00" (local time in the configured zone) or a full ISO instant."""
-    moment = datetime.fromisoformat(text.strip())
+    """ "25/11/2569 09:00" (a Buddhist-Era day, as Thai people write it), "2026-11-25 09:00"
+    (local time in the configured zone) or a full ISO instant; ValueError otherwise."""
+    cleaned = arabic_digits(text.strip())
+    if match := _THAI_DAY.fullmatch(cleaned):
+        day, month, year, hour, minute = (int(g) if g else 0 for g in match.groups())
+        if year < 2400:
+            raise ValueError(f"ปี {year} ไม่ใช่ปี พ.ศ.: ใช้ เช่น 25/11/{year + 543} 09:00")
+        cleaned = f"{year - 543:04d}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}"
+    moment = datetime.fromisoformat(cleaned)
     zone = calendar.settings.timezone
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
 

@@ -338,7 +338,17 @@ async def _store_project(
         reason = "วันสิ้นสุดโครงการอยู่ก่อนวันเริ่มต้นโครงการที่บันทึกไว้"
         return dataclasses.replace(outcome, status=RowStatus.REJECTED, reasons=(reason,), data=None)
     _, done = await repo.upsert_project(data)
-    return dataclasses.replace(outcome, status=RowStatus(done.value), data=data)
+    stored = dataclasses.replace(outcome, status=RowStatus(done.value), data=data)
+    if data.officer_name.strip() and not await repo.officers_of_project(data.code):
+        name = data.officer_name.strip()
+        known = await repo.find_person(name) is not None
+        problem = "ยังไม่ได้เชื่อมกับโครงการนี้" if known else "ยังไม่ได้ลงทะเบียนในระบบ"
+        warning = (
+            f"คำเตือน: ผู้รับผิดชอบ '{name}' {problem} จะไม่มีใครได้รับการเตือนเรื่องโครงการนี้ "
+            f"(progress-bot people add --name '{name}' --officer-of {data.code})"
+        )
+        stored = dataclasses.replace(stored, reasons=(*stored.reasons, warning))
+    return stored
 
 
 def format_row(outcome: RowOutcome) -> list[str]:

@@ -294,7 +294,7 @@ async def _people(services: Services, args: argparse.Namespace) -> int:
     for raw in args.identity:
         channel, _, external = raw.partition(":")
         if not channel or not external:
-            print(f"--identity must look like CHANNEL:ID, not {raw!r}", file=sys.stderr)
+            print(f"--identity ต้องเป็น ช่องทาง:รหัส เช่น console:somchai ไม่ใช่ {raw!r}", file=sys.stderr)
             return 2
         identities.append((channel, external))
     roles = {Role.ADMIN} if args.admin else set()
@@ -303,17 +303,17 @@ async def _people(services: Services, args: argparse.Namespace) -> int:
     )
     for code in args.officer_of:
         added = await repo.link_officer(person.id, code)
-        print(f"{'linked' if added else 'already linked'}: officer of {code}")
+        print(f"{'เชื่อมแล้ว' if added else 'เชื่อมไว้ก่อนแล้ว'}: ผู้รับผิดชอบโครงการ {code}")
     for agency in args.coordinator_of_agency:
         added = await repo.add_coordinator_scope(CoordinatorScope(person.id, agency=agency))
-        print(f"{'added' if added else 'already'}: coordinator of agency {agency}")
+        print(f"{'เพิ่มแล้ว' if added else 'มีอยู่แล้ว'}: ผู้ประสานงานของหน่วยงาน {agency}")
     for code in args.coordinator_of_project:
         added = await repo.add_coordinator_scope(CoordinatorScope(person.id, project_code=code))
-        print(f"{'added' if added else 'already'}: coordinator of project {code}")
+        print(f"{'เพิ่มแล้ว' if added else 'มีอยู่แล้ว'}: ผู้ประสานงานของโครงการ {code}")
     for channel, external in identities:
         await repo.link_identity(ChatIdentity(channel, external, person.id))
-        print(f"identity {channel}:{external} -> {person.name}")
-    print(f"person #{person.id}: {person.name}")
+        print(f"บัญชีแชต {channel}:{external} -> {person.name}")
+    print(f"บุคคลหมายเลข {person.id}: {person.name}")
     return 0
 
 

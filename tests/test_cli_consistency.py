@@ -134,3 +134,13 @@ def test_every_option_and_argument_is_described() -> None:
 
     assert walk(_parser(), "progress-bot") == []
     assert "พ.ศ." in _parser().format_help()
+
+
+def test_people_add_speaks_thai(demo: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["people", "add", "--name", "นางทดสอบ ระบบ", "--officer-of", DEMO_CODE]
+    assert main([*args, "--identity", "console:todsob"], demo) == 0
+    out = capsys.readouterr().out
+    assert f"เชื่อมแล้ว: ผู้รับผิดชอบโครงการ {DEMO_CODE}" in out
+    assert "บัญชีแชต console:todsob -> นางทดสอบ ระบบ" in out
+    assert main([*args, "--identity", "console"], demo) == 2
+    assert "--identity ต้องเป็น ช่องทาง:รหัส" in capsys.readouterr().err

@@ -432,9 +432,9 @@ NOTHING_MATCHED = (
 def _describe(result: BackupResult) -> str:
     rows = result.rows
     return (
-        f"schema {result.schema_version}, {rows.get('projects', 0)} projects, "
-        f"{rows.get('monthly_reports', 0)} monthly reports, "
-        f"{rows.get('report_revisions', 0)} revisions, {result.size:,} bytes; integrity ok"
+        f"โครงสร้างรุ่น {result.schema_version}, โครงการ {rows.get('projects', 0)}, "
+        f"รายงานประจำเดือน {rows.get('monthly_reports', 0)}, "
+        f"ฉบับแก้ไข {rows.get('report_revisions', 0)}, {result.size:,} ไบต์; ตรวจสอบแล้วไม่เสียหาย"
     )
 
 
@@ -442,7 +442,7 @@ def _backup(config: Config, args: argparse.Namespace) -> int:
     from storage.backup import backup_database
 
     result = backup_database(config.database, args.out)
-    print(f"backed up {config.database} to {result.path}: {_describe(result)}")
+    print(f"สำรอง {config.database} ไว้ที่ {result.path} แล้ว: {_describe(result)}")
     return 0
 
 
@@ -451,9 +451,9 @@ def _restore(config: Config, args: argparse.Namespace) -> int:
 
     existed = config.database.exists()
     result = restore_database(args.source, config.database)
-    print(f"restored {config.database} from {args.source}: {_describe(result)}")
+    print(f"กู้คืน {config.database} จาก {args.source} แล้ว: {_describe(result)}")
     if existed:
-        print(f"the previous database is kept as {config.database}.before-restore")
+        print(f"ฐานข้อมูลเดิมเก็บไว้ที่ {config.database}.before-restore")
     return 0
 
 
@@ -472,11 +472,14 @@ async def _invite(services: Services, args: argparse.Namespace) -> int:
     from handlers.linking import issue_invite, shown_code
 
     if not 1 <= args.days <= 90:
-        print("--days must be from 1 to 90", file=sys.stderr)
+        print("--days ต้องอยู่ระหว่าง 1 ถึง 90 วัน", file=sys.stderr)
         return 2
     person = await services.repo.find_person(args.name)
     if person is None:
-        print(f"no person named {args.name!r}: register them with `people add`", file=sys.stderr)
+        print(
+            f"ไม่พบบุคคลชื่อ {args.name!r} ลงทะเบียนก่อนด้วย progress-bot people add",
+            file=sys.stderr,
+        )
         return 1
     now = services.clock()
     code, expires = await issue_invite(services.repo, person, now, timedelta(days=args.days))

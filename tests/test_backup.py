@@ -110,7 +110,7 @@ def test_backup_and_restore_from_the_command_line(tmp_path: Path) -> None:
     assert run(tmp_path, "demo-data").returncode == 0
     taken = run(tmp_path, "backup", "--out", "b.sqlite3")
     assert taken.returncode == 0, taken.stderr
-    assert "integrity ok" in taken.stdout and "12 monthly reports" in taken.stdout
+    assert "ตรวจสอบแล้วไม่เสียหาย" in taken.stdout and "รายงานประจำเดือน 12" in taken.stdout
     assert not list(tmp_path.glob(".b.sqlite3*")), "no partial copy nor its journal left behind"
     restored = run(tmp_path, "restore", "--from", "b.sqlite3")
     assert restored.returncode == 0, restored.stderr

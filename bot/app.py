@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.config import Config
 from domain.clock import Clock
@@ -15,6 +16,9 @@ from reports.documents import ReportDocuments
 from scheduler.planner import PUSH_CHANNELS
 from storage.contracts import Storage
 from storage.sqlite import SqliteStorage
+
+if TYPE_CHECKING:
+    from bot.web_dashboard import Dashboard
 
 
 def make_clock(config: Config) -> Clock:
@@ -34,6 +38,7 @@ class Services:
     repo: Storage
     clock: Clock
     conversation: Conversation
+    dashboard: Dashboard | None = None
 
 
 @asynccontextmanager
@@ -46,14 +51,20 @@ async def open_services(
     the_clock = clock or make_clock(config)
     try:
         snooze_until = tomorrow_at(config.reminders.calendar.send_time)
+        dashboard = None
+        if config.web is not None:
+            from bot.web_dashboard import Dashboard  # Jinja2 only where the dashboard is served
+
+            dashboard = Dashboard(repository, the_clock, config.web)
         conversation = Conversation(
             repository,
             the_clock,
             snooze_until=snooze_until,
             documents=ReportDocuments(repository, zone=config.timezone, clock=the_clock),
             remembered_channels=PUSH_CHANNELS,
+            dashboard=dashboard,
         )
-        yield Services(config, repository, the_clock, conversation)
+        yield Services(config, repository, the_clock, conversation, dashboard)
     finally:
         if own_repo:
             await repository.close()

@@ -51,6 +51,7 @@ KNOWN_KEYS: Mapping[str, frozenset[str]] = {
          "webhook_listen", "webhook_port", "webhook_path", "public_base_url", "files_dir",
          "files_days", "basic_id", "quota_reserve", "quota_warning", "rich_menus"}
     ),
+    "web": frozenset({"listen", "port", "public_url"}),
 }  # fmt: skip
 
 TELEGRAM_API = "https://api.telegram.org/bot"
@@ -126,6 +127,25 @@ class RemindersConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WebConfig:
+    """The web dashboard, served by `run`: where it listens, and the address people open."""
+
+    listen: str = "127.0.0.1"
+    port: int = 8446
+    public_url: str = ""
+
+    @property
+    def base_url(self) -> str:
+        """The address sign-in links point to: the public one, else the local one."""
+        return self.public_url or f"http://{self.listen}:{self.port}"
+
+    @property
+    def secure(self) -> bool:
+        """Behind https: the session cookie is sent over https only."""
+        return self.base_url.startswith("https://")
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Everything the program can be configured with."""
 
@@ -137,6 +157,7 @@ class Config:
     telegram: TelegramConfig | None = None
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     line: LineConfig | None = None
+    web: WebConfig | None = None
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -423,4 +444,18 @@ def load_config(path: Path | None, environ: Mapping[str, str]) -> Config:
         telegram=_telegram(data),
         reminders=_reminders(data, zone),
         line=_line(data, path.parent if path is not None else Path.cwd()),
+        web=_web(data),
     )
+
+
+def _web(data: Mapping[str, Any]) -> WebConfig | None:
+    """The [web] table: present, the dashboard is served."""
+    if "web" not in data:
+        return None
+    t = _section(data, "web")
+    listen = _string(t, "web", "listen", "127.0.0.1") or "127.0.0.1"
+    port = _integer(t, "web", "port", 8446, 1, 65535)
+    public = (_string(t, "web", "public_url", "") or "").rstrip("/")
+    if public and not public.startswith("https://"):
+        raise ConfigError("web.public_url must be an https:// address (the cookie needs it)")
+    return WebConfig(listen=listen, port=port, public_url=public)

@@ -148,6 +148,12 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
                     "line: %s, webhook on %s:%d%s",
                     basic_id, line.webhook_listen, line.webhook_port, line.webhook_path,
                 )  # fmt: skip
+        web_config, dashboard = services.config.web, services.dashboard
+        if web_config is not None and dashboard is not None:
+            from bot.web_server import serve
+
+            servers.append(await serve(dashboard.app(), web_config.listen, web_config.port))
+            log.info("web: dashboard on %s:%d", web_config.listen, web_config.port)
         if channel is not None and telegram is not None and telegram.mode == "polling":
             log.info("telegram: long polling")
             answered = asyncio.Event()

@@ -21,6 +21,7 @@ from handlers import texts
 from handlers.away import back_at_work, start_away
 from handlers.choosing import start
 from handlers.context import Context
+from handlers.dashboard import dashboard
 from handlers.draft import Mode
 from handlers.flow import Finish, Go, Result, Say, Step, command_button
 from handlers.shortcuts import notification_settings, reminder_channel
@@ -220,6 +221,7 @@ TABLE: tuple[Command, ...] = (
     ),
     Command("form", ("form", "แบบรายงาน", "แบบฟอร์ม"), _starting(Mode.FORM), starts=True),
     Command("chart", ("chart", "กราฟ"), _starting(Mode.CHART), starts=True),
+    Command("dashboard", ("dashboard", "แดชบอร์ด", "หน้าเว็บ"), dashboard),
     Command("summary", ("summary", "สรุป"), _summary, takes_period=True),
     Command("export", ("export", "ส่งออก", "excel"), _export, takes_period=True),
     Command("resume", (), _resume),  # the "go on" button of the discard question

@@ -13,7 +13,7 @@ from domain.fiscal import ReportMonth
 from domain.messages import Outbound
 from domain.models import EventMark, Person, Project, ProjectFile, Reach
 from domain.months import Period
-from handlers.documents import Documents
+from handlers.documents import DashboardLinks, Documents
 from handlers.draft import LOOKING, Draft
 from handlers.flow import Answer, Result, Step
 from storage.contracts import Accounts, Conversations, Registry, ReminderLog, ReportStore
@@ -38,6 +38,7 @@ class Context:
     event: EventMark | None = None
     """The update being handled; the write that ends the turn marks it handled with it."""
     documents: Documents | None = None
+    dashboard: DashboardLinks | None = None
     argument: str = ""
     """What was typed after a command word ("ส่งออก 2564": "2564")."""
     period: Period | None = None

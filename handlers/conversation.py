@@ -39,7 +39,7 @@ from handlers import texts
 from handlers.closing import dated
 from handlers.commands import COMMANDS, WORDS, command_with_period, first_name, menu, menu_for
 from handlers.context import Context
-from handlers.documents import Documents
+from handlers.documents import DashboardLinks, Documents
 from handlers.draft import Draft, Overlay
 from handlers.figures import forget_pending
 from handlers.flow import Answer, Choose, Finish, Result, Say, Stay, Step, command_button
@@ -79,11 +79,13 @@ class Conversation:
         *,
         snooze_until: Callable[[datetime], datetime] | None = None,
         documents: Documents | None = None,
+        dashboard: DashboardLinks | None = None,
         remembered_channels: Collection[str] = (),
     ) -> None:
         self._store = store
         self._clock = clock
         self._documents = documents
+        self._dashboard = dashboard
         # A person linked on several of these channels prefers the one they last wrote from:
         # reminders go there (scheduler.planner).
         self._remembered = frozenset(remembered_channels)
@@ -189,6 +191,7 @@ class Conversation:
             draft,
             step=step,
             documents=self._documents,
+            dashboard=self._dashboard,
         )
         return ctx
 

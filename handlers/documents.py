@@ -12,7 +12,7 @@ from typing import Protocol
 
 from domain.fiscal import ReportMonth
 from domain.messages import Outbound
-from domain.models import MonthlyReport, Project
+from domain.models import MonthlyReport, Person, Project
 
 
 class Documents(Protocol):
@@ -49,3 +49,10 @@ class Documents(Protocol):
 
     async def agency_workbook(self, projects: list[Project], fiscal_year: int) -> list[Outbound]:
         """Every project-month of the projects as an XLSX file."""
+
+
+class DashboardLinks(Protocol):
+    """Makes single-use sign-in links to the web dashboard."""
+
+    async def link_for(self, person: Person) -> str:
+        """A new link that signs `person` in once, within a few minutes."""

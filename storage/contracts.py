@@ -382,6 +382,28 @@ class ReminderLog(Protocol):
         """Per person, the kinds of message they turned off."""
 
 
+class WebAccess(Protocol):
+    """Sign-in links for the web dashboard (single use, short-lived) and the sessions they open.
+    Secrets are stored only as their hashes."""
+
+    async def create_web_link(self, token_hash: str, person_id: int, expires_at: datetime) -> None:
+        """Store a new sign-in link."""
+
+    async def redeem_web_link(self, token_hash: str, at: datetime) -> int | None:
+        """Use a link once: its person, or None if it is unknown, used or expired."""
+
+    async def create_web_session(
+        self, token_hash: str, person_id: int, expires_at: datetime
+    ) -> None:
+        """Store a new session."""
+
+    async def web_session_person(self, token_hash: str, at: datetime) -> int | None:
+        """The person of a live session, or None."""
+
+    async def end_web_session(self, token_hash: str) -> None:
+        """Sign out: the session opens nothing any more."""
+
+
 class Invites(Protocol):
     """Single-use codes that link a chat account to a person, and failed tries to use one."""
 
@@ -412,7 +434,9 @@ class Records(ReportStore, Registry, Protocol):
     """Projects, people and their reports: what the documents, exports and importers read."""
 
 
-class Storage(ReportStore, Registry, Accounts, Conversations, ReminderLog, Invites, Protocol):
+class Storage(
+    ReportStore, Registry, Accounts, Conversations, ReminderLog, Invites, WebAccess, Protocol
+):
     """Every role at once: what a backend implements and the composition root opens."""
 
     async def close(self) -> None:

@@ -230,6 +230,22 @@ MIGRATIONS: tuple[str, ...] = (
         rich_menu_id TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 7: the web dashboard: single-use sign-in links sent in chat, and the sessions they open
+    # (both stored as hashes of their secrets, so a copy of the database opens nothing).
+    """
+    CREATE TABLE web_links (
+        token_hash TEXT PRIMARY KEY,
+        person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+        expires_at TEXT NOT NULL,
+        used_at TEXT
+    ) WITHOUT ROWID;
+
+    CREATE TABLE web_sessions (
+        token_hash TEXT PRIMARY KEY,
+        person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+        expires_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -21,11 +21,14 @@ from storage.sqlite_faults import damaged, database_fault
 from storage.sqlite_registry import RegistryPart
 from storage.sqlite_reminders import RemindersPart
 from storage.sqlite_reports import ReportsPart
+from storage.sqlite_web import WebPart
 
 __all__ = ["SqliteStorage", "from_satang", "migrate", "to_satang"]
 
 
-class SqliteStorage(ReportsPart, RegistryPart, AccountsPart, ConversationsPart, RemindersPart):
+class SqliteStorage(
+    ReportsPart, RegistryPart, AccountsPart, ConversationsPart, RemindersPart, WebPart
+):
     """Every storage role over one SQLite file. Open it with `await SqliteStorage.open(path)`."""
 
     @classmethod

@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from domain.models import (
     MONEY_STEP,
@@ -108,6 +109,8 @@ class MemoryStorage:
         self._preferred: dict[int, str] = {}
         self._reminder_channels: dict[int, str] = {}
         self._rich_menus: dict[str, tuple[str, str]] = {}
+        self._web_links: dict[str, list[Any]] = {}  # hash -> [person, expires, used]
+        self._web_sessions: dict[str, tuple[int, datetime]] = {}
         self._menu_links: dict[str, str] = {}
         self._blocked: set[tuple[str, str]] = set()
         self._last_project_id = 0
@@ -788,6 +791,34 @@ class MemoryStorage:
     async def reminder_channels(self) -> dict[int, str]:
         """Per person, the channel chosen for reminders (people without a choice are absent)."""
         return dict(self._reminder_channels)
+
+    async def create_web_link(self, token_hash: str, person_id: int, expires_at: datetime) -> None:
+        """Store a new sign-in link."""
+        self._require_person(person_id)
+        self._web_links[token_hash] = [person_id, _as_stored(expires_at), None]
+
+    async def redeem_web_link(self, token_hash: str, at: datetime) -> int | None:
+        """Use a link once: its person, or None if it is unknown, used or expired."""
+        link = self._web_links.get(token_hash)
+        if link is None or link[2] is not None or link[1] <= at:
+            return None
+        link[2] = _as_stored(at)
+        return int(link[0])
+
+    async def create_web_session(
+        self, token_hash: str, person_id: int, expires_at: datetime
+    ) -> None:
+        """Store a new session."""
+        self._web_sessions[token_hash] = (person_id, _as_stored(expires_at))
+
+    async def web_session_person(self, token_hash: str, at: datetime) -> int | None:
+        """The person of a live session, or None."""
+        session = self._web_sessions.get(token_hash)
+        return session[0] if session is not None and session[1] > at else None
+
+    async def end_web_session(self, token_hash: str) -> None:
+        """Sign out: the session opens nothing any more."""
+        self._web_sessions.pop(token_hash, None)
 
     async def rich_menus(self) -> dict[str, tuple[str, str]]:
         """Per role, the LINE rich menu made for it: (its id at LINE, its name)."""

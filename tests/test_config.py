@@ -26,6 +26,7 @@ BANGKOK = ZoneInfo("Asia/Bangkok")
 NON_STRING_KEYS = {
     ("reminders", "enabled"),
     ("line", "rich_menus"),
+    ("web", "port"),
     ("reminders", "window_days"),
     ("reminders", "plan"),
     ("reminders", "overdue_grace_days"),
@@ -236,7 +237,7 @@ def test_every_other_key_is_read(tmp_path: Path, table: str, key: str) -> None:
             "unknown key telegram.messages_per_secnd (did you mean messages_per_second?)",
         ),
         ("[reminderz]\nenabled = false\n", "unknown table [reminderz] (did you mean [reminders]?)"),
-        ("[web]\nport = 8080\n", "unknown table [web]"),
+        ("[webb]\nport = 8080\n", "unknown table [webb] (did you mean [web]?)"),
         ('[database]\npth = "bot.sqlite3"\n', "unknown key database.pth (did you mean path?)"),
         ("[reminders]\nsnooze = 3\n", "unknown key reminders.snooze"),
         (
@@ -501,3 +502,15 @@ def test_rich_menus_is_true_or_false(tmp_path: Path) -> None:
     path = write(tmp_path / "config.toml", "[line]\nrich_menus = false\n")
     config = load_config(path, secrets)
     assert config.line is not None and config.line.rich_menus is False
+
+
+def test_the_web_table_serves_the_dashboard(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "config.toml", '[web]\nport = 8500\npublic_url = "https://desk.go.th/"\n'
+    )
+    config = load_config(path, {})
+    assert config.web is not None and config.web.port == 8500
+    assert config.web.base_url == "https://desk.go.th" and config.web.secure
+    path = write(tmp_path / "config.toml", '[web]\npublic_url = "http://desk.go.th"\n')
+    assert "web.public_url must be an https:// address" in error_of(path)
+    assert load_config(write(tmp_path / "c.toml", ""), {}).web is None

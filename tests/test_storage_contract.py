@@ -508,6 +508,24 @@ class TestAccounts:
         with pytest.raises(NotFound):
             await repo.set_preferred_channel(999, "line")
 
+    async def test_a_web_link_opens_once_before_it_expires_and_sessions_end(
+        self, repo: Storage
+    ) -> None:
+        person = await repo.add_person("ก", roles=frozenset({Role.COORDINATOR}))
+        await repo.create_web_link("h1", person.id, T0 + timedelta(minutes=10))
+        assert await repo.redeem_web_link("h1", T0 + timedelta(minutes=11)) is None, "expired"
+        await repo.create_web_link("h2", person.id, T0 + timedelta(minutes=10))
+        assert await repo.redeem_web_link("h2", T0) == person.id
+        assert await repo.redeem_web_link("h2", T0) is None, "used once only"
+        assert await repo.redeem_web_link("unknown", T0) is None
+        await repo.create_web_session("s1", person.id, T0 + timedelta(hours=9))
+        assert await repo.web_session_person("s1", T0) == person.id
+        assert await repo.web_session_person("s1", T0 + timedelta(hours=9)) is None, "expired"
+        await repo.end_web_session("s1")
+        assert await repo.web_session_person("s1", T0) is None, "signed out"
+        with pytest.raises(NotFound):
+            await repo.create_web_link("h3", 999, T0)
+
     async def test_rich_menus_and_the_menu_of_each_line_account_are_kept(
         self, repo: Storage
     ) -> None:

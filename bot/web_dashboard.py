@@ -1,0 +1,289 @@
+"""The web dashboard for coordinators (and officers), served by `run` beside the chat channels.
+
+Nobody has a password. `แดชบอร์ด` (/dashboard) in chat sends a link that signs its person in
+once, within 10 minutes (`LINK_LIFETIME`); it opens a session kept in a cookie (HttpOnly,
+SameSite=Strict, Secure behind https) for a working day. Links and sessions are stored as
+SHA-256 hashes of their secrets. Every form posts a token tied to the session (CSRF).
+
+The month board shows the person's scope (an officer their own projects, a coordinator their
+agencies and projects, an admin everything) for any month and fiscal year: each project's state
+(reported, missing, behind last month's pace, standing still, figures to check against the
+note), filters by agency and state, a search by code or name, and the totals. Pages are rendered
+on the server (Jinja2) and need no JavaScript; the font and the style sheet are served here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from bot.config import WebConfig
+from domain.clock import Clock
+from domain.fiscal import ReportMonth
+from domain.models import Person, Reach, Role
+from domain.months import month_name
+from domain.numbers import baht, percent
+from reports.pdf_fonts import sarabun
+from reports.summary import coordinator_summary
+from reports.summary_model import ProjectStatus
+from storage.contracts import Storage
+
+LINK_LIFETIME = timedelta(minutes=10)
+SESSION_LIFETIME = timedelta(hours=9)  # a working day
+COOKIE = "desk_session"
+TEMPLATES = Path(__file__).parent / "templates"
+STATES = (
+    ("all", "ทุกสถานะ"),
+    ("missing", "ยังไม่ส่ง"),
+    ("reported", "ส่งแล้ว"),
+    ("behind", "ช้ากว่าเดือนก่อน"),
+    ("check", "ตัวเลขควรตรวจสอบ"),
+)
+EXPIRED_LINK = 'ลิงก์นี้ใช้ไม่ได้แล้ว (ใช้ไปแล้ว หมดอายุ หรือไม่ถูกต้อง) ขอลิงก์ใหม่ได้โดยพิมพ์ "แดชบอร์ด" ในแชทกับบอท'
+SIGNED_OUT = 'ออกจากระบบแล้ว เข้าใหม่ได้โดยพิมพ์ "แดชบอร์ด" ในแชทกับบอท'
+NOT_SIGNED_IN = 'กรุณาเข้าสู่ระบบด้วยลิงก์จากแชท: พิมพ์ "แดชบอร์ด" ในแชทกับบอท'
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One project on the board, as shown."""
+
+    code: str
+    name: str
+    agency: str
+    officers: str
+    reported: bool
+    flags: tuple[tuple[str, str], ...]
+    progress: str
+    disbursed: str
+
+
+class Dashboard:
+    """Sign-in links for the chat, and the web application they open."""
+
+    def __init__(self, repo: Storage, clock: Clock, config: WebConfig) -> None:
+        self._repo = repo
+        self._clock = clock
+        self._config = config
+        self._pages = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, enable_async=False
+        )
+
+    async def link_for(self, person: Person) -> str:
+        """A new link that signs `person` in once, within LINK_LIFETIME."""
+        token = secrets.token_urlsafe(32)
+        await self._repo.create_web_link(_hash(token), person.id, self._clock() + LINK_LIFETIME)
+        return f"{self._config.base_url}/signin/{token}"
+
+    def app(self) -> web.Application:
+        """The dashboard's routes."""
+        app = web.Application()
+        app.router.add_get("/signin/{token}", self._sign_in)
+        app.router.add_get("/board", self._signed(self._board))
+        app.router.add_get("/", self._signed(self._board))
+        app.router.add_post("/signout", self._sign_out)
+        app.router.add_get("/static/desk.css", self._style)
+        app.router.add_get("/static/sarabun.ttf", self._font(bold=False))
+        app.router.add_get("/static/sarabun-bold.ttf", self._font(bold=True))
+        return app
+
+    # Sign-in, sessions, sign-out
+
+    async def _sign_in(self, request: web.Request) -> web.StreamResponse:
+        person_id = await self._repo.redeem_web_link(
+            _hash(request.match_info["token"]), self._clock()
+        )
+        if person_id is None:
+            return self._page("message.html", 403, title="เข้าสู่ระบบไม่ได้", text=EXPIRED_LINK)
+        session = secrets.token_urlsafe(32)
+        await self._repo.create_web_session(
+            _hash(session), person_id, self._clock() + SESSION_LIFETIME
+        )
+        response = web.Response(status=303, headers={"Location": "/board"})
+        response.set_cookie(
+            COOKIE,
+            session,
+            max_age=int(SESSION_LIFETIME.total_seconds()),
+            httponly=True,
+            secure=self._config.secure,
+            samesite="Strict",
+            path="/",
+        )
+        return response
+
+    async def _person(self, request: web.Request) -> tuple[Person, str] | None:
+        session = request.cookies.get(COOKIE, "")
+        if not session:
+            return None
+        person_id = await self._repo.web_session_person(_hash(session), self._clock())
+        if person_id is None:
+            return None
+        person = next((p for p in await self._repo.all_people() if p.id == person_id), None)
+        return None if person is None else (person, session)
+
+    def _signed(
+        self, handler: Callable[[web.Request, Person, str], Awaitable[web.StreamResponse]]
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            found = await self._person(request)
+            if found is None:
+                return self._page("message.html", 401, title="ยังไม่ได้เข้าสู่ระบบ", text=NOT_SIGNED_IN)
+            person, session = found
+            return await handler(request, person, session)
+
+        return guarded
+
+    async def _sign_out(self, request: web.Request) -> web.StreamResponse:
+        found = await self._person(request)
+        form = await request.post()
+        if found is None or not hmac.compare_digest(str(form.get("csrf", "")), _csrf(found[1])):
+            return self._page("message.html", 403, title="ทำรายการไม่ได้", text=NOT_SIGNED_IN)
+        await self._repo.end_web_session(_hash(found[1]))
+        response = self._page("message.html", 200, title="ออกจากระบบแล้ว", text=SIGNED_OUT)
+        response.del_cookie(COOKIE, path="/")
+        return response
+
+    # The board
+
+    async def _board(
+        self, request: web.Request, person: Person, session: str
+    ) -> web.StreamResponse:
+        today = self._clock().date()
+        current = ReportMonth.containing(today)
+        month = _month(request.query, current)
+        projects = await _scope(self._repo, person)
+        summary = await coordinator_summary(self._repo, agency=None, month=month, projects=projects)
+        agencies = sorted({s.project.agency for s in summary.projects if s.project.agency})
+        agency = request.query.get("agency", "")
+        state = request.query.get("state", "all")
+        query = request.query.get("q", "").strip()
+        shown = [
+            s
+            for s in summary.projects
+            if (not agency or s.project.agency == agency)
+            and _in_state(s, state)
+            and (not query or query in s.project.code or query in s.project.name)
+        ]
+        budget = sum((s.project.budget_received or Decimal(0) for s in shown), Decimal(0))
+        disbursed = sum((s.disbursed or Decimal(0) for s in shown if s.reported), Decimal(0))
+        years = sorted({current.fiscal_year, *(p.fiscal_year for p in projects)}, reverse=True)
+        return self._page(
+            "board.html",
+            200,
+            title=f"กระดานรายงานเดือน {month_name(month)}",
+            person=person,
+            csrf=_csrf(session),
+            month=month,
+            years=years,
+            months=[
+                (m.report_no, month_name(m))
+                for m in ReportMonth(month.fiscal_year, 1).months_of_year()
+            ],
+            agencies=agencies,
+            agency=agency,
+            states=STATES,
+            state=state,
+            query=query,
+            rows=[_row(s) for s in shown],
+            counts={
+                "reported": sum(1 for s in shown if s.reported),
+                "missing": sum(1 for s in shown if not s.reported),
+                "all": len(shown),
+            },
+            totals={"budget": baht(budget), "disbursed": baht(disbursed)},
+        )
+
+    # Pages and assets
+
+    def _page(self, name: str, status: int, **values: Any) -> web.Response:
+        values.setdefault("person", None)
+        html = self._pages.get_template(name).render(**values)
+        response = web.Response(text=html, status=status, content_type="text/html")
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "no-referrer"  # the link's token never leaks on
+        return response
+
+    async def _style(self, _: web.Request) -> web.StreamResponse:
+        return web.FileResponse(TEMPLATES / "desk.css", headers={"Content-Type": "text/css"})
+
+    def _font(self, *, bold: bool) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def font(_: web.Request) -> web.StreamResponse:
+            fonts = sarabun()
+            return web.FileResponse(fonts.bold if bold else fonts.regular)
+
+        return font
+
+
+def _csrf(session: str) -> str:
+    """The form token of a session: derived from its secret, never stored."""
+    return hmac.new(session.encode(), b"csrf", hashlib.sha256).hexdigest()
+
+
+def _month(query: Any, current: ReportMonth) -> ReportMonth:
+    """The month asked for (?fy=2570&month=2), else this one; nonsense is this one too."""
+    try:
+        year = int(query.get("fy", current.fiscal_year))
+        number = int(query.get("month", current.report_no if year == current.fiscal_year else 12))
+    except ValueError:
+        return current
+    if not (2400 < year < 2700 and 1 <= number <= 12):
+        return current
+    return ReportMonth(year, number)
+
+
+async def _scope(repo: Storage, person: Person) -> list[Any]:
+    """The projects a person sees: all for an admin; else their own and those they coordinate."""
+    if Role.ADMIN in person.roles:
+        return await repo.list_projects()
+    own = frozenset(p.code for p in await repo.projects_of_officer(person.id))
+    scopes = await repo.coordinator_scopes(person.id)
+    reach = Reach(
+        own=own,
+        agencies=tuple(s.agency for s in scopes if s.agency),
+        watched=frozenset(s.project_code for s in scopes if s.project_code),
+    )
+    return await repo.projects_within(reach)
+
+
+def _in_state(status: ProjectStatus, state: str) -> bool:
+    return {
+        "missing": not status.reported,
+        "reported": status.reported,
+        "behind": status.behind or status.standing_still,
+        "check": status.contradiction is not None,
+    }.get(state, True)
+
+
+def _row(status: ProjectStatus) -> Row:
+    flags = [("reported", "ส่งแล้ว") if status.reported else ("missing", "ยังไม่ส่ง")]
+    if status.behind:
+        flags.append(("behind", "ช้ากว่าเดือนก่อน"))
+    if status.standing_still:
+        flags.append(("still", "ไม่คืบหน้า"))
+    if status.contradiction:
+        flags.append(("check", f"ตรวจสอบ: {status.contradiction}"))
+    return Row(
+        status.project.code,
+        status.project.name,
+        status.project.agency,
+        ", ".join(status.officers) or "-",
+        status.reported,
+        tuple(flags),
+        percent(status.progress) if status.progress is not None else "-",
+        baht(status.disbursed) if status.disbursed is not None else "-",
+    )

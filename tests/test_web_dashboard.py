@@ -1,0 +1,164 @@
+"""The web dashboard over HTTP (aiohttp's test server on 127.0.0.1): sign-in by a single-use link
+from chat, the session cookie, sign-out with its form token, and the month board of each
+person's scope with its filters and totals."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from markupsafe import escape
+
+from bot.config import WebConfig
+from bot.web_dashboard import COOKIE, EXPIRED_LINK, NOT_SIGNED_IN, SIGNED_OUT, Dashboard
+from domain.models import Role
+from handlers.conversation import Conversation
+from handlers.dashboard import DASHBOARD_LINK, DASHBOARD_OFF
+from storage.sqlite import SqliteStorage
+from tests.support import NOW, OTHER, ROAD, SCHOOL, Chat, World, build_world, stored_report
+from tests.test_linking import Clock
+
+Client = TestClient[web.Request, web.Application]
+
+
+@pytest.fixture
+async def world() -> AsyncIterator[World]:
+    repo = await SqliteStorage.open(":memory:")
+    try:
+        world = await build_world(repo)
+        await stored_report(repo, ROAD.code, 2, "30", "100000")  # November, this month
+        yield world
+    finally:
+        await repo.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(NOW)
+
+
+@pytest.fixture
+async def desk(world: World, clock: Clock) -> AsyncIterator[tuple[Dashboard, Client]]:
+    dashboard = Dashboard(world.repo, clock, WebConfig(port=0))
+    async with TestClient(TestServer(dashboard.app())) as client:
+        yield dashboard, client
+
+
+def shown(text: str) -> str:
+    """A text as the page shows it (HTML-escaped)."""
+    return str(escape(text))
+
+
+def token_of(url: str) -> str:
+    return url.rsplit("/", 1)[-1]
+
+
+async def signed_in(desk: tuple[Dashboard, Client], person_id: int, world: World) -> str:
+    """Sign `person` in through a fresh link; the board's HTML."""
+    dashboard, client = desk
+    person = next(p for p in await world.repo.all_people() if p.id == person_id)
+    url = await dashboard.link_for(person)
+    response = await client.get(f"/signin/{token_of(url)}")
+    assert response.status == 200 and response.url.path == "/board"
+    return await response.text()
+
+
+def codes(html: str) -> set[str]:
+    return set(re.findall(r'data-code="([^"]+)"', html))
+
+
+async def test_in_chat_dashboard_sends_a_single_use_link(world: World, clock: Clock) -> None:
+    dashboard = Dashboard(world.repo, clock, WebConfig(public_url="https://desk.example.go.th"))
+    c = Chat(Conversation(world.repo, clock, dashboard=dashboard), "ratana")
+    [reply] = await c.say("แดชบอร์ด")
+    url = reply.text.splitlines()[-1]
+    assert url.startswith("https://desk.example.go.th/signin/") and len(token_of(url)) >= 40
+    assert reply.text == DASHBOARD_LINK.format(url=url)
+    [off] = await Chat(Conversation(world.repo, clock), "ratana").say("/dashboard")
+    assert off.text == DASHBOARD_OFF
+
+
+async def test_a_link_signs_in_once_within_ten_minutes(
+    desk: tuple[Dashboard, Client], world: World, clock: Clock
+) -> None:
+    dashboard, client = desk
+    url = await dashboard.link_for(world.coordinator)
+    first = await client.get(f"/signin/{token_of(url)}", allow_redirects=False)
+    assert first.status == 303 and first.headers["Location"] == "/board"
+    cookie = first.headers["Set-Cookie"]
+    assert f"{COOKIE}=" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "Max-Age=32400" in cookie, "a working day"
+    again = await client.get(f"/signin/{token_of(url)}", allow_redirects=False)
+    assert again.status == 403 and shown(EXPIRED_LINK) in await again.text(), "used once only"
+    late = await dashboard.link_for(world.coordinator)
+    clock.now += timedelta(minutes=11)
+    expired = await client.get(f"/signin/{token_of(late)}", allow_redirects=False)
+    assert expired.status == 403
+    forged = await client.get("/signin/" + "x" * 43, allow_redirects=False)
+    assert forged.status == 403
+
+
+async def test_behind_https_the_cookie_is_secure(world: World, clock: Clock) -> None:
+    dashboard = Dashboard(world.repo, clock, WebConfig(public_url="https://desk.example.go.th"))
+    async with TestClient(TestServer(dashboard.app())) as client:
+        url = await dashboard.link_for(world.coordinator)
+        response = await client.get(f"/signin/{token_of(url)}", allow_redirects=False)
+        assert "Secure" in response.headers["Set-Cookie"]
+
+
+async def test_without_a_session_nothing_is_shown(desk: tuple[Dashboard, Client]) -> None:
+    _, client = desk
+    response = await client.get("/board")
+    assert response.status == 401 and shown(NOT_SIGNED_IN) in await response.text()
+    client.session.cookie_jar.update_cookies({COOKIE: "forged"})
+    assert (await client.get("/board")).status == 401
+
+
+async def test_each_person_sees_their_scope(desk: tuple[Dashboard, Client], world: World) -> None:
+    coordinator = await signed_in(desk, world.coordinator.id, world)
+    assert codes(coordinator) == {ROAD.code, SCHOOL.code}, "their agency, not another district"
+    assert OTHER.code not in coordinator
+    officer = await signed_in(desk, world.single.id, world)
+    assert codes(officer) == {SCHOOL.code}, "an officer their own projects"
+    await world.repo.add_person(world.single.name, roles=frozenset({Role.ADMIN}))
+    admin = await signed_in(desk, world.single.id, world)
+    assert codes(admin) == {ROAD.code, SCHOOL.code, OTHER.code}
+
+
+async def test_the_board_filters_searches_and_totals(
+    desk: tuple[Dashboard, Client], world: World
+) -> None:
+    _, client = desk
+    board = await signed_in(desk, world.coordinator.id, world)
+    assert 'id="reported">1<' in board and 'id="missing">1<' in board
+    assert 'id="disbursed">100,000<' in board
+    missing = await (await client.get("/board", params={"state": "missing"})).text()
+    assert codes(missing) == {SCHOOL.code}
+    found = await (await client.get("/board", params={"q": ROAD.code})).text()
+    assert codes(found) == {ROAD.code}
+    october = await (await client.get("/board", params={"fy": "2570", "month": "1"})).text()
+    assert "ต.ค. 2569" in october and 'id="reported">0<' in october
+    nonsense = await client.get("/board", params={"fy": "abc", "month": "99"})
+    assert nonsense.status == 200, "a wrong query shows this month, never an error"
+
+
+async def test_sign_out_needs_the_form_token_and_ends_the_session(
+    desk: tuple[Dashboard, Client], world: World, clock: Clock
+) -> None:
+    _, client = desk
+    board = await signed_in(desk, world.coordinator.id, world)
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', board)
+    assert token is not None
+    refused = await client.post("/signout", data={"csrf": "0" * 64})
+    assert refused.status == 403
+    assert (await client.get("/board")).status == 200, "still signed in"
+    out = await client.post("/signout", data={"csrf": token.group(1)})
+    assert out.status == 200 and shown(SIGNED_OUT) in await out.text()
+    assert (await client.get("/board")).status == 401
+    await signed_in(desk, world.coordinator.id, world)
+    clock.now += timedelta(hours=9)
+    assert (await client.get("/board")).status == 401, "a session lasts a working day"

@@ -14,6 +14,7 @@ on the server (Jinja2) and need no JavaScript; the font and the style sheet are 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -23,6 +24,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from aiohttp import web
@@ -30,9 +32,10 @@ from aiohttp import web
 from bot.config import WebConfig
 from domain.clock import Clock
 from domain.fiscal import ReportMonth
-from domain.models import Person, Reach, Role
+from domain.models import Person, Project, Reach, Role
 from domain.months import month_name
 from domain.numbers import baht, percent
+from domain.thaidate import format_thai_date
 from reports.pdf_fonts import sarabun
 from reports.summary import coordinator_summary
 from reports.summary_model import ProjectStatus
@@ -52,6 +55,9 @@ STATES = (
 EXPIRED_LINK = 'ลิงก์นี้ใช้ไม่ได้แล้ว (ใช้ไปแล้ว หมดอายุ หรือไม่ถูกต้อง) ขอลิงก์ใหม่ได้โดยพิมพ์ "แดชบอร์ด" ในแชทกับบอท'
 SIGNED_OUT = 'ออกจากระบบแล้ว เข้าใหม่ได้โดยพิมพ์ "แดชบอร์ด" ในแชทกับบอท'
 NOT_SIGNED_IN = 'กรุณาเข้าสู่ระบบด้วยลิงก์จากแชท: พิมพ์ "แดชบอร์ด" ในแชทกับบอท'
+NOT_YOURS = "ไม่พบโครงการนี้ในความดูแลของคุณ"
+CHANNEL_NAMES = {"line": "LINE", "telegram": "Telegram", "console": "คอนโซล", "import": "นำเข้าไฟล์"}
+PRIVATE = {"Cache-Control": "private, no-store"}
 
 
 def _hash(secret: str) -> str:
@@ -96,6 +102,10 @@ class Dashboard:
         app.router.add_get("/board", self._signed(self._board))
         app.router.add_get("/", self._signed(self._board))
         app.router.add_post("/signout", self._sign_out)
+        app.router.add_get("/project/{code}", self._signed(self._project))
+        app.router.add_get("/project/{code}/chart.png", self._signed(self._chart))
+        app.router.add_get("/project/{code}/form.pdf", self._signed(self._form_pdf))
+        app.router.add_get("/project/{code}/form.docx", self._signed(self._form_docx))
         app.router.add_get("/static/desk.css", self._style)
         app.router.add_get("/static/sarabun.ttf", self._font(bold=False))
         app.router.add_get("/static/sarabun-bold.ttf", self._font(bold=True))
@@ -207,6 +217,111 @@ class Dashboard:
             totals={"budget": baht(budget), "disbursed": baht(disbursed)},
         )
 
+    # A project: its page, chart and forms, for people whose scope holds it
+
+    async def _visible(self, request: web.Request, person: Person) -> tuple[Project, int] | None:
+        """The project of the path and the fiscal year asked for, if the person may see it."""
+        code = request.match_info["code"]
+        if code not in {p.code for p in await _scope(self._repo, person)}:
+            return None  # unknown or another scope's: the same answer, so nothing is revealed
+        project = await self._repo.get_project(code)
+        if project is None:
+            return None
+        try:
+            year = int(request.query.get("fy", project.fiscal_year))
+        except ValueError:
+            year = project.fiscal_year
+        return project, year if 2400 < year < 2700 else project.fiscal_year
+
+    def _not_found(self, person: Person, session: str) -> web.Response:
+        return self._page(
+            "message.html", 404, title="ไม่พบโครงการ", text=NOT_YOURS, person=person,
+            csrf=_csrf(session),
+        )  # fmt: skip
+
+    async def _project(
+        self, request: web.Request, person: Person, session: str
+    ) -> web.StreamResponse:
+        found = await self._visible(request, person)
+        if found is None:
+            return self._not_found(person, session)
+        project, year = found
+        reports = await self._repo.reports_of_project(project.code, year)
+        people = {p.id: p.name for p in await self._repo.all_people()}
+        zone = self._clock().tzinfo
+        shown = []
+        for report in sorted(reports, key=lambda r: r.report_no):
+            revisions = []
+            for revision in await self._repo.revisions(report.id):
+                moment = revision.changed_at.astimezone(zone)
+                revisions.append(
+                    {
+                        "number": revision.revision,
+                        "progress": percent(revision.values.progress),
+                        "disbursed": baht(revision.values.disbursed),
+                        "note": revision.values.note or "-",
+                        "by": people.get(revision.changed_by or -1, "นำเข้าจากไฟล์"),
+                        "when": f"{format_thai_date(moment.date())} {moment:%H:%M} น.",
+                        "channel": CHANNEL_NAMES.get(revision.channel, revision.channel),
+                        "reason": revision.reason or "-",
+                    }
+                )
+            month = month_name(ReportMonth(report.fiscal_year, report.report_no))
+            shown.append({"number": report.report_no, "month": month, "revisions": revisions})
+        officers = await self._repo.officers_of_project(project.code)
+        start, end = project.start_date, project.end_date
+        span = " ถึง ".join(format_thai_date(d) for d in (start, end) if d is not None) or "-"
+        budget = project.budget_received
+        return self._page(
+            "project.html", 200, title=project.name, person=person, csrf=_csrf(session),
+            project=project, year=year, reports=shown, span=span,
+            officers=", ".join(p.name for p in officers) or project.officer_name or "-",
+            budget=f"{baht(budget)} บาท" if budget is not None else "-",
+        )  # fmt: skip
+
+    async def _chart(
+        self, request: web.Request, person: Person, session: str
+    ) -> web.StreamResponse:
+        found = await self._visible(request, person)
+        if found is None:
+            return self._not_found(person, session)
+        project, year = found
+        from reports.charts import project_chart  # matplotlib, loaded on the first chart
+
+        reports = await self._repo.reports_of_project(project.code, year)
+        png = await asyncio.to_thread(project_chart, project, reports, year)
+        return web.Response(body=png, content_type="image/png", headers=PRIVATE)
+
+    async def _form_pdf(
+        self, request: web.Request, person: Person, session: str
+    ) -> web.StreamResponse:
+        return await self._form(request, person, session, word=False)
+
+    async def _form_docx(
+        self, request: web.Request, person: Person, session: str
+    ) -> web.StreamResponse:
+        return await self._form(request, person, session, word=True)
+
+    async def _form(
+        self, request: web.Request, person: Person, session: str, *, word: bool
+    ) -> web.StreamResponse:
+        found = await self._visible(request, person)
+        if found is None:
+            return self._not_found(person, session)
+        project, year = found
+        from reports.docx_form import DOCX
+        from reports.pdf_export import form_docx, form_pdf
+
+        today = self._clock().date()
+        render = form_docx if word else form_pdf
+        data = await render(self._repo, project, year, today)
+        name = f"แบบรายงาน-{project.code}-{year}.{'docx' if word else 'pdf'}"
+        return web.Response(
+            body=data,
+            content_type=DOCX if word else "application/pdf",
+            headers={**PRIVATE, "Content-Disposition": _attachment(name)},
+        )
+
     # Pages and assets
 
     def _page(self, name: str, status: int, **values: Any) -> web.Response:
@@ -227,6 +342,12 @@ class Dashboard:
             return web.FileResponse(fonts.bold if bold else fonts.regular)
 
         return font
+
+
+def _attachment(name: str) -> str:
+    """A download's Content-Disposition, its Thai name kept whole (RFC 6266 filename*)."""
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
 
 
 def _csrf(session: str) -> str:

@@ -14,12 +14,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from markupsafe import escape
 
 from bot.config import WebConfig
-from bot.web_dashboard import COOKIE, EXPIRED_LINK, NOT_SIGNED_IN, SIGNED_OUT, Dashboard
-from domain.models import Role
+from bot.web_dashboard import COOKIE, EXPIRED_LINK, NOT_SIGNED_IN, NOT_YOURS, SIGNED_OUT, Dashboard
+from domain.models import Role, Submission
 from handlers.conversation import Conversation
 from handlers.dashboard import DASHBOARD_LINK, DASHBOARD_OFF
 from storage.sqlite import SqliteStorage
-from tests.support import NOW, OTHER, ROAD, SCHOOL, Chat, World, build_world, stored_report
+from tests.support import NOW, OTHER, ROAD, SCHOOL, Chat, World, build_world, stored_report, values
 from tests.test_linking import Clock
 
 Client = TestClient[web.Request, web.Application]
@@ -162,3 +162,40 @@ async def test_sign_out_needs_the_form_token_and_ends_the_session(
     await signed_in(desk, world.coordinator.id, world)
     clock.now += timedelta(hours=9)
     assert (await client.get("/board")).status == 401, "a session lasts a working day"
+
+
+async def test_a_project_page_shows_every_revision_the_chart_and_the_forms(
+    desk: tuple[Dashboard, Client], world: World
+) -> None:
+    _, client = desk
+    await world.repo.correct_report(
+        Submission(
+            ROAD.code, 2570, 2, values("35", "120000"), world.officer.id, "line",
+            NOW + timedelta(hours=1), reason="แก้ยอดเบิกจ่ายที่พิมพ์ผิด",
+        )
+    )  # fmt: skip
+    board = await signed_in(desk, world.coordinator.id, world)
+    assert f'href="/project/{ROAD.code}?fy=2570"' in board
+    page = await client.get(f"/project/{ROAD.code}", params={"fy": "2570"})
+    html = await page.text()
+    assert page.status == 200 and ROAD.name in html
+    assert html.count('class="revision"') == 2, "the first version and the correction"
+    assert "แก้ยอดเบิกจ่ายที่พิมพ์ผิด" in html and world.officer.name in html and "LINE" in html
+    chart = await client.get(f"/project/{ROAD.code}/chart.png", params={"fy": "2570"})
+    assert chart.status == 200 and (await chart.read()).startswith(b"\x89PNG")
+    pdf = await client.get(f"/project/{ROAD.code}/form.pdf")
+    assert pdf.status == 200 and (await pdf.read()).startswith(b"%PDF")
+    assert "filename*=UTF-8''" in pdf.headers["Content-Disposition"]
+    docx = await client.get(f"/project/{ROAD.code}/form.docx")
+    assert docx.status == 200 and (await docx.read()).startswith(b"PK")
+
+
+async def test_a_project_outside_the_scope_is_not_found_like_one_that_does_not_exist(
+    desk: tuple[Dashboard, Client], world: World
+) -> None:
+    _, client = desk
+    await signed_in(desk, world.single.id, world)  # SCHOOL only
+    for path in (f"/project/{ROAD.code}", f"/project/{OTHER.code}/form.pdf", "/project/ไม่มี"):
+        response = await client.get(path)
+        assert response.status == 404 and shown(NOT_YOURS) in await response.text(), path
+    assert (await client.get(f"/project/{SCHOOL.code}")).status == 200

@@ -58,6 +58,7 @@ NOT_SIGNED_IN = 'กรุณาเข้าสู่ระบบด้วยล
 NOT_YOURS = "ไม่พบโครงการนี้ในความดูแลของคุณ"
 CHANNEL_NAMES = {"line": "LINE", "telegram": "Telegram", "console": "คอนโซล", "import": "นำเข้าไฟล์"}
 PRIVATE = {"Cache-Control": "private, no-store"}
+ProjectHandler = Callable[[Person, str, Project, int], Awaitable[web.StreamResponse]]
 
 
 def _hash(secret: str) -> str:
@@ -102,10 +103,13 @@ class Dashboard:
         app.router.add_get("/board", self._signed(self._board))
         app.router.add_get("/", self._signed(self._board))
         app.router.add_post("/signout", self._sign_out)
-        app.router.add_get("/project/{code}", self._signed(self._project))
-        app.router.add_get("/project/{code}/chart.png", self._signed(self._chart))
-        app.router.add_get("/project/{code}/form.pdf", self._signed(self._form_pdf))
-        app.router.add_get("/project/{code}/form.docx", self._signed(self._form_docx))
+        for path, handler in (
+            ("/project/{code}", self._project),
+            ("/project/{code}/chart.png", self._chart),
+            ("/project/{code}/form.pdf", self._form_pdf),
+            ("/project/{code}/form.docx", self._form_docx),
+        ):
+            app.router.add_get(path, self._signed(self._of_project(handler)))
         app.router.add_get("/static/desk.css", self._style)
         app.router.add_get("/static/sarabun.ttf", self._font(bold=False))
         app.router.add_get("/static/sarabun-bold.ttf", self._font(bold=True))
@@ -233,19 +237,26 @@ class Dashboard:
             year = project.fiscal_year
         return project, year if 2400 < year < 2700 else project.fiscal_year
 
-    def _not_found(self, person: Person, session: str) -> web.Response:
-        return self._page(
-            "message.html", 404, title="ไม่พบโครงการ", text=NOT_YOURS, person=person,
-            csrf=_csrf(session),
-        )  # fmt: skip
+    def _of_project(
+        self, handler: ProjectHandler
+    ) -> Callable[[web.Request, Person, str], Awaitable[web.StreamResponse]]:
+        """A handler given the project of the path and the year, or "not found" for the
+        person (the same for a project of another scope as for none)."""
+
+        async def guarded(request: web.Request, person: Person, session: str) -> web.StreamResponse:
+            found = await self._visible(request, person)
+            if found is None:
+                return self._page(
+                    "message.html", 404, title="ไม่พบโครงการ", text=NOT_YOURS, person=person,
+                    csrf=_csrf(session),
+                )  # fmt: skip
+            return await handler(person, session, *found)
+
+        return guarded
 
     async def _project(
-        self, request: web.Request, person: Person, session: str
+        self, person: Person, session: str, project: Project, year: int
     ) -> web.StreamResponse:
-        found = await self._visible(request, person)
-        if found is None:
-            return self._not_found(person, session)
-        project, year = found
         reports = await self._repo.reports_of_project(project.code, year)
         people = {p.id: p.name for p in await self._repo.all_people()}
         zone = self._clock().tzinfo
@@ -280,12 +291,8 @@ class Dashboard:
         )  # fmt: skip
 
     async def _chart(
-        self, request: web.Request, person: Person, session: str
+        self, person: Person, session: str, project: Project, year: int
     ) -> web.StreamResponse:
-        found = await self._visible(request, person)
-        if found is None:
-            return self._not_found(person, session)
-        project, year = found
         from reports.charts import project_chart  # matplotlib, loaded on the first chart
 
         reports = await self._repo.reports_of_project(project.code, year)
@@ -293,22 +300,16 @@ class Dashboard:
         return web.Response(body=png, content_type="image/png", headers=PRIVATE)
 
     async def _form_pdf(
-        self, request: web.Request, person: Person, session: str
+        self, person: Person, session: str, project: Project, year: int
     ) -> web.StreamResponse:
-        return await self._form(request, person, session, word=False)
+        return await self._form(project, year, word=False)
 
     async def _form_docx(
-        self, request: web.Request, person: Person, session: str
+        self, person: Person, session: str, project: Project, year: int
     ) -> web.StreamResponse:
-        return await self._form(request, person, session, word=True)
+        return await self._form(project, year, word=True)
 
-    async def _form(
-        self, request: web.Request, person: Person, session: str, *, word: bool
-    ) -> web.StreamResponse:
-        found = await self._visible(request, person)
-        if found is None:
-            return self._not_found(person, session)
-        project, year = found
+    async def _form(self, project: Project, year: int, *, word: bool) -> web.StreamResponse:
         from reports.docx_form import DOCX
         from reports.pdf_export import form_docx, form_pdf
 

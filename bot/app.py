@@ -55,7 +55,7 @@ async def open_services(
         if config.web is not None:
             from bot.web_dashboard import Dashboard  # Jinja2 only where the dashboard is served
 
-            dashboard = Dashboard(repository, the_clock, config.web)
+            dashboard = Dashboard(repository, the_clock, config.web, config.timezone)
         conversation = Conversation(
             repository,
             the_clock,

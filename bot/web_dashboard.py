@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import io
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
@@ -39,8 +41,10 @@ from domain.thaidate import format_thai_date
 from reports.pdf_fonts import sarabun
 from reports.summary import coordinator_summary
 from reports.summary_model import ProjectStatus
+from reports.xlsx_export import runs_within as _runs_within
 from storage.contracts import Storage
 
+BANGKOK = ZoneInfo("Asia/Bangkok")
 LINK_LIFETIME = timedelta(minutes=10)
 SESSION_LIFETIME = timedelta(hours=9)  # a working day
 COOKIE = "desk_session"
@@ -58,6 +62,10 @@ NOT_SIGNED_IN = 'กรุณาเข้าสู่ระบบด้วยล
 NOT_YOURS = "ไม่พบโครงการนี้ในความดูแลของคุณ"
 CHANNEL_NAMES = {"line": "LINE", "telegram": "Telegram", "console": "คอนโซล", "import": "นำเข้าไฟล์"}
 PRIVATE = {"Cache-Control": "private, no-store"}
+# What can be downloaded, and the Thai stem of each file's name.
+DOWNLOADS = {"reports.xlsx": "รายงาน", "reports.csv": "รายงาน", "forms.pdf": "แบบรายงาน"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NO_SUCH_FILE = "ไม่มีไฟล์นี้ในแดชบอร์ด"
 ProjectHandler = Callable[[Person, str, Project, int], Awaitable[web.StreamResponse]]
 
 
@@ -82,10 +90,17 @@ class Row:
 class Dashboard:
     """Sign-in links for the chat, and the web application they open."""
 
-    def __init__(self, repo: Storage, clock: Clock, config: WebConfig) -> None:
+    def __init__(
+        self,
+        repo: Storage,
+        clock: Clock,
+        config: WebConfig,
+        zone: ZoneInfo = BANGKOK,
+    ) -> None:
         self._repo = repo
         self._clock = clock
         self._config = config
+        self._zone = zone  # of the times in downloads and on pages
         self._pages = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, enable_async=False
         )
@@ -103,6 +118,7 @@ class Dashboard:
         app.router.add_get("/board", self._signed(self._board))
         app.router.add_get("/", self._signed(self._board))
         app.router.add_post("/signout", self._sign_out)
+        app.router.add_get("/download/{name}", self._signed(self._download))
         for path, handler in (
             ("/project/{code}", self._project),
             ("/project/{code}/chart.png", self._chart),
@@ -221,6 +237,58 @@ class Dashboard:
             totals={"budget": baht(budget), "disbursed": baht(disbursed)},
         )
 
+    # Downloads of the person's scope: a fiscal year, optionally one agency
+
+    async def _download(
+        self, request: web.Request, person: Person, session: str
+    ) -> web.StreamResponse:
+        name = request.match_info["name"]
+        if name not in DOWNLOADS:
+            return self._page(
+                "message.html", 404, title="ไม่พบไฟล์", text=NO_SUCH_FILE, person=person,
+                csrf=_csrf(session),
+            )  # fmt: skip
+        current = ReportMonth.containing(self._clock().date())
+        year = _month(request.query, current).fiscal_year
+        agency = request.query.get("agency", "")
+        projects = [
+            p
+            for p in await _scope(self._repo, person)
+            if (not agency or p.agency == agency) and _runs_within(p, year)
+        ]
+        if not projects:
+            return self._page(
+                "message.html", 404, title="ไม่มีข้อมูล", person=person, csrf=_csrf(session),
+                text=f"ไม่มีโครงการในความดูแลของคุณในปีงบประมาณ {year}"
+                + (f" ของหน่วยงาน {agency}" if agency else ""),
+            )  # fmt: skip
+        codes = frozenset(p.code for p in projects)
+        if name == "reports.xlsx":
+            from reports.xlsx_export import export_xlsx
+
+            buffer = io.BytesIO()
+            await export_xlsx(
+                self._repo, buffer, zone=self._zone, fiscal_year=year, project_codes=codes
+            )
+            body, kind = buffer.getvalue(), XLSX
+        elif name == "reports.csv":
+            from reports.csv_export import export_csv
+
+            text = io.StringIO()
+            await export_csv(
+                self._repo, text, fiscal_year=year, project_code=None, project_codes=codes
+            )
+            body, kind = ("\ufeff" + text.getvalue()).encode(), "text/csv; charset=utf-8"
+        else:
+            from reports.pdf_export import forms_pdf
+
+            body = await forms_pdf(self._repo, projects, year, self._clock().date())
+            kind = "application/pdf"
+        suffix = name.rsplit(".", 1)[1]
+        filename = f"{DOWNLOADS[name]}-{year}{'-' + agency if agency else ''}.{suffix}"
+        headers = {**PRIVATE, "Content-Disposition": _attachment(filename)}
+        return web.Response(body=body, headers={**headers, "Content-Type": kind})
+
     # A project: its page, chart and forms, for people whose scope holds it
 
     async def _visible(self, request: web.Request, person: Person) -> tuple[Project, int] | None:
@@ -259,7 +327,7 @@ class Dashboard:
     ) -> web.StreamResponse:
         reports = await self._repo.reports_of_project(project.code, year)
         people = {p.id: p.name for p in await self._repo.all_people()}
-        zone = self._clock().tzinfo
+        zone = self._zone
         shown = []
         for report in sorted(reports, key=lambda r: r.report_no):
             revisions = []

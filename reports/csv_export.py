@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from decimal import Decimal
 from functools import lru_cache
 from typing import TextIO
@@ -105,8 +105,10 @@ async def export_csv(
     fiscal_year: int | None,
     project_code: str | None,
     agency: str | None = None,
+    project_codes: Collection[str] | None = None,
 ) -> int:
     """Write the header and one row per stored monthly report; returns the number of data rows.
+    `project_codes`, when given, keeps to those projects (a person's scope).
 
     The reports are read a few hundred projects at a time (`report_batches`) and each batch is
     written before the next is read, so that a year of 10,000 projects never sits in memory.
@@ -122,6 +124,10 @@ async def export_csv(
     async for batch in repo.report_batches(
         fiscal_year=fiscal_year, project_code=project_code, agency=agency
     ):
+        if project_codes is not None:
+            batch = [
+                (project, report) for project, report in batch if project.code in project_codes
+            ]
         writer.writerows(_rows(batch))
         count += len(batch)
     return count

@@ -74,3 +74,15 @@ async def export_pdf(
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue(), len(projects)
+
+
+async def forms_pdf(
+    repo: Records, projects: list[Project], fiscal_year: int | None, as_of: date | None = None
+) -> bytes:
+    """The forms of exactly these projects (a person's scope), in code order, as one PDF."""
+    writer = PdfWriter()
+    for project in sorted(projects, key=lambda p: p.code):
+        writer.append(io.BytesIO(await form_pdf(repo, project, fiscal_year, as_of)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -4,6 +4,7 @@ person's scope with its filters and totals."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -12,6 +13,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from markupsafe import escape
+from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from bot.config import WebConfig
 from bot.web_dashboard import COOKIE, EXPIRED_LINK, NOT_SIGNED_IN, NOT_YOURS, SIGNED_OUT, Dashboard
@@ -199,3 +202,38 @@ async def test_a_project_outside_the_scope_is_not_found_like_one_that_does_not_e
         response = await client.get(path)
         assert response.status == 404 and shown(NOT_YOURS) in await response.text(), path
     assert (await client.get(f"/project/{SCHOOL.code}")).status == 200
+
+
+async def test_downloads_hold_the_scope_of_the_year_and_agency_asked_for(
+    desk: tuple[Dashboard, Client], world: World
+) -> None:
+    _, client = desk
+    await stored_report(world.repo, SCHOOL.code, 2, "10", "5000")
+    await stored_report(world.repo, OTHER.code, 2, "50", "0")  # another district's
+    board = await signed_in(desk, world.coordinator.id, world)
+    assert 'href="/download/reports.xlsx?fy=2570&amp;agency="' in board
+    xlsx = await client.get("/download/reports.xlsx", params={"fy": "2570"})
+    assert xlsx.status == 200
+    sheet = load_workbook(io.BytesIO(await xlsx.read()), read_only=True).worksheets[0]
+    assert {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)} == {
+        ROAD.code, SCHOOL.code,
+    }, "the coordinator's projects, not another district's"  # fmt: skip
+    assert "filename*=UTF-8''" in xlsx.headers["Content-Disposition"]
+    csv = await client.get("/download/reports.csv", params={"fy": "2570"})
+    text = (await csv.read()).decode("utf-8-sig")
+    assert ROAD.code in text and OTHER.code not in text
+    forms = await client.get("/download/forms.pdf", params={"fy": "2570"})
+    pdf = PdfReader(io.BytesIO(await forms.read()))
+    every = "".join(page.extract_text() for page in pdf.pages)
+    assert ROAD.code in every and SCHOOL.code in every and OTHER.code not in every
+    none = await client.get("/download/reports.xlsx", params={"fy": "2564"})
+    assert none.status == 404 and "2564" in await none.text()
+    assert (await client.get("/download/secrets.txt")).status == 404
+    await client.post("/signout", data={"csrf": csrf_of(board)})
+    assert (await client.get("/download/reports.csv")).status == 401, "signed out: nothing"
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+    assert found is not None
+    return found.group(1)

@@ -35,7 +35,7 @@ from bot.config import WebConfig
 from domain.clock import Clock
 from domain.fiscal import ReportMonth
 from domain.models import Person, Project, Reach, Role
-from domain.months import month_name
+from domain.months import month_name, project_span
 from domain.numbers import baht, percent
 from domain.thaidate import format_thai_date
 from reports.pdf_fonts import sarabun
@@ -119,6 +119,8 @@ class Dashboard:
         app.router.add_get("/", self._signed(self._board))
         app.router.add_post("/signout", self._sign_out)
         app.router.add_get("/download/{name}", self._signed(self._download))
+        app.router.add_get("/overview", self._signed(self._overview))
+        app.router.add_get("/overview/chart.png", self._signed(self._overview_chart))
         for path, handler in (
             ("/project/{code}", self._project),
             ("/project/{code}/chart.png", self._chart),
@@ -236,6 +238,67 @@ class Dashboard:
             },
             totals={"budget": baht(budget), "disbursed": baht(disbursed)},
         )
+
+    # The fiscal year at a glance: the share of projects reported per month and agency
+
+    async def _shares(
+        self, request: web.Request, person: Person
+    ) -> tuple[int, dict[str, list[tuple[int, int] | None]]]:
+        """The year asked for, and per agency of the scope, per month: (reported, due), None
+        for a month not yet begun."""
+        today = self._clock().date()
+        year = _month(request.query, ReportMonth.containing(today)).fiscal_year
+        projects = [p for p in await _scope(self._repo, person) if _runs_within(p, year)]
+        codes = {p.code for p in projects}
+        done = {
+            (project.code, report.report_no)
+            for project, report in await self._repo.report_rows(fiscal_year=year)
+            if project.code in codes
+        }
+        table: dict[str, list[tuple[int, int] | None]] = {}
+        for project in projects:
+            cells = table.setdefault(project.agency or "-", [(0, 0)] * 12)
+            start, end = project_span(project)
+            for month in ReportMonth(year, 1).months_of_year():
+                if month.first_day > today or month.last_day < start or month.first_day > end:
+                    continue
+                reported, due = cells[month.report_no - 1] or (0, 0)
+                got = (project.code, month.report_no) in done
+                cells[month.report_no - 1] = (reported + got, due + 1)
+        for cells in table.values():
+            for n, month in enumerate(ReportMonth(year, 1).months_of_year()):
+                if month.first_day > today:
+                    cells[n] = None
+        return year, table
+
+    async def _overview(
+        self, request: web.Request, person: Person, session: str
+    ) -> web.StreamResponse:
+        year, table = await self._shares(request, person)
+        current = ReportMonth.containing(self._clock().date()).fiscal_year
+        scope = await _scope(self._repo, person)
+        rows = [
+            (agency, [_share_text(cell) for cell in cells])
+            for agency, cells in sorted(table.items())
+        ]
+        return self._page(
+            "overview.html", 200, title=f"ภาพรวมการส่งรายงาน ปีงบประมาณ {year}", person=person,
+            csrf=_csrf(session), year=year, rows=rows,
+            years=sorted({current, *(p.fiscal_year for p in scope)}, reverse=True),
+            months=[month_name(m) for m in ReportMonth(year, 1).months_of_year()],
+        )  # fmt: skip
+
+    async def _overview_chart(
+        self, request: web.Request, person: Person, session: str
+    ) -> web.StreamResponse:
+        year, table = await self._shares(request, person)
+        from reports.charts import overview_chart  # matplotlib, loaded on the first chart
+
+        shares = {
+            agency: [_share(cell) for cell in cells] for agency, cells in table.items()
+        }  # fmt: skip
+        png = await asyncio.to_thread(overview_chart, shares, year)
+        return web.Response(body=png, content_type="image/png", headers=PRIVATE)
 
     # Downloads of the person's scope: a fiscal year, optionally one agency
 
@@ -417,6 +480,18 @@ def _attachment(name: str) -> str:
     """A download's Content-Disposition, its Thai name kept whole (RFC 6266 filename*)."""
     ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+
+
+def _share(cell: tuple[int, int] | None) -> float | None:
+    """The share reported (%) of a month's cell; None when nothing was due."""
+    if cell is None or cell[1] == 0:
+        return None
+    return 100 * cell[0] / cell[1]
+
+
+def _share_text(cell: tuple[int, int] | None) -> str:
+    share = _share(cell)
+    return "-" if share is None or cell is None else f"{share:.0f}% ({cell[0]}/{cell[1]})"
 
 
 def _csrf(session: str) -> str:

@@ -159,3 +159,33 @@ def agency_chart(
         if rest:
             figure.text(0.02, 0.12 / height, f"และอีก {rest} โครงการ", fontsize=10)
         return png(figure)
+
+
+OVERVIEW_AGENCIES = 8  # lines a reader can still tell apart
+
+
+def overview_chart(shares: dict[str, list[float | None]], fiscal_year: int) -> bytes:
+    """PNG of the share of projects reported (%) in each month of a fiscal year, one line per
+    agency (the first OVERVIEW_AGENCIES by name); a month not yet due has no point."""
+    labels = [THAI_MONTHS_ABBR[m.month - 1] for m in ReportMonth(fiscal_year, 1).months_of_year()]
+    shown = sorted(shares)[:OVERVIEW_AGENCIES]
+    with drawing():
+        figure = new_figure(8, 4.8)
+        figure.subplots_adjust(left=0.09, right=0.97, bottom=0.3, top=0.86)
+        ax: Axes = figure.add_subplot()
+        for agency in shown:
+            xs = [n for n, share in enumerate(shares[agency]) if share is not None]
+            ys = [share for share in shares[agency] if share is not None]
+            ax.plot(xs, ys, marker="o", linewidth=1.8, label=clip(agency, LABEL_WIDTH))
+        ax.set_ylim(0, 105)
+        ax.set_xlim(-0.4, 11.4)
+        ax.set_xticks(range(12), labels)
+        ax.set_ylabel("ส่งรายงานแล้ว (%)")
+        ax.grid(axis="y", alpha=0.3)
+        if not shown:
+            ax.text(5.5, 50, "ไม่มีโครงการในปีงบประมาณนี้", ha="center", color=MISSING_COLOUR)
+        else:
+            figure.legend(loc="lower center", ncols=2, frameon=False, fontsize=9)
+        title = f"สัดส่วนโครงการที่ส่งรายงานในแต่ละเดือน ปีงบประมาณ พ.ศ. {fiscal_year}"
+        _title(figure, title, left=0.09, top_inches=0.15, height=4.8)
+        return png(figure)

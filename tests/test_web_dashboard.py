@@ -237,3 +237,25 @@ def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
     assert found is not None
     return found.group(1)
+
+
+async def test_the_year_overview_shows_each_agencys_share_reported_per_month(
+    desk: tuple[Dashboard, Client], world: World
+) -> None:
+    _, client = desk
+    board = await signed_in(desk, world.coordinator.id, world)
+    assert 'href="/overview?fy=2570"' in board
+    page = await client.get("/overview", params={"fy": "2570"})
+    html = await page.text()
+    assert page.status == 200 and "ภาพรวมการส่งรายงาน ปีงบประมาณ 2570" in html
+    # One row per agency of the scope (another district's is not there); a month counts the
+    # projects running in it; December has not begun.
+    assert OTHER.agency not in html
+    rows = dict(
+        (agency, re.findall(r'<td class="number">([^<]*)</td>', cells))
+        for agency, cells in re.findall(r"<tr><td>([^<]+)</td>(.*?)</tr>", html, re.S)
+    )
+    assert rows[ROAD.agency][:3] == ["0% (0/1)", "100% (1/1)", "-"], "ROAD reported November"
+    assert rows[SCHOOL.agency][:3] == ["-", "0% (0/1)", "-"], "SCHOOL starts in November"
+    chart = await client.get("/overview/chart.png", params={"fy": "2570"})
+    assert chart.status == 200 and (await chart.read()).startswith(b"\x89PNG")

@@ -46,6 +46,7 @@ from storage.contracts import Storage
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 LINK_LIFETIME = timedelta(minutes=10)
+PAGE_SIZE = 100  # projects on one page of the board
 SESSION_LIFETIME = timedelta(hours=9)  # a working day
 COOKIE = "desk_session"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -210,6 +211,14 @@ class Dashboard:
             and _in_state(s, state)
             and (not query or query in s.project.code or query in s.project.name)
         ]
+        # Long boards (an admin's thousands of projects) come a page at a time; the counts and
+        # totals are of every project shown by the filters.
+        pages = max(1, -(-len(shown) // PAGE_SIZE))
+        try:
+            page = min(max(1, int(request.query.get("page", "1"))), pages)
+        except ValueError:
+            page = 1
+        first = (page - 1) * PAGE_SIZE
         budget = sum((s.project.budget_received or Decimal(0) for s in shown), Decimal(0))
         disbursed = sum((s.disbursed or Decimal(0) for s in shown if s.reported), Decimal(0))
         years = sorted({current.fiscal_year, *(p.fiscal_year for p in projects)}, reverse=True)
@@ -230,7 +239,10 @@ class Dashboard:
             states=STATES,
             state=state,
             query=query,
-            rows=[_row(s) for s in shown],
+            rows=[_row(s) for s in shown[first : first + PAGE_SIZE]],
+            page=page,
+            pages=pages,
+            paging={k: v for k, v in request.query.items() if k != "page"},
             counts={
                 "reported": sum(1 for s in shown if s.reported),
                 "missing": sum(1 for s in shown if not s.reported),

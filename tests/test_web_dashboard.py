@@ -259,3 +259,17 @@ async def test_the_year_overview_shows_each_agencys_share_reported_per_month(
     assert rows[SCHOOL.agency][:3] == ["-", "0% (0/1)", "-"], "SCHOOL starts in November"
     chart = await client.get("/overview/chart.png", params={"fy": "2570"})
     assert chart.status == 200 and (await chart.read()).startswith(b"\x89PNG")
+
+
+async def test_a_long_board_comes_a_page_at_a_time(
+    desk: tuple[Dashboard, Client], world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, client = desk
+    monkeypatch.setattr("bot.web_dashboard.PAGE_SIZE", 1)
+    first = await signed_in(desk, world.coordinator.id, world)
+    assert len(codes(first)) == 1 and 'id="reported">1<' in first and 'id="missing">1<' in first
+    assert "page=2" in first, "a link to the next page"
+    second = await (await client.get("/board", params={"page": "2"})).text()
+    assert len(codes(second)) == 1 and codes(first) != codes(second)
+    beyond = await (await client.get("/board", params={"page": "99"})).text()
+    assert codes(beyond) == codes(second), "past the end: the last page"

@@ -37,12 +37,15 @@ PROGRESS_EVERY = 1000  # rows between two progress lines of an import
 def be_year(text: str) -> int:
     """A year as the CLI takes it: Buddhist Era (2569), Thai digits welcome; a Gregorian year
     is refused with the BE year it means."""
-    digits = text.strip().translate(str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789"))
+    from domain.fiscal import BE_OFFSET
+    from domain.numbers import arabic_digits
+
+    digits = arabic_digits(text.strip())
     if not digits.isdigit():
         raise argparse.ArgumentTypeError(f"ปีต้องเป็นตัวเลข พ.ศ. เช่น 2569 ไม่ใช่ {text!r}")
     year = int(digits)
     if 1900 < year < 2300:
-        raise argparse.ArgumentTypeError(f"ปี {year} เป็นปี ค.ศ. กรุณาใช้ปี พ.ศ. เช่น {year + 543}")
+        raise argparse.ArgumentTypeError(f"ปี {year} เป็นปี ค.ศ. กรุณาใช้ปี พ.ศ. เช่น {year + BE_OFFSET}")
     if not 2400 < year < 2700:
         raise argparse.ArgumentTypeError(f"ปี พ.ศ. {year} อยู่นอกช่วงที่รับได้ (2401-2699)")
     return year

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from bot.web_server import content_disposition
 from domain.clock import Clock
 from domain.messages import Attachment
 
@@ -29,7 +30,6 @@ FILES_PATH = "/line-files"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 # Path separators and what Windows refuses in a file name; control characters are added below.
 _UNSAFE = '\\/:*?"<>|'
-_ASCII_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_NAME_BYTES = 200  # of UTF-8 (Linux takes 255), so that a Thai name of any length fits
 _TYPES = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg"}
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -61,18 +61,6 @@ def safe_name(name: str) -> str:
             stem = stem[:-1]
         text = (stem.rstrip(" ._") + dot + suffix).strip(" ._")
     return text or "file"
-
-
-def content_disposition(name: str) -> str:
-    """The header that makes a browser save the file under its name (RFC 6266): the name in
-    UTF-8, percent-encoded (RFC 5987), and for clients that cannot read that, an ASCII name."""
-    stem, dot, suffix = name.rpartition(".")
-    if not dot:
-        stem, suffix = name, ""
-    ascii_stem = _ASCII_UNSAFE.sub("_", stem).strip("._-") or "file"
-    ascii_suffix = _ASCII_UNSAFE.sub("", suffix)
-    fallback = ascii_stem + ("." + ascii_suffix if ascii_suffix else "")
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 class FileShelf:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from domain.fiscal import BE_OFFSET
 from domain.numbers import arabic_digits
 from domain.thaidate import format_thai_date, format_thai_month
 from scheduler.calendar import ReportingCalendar
@@ -34,8 +35,8 @@ def parse_instant(text: str, calendar: ReportingCalendar) -> datetime:
     if match := _THAI_DAY.fullmatch(cleaned):
         day, month, year, hour, minute = (int(g) if g else 0 for g in match.groups())
         if year < 2400:
-            raise ValueError(f"ปี {year} ไม่ใช่ปี พ.ศ.: ใช้ เช่น 25/11/{year + 543} 09:00")
-        cleaned = f"{year - 543:04d}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}"
+            raise ValueError(f"ปี {year} ไม่ใช่ปี พ.ศ.: ใช้ เช่น 25/11/{year + BE_OFFSET} 09:00")
+        cleaned = f"{year - BE_OFFSET:04d}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}"
     moment = datetime.fromisoformat(cleaned)
     zone = calendar.settings.timezone
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)

@@ -25,13 +25,13 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
 
 from bot.config import WebConfig
+from bot.web_server import content_disposition
 from domain.clock import Clock
 from domain.fiscal import ReportMonth
 from domain.models import Person, Project, Reach, Role
@@ -361,7 +361,7 @@ class Dashboard:
             kind = "application/pdf"
         suffix = name.rsplit(".", 1)[1]
         filename = f"{DOWNLOADS[name]}-{year}{'-' + agency if agency else ''}.{suffix}"
-        headers = {**PRIVATE, "Content-Disposition": _attachment(filename)}
+        headers = {**PRIVATE, "Content-Disposition": content_disposition(filename)}
         return web.Response(body=body, headers={**headers, "Content-Type": kind})
 
     # A project: its page, chart and forms, for people whose scope holds it
@@ -463,7 +463,7 @@ class Dashboard:
         return web.Response(
             body=data,
             content_type=DOCX if word else "application/pdf",
-            headers={**PRIVATE, "Content-Disposition": _attachment(name)},
+            headers={**PRIVATE, "Content-Disposition": content_disposition(name)},
         )
 
     # Pages and assets
@@ -486,12 +486,6 @@ class Dashboard:
             return web.FileResponse(fonts.bold if bold else fonts.regular)
 
         return font
-
-
-def _attachment(name: str) -> str:
-    """A download's Content-Disposition, its Thai name kept whole (RFC 6266 filename*)."""
-    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
 
 
 def _share(cell: tuple[int, int] | None) -> float | None:

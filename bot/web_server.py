@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -178,3 +180,18 @@ async def serve(
     loop = asyncio.get_running_loop()
     server = await loop.create_server(protocol, host, port)
     return WebServer(runner, server)
+
+
+_ASCII_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def content_disposition(name: str) -> str:
+    """The header that makes a browser save the file under its name (RFC 6266): the name in
+    UTF-8, percent-encoded (RFC 5987), and for clients that cannot read that, an ASCII name."""
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    ascii_stem = _ASCII_UNSAFE.sub("_", stem).strip("._-") or "file"
+    ascii_suffix = _ASCII_UNSAFE.sub("", suffix)
+    fallback = ascii_stem + ("." + ascii_suffix if ascii_suffix else "")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -65,7 +65,7 @@ def reportable_months(
     # always the month just ended (in October, that is last September).
     own_year = ReportMonth(project.fiscal_year, 1).months_of_year()
     window = {m for m in (*current.months_of_year(), *own_year) if m < current}
-    window.add(_month_before(current))
+    window.add(month_before(current))
     options = [
         MonthOption(m, overdue=True)
         for m in sorted(window)
@@ -76,7 +76,8 @@ def reportable_months(
     return options
 
 
-def _month_before(month: ReportMonth) -> ReportMonth:
+def month_before(month: ReportMonth) -> ReportMonth:
+    """The month before, across fiscal years (October's is the September before)."""
     return month.previous() or ReportMonth(month.fiscal_year - 1, 12)
 
 

@@ -15,7 +15,7 @@ from datetime import date
 from domain.fiscal import ReportMonth
 from domain.messages import Choice, Outbound
 from domain.models import Person, Role
-from domain.months import Period, month_name, parse_period
+from domain.months import Period, month_before, month_name, parse_period
 from domain.payloads import PickPeriod
 from handlers import texts
 from handlers.away import back_at_work, start_away
@@ -172,8 +172,8 @@ def _other_periods(ctx: Context, shown: Period, *, workbook: bool) -> tuple[Choi
             Choice(f"ปีงบประมาณ {year}", PickPeriod(command, year).encode()) for year in years
         )
     month = _month_of(shown, ctx.today)
-    before = month.previous() or ReportMonth(month.fiscal_year - 1, 12)
-    months = [before, before.previous() or ReportMonth(before.fiscal_year - 1, 12)]
+    before = month_before(month)
+    months = [before, month_before(before)]
     if month != current:
         months.insert(0, current)
     return tuple(

@@ -21,7 +21,7 @@ import io
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,13 +35,13 @@ from bot.web_server import content_disposition
 from domain.clock import Clock
 from domain.fiscal import ReportMonth
 from domain.models import Person, Project, Reach, Role
-from domain.months import month_name, project_span
+from domain.months import month_name
 from domain.numbers import baht, percent
 from domain.thaidate import format_thai_date
 from reports.pdf_fonts import sarabun
 from reports.summary import coordinator_summary
-from reports.summary_model import ProjectStatus
-from reports.xlsx_export import runs_within as _runs_within
+from reports.summary_model import ProjectStatus, running_in
+from reports.xlsx_export import runs_within
 from storage.contracts import Storage
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -253,42 +253,26 @@ class Dashboard:
 
     # The fiscal year at a glance: the share of projects reported per month and agency
 
-    async def _shares(
+    async def _year_at_a_glance(
         self, request: web.Request, person: Person
-    ) -> tuple[int, dict[str, list[tuple[int, int] | None]]]:
-        """The year asked for, and per agency of the scope, per month: (reported, due), None
-        for a month not yet begun."""
+    ) -> tuple[list[Project], int, dict[str, list[tuple[int, int] | None]]]:
+        """The person's scope, the fiscal year asked for, and its shares (see `_shares`)."""
+        scope = await _scope(self._repo, person)
         today = self._clock().date()
         year = _month(request.query, ReportMonth.containing(today)).fiscal_year
-        projects = [p for p in await _scope(self._repo, person) if _runs_within(p, year)]
-        codes = {p.code for p in projects}
+        codes = {p.code for p in scope}
         done = {
             (project.code, report.report_no)
             for project, report in await self._repo.report_rows(fiscal_year=year)
             if project.code in codes
         }
-        table: dict[str, list[tuple[int, int] | None]] = {}
-        for project in projects:
-            cells = table.setdefault(project.agency or "-", [(0, 0)] * 12)
-            start, end = project_span(project)
-            for month in ReportMonth(year, 1).months_of_year():
-                if month.first_day > today or month.last_day < start or month.first_day > end:
-                    continue
-                reported, due = cells[month.report_no - 1] or (0, 0)
-                got = (project.code, month.report_no) in done
-                cells[month.report_no - 1] = (reported + got, due + 1)
-        for cells in table.values():
-            for n, month in enumerate(ReportMonth(year, 1).months_of_year()):
-                if month.first_day > today:
-                    cells[n] = None
-        return year, table
+        return scope, year, _shares(scope, year, done, today)
 
     async def _overview(
         self, request: web.Request, person: Person, session: str
     ) -> web.StreamResponse:
-        year, table = await self._shares(request, person)
+        scope, year, table = await self._year_at_a_glance(request, person)
         current = ReportMonth.containing(self._clock().date()).fiscal_year
-        scope = await _scope(self._repo, person)
         rows = [
             (agency, [_share_text(cell) for cell in cells])
             for agency, cells in sorted(table.items())
@@ -303,7 +287,7 @@ class Dashboard:
     async def _overview_chart(
         self, request: web.Request, person: Person, session: str
     ) -> web.StreamResponse:
-        year, table = await self._shares(request, person)
+        _, year, table = await self._year_at_a_glance(request, person)
         from reports.charts import overview_chart  # matplotlib, loaded on the first chart
 
         shares = {
@@ -329,7 +313,7 @@ class Dashboard:
         projects = [
             p
             for p in await _scope(self._repo, person)
-            if (not agency or p.agency == agency) and _runs_within(p, year)
+            if (not agency or p.agency == agency) and runs_within(p, year)
         ]
         if not projects:
             return self._page(
@@ -486,6 +470,27 @@ class Dashboard:
             return web.FileResponse(fonts.bold if bold else fonts.regular)
 
         return font
+
+
+def _shares(
+    scope: list[Project], year: int, done: set[tuple[str, int]], today: date
+) -> dict[str, list[tuple[int, int] | None]]:
+    """Per agency of the scope, per month of the fiscal year: (reported, due) of the projects
+    running that month, None for a month not yet begun. `done`: (code, report number) of the
+    year's stored reports."""
+    months = ReportMonth(year, 1).months_of_year()
+    table: dict[str, list[tuple[int, int] | None]] = {}
+    for project in scope:
+        if not runs_within(project, year):
+            continue
+        cells = table.setdefault(
+            project.agency or "-", [None if m.first_day > today else (0, 0) for m in months]
+        )
+        for n, (month, cell) in enumerate(zip(months, cells, strict=True)):
+            if cell is not None and running_in(project, month):
+                got = (project.code, month.report_no) in done
+                cells[n] = (cell[0] + got, cell[1] + 1)
+    return table
 
 
 def _share(cell: tuple[int, int] | None) -> float | None:

@@ -168,16 +168,12 @@ class MenuKeeper:
                 continue
             role = role_of(person)
             wanted[identity.external_id] = coordinator_menu if role == COORDINATOR else None
-        linked = await self._store.menu_links()
+        self._links = linked = await self._store.menu_links()
         changes = {
             user: menu for user, menu in wanted.items() if linked.get(user) != menu
         }  # fmt: skip
         changes.update({user: None for user in linked.keys() - wanted.keys()})
         await self._apply(changes)
-        self._links = {**linked, **{u: m for u, m in changes.items() if m is not None}}
-        for user, menu in changes.items():
-            if menu is None:
-                self._links.pop(user, None)
         self._seen.clear()
         return len(changes)
 
@@ -199,15 +195,12 @@ class MenuKeeper:
             menu = menus[COORDINATOR][0] if role_of(person) == COORDINATOR else None
             if self._links.get(user) != menu:
                 await self._apply({user: menu})
-                if menu is None:
-                    self._links.pop(user, None)
-                else:
-                    self._links[user] = menu
         except Exception as error:  # the answer went out; a menu can be linked later
             log.warning("line: could not link a rich menu (%s: %s)", type(error).__name__, error)
 
     async def _apply(self, changes: dict[str, str | None]) -> None:
-        """Link and unlink at LINE (in requests of up to 500), then remember what was done."""
+        """Link and unlink at LINE (in requests of up to 500), and remember what was done, in
+        storage and in the links known here, request by request."""
         by_menu: dict[str | None, list[str]] = {}
         for user, menu in sorted(changes.items()):
             by_menu.setdefault(menu, []).append(user)
@@ -218,6 +211,13 @@ class MenuKeeper:
                 else:
                     await self._api.link_rich_menu(batch, menu)
                 await self._store.set_menu_links({user: menu for user in batch})
+                # Not read yet: nothing to keep up to date (it is read whole when needed).
+                links = self._links if self._links is not None else {}
+                for user in batch:
+                    if menu is None:
+                        links.pop(user, None)
+                    else:
+                        links[user] = menu
         if changes:
             log.info("line: rich menus linked or unlinked for %d accounts", len(changes))
 

@@ -157,12 +157,7 @@ class ReminderPlanner:
             routes = self._routes(world, person.id)
             if not routes:
                 unreachable.extend(Unreachable(key, person) for key in keys)
-            for n, (identity, fallbacks) in enumerate(routes):
-                # A person who chose both channels gets a copy on the second, keyed apart.
-                own = list(keys) if n == 0 else [on_channel(k, identity.channel) for k in keys]
-                message = compose(own)
-                more = tuple(own[1:])
-                planned.append(Planned(own[0], identity, message, fallbacks, more, compose))
+            planned.extend(_on_routes(routes, keys, compose))
 
         # Every project a person owes at one reminder moment goes in one message.
         owed: dict[tuple[int, ReportMonth, str], list[Owed]] = defaultdict(list)
@@ -271,10 +266,8 @@ class ReminderPlanner:
         for person in people:
             if not person.roles & {Role.COORDINATOR, Role.ADMIN}:
                 continue
-            for n, (identity, fallbacks) in enumerate(self._routes(world, person.id)):
-                key = ReminderKey(person.id, "*", *_month(month), kind)
-                key = key if n == 0 else on_channel(key, identity.channel)
-                planned.append(Planned(key, identity, message, fallbacks))
+            key = ReminderKey(person.id, "*", *_month(month), kind)
+            planned += _on_routes(self._routes(world, person.id), [key], _fixed(message))
         return planned
 
     async def _stand_in_notices(
@@ -299,9 +292,7 @@ class ReminderPlanner:
             month = ReportMonth.containing(delegation.first_day)
             key = ReminderKey(colleague.id, "*", *_month(month), f"{STAND_IN}:{delegation.id}")
             routes = self._routes(world, colleague.id)
-            for n, (identity, fallbacks) in enumerate(routes):
-                own = key if n == 0 else on_channel(key, identity.channel)
-                planned.append(Planned(own, identity, message, fallbacks))
+            planned += _on_routes(routes, [key], _fixed(message))
             if not routes:
                 unreachable.append(Unreachable(key, colleague))
         return planned, unreachable
@@ -348,6 +339,19 @@ class ReminderPlanner:
             if rows:
                 result.append((person, rows))
         return result
+
+
+def _on_routes(
+    routes: Sequence[Route], keys: Sequence[ReminderKey], compose: Composer
+) -> list[Planned]:
+    """The message on each of the person's routes: a person who chose both channels gets a
+    copy on the second, keyed apart (so each copy is sent once)."""
+    planned = []
+    for n, (identity, fallbacks) in enumerate(routes):
+        own = list(keys) if n == 0 else [on_channel(k, identity.channel) for k in keys]
+        more = tuple(own[1:])
+        planned.append(Planned(own[0], identity, compose(own), fallbacks, more, compose))
+    return planned
 
 
 def _composer(kind: str, month: ReportMonth, deadline: date, owed: list[Owed]) -> Composer:

@@ -11,10 +11,21 @@ from pypdf import PdfWriter
 
 from domain.models import Project, under_agency
 from reports.form import form_document
+from reports.form_model import FormDocument
 from reports.pdf import render_pdf
 from storage.contracts import Records
 
 Progress = Callable[[int, int], None]
+
+
+async def _document(
+    repo: Records, project: Project, fiscal_year: int | None, as_of: date | None
+) -> FormDocument:
+    """One project's form (of its own fiscal year unless another is given), read from storage."""
+    year = project.fiscal_year if fiscal_year is None else fiscal_year
+    reports = await repo.reports_of_project(project.code, year)
+    officers = await repo.officers_of_project(project.code)
+    return form_document(project, reports, officers[0] if officers else None, year, as_of)
 
 
 async def form_pdf(
@@ -22,10 +33,7 @@ async def form_pdf(
 ) -> bytes:
     """One project's official form as PDF (of its own fiscal year unless another is given),
     with the day its figures were read on every page."""
-    year = project.fiscal_year if fiscal_year is None else fiscal_year
-    reports = await repo.reports_of_project(project.code, year)
-    officers = await repo.officers_of_project(project.code)
-    document = form_document(project, reports, officers[0] if officers else None, year, as_of)
+    document = await _document(repo, project, fiscal_year, as_of)
     # Rendering is CPU work (~0.1 s a form): keep it off the event loop.
     return await asyncio.to_thread(render_pdf, document)
 
@@ -36,10 +44,7 @@ async def form_docx(
     """One project's official form as a Word file, to edit before signing."""
     from reports.docx_form import render_docx
 
-    year = project.fiscal_year if fiscal_year is None else fiscal_year
-    reports = await repo.reports_of_project(project.code, year)
-    officers = await repo.officers_of_project(project.code)
-    document = form_document(project, reports, officers[0] if officers else None, year, as_of)
+    document = await _document(repo, project, fiscal_year, as_of)
     return await asyncio.to_thread(render_docx, document)
 
 
@@ -65,24 +70,24 @@ async def export_pdf(
         ]
     else:
         projects = await repo.list_projects(fiscal_year=fiscal_year, agency=agency)
-    writer = PdfWriter()
-    for done, project in enumerate(projects, start=1):
-        single = await form_pdf(repo, project, fiscal_year, as_of)
-        writer.append(io.BytesIO(single))
-        if progress is not None:
-            progress(done, len(projects))
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue(), len(projects)
+    return await forms_pdf(repo, projects, fiscal_year, as_of, progress), len(projects)
 
 
 async def forms_pdf(
-    repo: Records, projects: list[Project], fiscal_year: int | None, as_of: date | None = None
+    repo: Records,
+    projects: list[Project],
+    fiscal_year: int | None,
+    as_of: date | None = None,
+    progress: Progress | None = None,
 ) -> bytes:
-    """The forms of exactly these projects (a person's scope), in code order, as one PDF."""
+    """The forms of exactly these projects (a person's scope, or what the CLI chose), in code
+    order, as one PDF; `progress(done, total)` after each."""
     writer = PdfWriter()
-    for project in sorted(projects, key=lambda p: p.code):
+    ordered = sorted(projects, key=lambda p: p.code)
+    for done, project in enumerate(ordered, start=1):
         writer.append(io.BytesIO(await form_pdf(repo, project, fiscal_year, as_of)))
+        if progress is not None:
+            progress(done, len(ordered))
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

@@ -17,7 +17,7 @@ import dataclasses
 import enum
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -368,13 +368,24 @@ def format_warning(warning: str) -> str:
     return f"คำเตือน (warning): {warning}"
 
 
+def summary_text(
+    warnings: Iterable[str],
+    outcomes: Iterable[_T],
+    row_lines: Callable[[_T], list[str]],
+    totals: str,
+) -> str:
+    """An import as a human reads it: warnings, the lines of each row, then the totals (for
+    projects and for reports alike)."""
+    lines = [format_warning(w) for w in warnings]
+    for outcome in outcomes:
+        lines += row_lines(outcome)
+    lines.append(totals)
+    return "\n".join(lines)
+
+
 def format_report(result: ImportResult) -> str:
     """A human summary: warnings, one line per row, then the totals."""
-    lines = [format_warning(w) for w in result.warnings]
-    for outcome in result.outcomes:
-        lines += format_row(outcome)
-    lines.append(format_totals(result))
-    return "\n".join(lines)
+    return summary_text(result.warnings, result.outcomes, format_row, format_totals(result))
 
 
 def _map_columns(header: Cells) -> tuple[dict[int, str], list[str]]:

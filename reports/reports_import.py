@@ -30,7 +30,7 @@ from reports.project_import import (
     Imported,
     RowImport,
     RowStatus,
-    format_warning,
+    summary_text,
     whole,
 )
 from reports.reports_file import ReportRow, RowOutcome, row_checker
@@ -206,8 +206,4 @@ def format_totals(counts: Counts) -> str:
 
 def format_report(result: ImportResult) -> str:
     """A human summary: warnings, one line per row (with notes), then the totals."""
-    lines = [format_warning(w) for w in result.warnings]
-    for outcome in result.outcomes:
-        lines += format_row(outcome)
-    lines.append(format_totals(result))
-    return "\n".join(lines)
+    return summary_text(result.warnings, result.outcomes, format_row, format_totals(result))

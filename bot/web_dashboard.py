@@ -34,7 +34,7 @@ from bot.config import WebConfig
 from bot.web_server import content_disposition
 from domain.clock import Clock
 from domain.fiscal import ReportMonth
-from domain.models import Person, Project, Reach, Role
+from domain.models import Person, Project
 from domain.months import month_name
 from domain.numbers import baht, percent
 from domain.thaidate import format_thai_date
@@ -165,7 +165,7 @@ class Dashboard:
         person_id = await self._repo.web_session_person(_hash(session), self._clock())
         if person_id is None:
             return None
-        person = next((p for p in await self._repo.all_people() if p.id == person_id), None)
+        person = await self._repo.get_person(person_id)
         return None if person is None else (person, session)
 
     def _signed(
@@ -198,7 +198,7 @@ class Dashboard:
         today = self._clock().date()
         current = ReportMonth.containing(today)
         month = _month(request.query, current)
-        projects = await _scope(self._repo, person)
+        projects = await _scope(self._repo, person, self._clock().date())
         summary = await coordinator_summary(self._repo, agency=None, month=month, projects=projects)
         agencies = sorted({s.project.agency for s in summary.projects if s.project.agency})
         agency = request.query.get("agency", "")
@@ -257,7 +257,7 @@ class Dashboard:
         self, request: web.Request, person: Person
     ) -> tuple[list[Project], int, dict[str, list[tuple[int, int] | None]]]:
         """The person's scope, the fiscal year asked for, and its shares (see `_shares`)."""
-        scope = await _scope(self._repo, person)
+        scope = await _scope(self._repo, person, self._clock().date())
         today = self._clock().date()
         year = _month(request.query, ReportMonth.containing(today)).fiscal_year
         codes = {p.code for p in scope}
@@ -312,7 +312,7 @@ class Dashboard:
         agency = request.query.get("agency", "")
         projects = [
             p
-            for p in await _scope(self._repo, person)
+            for p in await _scope(self._repo, person, self._clock().date())
             if (not agency or p.agency == agency) and runs_within(p, year)
         ]
         if not projects:
@@ -353,7 +353,7 @@ class Dashboard:
     async def _visible(self, request: web.Request, person: Person) -> tuple[Project, int] | None:
         """The project of the path and the fiscal year asked for, if the person may see it."""
         code = request.match_info["code"]
-        if code not in {p.code for p in await _scope(self._repo, person)}:
+        if code not in {p.code for p in await _scope(self._repo, person, self._clock().date())}:
             return None  # unknown or another scope's: the same answer, so nothing is revealed
         project = await self._repo.get_project(code)
         if project is None:
@@ -522,18 +522,11 @@ def _month(query: Any, current: ReportMonth) -> ReportMonth:
     return ReportMonth(year, number)
 
 
-async def _scope(repo: Storage, person: Person) -> list[Any]:
-    """The projects a person sees: all for an admin; else their own and those they coordinate."""
-    if Role.ADMIN in person.roles:
-        return await repo.list_projects()
-    own = frozenset(p.code for p in await repo.projects_of_officer(person.id))
-    scopes = await repo.coordinator_scopes(person.id)
-    reach = Reach(
-        own=own,
-        agencies=tuple(s.agency for s in scopes if s.agency),
-        watched=frozenset(s.project_code for s in scopes if s.project_code),
-    )
-    return await repo.projects_within(reach)
+async def _scope(repo: Storage, person: Person, day: date) -> list[Project]:
+    """The projects a person sees on `day`, by the policy of the chat (`Storage.reach_of`):
+    everything for an admin; their own, those of colleagues they stand in for, and for a
+    coordinator those of their agencies and the projects given to them."""
+    return await repo.projects_within(await repo.reach_of(person.id, day))
 
 
 def _in_state(status: ProjectStatus, state: str) -> bool:

@@ -321,8 +321,13 @@ class Reach:
 
     def may_see(self, project: Project) -> bool:
         """Whether the person may look at this project's reports, form and chart."""
+        return self.may_report(project) or self.coordinates(project)
+
+    def coordinates(self, project: Project) -> bool:
+        """Whether the person oversees this project: an admin, or a coordinator given it or
+        its agency. They may remind its officers (nudges from the dashboard)."""
         return (
-            self.may_report(project)
+            self.everything
             or project.code in self.watched
             or any(under_agency(project.agency, agency) for agency in self.agencies)
         )

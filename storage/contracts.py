@@ -175,6 +175,10 @@ class Registry(Protocol):
     async def get_person(self, person_id: int) -> Person | None:
         """The person with this id, if any."""
 
+    async def reach_of(self, person_id: int, day: date) -> Reach:
+        """What the person may report on and see on `day` (the same as a chat turn's
+        `Opening.reach`): the one authorization policy of chat and web. Nothing for nobody."""
+
     async def find_person(self, name: str) -> Person | None:
         """The person with exactly this name, if any."""
 

@@ -36,6 +36,15 @@ class ConversationsPart(SqliteBase):
 
         return await self._in_thread(read)
 
+    async def reach_of(self, person_id: int, day: date) -> Reach:
+        """What the person may report on and see on `day`; nothing for nobody."""
+        person = await self.get_person(person_id)
+        if person is None:
+            return Reach()
+        on = day.isoformat()
+        rows = await self._all(_REACH_SELECT, (person.id, person.id, on, on, person.id))
+        return _reach(person, rows)
+
     async def load_session(self, channel: str, external_id: str) -> SessionState | None:
         """The half-finished conversation of this chat account, if any."""
         row = await self._one(

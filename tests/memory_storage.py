@@ -199,6 +199,23 @@ class MemoryStorage:
         """The person with this id, if any."""
         return self._people.get(person_id)
 
+    async def reach_of(self, person_id: int, day: date) -> Reach:
+        """What the person may report on and see on `day`; nothing for nobody."""
+        person = self._people.get(person_id)
+        if person is None:
+            return Reach()
+        own = frozenset(code for code, officer in self._officers if officer == person.id)
+        away = {d.person_id for d in await self.delegations_on(day) if d.delegate_id == person.id}
+        standing_in = frozenset(code for code, officer in self._officers if officer in away)
+        scopes = self._scopes_of(person.id) if Role.COORDINATOR in person.roles else []
+        return Reach(
+            own=own,
+            standing_in=standing_in - own,
+            everything=Role.ADMIN in person.roles,
+            agencies=tuple(s.agency for s in scopes if s.agency is not None),
+            watched=frozenset(s.project_code for s in scopes if s.project_code is not None),
+        )
+
     async def find_person(self, name: str) -> Person | None:
         """The person with exactly this name, if any."""
         return self._by_name(name.strip())
@@ -496,17 +513,7 @@ class MemoryStorage:
         person = await self.find_person_by_identity(channel, external_id)
         if person is None:
             return Opening(handled, None, session, None, Reach())
-        own = frozenset(code for code, officer in self._officers if officer == person.id)
-        away = {d.person_id for d in await self.delegations_on(day) if d.delegate_id == person.id}
-        standing_in = frozenset(code for code, officer in self._officers if officer in away)
-        scopes = self._scopes_of(person.id) if Role.COORDINATOR in person.roles else []
-        reach = Reach(
-            own=own,
-            standing_in=standing_in - own,
-            everything=Role.ADMIN in person.roles,
-            agencies=tuple(s.agency for s in scopes if s.agency is not None),
-            watched=frozenset(s.project_code for s in scopes if s.project_code is not None),
-        )
+        reach = await self.reach_of(person.id, day)
         return Opening(handled, person, session, self._preferred.get(person.id), reach)
 
     async def load_session(self, channel: str, external_id: str) -> SessionState | None:

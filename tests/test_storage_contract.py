@@ -1075,8 +1075,12 @@ class TestConversations:
             agencies=(LAT_KRABANG,),
             watched=frozenset({"WATCHED"}),
         )
+        # The web asks the same question by person (one policy for chat and web).
+        assert await repo.reach_of(me.id, T0.date()) == again.reach
+        assert await repo.reach_of(9999, T0.date()) == Reach()
         after = await repo.open_turn("line", "U1", "ev-2", T0.date() + timedelta(days=4))
         assert not after.handled and after.reach.standing_in == frozenset()
+        assert await repo.reach_of(me.id, T0.date() + timedelta(days=4)) == after.reach
         await repo.add_person("ฉัน", roles=frozenset({Role.ADMIN}))
         assert (await repo.open_turn("line", "U1", "", T0.date())).reach.everything
 

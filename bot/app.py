@@ -54,8 +54,10 @@ async def open_services(
         dashboard = None
         if config.web is not None:
             from bot.web_dashboard import Dashboard  # Jinja2 only where the dashboard is served
+            from scheduler.calendar import ReportingCalendar
 
-            dashboard = Dashboard(repository, the_clock, config.web, config.timezone)
+            calendar = ReportingCalendar(config.reminders.calendar)
+            dashboard = Dashboard(repository, the_clock, config.web, config.timezone, calendar)
         conversation = Conversation(
             repository,
             the_clock,

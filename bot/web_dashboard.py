@@ -42,6 +42,7 @@ from reports.pdf_fonts import sarabun
 from reports.summary import coordinator_summary
 from reports.summary_model import ProjectStatus, running_in
 from reports.xlsx_export import runs_within
+from scheduler.calendar import CalendarSettings, ReportingCalendar
 from storage.contracts import Storage
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -53,6 +54,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 STATES = (
     ("all", "ทุกสถานะ"),
     ("missing", "ยังไม่ส่ง"),
+    ("late", "เลยกำหนดส่ง"),
     ("reported", "ส่งแล้ว"),
     ("behind", "ช้ากว่าเดือนก่อน"),
     ("check", "ตัวเลขควรตรวจสอบ"),
@@ -97,11 +99,14 @@ class Dashboard:
         clock: Clock,
         config: WebConfig,
         zone: ZoneInfo = BANGKOK,
+        calendar: ReportingCalendar | None = None,
     ) -> None:
         self._repo = repo
         self._clock = clock
         self._config = config
         self._zone = zone  # of the times in downloads and on pages
+        # The deadlines of months (a project is late after its month's) and the quiet hours.
+        self._calendar = calendar or ReportingCalendar(CalendarSettings(timezone=zone))
         self._pages = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, enable_async=False
         )
@@ -204,11 +209,13 @@ class Dashboard:
         agency = request.query.get("agency", "")
         state = request.query.get("state", "all")
         query = request.query.get("q", "").strip()
+        deadline = await asyncio.to_thread(self._calendar.deadline, month)
+        late = today > deadline  # a report still missing now is late
         shown = [
             s
             for s in summary.projects
             if (not agency or s.project.agency == agency)
-            and _in_state(s, state)
+            and _in_state(s, state, late=late)
             and (not query or query in s.project.code or query in s.project.name)
         ]
         # Long boards (an admin's thousands of projects) come a page at a time; the counts and
@@ -239,13 +246,16 @@ class Dashboard:
             states=STATES,
             state=state,
             query=query,
-            rows=[_row(s) for s in shown[first : first + PAGE_SIZE]],
+            rows=[_row(s, late=late) for s in shown[first : first + PAGE_SIZE]],
+            deadline=format_thai_date(deadline),
+            month_title=month_name(month),
             page=page,
             pages=pages,
             paging={k: v for k, v in request.query.items() if k != "page"},
             counts={
                 "reported": sum(1 for s in shown if s.reported),
                 "missing": sum(1 for s in shown if not s.reported),
+                "late": sum(1 for s in shown if not s.reported) if late else 0,
                 "all": len(shown),
             },
             totals={"budget": baht(budget), "disbursed": baht(disbursed)},
@@ -307,8 +317,12 @@ class Dashboard:
                 "message.html", 404, title="ไม่พบไฟล์", text=NO_SUCH_FILE, person=person,
                 csrf=_csrf(session),
             )  # fmt: skip
-        current = ReportMonth.containing(self._clock().date())
+        today = self._clock().date()
+        current = ReportMonth.containing(today)
         year = _month(request.query, current).fiscal_year
+        # A month (?month=2): the year as it stood at that month's end; none: the whole year.
+        up_to = _month(request.query, current).report_no if "month" in request.query else 12
+        as_of = min(today, ReportMonth(year, up_to).last_day)
         agency = request.query.get("agency", "")
         projects = [
             p
@@ -327,24 +341,27 @@ class Dashboard:
 
             buffer = io.BytesIO()
             await export_xlsx(
-                self._repo, buffer, zone=self._zone, fiscal_year=year, project_codes=codes
-            )
+                self._repo, buffer, zone=self._zone, fiscal_year=year, project_codes=codes,
+                up_to=up_to,
+            )  # fmt: skip
             body, kind = buffer.getvalue(), XLSX
         elif name == "reports.csv":
             from reports.csv_export import export_csv
 
             text = io.StringIO()
             await export_csv(
-                self._repo, text, fiscal_year=year, project_code=None, project_codes=codes
-            )
+                self._repo, text, fiscal_year=year, project_code=None, project_codes=codes,
+                up_to=up_to,
+            )  # fmt: skip
             body, kind = ("\ufeff" + text.getvalue()).encode(), "text/csv; charset=utf-8"
         else:
             from reports.pdf_export import forms_pdf
 
-            body = await forms_pdf(self._repo, projects, year, self._clock().date())
+            body = await forms_pdf(self._repo, projects, year, as_of, up_to=up_to)
             kind = "application/pdf"
         suffix = name.rsplit(".", 1)[1]
-        filename = f"{DOWNLOADS[name]}-{year}{'-' + agency if agency else ''}.{suffix}"
+        until = f"-ถึง{month_name(ReportMonth(year, up_to))}" if up_to < 12 else ""
+        filename = f"{DOWNLOADS[name]}-{year}{until}{'-' + agency if agency else ''}.{suffix}"
         headers = {**PRIVATE, "Content-Disposition": content_disposition(filename)}
         return web.Response(body=body, headers={**headers, "Content-Type": kind})
 
@@ -529,17 +546,25 @@ async def _scope(repo: Storage, person: Person, day: date) -> list[Project]:
     return await repo.projects_within(await repo.reach_of(person.id, day))
 
 
-def _in_state(status: ProjectStatus, state: str) -> bool:
+def _in_state(status: ProjectStatus, state: str, *, late: bool) -> bool:
     return {
         "missing": not status.reported,
+        "late": late and not status.reported,
         "reported": status.reported,
         "behind": status.behind or status.standing_still,
         "check": status.contradiction is not None,
     }.get(state, True)
 
 
-def _row(status: ProjectStatus) -> Row:
-    flags = [("reported", "ส่งแล้ว") if status.reported else ("missing", "ยังไม่ส่ง")]
+def _row(status: ProjectStatus, *, late: bool) -> Row:
+    """The project as shown; `late`: the month's deadline has passed."""
+    flags = [
+        ("reported", "ส่งแล้ว")
+        if status.reported
+        else ("late", "เลยกำหนดส่ง")
+        if late
+        else ("missing", "ยังไม่ส่ง")
+    ]
     if status.behind:
         flags.append(("behind", "ช้ากว่าเดือนก่อน"))
     if status.standing_still:

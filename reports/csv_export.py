@@ -106,9 +106,11 @@ async def export_csv(
     project_code: str | None,
     agency: str | None = None,
     project_codes: Collection[str] | None = None,
+    up_to: int = 12,
 ) -> int:
     """Write the header and one row per stored monthly report; returns the number of data rows.
-    `project_codes`, when given, keeps to those projects (a person's scope).
+    `project_codes`, when given, keeps to those projects (a person's scope); `up_to`, to the
+    reports of months up to that report number.
 
     The reports are read a few hundred projects at a time (`report_batches`) and each batch is
     written before the next is read, so that a year of 10,000 projects never sits in memory.
@@ -124,9 +126,12 @@ async def export_csv(
     async for batch in repo.report_batches(
         fiscal_year=fiscal_year, project_code=project_code, agency=agency
     ):
-        if project_codes is not None:
+        if project_codes is not None or up_to < 12:
             batch = [
-                (project, report) for project, report in batch if project.code in project_codes
+                (project, report)
+                for project, report in batch
+                if (project_codes is None or project.code in project_codes)
+                and report.report_no <= up_to
             ]
         writer.writerows(_rows(batch))
         count += len(batch)

@@ -19,21 +19,26 @@ Progress = Callable[[int, int], None]
 
 
 async def _document(
-    repo: Records, project: Project, fiscal_year: int | None, as_of: date | None
+    repo: Records, project: Project, fiscal_year: int | None, as_of: date | None, up_to: int = 12
 ) -> FormDocument:
-    """One project's form (of its own fiscal year unless another is given), read from storage."""
+    """One project's form (of its own fiscal year unless another is given), read from storage;
+    with the reports of months up to report number `up_to`."""
     year = project.fiscal_year if fiscal_year is None else fiscal_year
-    reports = await repo.reports_of_project(project.code, year)
+    reports = [r for r in await repo.reports_of_project(project.code, year) if r.report_no <= up_to]
     officers = await repo.officers_of_project(project.code)
     return form_document(project, reports, officers[0] if officers else None, year, as_of)
 
 
 async def form_pdf(
-    repo: Records, project: Project, fiscal_year: int | None = None, as_of: date | None = None
+    repo: Records,
+    project: Project,
+    fiscal_year: int | None = None,
+    as_of: date | None = None,
+    up_to: int = 12,
 ) -> bytes:
     """One project's official form as PDF (of its own fiscal year unless another is given),
-    with the day its figures were read on every page."""
-    document = await _document(repo, project, fiscal_year, as_of)
+    with the day its figures were read on every page; `up_to`: as at that month's end."""
+    document = await _document(repo, project, fiscal_year, as_of, up_to)
     # Rendering is CPU work (~0.1 s a form): keep it off the event loop.
     return await asyncio.to_thread(render_pdf, document)
 
@@ -79,13 +84,14 @@ async def forms_pdf(
     fiscal_year: int | None,
     as_of: date | None = None,
     progress: Progress | None = None,
+    up_to: int = 12,
 ) -> bytes:
     """The forms of exactly these projects (a person's scope, or what the CLI chose), in code
-    order, as one PDF; `progress(done, total)` after each."""
+    order, as one PDF; `progress(done, total)` after each; `up_to` as in `form_pdf`."""
     writer = PdfWriter()
     ordered = sorted(projects, key=lambda p: p.code)
     for done, project in enumerate(ordered, start=1):
-        writer.append(io.BytesIO(await form_pdf(repo, project, fiscal_year, as_of)))
+        writer.append(io.BytesIO(await form_pdf(repo, project, fiscal_year, as_of, up_to)))
         if progress is not None:
             progress(done, len(ordered))
     out = io.BytesIO()

@@ -289,6 +289,7 @@ async def _write_streamed(
     years: Collection[int],
     fiscal_year: int | None,
     agency: str | None,
+    up_to: int,
 ) -> int:
     """The workbook written as storage gives the reports (see the module's docstring); each
     batch and month is read while the one before is being written."""
@@ -311,7 +312,11 @@ async def _write_streamed(
             async for batch in repo.report_batches(fiscal_year=fiscal_year, agency=agency):
                 found: dict[str, tuple[Project, list[MonthlyReport]]] = {}
                 for project, report in batch:
-                    if project.code in position and report.fiscal_year in years:
+                    if (
+                        project.code in position
+                        and report.fiscal_year in years
+                        and report.report_no <= up_to
+                    ):
                         found.setdefault(project.code, (project, []))[1].append(report)
                 if found:
                     await written()
@@ -367,11 +372,12 @@ def _years_run(projects: Sequence[Project]) -> set[int]:
 
 
 async def _read_each(
-    repo: Records, projects: Sequence[Project], fiscal_year: int | None
+    repo: Records, projects: Sequence[Project], fiscal_year: int | None, up_to: int
 ) -> dict[str, list[MonthlyReport]]:
     found: dict[str, list[MonthlyReport]] = {}
     for project in projects:
         reports = await repo.reports_of_project(project.code, fiscal_year)
+        reports = [r for r in reports if r.report_no <= up_to]
         if reports:
             found[project.code] = reports
     return found
@@ -387,12 +393,14 @@ async def export_xlsx(
     agency: str | None = None,
     project_codes: Collection[str] | None = None,
     progress: Progress | None = None,
+    up_to: int = 12,
 ) -> int:
     """Write the workbook to `out`; returns the number of project-month rows on the first sheet.
     Moments (when each report was sent) are wall-clock time in `zone`, the bot's time zone.
 
     The filters combine: a fiscal year, one project, projects under an agency path, and a set of
-    project codes (a coordinator's scope).
+    project codes (a coordinator's scope); `up_to` keeps the reports of the fiscal year's months
+    up to that report number (the year as it stood at that month's end).
 
     `progress(done, total)` counts projects twice (once written out, once summarised), every
     hundred or so and at the end; it is called from a worker thread, where the workbook is
@@ -411,10 +419,10 @@ async def export_xlsx(
     # bulk: a few projects out of many are read one by one (and held), the rest streamed.
     years = {fiscal_year} if fiscal_year is not None else _years_run(projects)
     if len(projects) * PER_PROJECT_SHARE < len(listed) or len(years) > MAX_YEARS:
-        reports = await _read_each(repo, projects, fiscal_year)
+        reports = await _read_each(repo, projects, fiscal_year, up_to)
         await asyncio.to_thread(write_workbook, out, projects, reports, officers, zone, progress)
         return sum(len(found) for found in reports.values())
     return await _write_streamed(
         repo, out, projects, officers, zone, progress,
-        years=years, fiscal_year=fiscal_year, agency=agency,
+        years=years, fiscal_year=fiscal_year, agency=agency, up_to=up_to,
     )  # fmt: skip

@@ -8,6 +8,7 @@ import io
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from urllib.parse import unquote
 
 import pytest
 from aiohttp import web
@@ -18,7 +19,7 @@ from pypdf import PdfReader
 
 from bot.config import WebConfig
 from bot.web_dashboard import COOKIE, EXPIRED_LINK, NOT_SIGNED_IN, NOT_YOURS, SIGNED_OUT, Dashboard
-from domain.models import Role, Submission
+from domain.models import Delegation, Role, Submission
 from handlers.conversation import Conversation
 from handlers.dashboard import DASHBOARD_LINK, DASHBOARD_OFF
 from storage.sqlite import SqliteStorage
@@ -130,6 +131,57 @@ async def test_each_person_sees_their_scope(desk: tuple[Dashboard, Client], worl
     await world.repo.add_person(world.single.name, roles=frozenset({Role.ADMIN}))
     admin = await signed_in(desk, world.single.id, world)
     assert codes(admin) == {ROAD.code, SCHOOL.code, OTHER.code}
+
+
+async def test_a_stand_in_sees_the_projects_they_report_on_while_the_officer_is_away(
+    desk: tuple[Dashboard, Client], world: World, clock: Clock
+) -> None:
+    """The same policy as the chat (`reach_of`): standing in gives the absent officer's
+    projects for the days of the absence, and nothing after."""
+    today = NOW.date()
+    away = Delegation(world.officer.id, world.single.id, today, today + timedelta(days=1))
+    await world.repo.add_delegation(away)
+    assert codes(await signed_in(desk, world.single.id, world)) == {ROAD.code, SCHOOL.code}
+    clock.now += timedelta(days=2)
+    assert codes(await signed_in(desk, world.single.id, world)) == {SCHOOL.code}
+
+
+async def test_a_report_still_missing_after_the_months_deadline_is_late(
+    desk: tuple[Dashboard, Client], world: World
+) -> None:
+    _, client = desk
+    board = await signed_in(desk, world.coordinator.id, world)
+    assert "กำหนดส่ง 30 พ.ย. 2569" in board
+    late_now = await (await client.get("/board", params={"state": "late"})).text()
+    assert codes(late_now) == set(), "November's deadline has not come (it is the 23rd)"
+    october = {"fy": "2570", "month": "1"}
+    late = await (await client.get("/board", params={**october, "state": "late"})).text()
+    assert codes(late) == {ROAD.code}, "the school project starts in November"
+    assert 'id="late">1<' in late and shown("เลยกำหนดส่ง") in late
+    await stored_report(world.repo, ROAD.code, 1, "10", "5000")
+    late = await (await client.get("/board", params={**october, "state": "late"})).text()
+    assert codes(late) == set(), "reported since: no longer late"
+
+
+async def test_downloads_of_a_month_hold_the_year_up_to_that_month(
+    desk: tuple[Dashboard, Client], world: World
+) -> None:
+    _, client = desk
+    await stored_report(world.repo, ROAD.code, 1, "10", "5000")  # October; November's is 2
+    board = await signed_in(desk, world.coordinator.id, world)
+    assert "/download/reports.csv?fy=2570&amp;agency=&amp;month=2" in board
+    october = {"fy": "2570", "month": "1"}
+    csv = await client.get("/download/reports.csv", params=october)
+    rows = (await csv.read()).decode("utf-8-sig").splitlines()[1:]
+    assert len(rows) == 1 and ROAD.code in rows[0], "October's report, not November's"
+    name = unquote(csv.headers["Content-Disposition"].split("filename*=UTF-8''")[1])
+    assert name == "รายงาน-2570-ถึงต.ค. 2569.csv"
+    xlsx = await client.get("/download/reports.xlsx", params=october)
+    book = load_workbook(io.BytesIO(await xlsx.read()), read_only=True)
+    main = [row[4] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)]
+    assert main == [1] and len(book.worksheets) == 2, "the first sheet and October's"
+    whole = await client.get("/download/reports.csv", params={"fy": "2570"})
+    assert len((await whole.read()).decode("utf-8-sig").splitlines()) == 3
 
 
 async def test_the_board_filters_searches_and_totals(

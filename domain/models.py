@@ -269,6 +269,22 @@ class Snooze:
     until: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Nudge:
+    """A coordinator's request, from the dashboard, that an officer be reminded now of a
+    project's missing report: sent by the reminder service at `send_after` (the first moment
+    outside quiet hours), at most once per person and project on the local `day` it goes out."""
+
+    by_person: int  # who asked
+    person_id: int  # whom to remind (the officer; a stand-in gets it while they are away)
+    project_code: str
+    fiscal_year: int
+    report_no: int
+    day: date
+    asked_at: datetime
+    send_after: datetime
+
+
 def under_agency(path: str, agency: str) -> bool:
     """Whether an agency path ("office / division / section") lies under `agency`, segment-wise.
 

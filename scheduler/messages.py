@@ -22,6 +22,7 @@ MISSING = "missing"
 DIGEST = "digest"
 SNOOZED = "snoozed"  # an owner's "remind me tomorrow", keyed by the day it was asked on
 STAND_IN = "stand_in"  # a colleague told they report in an absent officer's place
+NUDGE = "nudge"  # a coordinator's "remind them now" from the dashboard, keyed by its day
 COORDINATOR_KINDS = {MISSING: "รายชื่อโครงการที่ยังไม่ส่งรายงาน", DIGEST: "สรุปภาพรวมประจำเดือน"}
 
 OPENING = {
@@ -31,6 +32,23 @@ OPENING = {
     ReminderKind.OVERDUE: "รายงานเดือน {month} เลยกำหนดส่งแล้ว",
 }
 SNOOZE_OPENING = "เตือนอีกครั้งตามที่ขอไว้: รายงานเดือน {month} ยังไม่ได้ส่ง"
+NUDGE_OPENING = "ผู้ประสานงานขอให้ส่งรายงานเดือน {month} ที่ยังค้างอยู่"
+
+
+def _opening(kind: str, month: ReportMonth, asked_by: Sequence[str]) -> list[str]:
+    """The first line of an owner's reminder of this kind ("nudge:<day>" and
+    "snoozed:<day>" by the kind before the colon), and who asked for a nudge."""
+    base = kind.split(":", 1)[0]
+    kinds = {k.value: k for k in ReminderKind}
+    if base == NUDGE:
+        names = ", ".join(dict.fromkeys(name for name in asked_by if name))
+        return [NUDGE_OPENING.format(month=month_name(month))] + (
+            [f"(ขอโดย {names})"] if names else []
+        )
+    opening = OPENING[kinds[kind]] if kind in kinds else SNOOZE_OPENING
+    return [opening.format(month=month_name(month))]
+
+
 MAX_LISTED = 40  # one chat message stays readable on a phone
 
 
@@ -52,12 +70,12 @@ def owner_reminder(
     *,
     instead_of: Person | None = None,
     away_until: date | None = None,
+    asked_by: str = "",
 ) -> Outbound:
-    """A reminder to a project's officer (or the colleague standing in) with one-tap buttons."""
-    kinds = {k.value: k for k in ReminderKind}
-    opening = OPENING[kinds[kind]] if kind in kinds else SNOOZE_OPENING
+    """A reminder to a project's officer (or the colleague standing in) with one-tap buttons;
+    `asked_by`: the coordinator who nudged."""
     lines = [
-        opening.format(month=month_name(month)),
+        *_opening(kind, month, [asked_by]),
         f"โครงการ: {project.name} ({project.code})",
         f"รายงานครั้งที่ {month.report_no}: ความก้าวหน้าสะสม (%), ยอดเบิกจ่ายสะสม (บาท) "
         "และสรุปผลการดำเนินงานสั้น ๆ",
@@ -83,6 +101,7 @@ class Owed:
     project: Project
     instead_of: Person | None = None
     away_until: date | None = None
+    asked_by: str = ""  # the coordinator who nudged (for a nudge)
 
 
 SNOOZE_ALL = Snooze(0)  # "remind me tomorrow" for every project the person reports on
@@ -97,13 +116,12 @@ def owner_reminders(
     if len(owed) == 1:
         (one,) = owed
         return owner_reminder(
-            kind, one.project, month, deadline, instead_of=one.instead_of, away_until=one.away_until
-        )
-    kinds = {k.value: k for k in ReminderKind}
-    opening = OPENING[kinds[kind]] if kind in kinds else SNOOZE_OPENING
+            kind, one.project, month, deadline, instead_of=one.instead_of,
+            away_until=one.away_until, asked_by=one.asked_by,
+        )  # fmt: skip
     shown = sorted(owed, key=lambda o: o.project.code)[:MAX_LISTED]
     lines = [
-        opening.format(month=month_name(month)),
+        *_opening(kind, month, [one.asked_by for one in owed]),
         f"ยังไม่ได้ส่งรายงานครั้งที่ {month.report_no} ของ {len(owed)} โครงการ:",
     ]
     for one in shown:

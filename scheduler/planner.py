@@ -30,6 +30,7 @@ from scheduler.calendar import ReminderKind, ReportingCalendar
 from scheduler.messages import (
     DIGEST,
     MISSING,
+    NUDGE,
     SNOOZED,
     STAND_IN,
     Owed,
@@ -42,6 +43,7 @@ from scheduler.messages import (
 from storage.contracts import Accounts, Records, ReminderLog
 
 PUSH_CHANNELS = ("telegram", "line")  # the console cannot be written to unasked
+NUDGE_LIFETIME = timedelta(days=1)  # a nudge not sent within a day of its moment is dropped
 
 
 class PlanningReads(Records, Accounts, ReminderLog, Protocol):
@@ -138,9 +140,13 @@ class ReminderPlanner:
         today = at.astimezone(self._calendar.settings.timezone).date()
         delegations = await self._repo.delegations_on(today)
         told: tuple[list[Planned], list[Unreachable]] = ([], [])
-        if delegations and not self._calendar.in_quiet_hours(at):
+        quiet = self._calendar.in_quiet_hours(at)
+        if delegations and not quiet:
             told = await self._stand_in_notices(delegations)
-        if not due and not snoozed_today:
+        # Nudges from the dashboard, due since they were asked for (the next morning if asked in
+        # quiet hours), for a day; one that could not go in that time (no quota) is dropped.
+        nudges = [] if quiet else await self._repo.nudges_between(at - NUDGE_LIFETIME, at)
+        if not due and not snoozed_today and not nudges:
             return told
         world = await self._read(at)
         stand_ins = {d.person_id: d for d in delegations}
@@ -203,6 +209,31 @@ class ReminderPlanner:
             deadlines[months[0]] = self._calendar.deadline(months[0])
             key = ReminderKey(snoozer.id, snoozed_project.code, *_month(months[0]), again)
             owed[snoozer.id, months[0], again].append(Owed(key, snoozed_project))
+        for nudge in nudges:
+            # A coordinator's "remind them now", if the report is still missing; sent to the
+            # colleague standing in while the officer is away, like the reminders.
+            nudged = world.projects.get(nudge.project_code)
+            absent = world.people.get(nudge.person_id)
+            month = ReportMonth(nudge.fiscal_year, nudge.report_no)
+            if nudged is None or absent is None or not self._owed(world, nudged, month, today):
+                continue
+            stand_in = stand_ins.get(absent.id)
+            recipient = world.people.get(stand_in.delegate_id) if stand_in else None
+            kind_name = f"{NUDGE}:{nudge.day.isoformat()}"
+            deadlines.setdefault(month, self._calendar.deadline(month))
+            key = ReminderKey((recipient or absent).id, nudged.code, *_month(month), kind_name)
+            asker = world.people.get(nudge.by_person)
+            found = owed[key.person_id, month, kind_name]
+            if any(o.key == key for o in found):
+                continue  # two absent officers of the project, one stand-in
+            found.append(
+                Owed(
+                    key, nudged,
+                    instead_of=absent if recipient else None,
+                    away_until=stand_in.last_day if stand_in and recipient else None,
+                    asked_by=asker.name if asker else "",
+                )
+            )  # fmt: skip
         for (person_id, month, kind_name), items in owed.items():
             deliver(
                 [item.key for item in items],

@@ -23,6 +23,7 @@ from domain.models import (
     Invite,
     InviteResult,
     MonthlyReport,
+    Nudge,
     Person,
     Project,
     ProjectData,
@@ -384,6 +385,16 @@ class ReminderLog(Protocol):
 
     async def disabled_notifications(self) -> dict[int, set[str]]:
         """Per person, the kinds of message they turned off."""
+
+    async def add_nudge(self, nudge: Nudge) -> bool:
+        """Record a nudge; False (and nothing stored) if the person was nudged about the
+        project for that day already."""
+
+    async def nudges_between(self, start: datetime, end: datetime) -> list[Nudge]:
+        """Nudges to send after `start` and no later than `end`, by when they go out."""
+
+    async def nudges_of_project(self, project_code: str) -> list[Nudge]:
+        """Every nudge about a project, the latest asked first."""
 
 
 class WebAccess(Protocol):

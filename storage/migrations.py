@@ -246,6 +246,25 @@ MIGRATIONS: tuple[str, ...] = (
         expires_at TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 8: nudges from the dashboard: who asked that whom be reminded of which project's report,
+    # at most one per person and project on the day it goes out (the reminder log records
+    # what became of each).
+    """
+    CREATE TABLE nudges (
+        id INTEGER PRIMARY KEY,
+        by_person INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+        person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+        project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+        fiscal_year INTEGER NOT NULL,
+        report_no INTEGER NOT NULL CHECK (report_no BETWEEN 1 AND 12),
+        day TEXT NOT NULL,
+        asked_at TEXT NOT NULL,
+        send_after TEXT NOT NULL,
+        UNIQUE (person_id, project_id, day)
+    );
+
+    CREATE INDEX nudges_by_send_after ON nudges (send_after);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from domain.models import DeliveryStatus, EventMark, ReminderKey, ReminderRecord, Snooze
+from domain.models import DeliveryStatus, EventMark, Nudge, ReminderKey, ReminderRecord, Snooze
 from storage.sqlite_base import _KEY_WHERE, SqliteBase, _key, _mark, _utc
+
+_at = datetime.fromisoformat
 
 
 class RemindersPart(SqliteBase):
@@ -143,3 +145,42 @@ class RemindersPart(SqliteBase):
         ):
             off.setdefault(person_id, set()).add(kind)
         return off
+
+    async def add_nudge(self, nudge: Nudge) -> bool:
+        """Record a nudge; False if the person was nudged about the project that day already."""
+        async with self._transaction() as db:
+            await self._require_person(db, nudge.by_person)
+            await self._require_person(db, nudge.person_id)
+            project_id = await self._project_id(db, nudge.project_code)
+            n = nudge
+            row = (n.by_person, n.person_id, project_id, n.fiscal_year, n.report_no)
+            moments = (n.day.isoformat(), _utc(n.asked_at), _utc(n.send_after))
+            async with db.execute(
+                "INSERT OR IGNORE INTO nudges (by_person, person_id, project_id, fiscal_year, "
+                "report_no, day, asked_at, send_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (*row, *moments),
+            ) as cur:
+                return cur.rowcount > 0
+
+    async def nudges_between(self, start: datetime, end: datetime) -> list[Nudge]:
+        """Nudges to send after `start` and no later than `end`, by when they go out."""
+        return await self._nudges(
+            "n.send_after > ? AND n.send_after <= ? ORDER BY n.send_after, n.id",
+            (_utc(start), _utc(end)),
+        )
+
+    async def nudges_of_project(self, project_code: str) -> list[Nudge]:
+        """Every nudge about a project, the latest asked first."""
+        return await self._nudges("p.code = ? ORDER BY n.asked_at DESC, n.id DESC", (project_code,))
+
+    async def _nudges(self, where: str, params: tuple[object, ...]) -> list[Nudge]:
+        rows = await self._all(
+            "SELECT n.by_person, n.person_id, p.code, n.fiscal_year, n.report_no, n.day, "
+            f"n.asked_at, n.send_after FROM nudges n JOIN projects p ON p.id = n.project_id "
+            f"WHERE {where}",
+            params,
+        )
+        return [
+            Nudge(by, person, code, year, number, date.fromisoformat(day), _at(asked), _at(send))
+            for by, person, code, year, number, day, asked, send in rows
+        ]

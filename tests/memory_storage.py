@@ -25,6 +25,7 @@ from domain.models import (
     Invite,
     InviteResult,
     MonthlyReport,
+    Nudge,
     Person,
     Project,
     ProjectData,
@@ -111,6 +112,7 @@ class MemoryStorage:
         self._rich_menus: dict[str, tuple[str, str]] = {}
         self._web_links: dict[str, list[Any]] = {}  # hash -> [person, expires, used]
         self._web_sessions: dict[str, tuple[int, datetime]] = {}
+        self._nudges: list[Nudge] = []
         self._menu_links: dict[str, str] = {}
         self._blocked: set[tuple[str, str]] = set()
         self._last_project_id = 0
@@ -698,6 +700,32 @@ class MemoryStorage:
     async def snoozes(self) -> list[Snooze]:
         """Every snooze, by person and project."""
         return [s for _, s in sorted(self._snoozes.items())]
+
+    async def add_nudge(self, nudge: Nudge) -> bool:
+        """Record a nudge; False if the person was nudged about the project that day already."""
+        self._require_person(nudge.by_person)
+        self._require_person(nudge.person_id)
+        self._require_project(nudge.project_code)
+        if any(
+            (n.person_id, n.project_code, n.day) == (nudge.person_id, nudge.project_code, nudge.day)
+            for n in self._nudges
+        ):
+            return False
+        stored = dataclasses.replace(
+            nudge, asked_at=_as_stored(nudge.asked_at), send_after=_as_stored(nudge.send_after)
+        )
+        self._nudges.append(stored)
+        return True
+
+    async def nudges_between(self, start: datetime, end: datetime) -> list[Nudge]:
+        """Nudges to send after `start` and no later than `end`, by when they go out."""
+        found = [n for n in self._nudges if start < n.send_after <= end]
+        return sorted(found, key=lambda n: n.send_after)
+
+    async def nudges_of_project(self, project_code: str) -> list[Nudge]:
+        """Every nudge about a project, the latest asked first."""
+        found = [n for n in reversed(self._nudges) if n.project_code == project_code]
+        return sorted(found, key=lambda n: n.asked_at, reverse=True)
 
     async def add_delegation(self, delegation: Delegation) -> Delegation:
         """Record that someone reports in a person's place for a while."""

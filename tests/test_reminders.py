@@ -10,7 +10,7 @@ import pytest
 
 from bot.preview import preview
 from domain.messages import Outbound
-from domain.models import ChatIdentity, Delegation, DeliveryStatus, ReminderKey
+from domain.models import ChatIdentity, Delegation, DeliveryStatus, Nudge, ReminderKey
 from scheduler.calendar import CalendarSettings, ReportingCalendar
 from scheduler.delivery import DeliveryFailed, ReminderService
 from scheduler.planner import ReminderPlanner
@@ -220,3 +220,44 @@ async def test_a_message_of_several_projects_is_still_once_per_project_across_a_
         if r.key.person_id == world.officer.id
     }
     assert doubtful == {ROAD.code, SCHOOL.code}
+
+
+def nudge(world: World, code: str, asked: datetime, send_after: datetime | None = None) -> Nudge:
+    """The coordinator's nudge of the second officer about `code`'s November report."""
+    moment = send_after or asked
+    return Nudge(world.coordinator.id, world.single.id, code, 2570, 2, moment.date(), asked, moment)
+
+
+async def test_a_nudge_goes_out_once_at_once_and_says_who_asked(world: World) -> None:
+    assert await world.repo.add_nudge(nudge(world, SCHOOL.code, at(23, 10)))
+    assert await planned(world, at(23, 10)) == [("1002", SCHOOL.code, "nudge:2026-11-23")]
+    recorder = Recorder()
+    assert (await service(world, recorder, at(23, 10)).tick()).sent == 1
+    [(chat, text)] = recorder.pushed
+    assert chat == "1002" and "ผู้ประสานงานขอให้ส่งรายงานเดือน พ.ย. 2569" in text
+    assert f"(ขอโดย {world.coordinator.name})" in text and SCHOOL.code in text
+    assert (await service(world, recorder, at(23, 11)).tick()).sent == 0
+    assert await planned(world, at(24, 11)) == [], "a day later it is no longer planned"
+
+
+async def test_a_nudge_asked_in_quiet_hours_goes_in_the_morning(world: World) -> None:
+    await world.repo.add_nudge(nudge(world, SCHOOL.code, at(23, 21), send_after=at(24, 8)))
+    assert await planned(world, at(23, 21)) == []
+    assert await planned(world, at(24, 7)) == []
+    assert await planned(world, at(24, 8)) == [("1002", SCHOOL.code, "nudge:2026-11-24")]
+
+
+async def test_a_nudge_whose_report_came_meanwhile_is_not_sent(world: World) -> None:
+    await world.repo.add_nudge(nudge(world, SCHOOL.code, at(23, 21), send_after=at(24, 8)))
+    await stored_report(world.repo, SCHOOL.code, 2, "10", "0")
+    assert await planned(world, at(24, 8)) == []
+
+
+async def test_a_nudge_of_an_absent_officer_goes_to_the_stand_in(world: World) -> None:
+    await world.repo.add_delegation(
+        Delegation(world.single.id, world.officer.id, date(2026, 11, 20), date(2026, 12, 5))
+    )
+    await world.repo.add_nudge(nudge(world, SCHOOL.code, at(23, 10)))
+    due = await planned(world, at(23, 10))
+    assert ("1001", SCHOOL.code, "nudge:2026-11-23") in due
+    assert not [d for d in due if d[0] == "1002"]

@@ -25,6 +25,7 @@ from domain.models import (
     Invite,
     InviteResult,
     MonthlyReport,
+    Nudge,
     Project,
     ProjectData,
     Reach,
@@ -1156,6 +1157,33 @@ class TestReminderLog:
         assert await repo.snooze(person.id, "P1", day + timedelta(days=1), T0 + timedelta(days=2))
         assert (await repo.snoozes())[0].until == T0 + timedelta(days=2)
         assert second.project_code == "P2"
+
+    async def test_nudges_once_per_person_project_and_day(self, repo: Storage) -> None:
+        await add_project(repo, "P1")
+        await add_project(repo, "P2")
+        officer = await repo.add_person("นายวิชัย", roles=frozenset({Role.OFFICER}))
+        boss = await repo.add_person("น.ส.รัตนา", roles=frozenset({Role.COORDINATOR}))
+        day = T0.date()
+
+        def nudge(code: str, on: date, after: datetime) -> Nudge:
+            return Nudge(boss.id, officer.id, code, 2570, 2, on, T0, after)
+
+        morning = T0 + timedelta(hours=12)
+        assert await repo.add_nudge(nudge("P1", day, T0))
+        assert not await repo.add_nudge(nudge("P1", day, morning)), "once a day"
+        assert await repo.add_nudge(nudge("P2", day, morning))
+        assert await repo.add_nudge(nudge("P1", day + timedelta(days=1), morning))
+        due = await repo.nudges_between(T0 - timedelta(hours=1), T0 + timedelta(hours=1))
+        assert due == [nudge("P1", day, T0)]
+        later = await repo.nudges_between(T0, morning)
+        assert [(n.project_code, n.day) for n in later] == [
+            ("P2", day), ("P1", day + timedelta(days=1)),
+        ]  # fmt: skip
+        assert [n.day for n in await repo.nudges_of_project("P1")] == [
+            day + timedelta(days=1), day,
+        ]  # fmt: skip
+        with pytest.raises(StorageError):
+            await repo.add_nudge(nudge("NO-SUCH", day, T0))
 
     async def test_notification_settings(self, repo: Storage) -> None:
         person = await repo.add_person("น.ส.รัตนา", roles=frozenset({Role.COORDINATOR}))

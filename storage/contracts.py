@@ -358,8 +358,10 @@ class ReminderLog(Protocol):
         """Record what became of a claimed reminder, and the retry key of the request it went
         in (kept as it was when None): a resend goes under the same key."""
 
-    async def reminder_records(self, status: DeliveryStatus | None = None) -> list[ReminderRecord]:
-        """Claimed reminders (of one status if given), by key."""
+    async def reminder_records(
+        self, status: DeliveryStatus | None = None, *, subject: str | None = None
+    ) -> list[ReminderRecord]:
+        """Claimed reminders (of one status, about one subject, if given), by key."""
 
     async def mark_in_doubt(self, at: datetime) -> int:
         """At start-up: reminders left SENDING by a stopped process become UNKNOWN (not resent)."""

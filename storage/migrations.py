@@ -248,7 +248,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 8: nudges from the dashboard: who asked that whom be reminded of which project's report,
     # at most one per person and project on the day it goes out (the reminder log records
-    # what became of each).
+    # what became of each, read by project for the project's page).
     """
     CREATE TABLE nudges (
         id INTEGER PRIMARY KEY,
@@ -264,6 +264,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
 
     CREATE INDEX nudges_by_send_after ON nudges (send_after);
+
+    CREATE INDEX reminder_log_by_subject ON reminder_log (subject);
     """,
 )
 

@@ -57,14 +57,23 @@ class RemindersPart(SqliteBase):
                 (status.value, _utc(at), error[:500], retry_key, *_key(key)),
             )
 
-    async def reminder_records(self, status: DeliveryStatus | None = None) -> list[ReminderRecord]:
-        """Claimed reminders (of one status if given), by key."""
-        where = "WHERE status = ?" if status is not None else ""
+    async def reminder_records(
+        self, status: DeliveryStatus | None = None, *, subject: str | None = None
+    ) -> list[ReminderRecord]:
+        """Claimed reminders (of one status, about one subject, if given), by key."""
+        where, params = ["1"], []
+        if status is not None:
+            where.append("status = ?")
+            params.append(status.value)
+        if subject is not None:
+            where.append("subject = ?")
+            params.append(subject)
         rows = await self._all(
             "SELECT person_id, subject, fiscal_year, report_no, kind, channel, external_id, "
-            f"status, attempts, claimed_at, updated_at, error, retry_key FROM reminder_log {where} "
+            "status, attempts, claimed_at, updated_at, error, retry_key FROM reminder_log "
+            f"WHERE {' AND '.join(where)} "
             "ORDER BY person_id, subject, fiscal_year, report_no, kind",
-            () if status is None else (status.value,),
+            params,
         )
         return [
             ReminderRecord(

@@ -666,10 +666,15 @@ class MemoryStorage:
                 retry_key=record.retry_key if retry_key is None else retry_key,
             )
 
-    async def reminder_records(self, status: DeliveryStatus | None = None) -> list[ReminderRecord]:
-        """Claimed reminders (of one status if given), by key."""
+    async def reminder_records(
+        self, status: DeliveryStatus | None = None, *, subject: str | None = None
+    ) -> list[ReminderRecord]:
+        """Claimed reminders (of one status, about one subject, if given), by key."""
         return [
-            r for _, r in sorted(self._reminders.items()) if status is None or r.status is status
+            r
+            for _, r in sorted(self._reminders.items())
+            if (status is None or r.status is status)
+            and (subject is None or r.key.subject == subject)
         ]
 
     async def mark_in_doubt(self, at: datetime) -> int:

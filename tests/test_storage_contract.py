@@ -1145,6 +1145,9 @@ class TestReminderLog:
         assert await repo.mark_in_doubt(T0 + timedelta(minutes=5)) == 1
         statuses = {r.key: r.status for r in await repo.reminder_records()}
         assert statuses == {sending: DeliveryStatus.UNKNOWN, sent: DeliveryStatus.SENT}
+        assert [r.key for r in await repo.reminder_records(subject="P2")] == [sent]
+        unknown = await repo.reminder_records(DeliveryStatus.UNKNOWN, subject="P2")
+        assert unknown == []
 
     async def test_snooze_once_a_day(self, repo: Storage) -> None:
         person = await repo.add_person("นายวิชัย", roles=frozenset({Role.OFFICER}))

@@ -195,6 +195,8 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
         if services.config.reminders.enabled and not stop.is_set():
             from bot.scheduling import build_scheduler
 
+            if services.dashboard is not None:
+                services.dashboard.send_nudges_with(reminders.tick)
             await reminders.recover()
             scheduler = build_scheduler(reminders, services.config.reminders)
             scheduler.start()

@@ -18,10 +18,11 @@ import asyncio
 import hashlib
 import hmac
 import io
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from bot.config import WebConfig
 from bot.web_server import content_disposition
 from domain.clock import Clock
 from domain.fiscal import ReportMonth
-from domain.models import Person, Project
+from domain.models import DeliveryStatus, Nudge, Person, Project, Reach
 from domain.months import month_name
 from domain.numbers import baht, percent
 from domain.thaidate import format_thai_date
@@ -43,8 +44,11 @@ from reports.summary import coordinator_summary
 from reports.summary_model import ProjectStatus, running_in
 from reports.xlsx_export import runs_within
 from scheduler.calendar import CalendarSettings, ReportingCalendar
+from scheduler.messages import NUDGE
+from scheduler.planner import NUDGE_LIFETIME, PUSH_CHANNELS
 from storage.contracts import Storage
 
+log = logging.getLogger(__name__)
 BANGKOK = ZoneInfo("Asia/Bangkok")
 LINK_LIFETIME = timedelta(minutes=10)
 PAGE_SIZE = 100  # projects on one page of the board
@@ -69,7 +73,22 @@ PRIVATE = {"Cache-Control": "private, no-store"}
 DOWNLOADS = {"reports.xlsx": "รายงาน", "reports.csv": "รายงาน", "forms.pdf": "แบบรายงาน"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NO_SUCH_FILE = "ไม่มีไฟล์นี้ในแดชบอร์ด"
+MAX_NUDGED = 200  # projects in one nudge
+FORM_EXPIRED = "แบบฟอร์มนี้ใช้ไม่ได้แล้ว กรุณาเปิดกระดานรายงานใหม่แล้วลองอีกครั้ง"
+NUDGES_OFF = "ระบบแจ้งเตือนปิดอยู่ จึงส่งเตือนจากแดชบอร์ดไม่ได้ (ตั้งค่า [reminders] enabled)"
+NOTHING_TO_NUDGE = (
+    "ไม่มีโครงการที่เตือนได้ในรายการที่เลือก: เลือกโครงการที่ยังไม่ส่งรายงานของเดือนนี้หรือเดือนที่ผ่านมา "
+    "ในหน่วยงานที่คุณประสานงาน"
+)
+NUDGE_STATUS = {
+    DeliveryStatus.SENT: "ส่งแล้ว",
+    DeliveryStatus.SENDING: "กำลังส่ง",
+    DeliveryStatus.RETRY: "ส่งไม่สำเร็จ จะลองใหม่",
+    DeliveryStatus.FAILED: "ส่งไม่สำเร็จ",
+    DeliveryStatus.UNKNOWN: "ไม่ทราบผล (บอทหยุดระหว่างส่ง)",
+}
 ProjectHandler = Callable[[Person, str, Project, int], Awaitable[web.StreamResponse]]
+SendNow = Callable[[], Awaitable[object]]
 
 
 def _hash(secret: str) -> str:
@@ -88,6 +107,16 @@ class Row:
     flags: tuple[tuple[str, str], ...]
     progress: str
     disbursed: str
+    project_id: int = 0
+    nudge: bool = False  # the person may pick it to nudge its officers
+
+
+@dataclass(frozen=True, slots=True)
+class Picked:
+    """A project picked to nudge, with its officers."""
+
+    project: Project
+    officers: list[Person]
 
 
 class Dashboard:
@@ -107,6 +136,8 @@ class Dashboard:
         self._zone = zone  # of the times in downloads and on pages
         # The deadlines of months (a project is late after its month's) and the quiet hours.
         self._calendar = calendar or ReportingCalendar(CalendarSettings(timezone=zone))
+        self._send_now: SendNow | None = None  # nudges are off until the reminders run
+        self._sending: set[asyncio.Task[object]] = set()
         self._pages = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, enable_async=False
         )
@@ -117,6 +148,11 @@ class Dashboard:
         await self._repo.create_web_link(_hash(token), person.id, self._clock() + LINK_LIFETIME)
         return f"{self._config.base_url}/signin/{token}"
 
+    def send_nudges_with(self, send_now: SendNow) -> None:
+        """Turn nudges on: they are stored for the reminder service, and `send_now` (its tick)
+        sends what is due at once."""
+        self._send_now = send_now
+
     def app(self) -> web.Application:
         """The dashboard's routes."""
         app = web.Application()
@@ -124,6 +160,8 @@ class Dashboard:
         app.router.add_get("/board", self._signed(self._board))
         app.router.add_get("/", self._signed(self._board))
         app.router.add_post("/signout", self._sign_out)
+        app.router.add_post("/nudge", self._signed(self._picking(self._nudge_confirm)))
+        app.router.add_post("/nudge/send", self._signed(self._picking(self._nudge_send)))
         app.router.add_get("/download/{name}", self._signed(self._download))
         app.router.add_get("/overview", self._signed(self._overview))
         app.router.add_get("/overview/chart.png", self._signed(self._overview_chart))
@@ -203,7 +241,9 @@ class Dashboard:
         today = self._clock().date()
         current = ReportMonth.containing(today)
         month = _month(request.query, current)
-        projects = await _scope(self._repo, person, self._clock().date())
+        reach = await self._repo.reach_of(person.id, today)
+        projects = await self._repo.projects_within(reach)
+        nudging = self._send_now is not None and _nudgeable(month, today)
         summary = await coordinator_summary(self._repo, agency=None, month=month, projects=projects)
         agencies = sorted({s.project.agency for s in summary.projects if s.project.agency})
         agency = request.query.get("agency", "")
@@ -246,7 +286,10 @@ class Dashboard:
             states=STATES,
             state=state,
             query=query,
-            rows=[_row(s, late=late) for s in shown[first : first + PAGE_SIZE]],
+            rows=[
+                _row(s, late=late, nudge=nudging and reach.coordinates(s.project))
+                for s in shown[first : first + PAGE_SIZE]
+            ],
             deadline=format_thai_date(deadline),
             month_title=month_name(month),
             page=page,
@@ -365,6 +408,165 @@ class Dashboard:
         headers = {**PRIVATE, "Content-Disposition": content_disposition(filename)}
         return web.Response(body=body, headers={**headers, "Content-Type": kind})
 
+    # Nudges: pick missing projects on the board, confirm, and their officers are reminded now
+
+    def _picking(
+        self, handler: Callable[[Person, str, ReportMonth, list[Picked]], Awaitable[web.Response]]
+    ) -> Callable[[web.Request, Person, str], Awaitable[web.StreamResponse]]:
+        """A handler given the checked month and projects of a nudge form (see `_picked`), or
+        the page saying what was wrong with the form."""
+
+        async def checked(request: web.Request, person: Person, session: str) -> web.StreamResponse:
+            picked = await self._picked(request, person, session)
+            if isinstance(picked, web.StreamResponse):
+                return picked
+            return await handler(person, session, *picked)
+
+        return checked
+
+    async def _nudge_confirm(
+        self, person: Person, session: str, month: ReportMonth, projects: list[Picked]
+    ) -> web.Response:
+        send_after = self._calendar.next_send_time(self._clock())
+        return self._page(
+            "nudge_confirm.html", 200, title="ยืนยันการส่งเตือน", person=person,
+            csrf=_csrf(session), month=month, month_title=month_name(month), picked=projects,
+            when=self._when(send_after),
+        )  # fmt: skip
+
+    async def _nudge_send(
+        self, person: Person, session: str, month: ReportMonth, projects: list[Picked]
+    ) -> web.Response:
+        now = self._clock()
+        send_after = self._calendar.next_send_time(now)
+        day = send_after.astimezone(self._calendar.settings.timezone).date()
+        outcomes: list[tuple[str, str, str]] = []  # officer, project, what happens
+        stored = 0
+        for one in projects:
+            for officer in one.officers:
+                accounts = await self._repo.identities_of(officer.id)
+                if not any(a.channel in PUSH_CHANNELS for a in accounts):
+                    outcomes.append((officer.name, one.project.code, "ไม่ได้ส่ง: ยังไม่ได้เชื่อมบัญชีแชท"))
+                    continue
+                nudge = Nudge(
+                    person.id, officer.id, one.project.code, month.fiscal_year, month.report_no,
+                    day, now, send_after,
+                )  # fmt: skip
+                if await self._repo.add_nudge(nudge):
+                    stored += 1
+                    outcomes.append((officer.name, one.project.code, self._when(send_after)))
+                else:
+                    outcomes.append((officer.name, one.project.code, "เตือนไปแล้ววันนี้ จึงไม่ส่งซ้ำ"))
+        log.info(
+            "web: person %d nudged %d officers (%d projects)", person.id, stored, len(projects)
+        )
+        if stored and send_after <= now and self._send_now is not None:
+            task = asyncio.ensure_future(self._send_now())
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+        return self._page(
+            "nudge_done.html", 200, title="บันทึกการเตือนแล้ว", person=person,
+            csrf=_csrf(session), month=month, month_title=month_name(month),
+            outcomes=outcomes, stored=stored,
+        )  # fmt: skip
+
+    async def _picked(
+        self, request: web.Request, person: Person, session: str
+    ) -> tuple[ReportMonth, list[Picked]] | web.StreamResponse:
+        """The month and projects of a nudge form, checked: the form token, the month (this
+        one or an earlier one of this or the last fiscal year), and each project (one the
+        person coordinates, running that month and still missing its report); or the page
+        that says what was wrong."""
+        form = await request.post()
+        if not hmac.compare_digest(str(form.get("csrf", "")), _csrf(session)):
+            return self._page(
+                "message.html", 403, title="ทำรายการไม่ได้", text=FORM_EXPIRED, person=person,
+                csrf=_csrf(session),
+            )  # fmt: skip
+        if self._send_now is None:
+            return self._page(
+                "message.html", 409, title="ส่งเตือนไม่ได้", text=NUDGES_OFF, person=person,
+                csrf=_csrf(session),
+            )  # fmt: skip
+        today = self._clock().date()
+        month = _month(form, ReportMonth.containing(today))
+        ids = {int(v) for v in form.getall("p", []) if isinstance(v, str) and v.isdigit()}
+        reach = await self._repo.reach_of(person.id, today)
+        picked: list[Picked] = []
+        if _nudgeable(month, today) and len(ids) <= MAX_NUDGED:
+            for project in await self._coordinated(reach, ids):
+                if not running_in(project, month):
+                    continue
+                reports = await self._repo.reports_of_project(project.code, month.fiscal_year)
+                if any(r.report_no == month.report_no for r in reports):
+                    continue
+                officers = await self._repo.officers_of_project(project.code)
+                if officers:
+                    picked.append(Picked(project, officers))
+        if not picked:
+            return self._page(
+                "message.html", 403, title="ส่งเตือนไม่ได้", text=NOTHING_TO_NUDGE, person=person,
+                csrf=_csrf(session),
+            )  # fmt: skip
+        return month, picked
+
+    async def _coordinated(self, reach: Reach, ids: set[int]) -> list[Project]:
+        """Of these project ids, the projects the reach coordinates, by code."""
+        if not ids:
+            return []
+        return [
+            p for p in await self._repo.projects_within(reach)
+            if p.id in ids and reach.coordinates(p)
+        ]  # fmt: skip
+
+    def _when(self, moment: datetime) -> str:
+        """When a nudge goes: now, or the time it waits for outside quiet hours."""
+        if moment <= self._clock():
+            return "ส่งทันที"
+        local = moment.astimezone(self._zone)
+        return f"จะส่ง {format_thai_date(local.date())} {local:%H:%M} น. (พ้นช่วงงดส่งข้อความ)"
+
+    async def _nudge_record(self, project: Project) -> list[dict[str, str]]:
+        """Who nudged whom about the project, when, and what became of it."""
+        nudges = await self._repo.nudges_of_project(project.code)
+        if not nudges:
+            return []
+        records = await self._repo.reminder_records(subject=project.code)
+        people = {p.id: p.name for p in await self._repo.all_people()}
+        reported = {
+            (r.fiscal_year, r.report_no) for r in await self._repo.reports_of_project(project.code)
+        }
+        now = self._clock()
+        shown = []
+        for nudge in nudges[:50]:
+            kind = f"{NUDGE}:{nudge.day.isoformat()}"
+            found = [
+                r.status for r in records
+                if r.key.kind.split("@", 1)[0] == kind
+                and (r.key.fiscal_year, r.key.report_no) == (nudge.fiscal_year, nudge.report_no)
+            ]  # fmt: skip
+            if found:
+                status = NUDGE_STATUS[min(found, key=list(NUDGE_STATUS).index)]
+            elif (nudge.fiscal_year, nudge.report_no) in reported:
+                status = "ไม่ต้องส่ง: รายงานเข้ามาแล้ว"
+            elif nudge.send_after > now:
+                status = self._when(nudge.send_after)
+            elif now - nudge.send_after > NUDGE_LIFETIME:
+                status = "ไม่ได้ส่ง (หมดเวลา)"
+            else:
+                status = "รอส่ง (รอรอบส่งถัดไปหรือโควตาข้อความ)"
+            asked = nudge.asked_at.astimezone(self._zone)
+            shown.append(
+                {
+                    "when": f"{format_thai_date(asked.date())} {asked:%H:%M} น.",
+                    "by": people.get(nudge.by_person, "-"),
+                    "to": people.get(nudge.person_id, "-"),
+                    "month": month_name(ReportMonth(nudge.fiscal_year, nudge.report_no)),
+                    "status": status,
+                }
+            )
+        return shown
+
     # A project: its page, chart and forms, for people whose scope holds it
 
     async def _visible(self, request: web.Request, person: Person) -> tuple[Project, int] | None:
@@ -432,6 +634,7 @@ class Dashboard:
             project=project, year=year, reports=shown, span=span,
             officers=", ".join(p.name for p in officers) or project.officer_name or "-",
             budget=f"{baht(budget)} บาท" if budget is not None else "-",
+            nudges=await self._nudge_record(project),
         )  # fmt: skip
 
     async def _chart(
@@ -522,6 +725,13 @@ def _share_text(cell: tuple[int, int] | None) -> str:
     return "-" if share is None or cell is None else f"{share:.0f}% ({cell[0]}/{cell[1]})"
 
 
+def _nudgeable(month: ReportMonth, today: date) -> bool:
+    """Whether reports of the month can be nudged for: begun, and of this fiscal year or the
+    last (the reminder service reads those years' reports)."""
+    current = ReportMonth.containing(today)
+    return month.first_day <= today and month.fiscal_year >= current.fiscal_year - 1
+
+
 def _csrf(session: str) -> str:
     """The form token of a session: derived from its secret, never stored."""
     return hmac.new(session.encode(), b"csrf", hashlib.sha256).hexdigest()
@@ -532,7 +742,7 @@ def _month(query: Any, current: ReportMonth) -> ReportMonth:
     try:
         year = int(query.get("fy", current.fiscal_year))
         number = int(query.get("month", current.report_no if year == current.fiscal_year else 12))
-    except ValueError:
+    except (TypeError, ValueError):  # nonsense, or a file where a number belongs
         return current
     if not (2400 < year < 2700 and 1 <= number <= 12):
         return current
@@ -556,8 +766,9 @@ def _in_state(status: ProjectStatus, state: str, *, late: bool) -> bool:
     }.get(state, True)
 
 
-def _row(status: ProjectStatus, *, late: bool) -> Row:
-    """The project as shown; `late`: the month's deadline has passed."""
+def _row(status: ProjectStatus, *, late: bool, nudge: bool = False) -> Row:
+    """The project as shown; `late`: the month's deadline has passed; `nudge`: the person may
+    nudge its officers (if it is missing)."""
     flags = [
         ("reported", "ส่งแล้ว")
         if status.reported
@@ -580,4 +791,6 @@ def _row(status: ProjectStatus, *, late: bool) -> Row:
         tuple(flags),
         percent(status.progress) if status.progress is not None else "-",
         baht(status.disbursed) if status.disbursed is not None else "-",
+        status.project.id,
+        nudge and not status.reported,
     )

@@ -533,7 +533,7 @@ async def _line(services: Services, _: argparse.Namespace) -> int:
         return 2
     api = LineApi(config)
     try:
-        keeper = MenuKeeper(api, services.repo)
+        keeper = MenuKeeper(api, services.repo, dashboard=services.config.web is not None)
         for line in await keeper.ensure():
             print(line)
         linked = await keeper.sync()

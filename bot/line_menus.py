@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from bot.line_channel import LineApi
 from domain.models import Person, Role
 from domain.payloads import RunCommand
-from reports.menu_picture import HEIGHT, WIDTH, draw_menu, grid
+from reports.menu_picture import HEIGHT, WIDTH, Cell, draw_menu, grid
 from storage.contracts import Accounts, Registry
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,8 @@ CHAT_BAR = "เมนูรายงาน"  # the text of the bar that opens th
 BULK = 500  # accounts per link or unlink request
 DESIGN = 1  # raise when the picture's drawing changes, so that the menus are made again
 
-# (label, command) of each tile, in reading order: three across, two down.
+# (label, command) of each tile, in reading order: three across, two down. Where the web
+# dashboard is served, coordinators get it in place of their own projects' status (`tiles`).
 MENUS: dict[str, tuple[tuple[str, str], ...]] = {
     OFFICER: (
         ("ส่งรายงาน", "report"),
@@ -58,6 +59,19 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+DASHBOARD_TILE = ("แดชบอร์ด", "dashboard")
+
+
+def tiles(role: str, *, dashboard: bool = False) -> tuple[tuple[str, str], ...]:
+    """The (label, command) tiles of a role's menu; `dashboard`: the web dashboard is served."""
+    if not dashboard or role != COORDINATOR:
+        return MENUS[role]
+    return tuple(
+        DASHBOARD_TILE if command == "status" else (label, command)
+        for label, command in MENUS[role]
+    )
+
+
 class MenuStore(Accounts, Registry, Protocol):
     """What keeping the menus reads and writes: people, their LINE accounts, the menus."""
 
@@ -73,6 +87,7 @@ class MenuDesign:
 
     role: str
     body: dict[str, Any]
+    tiles: tuple[tuple[str, str], ...]  # (label, command)
 
     @property
     def name(self) -> str:
@@ -80,12 +95,13 @@ class MenuDesign:
 
     def picture(self) -> bytes:
         """The PNG (drawn when a menu is made, not on every check)."""
-        return draw_menu(grid(_tiles(self.role)))
+        return draw_menu(_grid(self.tiles))
 
 
-def design(role: str) -> MenuDesign:
+def design(role: str, *, dashboard: bool = False) -> MenuDesign:
     """The menu of a role, named by a digest of its buttons, layout and drawing version."""
-    cells = grid(_tiles(role))
+    chosen = tiles(role, dashboard=dashboard)
+    cells = _grid(chosen)
     areas = [
         {
             "bounds": {"x": c.x, "y": c.y, "width": c.width, "height": c.height},
@@ -96,7 +112,7 @@ def design(role: str) -> MenuDesign:
                 "displayText": c.label,
             },
         }
-        for c, (_, command) in zip(cells, MENUS[role], strict=True)
+        for c, (_, command) in zip(cells, chosen, strict=True)
     ]
     body: dict[str, Any] = {
         "size": {"width": WIDTH, "height": HEIGHT},
@@ -106,19 +122,21 @@ def design(role: str) -> MenuDesign:
     }
     digest = hashlib.sha256(json.dumps([DESIGN, body], sort_keys=True).encode()).hexdigest()
     body["name"] = f"{NAME_PREFIX}{role} {digest[:12]}"
-    return MenuDesign(role, body)
+    return MenuDesign(role, body, chosen)
 
 
-def _tiles(role: str) -> list[tuple[str, str]]:
-    return [(label, f"/{command}") for label, command in MENUS[role]]
+def _grid(chosen: Sequence[tuple[str, str]]) -> list[Cell]:
+    """The tiles laid out, each with its label and the command it stands for."""
+    return grid([(label, f"/{command}") for label, command in chosen])
 
 
 class MenuKeeper:
     """Makes the menus, and links each LINE account to the menu of its person's role."""
 
-    def __init__(self, api: LineApi, store: MenuStore) -> None:
+    def __init__(self, api: LineApi, store: MenuStore, *, dashboard: bool = False) -> None:
         self._api = api
         self._store = store
+        self._dashboard = dashboard  # coordinators get a tile for the web dashboard
         self._links: dict[str, str] | None = None  # account -> menu, as stored (None: unread)
         self._seen: set[str] = set()  # accounts checked since the last sync
 
@@ -130,7 +148,7 @@ class MenuKeeper:
         done: list[str] = []
         current: dict[str, str] = {}
         for role in MENUS:
-            wanted = design(role)
+            wanted = design(role, dashboard=self._dashboard)
             kept = stored.get(role)
             if kept is not None and kept[1] == wanted.name and kept[0] in existing:
                 current[role] = kept[0]

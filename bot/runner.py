@@ -133,7 +133,9 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
             if line.rich_menus:
                 from bot.line_menus import MenuKeeper
 
-                keeper = MenuKeeper(line_channel.api, services.repo)
+                keeper = MenuKeeper(
+                    line_channel.api, services.repo, dashboard=services.dashboard is not None
+                )
                 line_channel.menus = keeper
                 menus = asyncio.create_task(keep_menus(keeper, stop))
             servers.append(await serve(app, line.webhook_listen, line.webhook_port))

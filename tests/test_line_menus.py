@@ -85,6 +85,26 @@ async def test_the_menus_are_made_with_their_pictures_once(
     assert len(line.menus) == 2
 
 
+async def test_with_the_dashboard_served_coordinators_get_its_tile(
+    line: FakeLine, world: World
+) -> None:
+    api = LineApi(line_config(line.base_url))
+    try:
+        await MenuKeeper(api, world.repo).ensure()
+        done = await MenuKeeper(api, world.repo, dashboard=True).ensure()
+    finally:
+        await api.close()
+    made = [d.split(":")[1].strip().split(" ")[0] for d in done[:2]]
+    assert made == ["เป็นปัจจุบันอยู่แล้ว", "สร้างใหม่"] and done[2].startswith("ลบเมนูรุ่นเก่า")
+    menus = await world.repo.rich_menus()
+    coordinator = line.menus[menus[COORDINATOR][0]]
+    assert "แดชบอร์ด" in labels(coordinator) and "สถานะ" not in labels(coordinator)
+    commands = {decode(a["action"]["data"]) for a in coordinator["areas"]}
+    assert RunCommand("dashboard") in commands
+    assert labels(line.menus[menus[OFFICER][0]]) == [label for label, _ in MENUS[OFFICER]]
+    assert len(line.menus) == 2, "the coordinators' menu without the tile was deleted"
+
+
 async def test_a_changed_menu_is_made_again_and_the_old_one_deleted(
     keeper: MenuKeeper, line: FakeLine, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -606,7 +606,7 @@ def _main(args: argparse.Namespace, environ: dict[str, str] | None) -> int:
     try:
         config = load_config(args.config, os.environ if environ is None else environ)
     except ConfigError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
+        print(f"ตั้งค่าไม่ถูกต้อง: {error}", file=sys.stderr)
         return 2
     # The console writes the dialogue to standard output; keep routine logs out of its way.
     level = "WARNING" if args.command == "console" else config.log_level
@@ -616,14 +616,14 @@ def _main(args: argparse.Namespace, environ: dict[str, str] | None) -> int:
             return FILE_JOBS[args.command](config, args)
         return asyncio.run(_open_and_run(config, args))
     except DatabaseUnusable as error:  # found on opening it, like a configuration error
-        print(f"error: {error}", file=sys.stderr)
+        print(f"ผิดพลาด: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # The reader went away (`export --out - | head`): nothing more to say, and no error.
         _quiet_stdout()
         return 0
     except (ImportFileError, StorageError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"ผิดพลาด: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

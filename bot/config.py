@@ -65,7 +65,25 @@ _LINE_BASIC_ID = re.compile(r"@?[a-z0-9._-]{3,40}")
 
 
 class ConfigError(Exception):
-    """The configuration cannot be used; the message names the key and what is expected."""
+    """The configuration cannot be used; the message names the key and what is expected.
+
+    The message is read by the administrator at the terminal, so it is in Thai; table and key
+    names and example values stay as they are written in the TOML file.
+    """
+
+
+# What a TOML value of each Python type is called in a message: "ไม่ใช่ตัวเลข" reads better
+# than a Python type name (an unlisted type, which TOML does not make, shows as its name).
+_TYPE_NAMES = {
+    "bool": "ค่า true/false",
+    "int": "จำนวนเต็ม",
+    "float": "ตัวเลข",
+    "list": "รายการ",
+    "dict": "ตาราง",
+    "datetime": "วันเวลา",
+    "date": "วันที่",
+    "time": "เวลา",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +187,7 @@ class Config:
 def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     value = data.get(name, {})
     if not isinstance(value, Mapping):
-        raise ConfigError(f"[{name}] must be a table")
+        raise ConfigError(f"[{name}] ต้องเป็นตาราง (table) ของ TOML")
     return value
 
 
@@ -186,29 +204,30 @@ def _check_known(data: Mapping[str, Any]) -> None:
         if keys is None:
             if isinstance(section, Mapping):
                 near = _nearest(table, KNOWN_KEYS)
-                hint = f" (did you mean [{near}]?)" if near else ""
-                raise ConfigError(f"unknown table [{table}]{hint}")
+                hint = f" (หมายถึง [{near}] ใช่ไหม)" if near else ""
+                raise ConfigError(f"ไม่รู้จักตาราง [{table}]{hint}")
             # A key above every table: perhaps its [table] line is missing.
             owner = next((name for name, known in KNOWN_KEYS.items() if table in known), None)
-            hint = f" (did you mean {table} under [{owner}]?)" if owner else ""
-            raise ConfigError(f"unknown key {table} outside any table{hint}")
+            hint = f" (หมายถึง {table} ใต้ [{owner}] ใช่ไหม)" if owner else ""
+            raise ConfigError(f"ไม่รู้จักคีย์ {table} ที่อยู่นอกตาราง{hint}")
         if not isinstance(section, Mapping):
-            raise ConfigError(f"[{table}] must be a table")
+            raise ConfigError(f"[{table}] ต้องเป็นตาราง (table) ของ TOML")
         for key, value in section.items():
             if key in keys:
                 continue
             near = _nearest(key, keys)
             if isinstance(value, Mapping):  # a sub-table: [table.key]
-                hint = f" (did you mean {table}.{near}?)" if near else ""
-                raise ConfigError(f"unknown table [{table}.{key}]{hint}")
-            hint = f" (did you mean {near}?)" if near else ""
-            raise ConfigError(f"unknown key {table}.{key}{hint}")
+                hint = f" (หมายถึง {table}.{near} ใช่ไหม)" if near else ""
+                raise ConfigError(f"ไม่รู้จักตาราง [{table}.{key}]{hint}")
+            hint = f" (หมายถึง {near} ใช่ไหม)" if near else ""
+            raise ConfigError(f"ไม่รู้จักคีย์ {table}.{key}{hint}")
 
 
 def _string(section: Mapping[str, Any], table: str, key: str, default: str | None) -> str | None:
     value = section.get(key, default)
     if value is not None and not isinstance(value, str):
-        raise ConfigError(f"{table}.{key} must be a string, not {type(value).__name__}")
+        kind = _TYPE_NAMES.get(type(value).__name__, f"ค่าแบบ {type(value).__name__}")
+        raise ConfigError(f"{table}.{key} ต้องเป็นข้อความในเครื่องหมายคำพูด ไม่ใช่{kind}")
     return value
 
 
@@ -217,14 +236,14 @@ def _integer(
 ) -> int:
     value = section.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(f"{table}.{key} must be a whole number from {low} to {high}")
+        raise ConfigError(f"{table}.{key} ต้องเป็นจำนวนเต็มตั้งแต่ {low} ถึง {high}")
     return value
 
 
 def _rate(section: Mapping[str, Any], table: str, key: str, default: float) -> float:
     value = section.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 10_000:
-        raise ConfigError(f"{table}.{key} must be a number of messages per second above 0")
+        raise ConfigError(f"{table}.{key} ต้องเป็นจำนวนข้อความต่อวินาทีที่มากกว่า 0")
     return float(value)
 
 
@@ -253,20 +272,20 @@ def _telegram(data: Mapping[str, Any]) -> TelegramConfig | None:
 
     if not _TOKEN.fullmatch(token):
         raise ConfigError(
-            "telegram.token (or PROGRESS_BOT_TELEGRAM_TOKEN) must be the bot token from "
-            "@BotFather, like 123456:ABC-DEF..."
+            "telegram.token (หรือ PROGRESS_BOT_TELEGRAM_TOKEN) ต้องเป็นโทเคนของบอทที่ได้จาก "
+            "@BotFather เช่น 123456:ABC-DEF..."
         )
     if not base.startswith(("http://", "https://")):
-        raise ConfigError("telegram.api_base_url must start with http:// or https://")
+        raise ConfigError("telegram.api_base_url ต้องขึ้นต้นด้วย http:// หรือ https://")
     if mode not in {"polling", "webhook"}:
-        raise ConfigError(f"telegram.mode must be 'polling' or 'webhook', not {mode!r}")
+        raise ConfigError(f"telegram.mode ต้องเป็น 'polling' หรือ 'webhook' ไม่ใช่ {mode!r}")
     if mode == "webhook":
         if not public_url.startswith("https://"):
-            raise ConfigError("telegram.webhook_public_url must be an https:// URL in webhook mode")
+            raise ConfigError("telegram.webhook_public_url ต้องเป็นที่อยู่ https:// เมื่อใช้โหมด webhook")
         if not _SECRET.fullmatch(secret):
             raise ConfigError(
-                "telegram.secret_token (or PROGRESS_BOT_TELEGRAM_SECRET) is required in webhook "
-                "mode: 1-256 characters of A-Z, a-z, 0-9, _ and -"
+                "telegram.secret_token (หรือ PROGRESS_BOT_TELEGRAM_SECRET) ต้องมีเมื่อใช้โหมด "
+                "webhook: ยาว 1-256 ตัวอักษร ใช้ได้เฉพาะ A-Z, a-z, 0-9, _ และ -"
             )
     return TelegramConfig(
         token=token,
@@ -306,25 +325,25 @@ def _line(data: Mapping[str, Any], base: Path) -> LineConfig | None:
     warning = _integer(t, "line", "quota_warning", 30, 0, 1_000_000)
     menus = t.get("rich_menus", True)
     if not isinstance(menus, bool):
-        raise ConfigError("line.rich_menus must be true or false")
+        raise ConfigError("line.rich_menus ต้องเป็น true หรือ false")
 
     if not _LINE_SECRET.fullmatch(secret):
         raise ConfigError(
-            "line.channel_secret (or PROGRESS_BOT_LINE_CHANNEL_SECRET) must be the channel "
-            "secret from the LINE Developers console: 32 hexadecimal characters"
+            "line.channel_secret (หรือ PROGRESS_BOT_LINE_CHANNEL_SECRET) ต้องเป็น Channel "
+            "secret จาก LINE Developers Console: เลขฐานสิบหก 32 ตัว"
         )
     if not _LINE_TOKEN.fullmatch(token):
         raise ConfigError(
-            "line.channel_access_token (or PROGRESS_BOT_LINE_ACCESS_TOKEN) must be the "
-            "long-lived channel access token from the LINE Developers console"
+            "line.channel_access_token (หรือ PROGRESS_BOT_LINE_ACCESS_TOKEN) ต้องเป็น "
+            "Channel access token แบบใช้ได้ระยะยาว (long-lived) จาก LINE Developers Console"
         )
     for key, host in (("api_host", api_host), ("api_data_host", data_host)):
         if not host.startswith(("http://", "https://")):
-            raise ConfigError(f"line.{key} must start with http:// or https://")
+            raise ConfigError(f"line.{key} ต้องขึ้นต้นด้วย http:// หรือ https://")
     if public and not public.startswith("https://"):
-        raise ConfigError("line.public_base_url must be an https:// address (LINE shows no other)")
+        raise ConfigError("line.public_base_url ต้องเป็นที่อยู่ https:// (LINE ไม่แสดงที่อยู่แบบอื่น)")
     if basic_id and not _LINE_BASIC_ID.fullmatch(basic_id):
-        raise ConfigError("line.basic_id must be the account's basic ID, like @123abcde")
+        raise ConfigError("line.basic_id ต้องเป็น Basic ID ของบัญชี เช่น @123abcde")
     folder = Path(files_dir)
     return LineConfig(
         channel_secret=secret,
@@ -349,7 +368,21 @@ def _clock_time(section: Mapping[str, Any], key: str, default: str) -> time:
     try:
         return time.fromisoformat(text)
     except ValueError as error:
-        raise ConfigError(f"reminders.{key} must be a time like 09:00, not {text!r}") from error
+        raise ConfigError(f"reminders.{key} ต้องเป็นเวลา เช่น 09:00 ไม่ใช่ {text!r}") from error
+
+
+def _quiet_hours(section: Mapping[str, Any]) -> tuple[time, time]:
+    """reminders.quiet_hours, "20:00-08:00" by default: the start and end of the quiet hours."""
+    text = _string(section, "reminders", "quiet_hours", "20:00-08:00") or "20:00-08:00"
+    start, dash, end = text.partition("-")
+    if not dash:
+        return time(20), time(8)
+    try:
+        return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+    except ValueError as error:
+        raise ConfigError(
+            f"reminders.quiet_hours ต้องเป็นช่วงเวลา เช่น 20:00-08:00 ไม่ใช่ {text!r}"
+        ) from error
 
 
 def _reminders(data: Mapping[str, Any], zone: ZoneInfo) -> RemindersConfig:
@@ -357,28 +390,27 @@ def _reminders(data: Mapping[str, Any], zone: ZoneInfo) -> RemindersConfig:
     r = _section(data, "reminders")
     enabled = r.get("enabled", True)
     if not isinstance(enabled, bool):
-        raise ConfigError("reminders.enabled must be true or false")
-    quiet = _string(r, "reminders", "quiet_hours", "20:00-08:00") or "20:00-08:00"
-    start, dash, end = quiet.partition("-")
+        raise ConfigError("reminders.enabled ต้องเป็น true หรือ false")
+    quiet_start, quiet_end = _quiet_hours(r)
     plan = r.get("plan", [kind.value for kind in ReminderKind])
     if not isinstance(plan, list) or not all(isinstance(k, str) for k in plan):
-        raise ConfigError('reminders.plan must be a list such as ["window", "deadline"]')
+        raise ConfigError('reminders.plan ต้องเป็นรายการ เช่น ["window", "deadline"]')
     known = {kind.value: kind for kind in ReminderKind}
     unknown = [k for k in plan if k not in known]
     if unknown:
-        raise ConfigError(f"reminders.plan: unknown kinds {unknown}; known: {sorted(known)}")
+        raise ConfigError(f"reminders.plan มีชนิดที่ไม่รู้จัก {unknown} ชนิดที่ใช้ได้: {sorted(known)}")
     try:
         settings = CalendarSettings(
             timezone=zone,
             window_days=_integer(r, "reminders", "window_days", 5, 1, 27),
             send_time=_clock_time(r, "send_time", "09:00"),
-            quiet_start=time.fromisoformat(start.strip()) if dash else time(20),
-            quiet_end=time.fromisoformat(end.strip()) if dash else time(8),
+            quiet_start=quiet_start,
+            quiet_end=quiet_end,
             plan=tuple(known[k] for k in plan),
             overdue_grace_days=_integer(r, "reminders", "overdue_grace_days", 10, 1, 60),
         )
     except ValueError as error:
-        raise ConfigError(f"[reminders]: {error}") from error
+        raise ConfigError(f"[reminders] ใช้ไม่ได้: {error}") from error
     return RemindersConfig(
         enabled=enabled,
         calendar=settings,
@@ -393,15 +425,15 @@ def load_config(path: Path | None, environ: Mapping[str, str]) -> Config:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError as error:
-            raise ConfigError(f"config file not found: {path}") from error
+            raise ConfigError(f"ไม่พบไฟล์ตั้งค่า: {path}") from error
         except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"{path} is not valid TOML: {error}") from error
+            raise ConfigError(f"{path} ไม่ใช่ไฟล์ TOML ที่ถูกต้อง: {error}") from error
         _check_known(data)
     for variable, (table, key) in ENV_KEYS.items():
         if environ.get(variable):
             section = data.setdefault(table, {})
             if not isinstance(section, dict):
-                raise ConfigError(f"[{table}] must be a table")
+                raise ConfigError(f"[{table}] ต้องเป็นตาราง (table) ของ TOML")
             section[key] = environ[variable]
 
     database = _section(data, "database")
@@ -415,19 +447,23 @@ def load_config(path: Path | None, environ: Mapping[str, str]) -> Config:
     try:
         zone = ZoneInfo(zone_name)
     except (ZoneInfoNotFoundError, ValueError, OSError) as error:
-        raise ConfigError(f"bot.timezone: unknown time zone {zone_name!r}") from error
+        raise ConfigError(
+            f"bot.timezone: ไม่รู้จักเขตเวลา {zone_name!r} (ใช้ชื่อแบบ Asia/Bangkok)"
+        ) from error
 
     fixed_now = None
     if raw_now := _string(bot, "bot", "fixed_now", None):
         try:
             fixed_now = datetime.fromisoformat(raw_now)
         except ValueError as error:
-            raise ConfigError(f"bot.fixed_now: not an ISO date-time: {raw_now!r}") from error
+            raise ConfigError(
+                f"bot.fixed_now ต้องเป็นวันเวลาแบบ ISO เช่น 2026-11-25T09:00:00 ไม่ใช่ {raw_now!r}"
+            ) from error
         fixed_now = fixed_now.replace(tzinfo=zone) if fixed_now.tzinfo is None else fixed_now
 
     level = (_string(logging_, "logging", "level", "INFO") or "INFO").upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-        raise ConfigError(f"logging.level must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
+        raise ConfigError(f"logging.level ต้องเป็น DEBUG, INFO, WARNING หรือ ERROR ไม่ใช่ {level!r}")
 
     # A path from the file is relative to the file; one from the environment (or the default)
     # to the current folder, as a shell user expects.
@@ -457,5 +493,5 @@ def _web(data: Mapping[str, Any]) -> WebConfig | None:
     port = _integer(t, "web", "port", 8446, 1, 65535)
     public = (_string(t, "web", "public_url", "") or "").rstrip("/")
     if public and not public.startswith("https://"):
-        raise ConfigError("web.public_url must be an https:// address (the cookie needs it)")
+        raise ConfigError("web.public_url ต้องเป็นที่อยู่ https:// (คุกกี้เข้าสู่ระบบส่งผ่าน https เท่านั้น)")
     return WebConfig(listen=listen, port=port, public_url=public)

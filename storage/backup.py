@@ -56,7 +56,7 @@ def check_database(path: Path, *, shown: Path | None = None) -> tuple[int, dict[
     """
     name = shown or path
     if not path.is_file():
-        raise DatabaseUnusable(f"no database file at {name}")
+        raise DatabaseUnusable(f"ไม่พบไฟล์ฐานข้อมูลที่ {name}")
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error as error:
@@ -69,7 +69,7 @@ def check_database(path: Path, *, shown: Path | None = None) -> tuple[int, dict[
         missing = [t for t in KEY_TABLES if t not in counts]
         if missing:
             raise DatabaseUnusable(
-                f"{name} is not a progress-bot database (no {', '.join(missing)})"
+                f"{name} ไม่ใช่ฐานข้อมูลของ progress-bot (ไม่มีตาราง {', '.join(missing)})"
             )
         return _version(db), counts
     except sqlite3.Error as error:
@@ -91,15 +91,15 @@ def _copy_failed(source: Path, target: Path, error: sqlite3.Error) -> StorageErr
     fault = database_fault(source, error)
     if isinstance(fault, DatabaseDamaged):
         return fault
-    return StorageError(f"cannot write the backup: {database_fault(target, error)}")
+    return StorageError(f"เขียนไฟล์สำรองไม่ได้: {database_fault(target, error)}")
 
 
 def backup_database(source: Path, target: Path) -> BackupResult:
     """Copy the live database at `source` to `target` and check the copy (see the module doc)."""
     if not source.is_file():
-        raise DatabaseUnusable(f"no database file at {source}")
+        raise DatabaseUnusable(f"ไม่พบไฟล์ฐานข้อมูลที่ {source}")
     if target.resolve() == source.resolve():
-        raise StorageError("the backup must go to another file than the database itself")
+        raise StorageError("ไฟล์สำรองต้องเป็นคนละไฟล์กับตัวฐานข้อมูล")
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
     try:
@@ -130,7 +130,7 @@ def backup_database(source: Path, target: Path) -> BackupResult:
         # A page SQLite copied as it found it is damaged in the database too: name the database.
         version, rows = check_database(partial, shown=source)
         if (version, rows) != (expected_version, expected_rows):
-            raise StorageError("the copy does not match the database it was taken from")
+            raise StorageError("สำเนาไม่ตรงกับฐานข้อมูลต้นฉบับ")
     except StorageError:
         partial.unlink(missing_ok=True)
         raise
@@ -176,7 +176,7 @@ def restore_database(backup: Path, target: Path) -> BackupResult:
         src.close()
     if check_database(partial) != (version, rows):
         partial.unlink(missing_ok=True)
-        raise StorageError("the restored copy does not match the backup")
+        raise StorageError("ข้อมูลที่กู้คืนไม่ตรงกับไฟล์สำรอง")
     for suffix in ("-wal", "-shm"):  # the old database's log must not replay onto the new one
         Path(f"{target}{suffix}").unlink(missing_ok=True)
     os.replace(partial, target)

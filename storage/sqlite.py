@@ -104,8 +104,8 @@ async def migrate(db: aiosqlite.Connection, path: Path) -> int:
         version = int(row[0]) if row else 0
         if version > SCHEMA_VERSION:
             raise DatabaseTooNew(
-                f"database {path} has schema {version}, newer than this program knows "
-                f"({SCHEMA_VERSION}): it was written by a newer version of progress-bot"
+                f"ฐานข้อมูล {path} มีโครงสร้างรุ่น {version} ใหม่กว่าที่โปรแกรมนี้รู้จัก "
+                f"({SCHEMA_VERSION}): ถูกเขียนโดย progress-bot รุ่นที่ใหม่กว่า"
             )
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             # executescript commits on its own; the version bump is inside the script so that a

@@ -34,30 +34,28 @@ def database_fault(path: Path, error: sqlite3.Error) -> DatabaseUnusable:
     if code & 0xFF == _READONLY:
         return _read_only(path, folder_too=code == _READONLY_DIRECTORY)
     if not folder.exists():
-        return DatabaseFolderMissing(
-            f"database {path} cannot be opened: folder {folder} does not exist"
-        )
+        return DatabaseFolderMissing(f"ฐานข้อมูล {path} เปิดไม่ได้: ไม่มีโฟลเดอร์ {folder}")
     if path.is_dir():
-        return DatabaseUnusable(f"database {path} is a folder, not a database file")
+        return DatabaseUnusable(f"ฐานข้อมูล {path} เป็นโฟลเดอร์ ไม่ใช่ไฟล์ฐานข้อมูล")
     if code & 0xFF == _CANTOPEN:
         if path.exists() and not os.access(path, os.R_OK):
-            return DatabaseUnusable(f"database {path} cannot be read: permission denied")
+            return DatabaseUnusable(f"ฐานข้อมูล {path} อ่านไม่ได้: ไม่มีสิทธิ์อ่านไฟล์")
         if not path.exists() and not os.access(folder, os.W_OK):
             return _read_only(path, folder_too=True)
-    return DatabaseUnusable(f"database {path} cannot be used: {error}")
+    return DatabaseUnusable(f"ฐานข้อมูล {path} ใช้ไม่ได้: {error}")
 
 
 def damaged(path: Path, detail: str = "") -> DatabaseDamaged:
     """The error for a file that is not a SQLite database, or is one no longer whole."""
-    return DatabaseDamaged(f"database {path} is not a SQLite database or is damaged{detail}")
+    return DatabaseDamaged(f"ฐานข้อมูล {path} ไม่ใช่ฐานข้อมูล SQLite หรือเสียหาย{detail}")
 
 
 def _read_only(path: Path, *, folder_too: bool) -> DatabaseReadOnly:
     """SQLite writes the file and, beside it, its journal: say which of the two is refused."""
     if path.exists() and not os.access(path, os.W_OK):
-        where = "the file"
+        where = "ที่ตัวไฟล์"
     elif folder_too or not os.access(path.parent, os.W_OK):
-        where = f"its folder {path.parent}, where SQLite keeps its journal"
+        where = f"ที่โฟลเดอร์ {path.parent} ซึ่ง SQLite ใช้เก็บไฟล์ journal"
     else:
-        where = "the file system"
-    return DatabaseReadOnly(f"database {path} cannot be written: read-only ({where})")
+        where = "ที่ระบบไฟล์"
+    return DatabaseReadOnly(f"ฐานข้อมูล {path} เขียนไม่ได้: อ่านได้อย่างเดียว ({where})")

@@ -97,12 +97,12 @@ def test_bad_files_are_refused_and_leave_nothing_behind(tmp_path: Path) -> None:
     assert not (tmp_path / "out.sqlite3").exists()
     other = tmp_path / "other.sqlite3"
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
-    with pytest.raises(StorageError, match="not a progress-bot database"):
+    with pytest.raises(StorageError, match="ไม่ใช่ฐานข้อมูลของ progress-bot"):
         restore_database(other, tmp_path / "db.sqlite3")
     assert not (tmp_path / "db.sqlite3").exists()
-    with pytest.raises(StorageError, match="no database"):
+    with pytest.raises(StorageError, match="ไม่พบไฟล์ฐานข้อมูลที่"):
         backup_database(tmp_path / "missing.sqlite3", tmp_path / "x.sqlite3")
-    with pytest.raises(StorageError, match="another file"):
+    with pytest.raises(StorageError, match="คนละไฟล์กับตัวฐานข้อมูล"):
         backup_database(junk, junk)
 
 
@@ -117,4 +117,4 @@ def test_backup_and_restore_from_the_command_line(tmp_path: Path) -> None:
     assert "before-restore" in restored.stdout
     assert not list(tmp_path.glob(".bot.sqlite3*")), "no partial copy nor its journal left behind"
     missing = run(tmp_path, "backup", "--out", str(tmp_path / "no" / "such" / "dir.sqlite3"))
-    assert missing.returncode == 1 and "error" in missing.stderr
+    assert missing.returncode == 1 and "ผิดพลาด: เขียนไฟล์สำรองไม่ได้" in missing.stderr

@@ -142,12 +142,12 @@ def test_unknown_user_and_bad_config_are_reported(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text("[bot]\ntimezone = 'Mars/Olympus'\n", encoding="utf-8")
     bad = run(tmp_path, "--config", "bad.toml", "projects", "list")
     assert bad.returncode == 2
-    assert "bot.timezone" in bad.stderr
+    assert bad.stderr.startswith("ตั้งค่าไม่ถูกต้อง: bot.timezone"), "in Thai, naming the key"
     after = run(tmp_path, "projects", "list", "--config", "bad.toml")
     assert after.returncode == 2, "--config is honoured after the sub-command too"
     missing = run(tmp_path, "projects", "import", "nope.csv")
     assert missing.returncode == 1
-    assert "Traceback" not in missing.stderr
+    assert "Traceback" not in missing.stderr and missing.stderr.startswith("ผิดพลาด: ")
 
 
 def test_console_script_is_installed() -> None:

@@ -117,7 +117,7 @@ async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     async with aiosqlite.connect(path) as db:
         await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
         await db.commit()
-    with pytest.raises(StorageError, match="newer"):
+    with pytest.raises(StorageError, match="ใหม่กว่าที่โปรแกรมนี้รู้จัก"):
         await SqliteStorage.open(path)
     async with aiosqlite.connect(path) as db:
         assert await scalar(db, "PRAGMA user_version") == SCHEMA_VERSION + 1

@@ -74,8 +74,8 @@ def no_lock(path: Path, mode: int) -> None:
     raise AssertionError(f"{path} is not to be locked")
 
 
-DAMAGED = "is not a SQLite database or is damaged"
-READ_ONLY = "cannot be written: read-only"
+DAMAGED = "ไม่ใช่ฐานข้อมูล SQLite หรือเสียหาย"
+READ_ONLY = "เขียนไม่ได้: อ่านได้อย่างเดียว"
 KINDS = [
     "text file",
     "garbage after the header",
@@ -115,25 +115,25 @@ def prepare(kind: str, folder: Path, sound: bytes, lock: Lock) -> Broken:
             return Broken(path, DatabaseDamaged, DAMAGED)
         case "missing folder":
             path.parent.rmdir()
-            return Broken(path, DatabaseFolderMissing, f"folder {path.parent} does not exist")
+            return Broken(path, DatabaseFolderMissing, f"ไม่มีโฟลเดอร์ {path.parent}")
         case "a folder":
             path.mkdir()
-            return Broken(path, DatabaseUnusable, "is a folder, not a database file")
+            return Broken(path, DatabaseUnusable, "เป็นโฟลเดอร์ ไม่ใช่ไฟล์ฐานข้อมูล")
         case "read-only file":
             path.write_bytes(sound)
             lock(path, 0o444)
-            return Broken(path, DatabaseReadOnly, f"{READ_ONLY} (the file)")
+            return Broken(path, DatabaseReadOnly, f"{READ_ONLY} (ที่ตัวไฟล์)")
         case "read-only folder":
             path.write_bytes(sound)
             lock(path.parent, 0o555)
-            return Broken(path, DatabaseReadOnly, f"{READ_ONLY} (its folder {path.parent}")
+            return Broken(path, DatabaseReadOnly, f"{READ_ONLY} (ที่โฟลเดอร์ {path.parent} ")
         case "read-only folder, new database":
             lock(path.parent, 0o555)
-            return Broken(path, DatabaseReadOnly, f"{READ_ONLY} (its folder {path.parent}")
+            return Broken(path, DatabaseReadOnly, f"{READ_ONLY} (ที่โฟลเดอร์ {path.parent} ")
         case "unreadable file":
             path.write_bytes(sound)
             lock(path, 0o000)
-            return Broken(path, DatabaseUnusable, "cannot be read: permission denied")
+            return Broken(path, DatabaseUnusable, "อ่านไม่ได้: ไม่มีสิทธิ์อ่านไฟล์")
     raise AssertionError(kind)
 
 
@@ -173,7 +173,7 @@ async def test_the_storage_refuses_it_on_opening(
     with pytest.raises(broken.error) as caught:
         await SqliteStorage.open(broken.path)
     message = str(caught.value)
-    assert message.startswith(f"database {broken.path} "), message
+    assert message.startswith(f"ฐานข้อมูล {broken.path} "), message
     assert broken.says in message
     assert isinstance(caught.value, StorageError), "callers handle one family of errors"
     assert left_alone(before, contents(tmp_path / "case")), "nothing written"
@@ -184,7 +184,8 @@ async def test_a_database_from_a_newer_program_is_refused(tmp_path: Path, sound:
     path.write_bytes(sound)
     with sqlite3.connect(path) as db:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    with pytest.raises(DatabaseTooNew, match=f"database {path} has schema {SCHEMA_VERSION + 1}"):
+    newer = f"ฐานข้อมูล {path} มีโครงสร้างรุ่น {SCHEMA_VERSION + 1} ใหม่กว่า"
+    with pytest.raises(DatabaseTooNew, match=newer):
         await SqliteStorage.open(path)
 
 
@@ -197,7 +198,7 @@ async def test_a_failed_migration_is_rolled_back_and_named(tmp_path: Path) -> No
     db.close()
     with pytest.raises(DatabaseUnusable) as caught:
         await SqliteStorage.open(path)
-    assert str(caught.value) == (f"database {path} cannot be used: table people already exists"), (
+    assert str(caught.value) == (f"ฐานข้อมูล {path} ใช้ไม่ได้: table people already exists"), (
         "the first migration stopped at our own people table"
     )
     with sqlite3.connect(path) as db:
@@ -219,7 +220,7 @@ def test_a_command_on_it_ends_with_a_plain_message(
     done = run(tmp_path, "demo-data", database=broken.path)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
-    assert done.stderr.startswith(f"error: database {broken.path} "), done.stderr
+    assert done.stderr.startswith(f"ผิดพลาด: ฐานข้อมูล {broken.path} "), done.stderr
     assert broken.says in done.stderr
     assert done.stdout == ""
     assert left_alone(before, contents(tmp_path / "case"))
@@ -248,7 +249,7 @@ def test_every_command_that_opens_the_database_says_so(tmp_path: Path, command: 
     (tmp_path / "projects.csv").write_text("รหัสโครงการ,ชื่อโครงการ\n", encoding="utf-8")
     done = run(tmp_path, *command, stdin="สถานะ\n")
     assert done.returncode == 2, done.stderr
-    assert done.stderr == f"error: database {database} {DAMAGED}\n"
+    assert done.stderr == f"ผิดพลาด: ฐานข้อมูล {database} {DAMAGED}\n"
     assert not (tmp_path / "out.xlsx").exists()
 
 
@@ -260,13 +261,13 @@ def test_backing_up_an_unusable_database_says_what_is_wrong(tmp_path: Path, soun
     database.write_bytes(sound[: len(sound) // 2])
     done = run(tmp_path, "backup", "--out", "b.sqlite3")
     assert done.returncode == 2, done.stderr
-    assert done.stderr == f"error: database {database} {DAMAGED}\n"
+    assert done.stderr == f"ผิดพลาด: ฐานข้อมูล {database} {DAMAGED}\n"
     left = sorted(p.name for p in tmp_path.iterdir() if p.name != "sound")
     assert left == ["bot.sqlite3"], "no backup, no leftover"
 
     missing = tmp_path / "no-such-folder" / "bot.sqlite3"
     done = run(tmp_path, "backup", "--out", "b.sqlite3", database=missing)
-    assert (done.returncode, done.stderr) == (2, f"error: no database file at {missing}\n")
+    assert (done.returncode, done.stderr) == (2, f"ผิดพลาด: ไม่พบไฟล์ฐานข้อมูลที่ {missing}\n")
 
 
 def test_a_damaged_page_is_named_as_the_database_not_its_copy(tmp_path: Path, sound: bytes) -> None:
@@ -276,7 +277,7 @@ def test_a_damaged_page_is_named_as_the_database_not_its_copy(tmp_path: Path, so
     )
     done = run(tmp_path, "backup", "--out", "b.sqlite3")
     assert done.returncode == 2, done.stderr
-    assert done.stderr.startswith(f"error: database {database} {DAMAGED}"), done.stderr
+    assert done.stderr.startswith(f"ผิดพลาด: ฐานข้อมูล {database} {DAMAGED}"), done.stderr
     assert not list(tmp_path.glob("*b.sqlite3*")), "no backup, no partial copy, no journal"
 
 
@@ -284,7 +285,7 @@ def test_restoring_an_unusable_backup_says_what_is_wrong(tmp_path: Path) -> None
     (tmp_path / "b.sqlite3").write_text("not a backup\n", encoding="utf-8")
     done = run(tmp_path, "restore", "--from", "b.sqlite3")
     assert done.returncode == 2, done.stderr
-    assert done.stderr == f"error: database b.sqlite3 {DAMAGED}\n"
+    assert done.stderr == f"ผิดพลาด: ฐานข้อมูล b.sqlite3 {DAMAGED}\n"
     assert not (tmp_path / "bot.sqlite3").exists()
 
 
@@ -294,9 +295,7 @@ def test_restoring_into_a_missing_folder_says_so(tmp_path: Path, sound: bytes) -
     done = run(tmp_path, "restore", "--from", "b.sqlite3", database=missing)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
-    assert done.stderr == (
-        f"error: database {missing} cannot be opened: folder {missing.parent} does not exist\n"
-    )
+    assert done.stderr == (f"ผิดพลาด: ฐานข้อมูล {missing} เปิดไม่ได้: ไม่มีโฟลเดอร์ {missing.parent}\n")
     assert not missing.parent.exists()
 
 

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from bot.web_server import WebServer
 
 log = logging.getLogger(__name__)
+ANOTHER_POLLER = (
+    "telegram: another process already polls Telegram with this database; this one does not "
+    'poll (one poller only; run several processes with telegram.mode = "webhook")'
+)
 
 EVENT_MEMORY = timedelta(days=7)  # Telegram keeps undelivered updates for 24 hours
 TELEGRAM, LINE = "telegram", "line"
@@ -157,17 +161,23 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
             servers.append(await serve(dashboard.app(), web_config.listen, web_config.port))
             log.info("web: dashboard on %s:%d", web_config.listen, web_config.port)
         if channel is not None and telegram is not None and telegram.mode == "polling":
-            log.info("telegram: long polling")
-            answered = asyncio.Event()
-            polling = asyncio.create_task(channel.poll(stop, answered))
-            # The updates that waited while the bot was down are answered before the reminders
-            # start (the scheduler's import, recovery and the catch-up take their share).
-            await asyncio.wait(
-                {polling, asyncio.create_task(answered.wait())},
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            if polling.done():
-                await polling  # it ended before its first batch: its error, or stopped
+            if not await services.repo.hold_poller("telegram"):
+                # Two pollers would take each other's updates: one process polls, the others
+                # serve the rest (LINE, the dashboard, reminders) or use webhook mode.
+                log.error(ANOTHER_POLLER)
+            else:
+                log.info("telegram: long polling")
+                answered = asyncio.Event()
+                polling = asyncio.create_task(channel.poll(stop, answered))
+                # The updates that waited while the bot was down are answered before the
+                # reminders start (the scheduler's import, recovery and the catch-up take
+                # their share).
+                await asyncio.wait(
+                    {polling, asyncio.create_task(answered.wait())},
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                if polling.done():
+                    await polling  # it ended before its first batch: its error, or stopped
         elif channel is not None and telegram is not None:
             from bot.telegram_channel import ALLOWED_UPDATES
             from bot.telegram_webhook import telegram_webhook

@@ -114,7 +114,9 @@ class Conversation:
         lock = self._locks.get(key)
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
-        async with lock:
+        # Across processes sharing a database too: another process serving this account's
+        # previous message finishes first.
+        async with lock, self._store.person_turn(*key):
             unmarked: EventMark | None = None
             try:
                 reply, unmarked = await self._respond(message)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -451,8 +452,29 @@ class Records(ReportStore, Registry, Protocol):
     """Projects, people and their reports: what the documents, exports and importers read."""
 
 
+class Processes(Protocol):
+    """What keeps several bot processes on one database from stepping on each other."""
+
+    def person_turn(self, channel: str, external_id: str) -> AbstractAsyncContextManager[None]:
+        """Hold one chat account's turn against every other process sharing the database:
+        while it is held, no other process serves that account's messages (they wait), so a
+        person's messages are handled one at a time and in order wherever they land."""
+
+    async def hold_poller(self, channel: str) -> bool:
+        """Become the one process that polls `channel` for updates, until the storage is
+        closed; False (and nothing held) while another process polls it."""
+
+
 class Storage(
-    ReportStore, Registry, Accounts, Conversations, ReminderLog, Invites, WebAccess, Protocol
+    ReportStore,
+    Registry,
+    Accounts,
+    Conversations,
+    ReminderLog,
+    Invites,
+    WebAccess,
+    Processes,
+    Protocol,
 ):
     """Every role at once: what a backend implements and the composition root opens."""
 

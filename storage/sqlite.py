@@ -18,6 +18,7 @@ from storage.sqlite_accounts import AccountsPart
 from storage.sqlite_base import from_satang, to_satang
 from storage.sqlite_conversations import ConversationsPart
 from storage.sqlite_faults import damaged, database_fault
+from storage.sqlite_processes import ProcessesPart
 from storage.sqlite_registry import RegistryPart
 from storage.sqlite_reminders import RemindersPart
 from storage.sqlite_reports import ReportsPart
@@ -27,7 +28,13 @@ __all__ = ["SqliteStorage", "from_satang", "migrate", "to_satang"]
 
 
 class SqliteStorage(
-    ReportsPart, RegistryPart, AccountsPart, ConversationsPart, RemindersPart, WebPart
+    ReportsPart,
+    RegistryPart,
+    AccountsPart,
+    ConversationsPart,
+    RemindersPart,
+    WebPart,
+    ProcessesPart,
 ):
     """Every storage role over one SQLite file. Open it with `await SqliteStorage.open(path)`."""
 
@@ -66,7 +73,7 @@ class SqliteStorage(
         except BaseException:
             await db.close()
             raise
-        return cls(db)
+        return cls(db, None if in_memory else where)
 
 
 def _open_and_close(path: str) -> None:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import aiosqlite
@@ -200,8 +201,10 @@ def _monthly_report(row: Sequence[Any], code: str) -> MonthlyReport:
 class SqliteBase:
     """One aiosqlite connection for the process, and what every part of the repository uses."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, path: Path | None = None) -> None:
         self._db = db
+        self._path = path  # the file (None: in memory)
+        self._pollers: dict[str, int] = {}  # channel -> descriptor of its lock file (processes)
         # One connection serves the whole process; the lock keeps transactions from interleaving.
         self._lock = asyncio.Lock()
 

@@ -8,6 +8,7 @@ through ISO text), and the schema's CHECK and foreign-key rules are enforced as 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import date, datetime, timedelta
@@ -705,6 +706,15 @@ class MemoryStorage:
     async def snoozes(self) -> list[Snooze]:
         """Every snooze, by person and project."""
         return [s for _, s in sorted(self._snoozes.items())]
+
+    @contextlib.asynccontextmanager
+    async def person_turn(self, channel: str, external_id: str) -> AsyncIterator[None]:
+        """One process: the conversation's own lock is enough."""
+        yield
+
+    async def hold_poller(self, channel: str) -> bool:
+        """This process is the only one."""
+        return True
 
     async def add_nudge(self, nudge: Nudge) -> bool:
         """Record a nudge; False if the person was nudged about the project that day already."""

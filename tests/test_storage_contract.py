@@ -125,14 +125,21 @@ async def add_project(
     return project
 
 
-@pytest.fixture(params=["memory", "sqlite-file", "sqlite-memory"])
+@pytest.fixture(params=["memory", "sqlite-file", "sqlite-memory", "postgres"])
 async def repo(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
-    """Each implementation of the contract, fresh and empty."""
+    """Each implementation of the contract, fresh and empty (PostgreSQL: a real server, see
+    tests/pg_server.py, its tables emptied)."""
     repository: Storage
     if request.param == "memory":
         repository = MemoryStorage()
     elif request.param == "sqlite-file":
         repository = await SqliteStorage.open(tmp_path / "progress.db")
+    elif request.param == "postgres":
+        from storage.postgres import PostgresStorage, empty_every_table
+
+        postgres = await PostgresStorage.open(request.getfixturevalue("postgres_url"))
+        await empty_every_table(postgres)
+        repository = postgres
     else:
         repository = await SqliteStorage.open(":memory:")
     try:
@@ -1228,3 +1235,82 @@ class TestInvites:
         assert await repo.link_failures_since("telegram", "9", since) == 2
         assert await repo.link_failures_since("telegram", "9", T0) == 3
         assert await repo.link_failures_since("line", "9", T0) == 0
+
+
+async def another_process(request: pytest.FixtureRequest, tmp_path: Path) -> Storage | None:
+    """A second storage on the same database, as another process would open it (None where a
+    database is one process's alone: the in-memory ones)."""
+    kind = request.node.callspec.params["repo"]
+    if kind == "sqlite-file":
+        return await SqliteStorage.open(tmp_path / "progress.db")
+    if kind == "postgres":
+        from storage.postgres import PostgresStorage
+
+        return await PostgresStorage.open(request.getfixturevalue("postgres_url"))
+    return None
+
+
+class TestProcesses:
+    """Several processes on one database: the `Processes` role."""
+
+    async def test_one_process_polls_a_channel(
+        self, repo: Storage, request: pytest.FixtureRequest, tmp_path: Path
+    ) -> None:
+        assert await repo.hold_poller("telegram")
+        assert await repo.hold_poller("telegram"), "held already by this process"
+        other = await another_process(request, tmp_path)
+        if other is None:
+            return
+        try:
+            assert not await other.hold_poller("telegram"), "a second poller does not start"
+            assert await other.hold_poller("line"), "another channel is another lock"
+        finally:
+            await other.close()
+        third = await another_process(request, tmp_path)
+        assert third is not None
+        try:
+            assert not await third.hold_poller("telegram")
+            await repo.close()  # the poller stops: its lock goes with it
+            assert await third.hold_poller("telegram")
+        finally:
+            await third.close()
+
+    async def test_a_persons_turn_waits_for_the_same_person_in_another_process(
+        self, repo: Storage, request: pytest.FixtureRequest, tmp_path: Path
+    ) -> None:
+        async with repo.person_turn("telegram", "42"):
+            pass  # every backend takes and gives back a turn
+        if request.node.callspec.params["repo"] != "postgres":
+            return  # one process serves a SQLite database: its conversation's lock suffices
+        other = await another_process(request, tmp_path)
+        assert other is not None
+        order: list[str] = []
+
+        async def turn(store: Storage, user: str, name: str) -> None:
+            async with store.person_turn("telegram", user):
+                order.append(name)
+
+        try:
+            async with repo.person_turn("telegram", "42"):
+                waiting = asyncio.create_task(turn(other, "42", "same person"))
+                await turn(other, "43", "someone else")  # not held up
+                await waiting_on_a_lock(other)
+                assert order == ["someone else"] and not waiting.done()
+                order.append("first turn ends")
+            await waiting
+            assert order == ["someone else", "first turn ends", "same person"]
+        finally:
+            await other.close()
+
+
+async def waiting_on_a_lock(store: Storage) -> None:
+    """Return once some connection of the server waits for an advisory lock (bounded)."""
+    pg: Any = store
+    for _ in range(2000):
+        waiting = await pg._pool.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        )
+        if waiting:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("no turn ever waited for the lock")

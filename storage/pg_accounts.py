@@ -1,0 +1,255 @@
+"""PostgreSQL: chat accounts (whose they are, the channel each person wants, who blocked the bot)
+and the single-use invites and failed tries that link them (SQLite's: storage/sqlite_accounts.py).
+
+Instants are compared as SQLite compares them, byte by byte (`COLLATE "C"`): UTC ISO texts sort
+as their instants only so, whatever the database's own collation.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain.models import (
+    REMINDER_CHANNELS,
+    ChatIdentity,
+    EventMark,
+    Invite,
+    InviteResult,
+    Person,
+)
+from storage.pg_base import PEOPLE_SELECT, PgBase, execute, mark, require_person, rows, sql
+from storage.sqlite_base import _person, _utc
+
+_LINK = (
+    "INSERT INTO chat_identities (channel, external_id, person_id) VALUES (?, ?, ?) "
+    "ON CONFLICT (channel, external_id) DO UPDATE SET person_id = excluded.person_id"
+)
+
+
+class PgAccountsPart(PgBase):
+    """Chat accounts and the invites that link them."""
+
+    async def link_identity(
+        self, identity: ChatIdentity, *, event: EventMark | None = None
+    ) -> None:
+        """Attach a chat account to a person (re-linking an account moves it)."""
+        async with self._transaction() as conn:
+            await require_person(conn, identity.person_id)
+            await mark(conn, event)
+            await execute(conn, _LINK, (identity.channel, identity.external_id, identity.person_id))
+
+    async def find_person_by_identity(self, channel: str, external_id: str) -> Person | None:
+        """The person behind a chat account, if linked."""
+        found = await self._people(
+            "WHERE p.id = (SELECT person_id FROM chat_identities "
+            "WHERE channel = ? AND external_id = ?)",
+            (channel, external_id),
+        )
+        return found[0] if found else None
+
+    async def identities_of(self, person_id: int) -> list[ChatIdentity]:
+        """Every chat account of a person."""
+        found = await self._all(
+            "SELECT channel, external_id FROM chat_identities WHERE person_id = ? "
+            'ORDER BY channel COLLATE "C", external_id COLLATE "C"',
+            (person_id,),
+        )
+        return [ChatIdentity(r[0], r[1], person_id) for r in found]
+
+    async def all_identities(self) -> list[ChatIdentity]:
+        """Every chat account, by person, channel and id."""
+        found = await self._all(
+            "SELECT channel, external_id, person_id FROM chat_identities "
+            'ORDER BY person_id, channel COLLATE "C", external_id COLLATE "C"'
+        )
+        return [ChatIdentity(r[0], r[1], r[2]) for r in found]
+
+    async def set_preferred_channel(self, person_id: int, channel: str) -> bool:
+        """Remember the channel a person wants messages on; False if it was that already."""
+        async with self._transaction() as conn:
+            await require_person(conn, person_id)
+            # One statement: the unique key decides between two processes setting it at once.
+            changed = await execute(
+                conn,
+                "INSERT INTO channel_preferences (person_id, channel) VALUES (?, ?) "
+                "ON CONFLICT (person_id) DO UPDATE SET channel = excluded.channel "
+                "WHERE channel_preferences.channel <> excluded.channel",
+                (person_id, channel),
+            )
+            return changed > 0
+
+    async def preferred_channels(self) -> dict[int, str]:
+        """Per person, the channel they want messages on (people without one are absent)."""
+        found = await self._all("SELECT person_id, channel FROM channel_preferences")
+        return {person_id: channel for person_id, channel in found}
+
+    async def set_reminder_channel(
+        self, person_id: int, choice: str | None, *, event: EventMark | None = None
+    ) -> None:
+        """The channel a person chose for reminders ("line", "telegram" or "both"); None
+        forgets the choice (reminders then go where the person last wrote from)."""
+        if choice is not None and choice not in REMINDER_CHANNELS:
+            raise ValueError(f"unknown reminder channel {choice!r}")
+        async with self._transaction() as conn:
+            await require_person(conn, person_id)
+            await mark(conn, event)
+            if choice is None:
+                await execute(
+                    conn, "DELETE FROM reminder_channels WHERE person_id = ?", (person_id,)
+                )
+            else:
+                await execute(
+                    conn,
+                    "INSERT INTO reminder_channels (person_id, choice) VALUES (?, ?) "
+                    "ON CONFLICT (person_id) DO UPDATE SET choice = excluded.choice",
+                    (person_id, choice),
+                )
+
+    async def reminder_channels(self) -> dict[int, str]:
+        """Per person, the channel chosen for reminders (people without a choice are absent)."""
+        found = await self._all("SELECT person_id, choice FROM reminder_channels")
+        return {person_id: choice for person_id, choice in found}
+
+    async def rich_menus(self) -> dict[str, tuple[str, str]]:
+        """Per role, the LINE rich menu made for it: (its id at LINE, its name)."""
+        found = await self._all("SELECT role, rich_menu_id, name FROM line_rich_menus")
+        return {role: (menu, name) for role, menu, name in found}
+
+    async def set_rich_menu(self, role: str, rich_menu_id: str, name: str) -> None:
+        """Remember the LINE rich menu made for a role (replacing the one before)."""
+        await self._execute(
+            "INSERT INTO line_rich_menus (role, rich_menu_id, name) VALUES (?, ?, ?) "
+            "ON CONFLICT (role) DO UPDATE SET rich_menu_id = excluded.rich_menu_id, "
+            "name = excluded.name",
+            (role, rich_menu_id, name),
+        )
+
+    async def menu_links(self) -> dict[str, str]:
+        """Per LINE account, the rich menu it was last linked to (by the bot)."""
+        found = await self._all("SELECT external_id, rich_menu_id FROM line_menu_links")
+        return {external_id: menu for external_id, menu in found}
+
+    async def set_menu_links(self, links: dict[str, str | None]) -> None:
+        """Remember the rich menus LINE accounts were linked to (None: the default again)."""
+        # Sorted, so that two processes writing overlapping links lock rows in the same order
+        # (no deadlock between them).
+        gone = sorted(external_id for external_id, menu in links.items() if menu is None)
+        kept = sorted((k, menu) for k, menu in links.items() if menu is not None)
+        async with self._transaction() as conn:
+            if gone:
+                await execute(
+                    conn, "DELETE FROM line_menu_links WHERE external_id = ANY(?::text[])", (gone,)
+                )
+            if kept:
+                await execute(
+                    conn,
+                    "INSERT INTO line_menu_links (external_id, rich_menu_id) "
+                    "SELECT * FROM unnest(?::text[], ?::text[]) ON CONFLICT (external_id) "
+                    "DO UPDATE SET rich_menu_id = excluded.rich_menu_id",
+                    ([k for k, _ in kept], [menu for _, menu in kept]),
+                )
+
+    async def set_blocked(
+        self,
+        channel: str,
+        external_id: str,
+        blocked: bool,
+        at: datetime,
+        *,
+        event: EventMark | None = None,
+    ) -> None:
+        """Record that a chat account blocked the bot (or unblocked it)."""
+        async with self._transaction() as conn:
+            await mark(conn, event)
+            if blocked:
+                await execute(
+                    conn,
+                    "INSERT INTO blocked_accounts (channel, external_id, blocked_at) "
+                    "VALUES (?, ?, ?) ON CONFLICT (channel, external_id) DO NOTHING",
+                    (channel, external_id, _utc(at)),
+                )
+            else:
+                await execute(
+                    conn,
+                    "DELETE FROM blocked_accounts WHERE channel = ? AND external_id = ?",
+                    (channel, external_id),
+                )
+
+    async def blocked_accounts(self) -> set[tuple[str, str]]:
+        """Every (channel, external id) that blocked the bot."""
+        found = await self._all("SELECT channel, external_id FROM blocked_accounts")
+        return {(channel, external_id) for channel, external_id in found}
+
+    async def create_invite(self, invite: Invite) -> None:
+        """Store a new invite (by the hash of its code)."""
+        async with self._transaction() as conn:
+            await require_person(conn, invite.person_id)
+            await execute(
+                conn,
+                "INSERT INTO invites (code_hash, person_id, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?)",
+                (invite.code_hash, invite.person_id, _utc(invite.created_at),
+                 _utc(invite.expires_at)),
+            )  # fmt: skip
+
+    async def redeem_invite(
+        self,
+        code_hash: str,
+        channel: str,
+        external_id: str,
+        now: datetime,
+        *,
+        event: EventMark | None = None,
+    ) -> tuple[InviteResult, Person | None]:
+        """Use an invite: link the chat account to its person, once, before it expires."""
+        at = _utc(now)
+        async with self._transaction() as conn:
+            await mark(conn, event)
+            # Single use across processes: the UPDATE takes the invite only while it is unused
+            # (and unexpired). A second process redeeming the same code at once waits for the
+            # first's row lock, then finds `used_at` set and takes nothing.
+            person_id = await conn.fetchval(
+                sql(
+                    "UPDATE invites SET used_at = ?, used_channel = ?, used_external_id = ? "
+                    'WHERE code_hash = ? AND used_at IS NULL AND expires_at > ? COLLATE "C" '
+                    "RETURNING person_id"
+                ),
+                at,
+                channel,
+                external_id,
+                code_hash,
+                at,
+            )
+            if person_id is None:
+                row = await conn.fetchrow(
+                    "SELECT used_at FROM invites WHERE code_hash = $1", code_hash
+                )
+                if row is None:
+                    return InviteResult.UNKNOWN, None
+                if row[0] is not None:
+                    return InviteResult.USED, None
+                return InviteResult.EXPIRED, None
+            await execute(conn, _LINK, (channel, external_id, person_id))
+            found = await rows(conn, PEOPLE_SELECT.format(where="WHERE p.id = ?"), (person_id,))
+        return InviteResult.LINKED, _person(found[0]) if found else None
+
+    async def record_link_failure(
+        self, channel: str, external_id: str, at: datetime, *, event: EventMark | None = None
+    ) -> None:
+        """Count a wrong invite code or phone number typed by a chat account."""
+        async with self._transaction() as conn:
+            await mark(conn, event)
+            await execute(
+                conn,
+                "INSERT INTO link_failures (channel, external_id, failed_at) VALUES (?, ?, ?)",
+                (channel, external_id, _utc(at)),
+            )
+
+    async def link_failures_since(self, channel: str, external_id: str, since: datetime) -> int:
+        """How many failed linking attempts a chat account made since `since`."""
+        row = await self._one(
+            "SELECT count(*) FROM link_failures "
+            'WHERE channel = ? AND external_id = ? AND failed_at >= ?::text COLLATE "C"',
+            (channel, external_id, _utc(since)),
+        )
+        return int(row[0]) if row else 0

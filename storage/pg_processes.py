@@ -1,0 +1,46 @@
+"""PostgreSQL: several bot processes on one database, kept from stepping on each other by
+advisory locks (held by the server for a connection; let go if the process dies).
+
+A person's turn: the lock of their chat account, held on a connection of the locks' pool for the
+whole turn, so that a message landing on another process waits for this one's answer. The
+Telegram poller: a lock taken without waiting and held until the storage is closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from storage.pg_base import PgBase
+
+POLLERS = 0x706F6C6C  # the first half of the poller locks' two-part keys ("poll")
+
+
+class PgProcessesPart(PgBase):
+    """Turn locks per chat account and the one poller per channel."""
+
+    @asynccontextmanager
+    async def person_turn(self, channel: str, external_id: str) -> AsyncIterator[None]:
+        """Hold the account's lock for the turn (waiting while another process holds it)."""
+        key = f"{channel}:{external_id}"
+        async with self._turns.acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", key)
+            try:
+                yield
+            finally:
+                # Released with the connection in any case (the pool's reset unlocks all).
+                await conn.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", key)
+
+    async def hold_poller(self, channel: str) -> bool:
+        """Take the channel's poller lock without waiting; held until `close`."""
+        if channel in self._pollers:
+            return True
+        conn = await self._turns.acquire()
+        taken = await conn.fetchval(
+            "SELECT pg_try_advisory_lock($1, hashtext($2))", POLLERS, channel
+        )
+        if not taken:
+            await self._turns.release(conn)
+            return False
+        self._pollers[channel] = conn
+        return True

@@ -1,0 +1,386 @@
+"""PostgreSQL: projects, people and their roles, who is responsible for what, and who stands in
+for whom (see storage/sqlite_registry.py for SQLite's)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date, timedelta
+from typing import Any
+
+from domain.models import (
+    CoordinatorScope,
+    Delegation,
+    EventMark,
+    Person,
+    Project,
+    ProjectData,
+    Reach,
+    Role,
+)
+from storage.contracts import Account, Upsert
+from storage.errors import NotFound, StorageError
+from storage.pg_base import (
+    PEOPLE_SELECT,
+    Conn,
+    PgBase,
+    execute,
+    mark,
+    project_filter,
+    project_id,
+    require_person,
+    rows,
+    sql,
+    under_agency,
+)
+from storage.pg_base import finish_session as _finish_session  # `finish_session` is a keyword
+from storage.sqlite_base import (
+    _COLUMN,
+    _PROJECT_COLUMNS,
+    _PROJECT_FIELDS,
+    _fields,
+    _person,
+    _project_from_row,
+    _project_params,
+)
+
+_INSERT_PROJECT = (
+    f"INSERT INTO projects ({', '.join(_COLUMN[n] for n in _PROJECT_FIELDS)}) "
+    f"VALUES ({', '.join('?' for _ in _PROJECT_FIELDS)}) "
+    "ON CONFLICT (code) DO NOTHING RETURNING id"
+)
+_UPDATE_PROJECT = (
+    f"UPDATE projects SET {', '.join(f'{_COLUMN[n]} = ?' for n in _PROJECT_FIELDS)} WHERE id = ?"
+)
+
+
+class PgRegistryPart(PgBase):
+    """Projects, people and their roles, who is responsible for what, and who stands in for whom."""
+
+    @asynccontextmanager
+    async def _snapshot(self) -> AsyncIterator[Conn]:
+        """A read-only transaction whose statements all see one state of the database."""
+        async with (
+            self._pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            yield conn
+
+    async def upsert_project(self, data: ProjectData) -> tuple[Project, Upsert]:
+        """Create the project with this code, or update its fields; says which happened."""
+        if isinstance(data, Project):
+            data = ProjectData(**{n: getattr(data, n) for n in _PROJECT_FIELDS})
+        params = _project_params(data)
+        async with self._transaction() as conn:
+            # Concurrency: the insert waits for another process inserting the same code and then
+            # does nothing (the unique code); the row found is locked until we commit, so two
+            # processes never both say CREATED, nor compare against a row changing under them.
+            while True:
+                new_id = await conn.fetchval(sql(_INSERT_PROJECT), *params)
+                if new_id is not None:
+                    return Project(id=int(new_id), **_fields(data)), Upsert.CREATED
+                found = await rows(
+                    conn,
+                    f"SELECT {_PROJECT_COLUMNS} FROM projects p WHERE p.code = ? FOR UPDATE",
+                    (data.code,),
+                )
+                if found:  # else it went between the two statements: insert it again
+                    break
+            existing = _project_from_row(found[0])
+            if _fields(existing) == _fields(data):
+                return existing, Upsert.UNCHANGED
+            await execute(conn, _UPDATE_PROJECT, [*params, existing.id])
+            return Project(id=existing.id, **_fields(data)), Upsert.UPDATED
+
+    async def get_project(self, code: str) -> Project | None:
+        """The project with this code, if any."""
+        row = await self._one(
+            f"SELECT {_PROJECT_COLUMNS} FROM projects p WHERE p.code = ?", (code,)
+        )
+        return None if row is None else _project_from_row(row)
+
+    async def list_projects(
+        self, *, fiscal_year: int | None = None, agency: str | None = None
+    ) -> list[Project]:
+        """Projects, by code, optionally of one fiscal year and under one agency path prefix."""
+        where, params = project_filter(fiscal_year=fiscal_year, agency=agency)
+        found = await self._all(
+            f"SELECT {_PROJECT_COLUMNS} FROM projects p {where} ORDER BY p.code", params
+        )
+        return [_project_from_row(r) for r in found]
+
+    async def add_person(
+        self, name: str, *, phone: str = "", position: str = "", roles: frozenset[Role]
+    ) -> Person:
+        """Register a person, or return the one with that exact name with roles added."""
+        name = name.strip()
+        if not name:
+            raise StorageError("a person needs a name")
+        async with self._transaction() as conn:
+            # Concurrency: the unique name decides; a second process adding the same name waits
+            # for the first and then updates (and locks) the same row, so one person results.
+            person_id = await conn.fetchval(
+                sql(
+                    "INSERT INTO people (name, phone, position) VALUES (?, ?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET "
+                    "phone = CASE WHEN excluded.phone <> '' THEN excluded.phone "
+                    "ELSE people.phone END, "
+                    "position = CASE WHEN excluded.position <> '' THEN excluded.position "
+                    "ELSE people.position END "
+                    "RETURNING id"
+                ),
+                name,
+                phone,
+                position,
+            )
+            await execute(
+                conn,
+                "INSERT INTO person_roles (person_id, role) SELECT ?, unnest(?::text[]) "
+                "ON CONFLICT DO NOTHING",
+                (person_id, sorted(role.value for role in roles)),
+            )
+            found = await rows(conn, PEOPLE_SELECT.format(where="WHERE p.id = ?"), (person_id,))
+        return _person(found[0])
+
+    async def find_person(self, name: str) -> Person | None:
+        """The person with exactly this name, if any."""
+        found = await self._people("WHERE p.name = ?", (name.strip(),))
+        return found[0] if found else None
+
+    async def link_officer(self, person_id: int, project_code: str) -> bool:
+        """Make the person a responsible officer of the project; False if already so."""
+        async with self._transaction() as conn:
+            await require_person(conn, person_id)
+            project = await project_id(conn, project_code)
+            await execute(
+                conn,
+                "INSERT INTO person_roles (person_id, role) VALUES (?, 'officer') "
+                "ON CONFLICT DO NOTHING",
+                (person_id,),
+            )
+            added = await execute(
+                conn,
+                "INSERT INTO project_officers (project_id, person_id) VALUES (?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (project, person_id),
+            )
+            return added > 0
+
+    async def add_coordinator_scope(self, scope: CoordinatorScope) -> bool:
+        """Let a coordinator look after an agency or a project; False if already so."""
+        if (scope.agency is None) == (scope.project_code is None):
+            raise StorageError("a coordinator scope is either an agency or a project")
+        async with self._transaction() as conn:
+            await require_person(conn, scope.person_id)
+            project = (
+                None if scope.project_code is None else await project_id(conn, scope.project_code)
+            )
+            await execute(
+                conn,
+                "INSERT INTO person_roles (person_id, role) VALUES (?, 'coordinator') "
+                "ON CONFLICT DO NOTHING",
+                (scope.person_id,),
+            )
+            # Concurrency: the unique (person, agency, project), nulls not distinct, decides
+            # instead of SQLite's look-then-insert.
+            added = await execute(
+                conn,
+                "INSERT INTO coordinator_scopes (person_id, agency, project_id) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (scope.person_id, scope.agency, project),
+            )
+            return added > 0
+
+    async def coordinator_scopes(self, person_id: int) -> list[CoordinatorScope]:
+        """What the coordinator looks after."""
+        found = await self._all(
+            "SELECT s.agency, p.code FROM coordinator_scopes s "
+            "LEFT JOIN projects p ON p.id = s.project_id WHERE s.person_id = ? ORDER BY s.id",
+            (person_id,),
+        )
+        return [CoordinatorScope(person_id, agency=r[0], project_code=r[1]) for r in found]
+
+    async def projects_of_officer(self, person_id: int) -> list[Project]:
+        """Projects the person is responsible for, by code."""
+        found = await self._all(
+            f"SELECT {_PROJECT_COLUMNS} FROM projects p "
+            "JOIN project_officers o ON o.project_id = p.id WHERE o.person_id = ? ORDER BY p.code",
+            (person_id,),
+        )
+        return [_project_from_row(r) for r in found]
+
+    async def officers_of_project(self, project_code: str) -> list[Person]:
+        """Responsible officers of a project."""
+        return await self._people(
+            "WHERE p.id IN (SELECT o.person_id FROM project_officers o "
+            "JOIN projects j ON j.id = o.project_id WHERE j.code = ?)",
+            (project_code,),
+        )
+
+    async def projects_of_coordinator(self, person_id: int) -> list[Project]:
+        """Projects within any of the coordinator's scopes, by code."""
+        found = await self._all(
+            f"SELECT {_PROJECT_COLUMNS} FROM projects p WHERE EXISTS ("
+            "SELECT 1 FROM coordinator_scopes s WHERE s.person_id = ? "
+            f"AND (s.project_id = p.id OR {under_agency('trim(s.agency)')})) ORDER BY p.code",
+            (person_id,),
+        )
+        return [_project_from_row(r) for r in found]
+
+    async def all_people(self) -> list[Person]:
+        """Every person, by name (for matching a shared phone number)."""
+        return await self._people("", ())
+
+    async def officer_links(self) -> list[tuple[str, int]]:
+        """Every (project code, responsible officer id), by code."""
+        found = await self._all(
+            "SELECT p.code, o.person_id FROM project_officers o "
+            "JOIN projects p ON p.id = o.project_id ORDER BY p.code, o.person_id"
+        )
+        return [(r[0], r[1]) for r in found]
+
+    async def officer_names(self, *, agency: str | None = None) -> list[tuple[str, str]]:
+        """Every (project code, responsible officer's name), by code and name; optionally only
+        projects under one agency path."""
+        where, params = project_filter(agency=agency)
+        found = await self._all(
+            "SELECT p.code, h.name FROM project_officers o JOIN projects p ON p.id = o.project_id "
+            f"JOIN people h ON h.id = o.person_id {where} ORDER BY p.code, h.name",
+            params,
+        )
+        return [(r[0], r[1]) for r in found]
+
+    async def add_delegation(self, delegation: Delegation) -> Delegation:
+        """Record that someone reports in a person's place for a while."""
+        async with self._transaction() as conn:
+            await require_person(conn, delegation.person_id)
+            await require_person(conn, delegation.delegate_id)
+            new_id = await _insert_delegation(conn, delegation)
+        return dataclasses.replace(delegation, id=new_id)
+
+    async def delegations_on(self, day: date) -> list[Delegation]:
+        """Stand-ins in force on a day."""
+        found = await self._all(
+            "SELECT person_id, delegate_id, first_day, last_day, id FROM delegations "
+            "WHERE first_day <= ? AND last_day >= ? ORDER BY person_id, id",
+            (day.isoformat(), day.isoformat()),
+        )
+        return [
+            Delegation(r[0], r[1], date.fromisoformat(r[2]), date.fromisoformat(r[3]), r[4])
+            for r in found
+        ]
+
+    async def end_delegations(
+        self, person_id: int, day: date, *, event: EventMark | None = None
+    ) -> int:
+        """The person is back: stand-ins in force on `day` end the day before, later ones are
+        cancelled; returns how many were ended or cancelled."""
+        async with self._transaction() as conn:
+            await mark(conn, event)
+            await _lock_absences(conn, person_id)
+            return await _end_delegations(conn, person_id, day)
+
+    async def set_absence(
+        self,
+        delegation: Delegation,
+        *,
+        finish_session: Account | None = None,
+        event: EventMark | None = None,
+    ) -> Person:
+        """The person is away: their stand-ins from that day are replaced by this one, the
+        conversation finished and the event marked in one transaction; returns the stand-in."""
+        async with self._transaction() as conn:
+            if not await _lock_absences(conn, delegation.person_id):
+                raise NotFound(f"no person with id {delegation.person_id}")
+            await require_person(conn, delegation.delegate_id)
+            await _end_delegations(conn, delegation.person_id, delegation.first_day)
+            await _insert_delegation(conn, delegation)
+            await _finish_session(conn, finish_session)
+            await mark(conn, event)
+            found = await rows(
+                conn, PEOPLE_SELECT.format(where="WHERE p.id = ?"), (delegation.delegate_id,)
+            )
+        return _person(found[0])
+
+    async def projects_within(self, reach: Reach) -> list[Project]:
+        """Every project a reach may see, by code."""
+        if reach.everything:
+            return await self.list_projects()
+        clauses = ["p.code = ANY(?::text[])"]
+        params: list[Any] = [sorted(reach.reports_on | reach.watched)]
+        for agency in reach.agencies:
+            clause = under_agency("?")
+            clauses.append(clause)
+            params.extend([agency.strip()] * clause.count("?"))
+        found = await self._all(
+            f"SELECT {_PROJECT_COLUMNS} FROM projects p WHERE {' OR '.join(clauses)} "
+            "ORDER BY p.code",
+            params,
+        )
+        return [_project_from_row(r) for r in found]
+
+    async def colleagues(self, person_id: int, *, limit: int, named: str = "") -> list[Person]:
+        """Officers of projects under the same offices as the person's own, by name; with
+        `named`, only those whose name holds it."""
+        async with self._snapshot() as conn:
+            agencies = await rows(
+                conn,
+                "SELECT DISTINCT p.agency FROM projects p "
+                "JOIN project_officers o ON o.project_id = p.id WHERE o.person_id = ?",
+                (person_id,),
+            )
+            offices = sorted({str(r[0]).split("/")[0].strip() for r in agencies} - {""})
+            if not offices:
+                return []
+            clause = under_agency("?")
+            params: list[Any] = [office for office in offices for _ in range(clause.count("?"))]
+            where = (
+                "WHERE p.id IN (SELECT o.person_id FROM project_officers o "
+                "JOIN projects p ON p.id = o.project_id "
+                f"WHERE {' OR '.join([clause] * len(offices))}) AND p.id <> ? "
+                "AND strpos(p.name, ?::text) > 0"
+            )
+            query = PEOPLE_SELECT.format(where=where) + " LIMIT ?"
+            found = await rows(conn, query, [*params, person_id, named.strip(), limit])
+        return [_person(r) for r in found]
+
+
+async def _lock_absences(conn: Conn, person_id: int) -> bool:
+    """Lock the person's row, so that changes to their stand-ins run one at a time; False if
+    there is no such person.
+
+    Concurrency: SQLite's single writer made "end the stand-ins, then record one" atomic; here
+    two processes could both end the old ones and both insert. FOR NO KEY UPDATE serializes
+    them without blocking the foreign-key checks (KEY SHARE) of other transactions."""
+    found = await conn.fetchval("SELECT 1 FROM people WHERE id = $1 FOR NO KEY UPDATE", person_id)
+    return found is not None
+
+
+async def _insert_delegation(conn: Conn, delegation: Delegation) -> int:
+    new_id = await conn.fetchval(
+        "INSERT INTO delegations (person_id, delegate_id, first_day, last_day, created_at) "
+        "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        delegation.person_id,
+        delegation.delegate_id,
+        delegation.first_day.isoformat(),
+        delegation.last_day.isoformat(),
+        delegation.first_day.isoformat(),
+    )
+    return int(new_id)
+
+
+async def _end_delegations(conn: Conn, person_id: int, day: date) -> int:
+    """Stand-ins of the person in force on `day` end the day before; later ones are cancelled."""
+    cancelled = await execute(
+        conn,
+        "DELETE FROM delegations WHERE person_id = ? AND first_day >= ?",
+        (person_id, day.isoformat()),
+    )
+    ended = await execute(
+        conn,
+        "UPDATE delegations SET last_day = ? "
+        "WHERE person_id = ? AND first_day < ? AND last_day >= ?",
+        ((day - timedelta(days=1)).isoformat(), person_id, day.isoformat(), day.isoformat()),
+    )
+    return cancelled + ended

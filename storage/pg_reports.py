@@ -1,0 +1,379 @@
+"""PostgreSQL: monthly reports with every version they had, and projects read with their reports
+(see storage/sqlite_reports.py for SQLite's)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from domain.models import (
+    EventMark,
+    MonthlyReport,
+    Project,
+    ProjectFile,
+    ReportFigures,
+    Revision,
+    Submission,
+)
+from storage.contracts import Account
+from storage.errors import AlreadyReported, NotFound, StorageError
+from storage.pg_base import (
+    Conn,
+    PgBase,
+    execute,
+    mark,
+    project_filter,
+    project_id,
+    rows,
+    sql,
+)
+from storage.pg_base import finish_session as end_session
+from storage.sqlite_base import (
+    _PROJECT_COLUMNS,
+    _REPORT_COLUMNS,
+    _REPORT_FROM,
+    _REPORT_SELECT,
+    _monthly_report,
+    _project_from_row,
+    _report,
+    _report_from_row,
+    _to_centi,
+    _values_from_row,
+    to_satang,
+)
+from storage.sqlite_reports import _FILE_SELECT, _files
+
+_REVISION_COLUMNS = (
+    "reported_on, progress_centi, disbursed_satang, note, on_plan, plan_reason, "
+    "on_target, target_reason, revision, changed_by, channel, changed_at, reason"
+)
+
+
+def _revision_from_row(report_id: int, row: Sequence[Any]) -> Revision:
+    """A version of a report from a row of `_REVISION_COLUMNS`."""
+    return Revision(
+        report_id=report_id,
+        revision=row[8],
+        values=_values_from_row(row),
+        changed_by=row[9],
+        channel=row[10],
+        changed_at=datetime.fromisoformat(row[11]),
+        reason=row[12],
+    )
+
+
+def _recent(
+    columns: str, fiscal_year: int, up_to: int, count: int, agency: str | None
+) -> tuple[str, list[Any]]:
+    """The query of the latest `count` reports of each project among reports 1..`up_to` of the
+    fiscal year (by project code and report number), selecting `columns`."""
+    where, params = project_filter(agency=agency)
+    # Per project, on the unique key's index: the report number `count` places back bounds
+    # the range.
+    return (
+        f"SELECT {columns} FROM projects p "
+        "JOIN monthly_reports r ON r.project_id = p.id AND r.fiscal_year = ? "
+        "AND r.report_no BETWEEN COALESCE((SELECT r2.report_no FROM monthly_reports r2 "
+        "WHERE r2.project_id = p.id AND r2.fiscal_year = ? AND r2.report_no <= ? "
+        "ORDER BY r2.report_no DESC LIMIT 1 OFFSET ?), 1) AND ? "
+        "JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision "
+        f"{where} ORDER BY p.code, r.report_no",
+        [fiscal_year, fiscal_year, up_to, count - 1, up_to, *params],
+    )
+
+
+async def _store_version(
+    conn: Conn,
+    report_id: int,
+    revision: int,
+    s: Submission,
+    session: Account | None,
+    event: EventMark | None,
+) -> None:
+    """The version stored, the conversation that made it ended, its update marked handled."""
+    v = s.values
+    await execute(
+        conn,
+        "INSERT INTO report_revisions (report_id, revision, reported_on, progress_centi, "
+        "disbursed_satang, note, on_plan, plan_reason, on_target, target_reason, changed_by, "
+        "channel, changed_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            report_id,
+            revision,
+            v.reported_on.isoformat(),
+            _to_centi(v.progress),
+            to_satang(v.disbursed),
+            v.note,
+            int(v.on_plan),
+            v.plan_reason,
+            int(v.on_target),
+            v.target_reason,
+            s.sent_by,
+            s.channel,
+            s.sent_at.isoformat(),  # its own offset kept, as SQLite keeps it
+            s.reason,
+        ),
+    )
+    await end_session(conn, session)
+    await mark(conn, event)
+
+
+@asynccontextmanager
+async def _snapshot(pool: asyncpg.Pool) -> AsyncIterator[Conn]:
+    """A read-only transaction on a connection of the pool whose reads all see one state of
+    the database."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        yield conn
+
+
+class PgReportsPart(PgBase):
+    """Monthly reports with every version they had, and projects read with their reports."""
+
+    async def submit_report(
+        self,
+        submission: Submission,
+        *,
+        finish_session: Account | None = None,
+        event: EventMark | None = None,
+    ) -> MonthlyReport:
+        """Store a new monthly report (revision 1); raise AlreadyReported if that month has one."""
+        s = submission
+        async with self._transaction() as conn:
+            project = await project_id(conn, s.project_code)
+            # Concurrent submits of one month meet at the unique key (project, year, number):
+            # the later waits for the earlier to commit, then inserts nothing.
+            report_id = await conn.fetchval(
+                sql(
+                    "INSERT INTO monthly_reports (project_id, fiscal_year, report_no) "
+                    "VALUES (?, ?, ?) ON CONFLICT (project_id, fiscal_year, report_no) "
+                    "DO NOTHING RETURNING id"
+                ),
+                project,
+                s.fiscal_year,
+                s.report_no,
+            )
+            if report_id is None:
+                raise AlreadyReported(
+                    f"{s.project_code} already has report {s.report_no} of {s.fiscal_year}"
+                )
+            await _store_version(conn, int(report_id), 1, s, finish_session, event)
+        return _report(int(report_id), 1, s)
+
+    async def correct_report(
+        self,
+        submission: Submission,
+        *,
+        finish_session: Account | None = None,
+        event: EventMark | None = None,
+    ) -> MonthlyReport:
+        """Store a new revision of an existing report (the reason is required)."""
+        s = submission
+        if not s.reason.strip():
+            raise StorageError("a correction needs a reason")
+        async with self._transaction() as conn:
+            project = await project_id(conn, s.project_code)
+            # One statement reads and bumps the revision number, holding the report's row
+            # locked to the end of the transaction: a concurrent correction waits, then counts
+            # on from this one's number.
+            found = await conn.fetchrow(
+                sql(
+                    "UPDATE monthly_reports SET current_revision = current_revision + 1 "
+                    "WHERE project_id = ? AND fiscal_year = ? AND report_no = ? "
+                    "RETURNING id, current_revision"
+                ),
+                project,
+                s.fiscal_year,
+                s.report_no,
+            )
+            if found is None:
+                raise NotFound("no report to correct for that month")
+            report_id, revision = int(found[0]), int(found[1])
+            await _store_version(conn, report_id, revision, s, finish_session, event)
+        return _report(report_id, revision, s)
+
+    async def get_report(
+        self, project_code: str, fiscal_year: int, report_no: int
+    ) -> MonthlyReport | None:
+        """The current version of one month's report."""
+        row = await self._one(
+            _REPORT_SELECT + " WHERE p.code = ? AND r.fiscal_year = ? AND r.report_no = ?",
+            (project_code, fiscal_year, report_no),
+        )
+        return None if row is None else _report_from_row(row)[1]
+
+    async def reports_of_project(
+        self, project_code: str, fiscal_year: int | None = None
+    ) -> list[MonthlyReport]:
+        """Current versions of a project's reports, by fiscal year and report number."""
+        where = "WHERE p.code = ?" + ("" if fiscal_year is None else " AND r.fiscal_year = ?")
+        params: list[Any] = [project_code] if fiscal_year is None else [project_code, fiscal_year]
+        found = await self._all(
+            f"SELECT {_REPORT_COLUMNS} {_REPORT_FROM} {where} ORDER BY r.fiscal_year, r.report_no",
+            params,
+        )
+        return [_monthly_report(r, project_code) for r in found]
+
+    async def project_file(
+        self, *, project_id: int | None = None, code: str | None = None
+    ) -> ProjectFile | None:
+        """One project (by id or by code) with all its reports; None if there is no such."""
+        if (project_id is None) == (code is None):
+            raise ValueError("give either project_id or code")
+        where, key = ("p.id = ?", project_id) if project_id is not None else ("p.code = ?", code)
+        files = _files(await self._all(_FILE_SELECT.format(where=where), (key,)))
+        return files[0] if files else None
+
+    async def project_files(self, codes: Collection[str] | None = None) -> list[ProjectFile]:
+        """The projects with these codes (every project: None), each with all its reports."""
+        if codes is None:
+            return _files(await self._all(_FILE_SELECT.format(where="TRUE")))
+        where = "p.code = ANY(?::text[])"
+        return _files(await self._all(_FILE_SELECT.format(where=where), (list(codes),)))
+
+    async def recent_reports(
+        self, fiscal_year: int, up_to: int, *, count: int, agency: str | None = None
+    ) -> Sequence[MonthlyReport]:
+        """The latest `count` reports of each project among reports 1..`up_to` of the fiscal
+        year, by project code and report number."""
+        if count < 1:
+            return []
+        found = await self._all(
+            *_recent(f"{_REPORT_COLUMNS}, p.code", fiscal_year, up_to, count, agency)
+        )
+        return [_monthly_report(r, r[15]) for r in found]
+
+    async def recent_figures(
+        self, fiscal_year: int, up_to: int, *, count: int, agency: str | None = None
+    ) -> Sequence[ReportFigures]:
+        """The reports of `recent_reports`, in the same order, as the figures a summary reads."""
+        if count < 1:
+            return []
+        columns = "p.code, r.report_no, v.progress_centi, v.disbursed_satang, v.note"
+        found = await self._all(*_recent(columns, fiscal_year, up_to, count, agency))
+        year = fiscal_year
+        return [
+            # Decimal(n).scaleb(-2) is `from_satang`, inline: two calls fewer a row.
+            ReportFigures(code, year, no, Decimal(centi).scaleb(-2), Decimal(paid).scaleb(-2), note)
+            for code, no, centi, paid, note in found
+        ]
+
+    async def last_change_by(self, person_id: int) -> tuple[MonthlyReport, Revision] | None:
+        """The report this person stored or corrected last (its current version), with that
+        revision of theirs."""
+        async with _snapshot(self._pool) as conn:  # the three reads see one state
+            changes = await rows(
+                conn,
+                "SELECT report_id, revision, changed_at FROM report_revisions WHERE changed_by = ?",
+                (person_id,),
+            )
+            if not changes:
+                return None
+            # Compared as instants: stored times may carry different offsets.
+            report_id, revision, _ = max(
+                changes, key=lambda r: (datetime.fromisoformat(r[2]), r[0], r[1])
+            )
+            [theirs] = await rows(
+                conn,
+                f"SELECT {_REVISION_COLUMNS} FROM report_revisions "
+                "WHERE report_id = ? AND revision = ?",
+                (report_id, revision),
+            )
+            [current] = await rows(
+                conn,
+                f"SELECT {_REPORT_COLUMNS}, p.code {_REPORT_FROM} WHERE r.id = ?",
+                (report_id,),
+            )
+        return _monthly_report(current, current[15]), _revision_from_row(report_id, theirs)
+
+    async def revisions(self, report_id: int) -> list[Revision]:
+        """Every version of a report, oldest first."""
+        found = await self._all(
+            f"SELECT {_REVISION_COLUMNS} FROM report_revisions WHERE report_id = ? "
+            "ORDER BY revision",
+            (report_id,),
+        )
+        return [_revision_from_row(report_id, r) for r in found]
+
+    async def report_rows(
+        self,
+        *,
+        fiscal_year: int | None = None,
+        project_code: str | None = None,
+        agency: str | None = None,
+    ) -> Sequence[tuple[Project, MonthlyReport]]:
+        """Every stored report with its project, by project code, fiscal year and report number."""
+        where, params = project_filter(agency=agency, code=project_code)
+        if fiscal_year is not None:
+            where += (" AND " if where else "WHERE ") + "r.fiscal_year = ?"
+            params.append(fiscal_year)
+        found = await self._all(
+            f"{_REPORT_SELECT} {where} ORDER BY p.code, r.fiscal_year, r.report_no", params
+        )
+        projects: dict[int, Project] = {}  # built once each, not once per report
+        pairs: list[tuple[Project, MonthlyReport]] = []
+        for row in found:
+            project = projects.get(row[15])
+            if project is None:
+                project = projects[row[15]] = _project_from_row(row[15:])
+            pairs.append((project, _monthly_report(row, project.code)))
+        return pairs
+
+    async def report_batches(
+        self,
+        *,
+        fiscal_year: int | None = None,
+        project_code: str | None = None,
+        agency: str | None = None,
+        per_batch: int = 500,
+    ) -> AsyncIterator[Sequence[tuple[Project, MonthlyReport]]]:
+        """The rows of `report_rows`, in the same order, the reports of at most `per_batch`
+        projects at a time (see the contract)."""
+        if per_batch < 1:
+            raise ValueError("a batch holds at least one project")
+        where, params = project_filter(agency=agency, code=project_code)
+        year = "" if fiscal_year is None else " AND r.fiscal_year = ?"
+        after: str | None = None
+        while True:
+            # A page of projects by code (after the last one of the page before), then their
+            # reports: the project's columns come once, not on each of its reports. The two
+            # reads see one state; no connection is held between pages.
+            page, page_params = where, list(params)
+            if after is not None:
+                page += (" AND " if page else "WHERE ") + "p.code > ?"
+                page_params.append(after)
+            async with _snapshot(self._pool) as conn:
+                projects = await rows(
+                    conn,
+                    f"SELECT {_PROJECT_COLUMNS} FROM projects p {page} ORDER BY p.code LIMIT ?",
+                    [*page_params, per_batch],
+                )
+                if not projects:
+                    return
+                found = await rows(
+                    conn,
+                    f"SELECT {_REPORT_COLUMNS}, r.project_id FROM monthly_reports r "
+                    "JOIN report_revisions v ON v.report_id = r.id "
+                    "AND v.revision = r.current_revision "
+                    f"WHERE r.project_id = ANY(?::bigint[]){year} "
+                    "ORDER BY r.project_id, r.fiscal_year, r.report_no",
+                    [[row[0] for row in projects]] + ([] if fiscal_year is None else [fiscal_year]),
+                )
+            by_id: dict[int, list[Any]] = {}
+            for row in found:
+                by_id.setdefault(row[15], []).append(row)
+            batch: list[tuple[Project, MonthlyReport]] = []
+            for project_row in projects:
+                reports = by_id.get(project_row[0])
+                if reports:
+                    project = _project_from_row(project_row)
+                    batch.extend((project, _monthly_report(r, project.code)) for r in reports)
+            if batch:
+                yield batch
+            if len(projects) < per_batch:
+                return
+            after = projects[-1][1]

@@ -41,13 +41,22 @@ class Services:
     dashboard: Dashboard | None = None
 
 
+async def open_storage(config: Config) -> Storage:
+    """The configured database: PostgreSQL at `database.url` if given, else the SQLite file."""
+    if config.database_url is not None:
+        from storage.postgres import PostgresStorage  # asyncpg only where PostgreSQL is used
+
+        return await PostgresStorage.open(config.database_url)
+    return await SqliteStorage.open(config.database)
+
+
 @asynccontextmanager
 async def open_services(
     config: Config, *, clock: Clock | None = None, repo: Storage | None = None
 ) -> AsyncIterator[Services]:
     """Build the services from the config (tests may pass their own clock or repository)."""
     own_repo = repo is None
-    repository: Storage = repo or await SqliteStorage.open(config.database)
+    repository: Storage = repo or await open_storage(config)
     the_clock = clock or make_clock(config)
     try:
         snooze_until = tomorrow_at(config.reminders.calendar.send_time)

@@ -21,6 +21,7 @@ DEFAULT_CONSOLE_USER = "demo-officer"
 # Environment variables that override keys of the file (handy for containers and tests).
 ENV_KEYS = {
     "PROGRESS_BOT_DATABASE": ("database", "path"),
+    "PROGRESS_BOT_DATABASE_URL": ("database", "url"),
     "PROGRESS_BOT_TIMEZONE": ("bot", "timezone"),
     "PROGRESS_BOT_FIXED_NOW": ("bot", "fixed_now"),
     "PROGRESS_BOT_LOG_LEVEL": ("logging", "level"),
@@ -33,7 +34,7 @@ ENV_KEYS = {
 # Every table and key load_config reads (config.example.toml documents each one). Anything else in
 # the file is refused: a misspelt key must not be silently ignored, leaving its default in force.
 KNOWN_KEYS: Mapping[str, frozenset[str]] = {
-    "database": frozenset({"path"}),
+    "database": frozenset({"path", "url"}),
     "bot": frozenset({"timezone", "fixed_now"}),
     "console": frozenset({"user"}),
     "logging": frozenset({"level"}),
@@ -170,6 +171,7 @@ class Config:
     database: Path
     timezone: ZoneInfo
     fixed_now: datetime | None = None
+    database_url: str | None = None  # PostgreSQL in place of the SQLite file, when given
     console_user: str = DEFAULT_CONSOLE_USER
     log_level: str = "INFO"
     telegram: TelegramConfig | None = None
@@ -181,7 +183,10 @@ class Config:
     def secrets(self) -> tuple[str, ...]:
         """Every configured secret, for the log filter that masks them."""
         telegram = self.telegram.secrets if self.telegram else ()
-        return telegram + (self.line.secrets if self.line else ())
+        password = _password(self.database_url) if self.database_url else ""
+        return (
+            telegram + (self.line.secrets if self.line else ()) + ((password,) if password else ())
+        )
 
 
 def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
@@ -442,6 +447,11 @@ def load_config(path: Path | None, environ: Mapping[str, str]) -> Config:
     logging_ = _section(data, "logging")
 
     db_path = _string(database, "database", "path", DEFAULT_DATABASE) or DEFAULT_DATABASE
+    db_url = _string(database, "database", "url", None) or None
+    if db_url is not None and not db_url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(
+            "database.url ต้องเป็นที่อยู่ PostgreSQL เช่น postgresql://progress@db.example:5432/progress"
+        )
     zone_name = _string(bot, "bot", "timezone", DEFAULT_TIMEZONE) or DEFAULT_TIMEZONE
     # OSError: a name that is a folder of the zone database ("Asia"), or too long for a file name.
     try:
@@ -472,6 +482,7 @@ def load_config(path: Path | None, environ: Mapping[str, str]) -> Config:
     db = Path(db_path)
     return Config(
         database=db if db.is_absolute() or db_path == ":memory:" else base / db,
+        database_url=db_url,
         timezone=zone,
         fixed_now=fixed_now,
         console_user=_string(console, "console", "user", DEFAULT_CONSOLE_USER)
@@ -495,3 +506,9 @@ def _web(data: Mapping[str, Any]) -> WebConfig | None:
     if public and not public.startswith("https://"):
         raise ConfigError("web.public_url ต้องเป็นที่อยู่ https:// (คุกกี้เข้าสู่ระบบส่งผ่าน https เท่านั้น)")
     return WebConfig(listen=listen, port=port, public_url=public)
+
+
+def _password(url: str) -> str:
+    """The password in a database address (postgresql://user:password@host/db), if any."""
+    credentials = url.partition("://")[2].rpartition("@")[0]
+    return credentials.partition(":")[2]

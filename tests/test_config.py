@@ -513,3 +513,21 @@ def test_the_web_table_serves_the_dashboard(tmp_path: Path) -> None:
     path = write(tmp_path / "config.toml", '[web]\npublic_url = "http://desk.go.th"\n')
     assert "web.public_url ต้องเป็นที่อยู่ https://" in error_of(path)
     assert load_config(write(tmp_path / "c.toml", ""), {}).web is None
+
+
+def test_a_postgresql_address_from_the_file_or_the_environment(tmp_path: Path) -> None:
+    path = tmp_path / "pg.toml"
+    path.write_text('[database]\nurl = "postgresql://progress@db.example:5432/progress"\n')
+    assert load_config(path, {}).database_url == "postgresql://progress@db.example:5432/progress"
+    secret = "postgresql://bot:s3cret-pass@10.0.0.5/progress"
+    config = load_config(path, {"PROGRESS_BOT_DATABASE_URL": secret})
+    assert config.database_url == secret
+    assert "s3cret-pass" in config.secrets, "the password is masked in logs like a token"
+    assert load_config(None, {}).database_url is None, "SQLite stays the default"
+
+
+def test_a_database_address_that_is_not_postgresql_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('[database]\nurl = "mysql://root@localhost/db"\n')
+    with pytest.raises(ConfigError, match=r"database\.url ต้องเป็นที่อยู่ PostgreSQL"):
+        load_config(path, {})

@@ -155,6 +155,18 @@ def _parser() -> argparse.ArgumentParser:
         help="the backup file to restore (made by `backup`)",
     )  # fmt: skip
 
+    database = sub.add_parser("database", parents=[common], help="the database as a whole")
+    database_sub = database.add_subparsers(dest="action", required=True)
+    copy = database_sub.add_parser(
+        "copy", parents=[common],
+        help="copy everything into another, empty database (SQLite to PostgreSQL or back), "
+        "checked table by table; stop the bot first",
+    )  # fmt: skip
+    copy.add_argument(
+        "--to", dest="target", required=True, metavar="ADDRESS",
+        help="postgresql://user@host:port/db, or the path of a new SQLite file",
+    )  # fmt: skip
+
     export = sub.add_parser("export", parents=[common], help="export monthly reports")
     export.add_argument(
         "--format",
@@ -460,6 +472,31 @@ def _restore(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _database(services: Services, args: argparse.Namespace) -> int:
+    from storage.copy import copy_database
+    from storage.postgres import PostgresStorage, redacted
+    from storage.sqlite import SqliteStorage
+
+    source = services.repo
+    if not isinstance(source, SqliteStorage | PostgresStorage):
+        print("ผิดพลาด: คัดลอกได้เฉพาะฐานข้อมูล SQLite หรือ PostgreSQL", file=sys.stderr)
+        return 1
+    target_text = str(args.target)
+    target: SqliteStorage | PostgresStorage
+    if target_text.startswith(("postgresql://", "postgres://")):
+        target, shown = await PostgresStorage.open(target_text), redacted(target_text)
+    else:  # a SQLite file (one that holds rows already is refused by the copy)
+        target, shown = await SqliteStorage.open(Path(target_text)), target_text
+    try:
+        copied = await copy_database(
+            source, target, lambda table, rows: print(f"  {table}: {rows:,} แถว", flush=True)
+        )
+    finally:
+        await target.close()
+    print(f"คัดลอกไปยัง {shown} แล้ว {copied.total:,} แถว ตรวจแล้วตรงกันทุกตาราง")
+    return 0
+
+
 async def _run(services: Services, _: argparse.Namespace) -> int:
     import asyncio
 
@@ -557,9 +594,14 @@ JOBS: dict[str, Job] = {
     "invite": _invite,
     "reminders": _reminders,
     "line": _line,
+    "database": _database,
 }
 
 
+PG_BACKUP = (
+    "ฐานข้อมูลเป็น PostgreSQL (database.url): สำรองและกู้คืนด้วย pg_dump และ pg_restore "
+    "ของ PostgreSQL (ดู README หัวข้อ PostgreSQL) คำสั่งนี้ใช้กับไฟล์ SQLite เท่านั้น"
+)
 FILE_JOBS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "backup": _backup,
     "restore": _restore,
@@ -613,6 +655,9 @@ def _main(args: argparse.Namespace, environ: dict[str, str] | None) -> int:
     configure_logging(level, config.secrets)
     try:
         if args.command in FILE_JOBS:  # on the database file itself, without opening services
+            if config.database_url is not None:
+                print(PG_BACKUP, file=sys.stderr)
+                return 1
             return FILE_JOBS[args.command](config, args)
         return asyncio.run(_open_and_run(config, args))
     except DatabaseUnusable as error:  # found on opening it, like a configuration error

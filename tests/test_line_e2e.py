@@ -24,7 +24,7 @@ import pytest
 
 from domain.models import ChatIdentity
 from handlers.linking import issue_invite, shown_code
-from storage.sqlite import SqliteStorage
+from tests.backends import Database
 from tests.fake_line import FakeLine, Sent
 from tests.fake_telegram import FakeBotApi
 from tests.line_support import OFFICER, SECRET, SINGLE, TOKEN
@@ -56,6 +56,12 @@ class Bot:
     telegram: FakeBotApi | None = None
     process: asyncio.subprocess.Process | None = None
     env: dict[str, str] = field(default_factory=dict)
+    database: Database | None = None  # where it keeps its data (SQLite or PostgreSQL)
+
+    @property
+    def data(self) -> Database:
+        assert self.database is not None
+        return self.database
 
     async def start(self) -> None:
         """Start `python -m bot run`; ready once it has checked its LINE token."""
@@ -107,9 +113,8 @@ class Bot:
         return (self.folder / "bot.log").read_text(encoding="utf-8")
 
 
-async def prepare(folder: Path, *, telegram: bool) -> Path:
-    database = folder / "bot.sqlite3"
-    repo = await SqliteStorage.open(database)
+async def prepare(database: Database, *, telegram: bool) -> Database:
+    repo = await database.open()
     world = await build_world(repo)
     await repo.link_identity(ChatIdentity("line", OFFICER, world.officer.id))
     await repo.link_identity(ChatIdentity("line", SINGLE, world.single.id))
@@ -124,20 +129,19 @@ async def prepare(folder: Path, *, telegram: bool) -> Path:
 
 
 @pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
-    database = await prepare(tmp_path, telegram=False)
+async def bot(tmp_path: Path, database: Database) -> AsyncIterator[Bot]:
+    await prepare(database, telegram=False)
     async with FakeLine(SECRET, TOKEN, clock=FIRST_NOW.timestamp) as line:
         port = free_port()
         line.webhook_url = f"http://127.0.0.1:{port}/line"
         config = tmp_path / "bot.toml"
         config.write_text(
-            f'[database]\npath = "{database}"\n'
-            f'[bot]\nfixed_now = "{FIRST_NOW.isoformat()}"\n'
+            database.config() + f'[bot]\nfixed_now = "{FIRST_NOW.isoformat()}"\n'
             f'[line]\napi_host = "{line.base_url}"\napi_data_host = "{line.base_url}"\n'
             f"webhook_port = {port}\n",
             encoding="utf-8",
         )
-        running = Bot(line, tmp_path, config)
+        running = Bot(line, tmp_path, config, database=database)
         try:
             yield running
         finally:
@@ -146,8 +150,10 @@ async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
                 await running.process.wait()
 
 
-async def stored(folder: Path, code: str, report_no: int) -> tuple[Decimal, Decimal, str] | None:
-    repo = await SqliteStorage.open(folder / "bot.sqlite3")
+async def stored(
+    database: Database, code: str, report_no: int
+) -> tuple[Decimal, Decimal, str] | None:
+    repo = await database.open()
     try:
         report = await repo.get_report(code, 2570, report_no)
         if report is None:
@@ -168,7 +174,7 @@ async def test_a_whole_report_through_line_a_crash_and_a_redelivery(bot: Bot) ->
     summary = await bot.press(SINGLE, "เป็นไปตามเป้าหมาย", "กรุณาตรวจสอบรายงานก่อนส่ง")
     assert "งบประมาณที่เบิกใช้ (ครั้งที่ 2) = 150,000 บาท" in summary.text
     await bot.press(SINGLE, "ยืนยันส่ง", "บันทึกรายงานครั้งที่ 2")
-    assert await stored(bot.folder, SCHOOL.code, 2) == (
+    assert await stored(bot.data, SCHOOL.code, 2) == (
         Decimal("60.00"), Decimal("150000.00"), "line",
     )  # fmt: skip
     assert {s.kind for s in bot.line.sent} == {"reply"} and bot.line.used == 0
@@ -193,7 +199,7 @@ async def test_a_whole_report_through_line_a_crash_and_a_redelivery(bot: Bot) ->
     await bot.say(OFFICER, "ฝนตกหนัก", "เป็นไปตามเป้าหมายหรือไม่")
     await bot.say(OFFICER, "ใช่", "กรุณาตรวจสอบรายงานก่อนส่ง")
     await bot.say(OFFICER, "ยืนยัน", "บันทึกรายงานครั้งที่ 1")
-    assert await stored(bot.folder, ROAD.code, 1) == (
+    assert await stored(bot.data, ROAD.code, 1) == (
         Decimal("25.00"), Decimal("300000.00"), "line",
     )  # fmt: skip
 
@@ -206,8 +212,10 @@ async def test_a_whole_report_through_line_a_crash_and_a_redelivery(bot: Bot) ->
     assert "refused a request with a wrong signature" in log
 
 
-async def test_telegram_and_line_in_one_process_share_one_person(tmp_path: Path) -> None:
-    database = await prepare(tmp_path, telegram=True)
+async def test_telegram_and_line_in_one_process_share_one_person(
+    tmp_path: Path, database: Database
+) -> None:
+    await prepare(database, telegram=True)
     async with (
         FakeLine(SECRET, TOKEN, clock=WINDOW_NOW.timestamp) as line,
         FakeBotApi(TELEGRAM_TOKEN) as telegram,
@@ -216,8 +224,8 @@ async def test_telegram_and_line_in_one_process_share_one_person(tmp_path: Path)
         line.webhook_url = f"http://127.0.0.1:{port}/line"
         config = tmp_path / "bot.toml"
         config.write_text(
-            f'[database]\npath = "{database}"\n'
-            f'[bot]\nfixed_now = "{WINDOW_NOW.isoformat()}"\n'  # the window opens on 25 Nov
+            database.config()
+            + f'[bot]\nfixed_now = "{WINDOW_NOW.isoformat()}"\n'  # the window opens on 25 Nov
             f'[telegram]\napi_base_url = "{telegram.base_url}"\npoll_timeout = 5\n'
             "messages_per_chat_per_second = 100.0\n"
             f'[line]\napi_host = "{line.base_url}"\napi_data_host = "{line.base_url}"\n'
@@ -243,7 +251,7 @@ async def test_telegram_and_line_in_one_process_share_one_person(tmp_path: Path)
             telegram.push_text(TELEGRAM_OFFICER, "/status")
             await telegram.wait_for_text(TELEGRAM_OFFICER, "", timeout=20, after=after)
             assert await bot.terminate() == 0
-            repo = await SqliteStorage.open(database)
+            repo = await database.open()
             try:
                 officer = await repo.find_person_by_identity("line", OFFICER)
                 assert officer is not None
@@ -265,12 +273,14 @@ async def test_telegram_and_line_in_one_process_share_one_person(tmp_path: Path)
                 await bot.process.wait()
 
 
-async def test_a_full_run_logs_no_token_code_phone_or_note(tmp_path: Path) -> None:
+async def test_a_full_run_logs_no_token_code_phone_or_note(
+    tmp_path: Path, database: Database
+) -> None:
     """The real bot at INFO: an invite redeemed, a report whose note holds a phone number, a
     coordinator's workbook downloaded through the file shelf. Nothing private reaches the log:
     not the download address, not the invite code, not a phone number, not the note."""
-    database = await prepare(tmp_path, telegram=False)
-    repo = await SqliteStorage.open(database)
+    await prepare(database, telegram=False)
+    repo = await database.open()
     coordinator = await repo.find_person("น.ส.รัตนา ปิยะวรสกุล")
     officer = await repo.find_person("นายสมชาย ใจดี")
     assert coordinator is not None and officer is not None
@@ -283,8 +293,7 @@ async def test_a_full_run_logs_no_token_code_phone_or_note(tmp_path: Path) -> No
         line.webhook_url = f"http://127.0.0.1:{port}/line"
         config = tmp_path / "bot.toml"
         config.write_text(
-            f'[database]\npath = "{database}"\n'
-            f'[bot]\nfixed_now = "{FIRST_NOW.isoformat()}"\n'
+            database.config() + f'[bot]\nfixed_now = "{FIRST_NOW.isoformat()}"\n'
             f'[line]\napi_host = "{line.base_url}"\napi_data_host = "{line.base_url}"\n'
             f"webhook_port = {port}\n"
             f'public_base_url = "https://127.0.0.1:{port}"\nfiles_dir = "{tmp_path / "files"}"\n',

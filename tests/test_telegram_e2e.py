@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from domain.models import ChatIdentity
-from storage.sqlite import SqliteStorage
+from tests.backends import Database
 from tests.bot_process import BotProcess
 from tests.fake_telegram import FakeBotApi
 from tests.support import OTHER, ROAD, SCHOOL, build_world
@@ -30,6 +30,12 @@ class Bot(BotProcess):
     """The bot process (tests/bot_process.py), and a person typing and pressing to it."""
 
     token: str = TOKEN
+    database: Database | None = None  # where it keeps its data (SQLite or PostgreSQL)
+
+    @property
+    def data(self) -> Database:
+        assert self.database is not None
+        return self.database
 
     async def say(self, user: int, text: str, expect: str) -> str:
         """Type a message and wait for the bot's answer containing `expect`."""
@@ -52,9 +58,8 @@ class Bot(BotProcess):
 
 
 @pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
-    database = tmp_path / "bot.sqlite3"
-    repo = await SqliteStorage.open(database)
+async def bot(tmp_path: Path, database: Database) -> AsyncIterator[Bot]:
+    repo = await database.open()
     world = await build_world(repo)
     await repo.link_identity(ChatIdentity("telegram", str(OFFICER), world.officer.id))
     await repo.link_identity(ChatIdentity("telegram", str(SINGLE), world.single.id))
@@ -62,21 +67,20 @@ async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
     async with FakeBotApi(TOKEN) as fake:
         config = tmp_path / "bot.toml"
         config.write_text(
-            f'[database]\npath = "{database}"\n'
-            f'[bot]\nfixed_now = "{FIXED_NOW}"\n'
+            database.config() + f'[bot]\nfixed_now = "{FIXED_NOW}"\n'
             f'[telegram]\napi_base_url = "{fake.base_url}"\npoll_timeout = 5\n'
             "messages_per_chat_per_second = 100.0\n",
             encoding="utf-8",
         )
-        running = Bot(fake, tmp_path, config)
+        running = Bot(fake, tmp_path, config, database=database)
         try:
             yield running
         finally:
             await running.ensure_stopped()
 
 
-async def stored(folder: Path, code: str, report_no: int) -> tuple[Decimal, Decimal] | None:
-    repo = await SqliteStorage.open(folder / "bot.sqlite3")
+async def stored(database: Database, code: str, report_no: int) -> tuple[Decimal, Decimal] | None:
+    repo = await database.open()
     try:
         report = await repo.get_report(code, 2570, report_no)
         return None if report is None else (report.values.progress, report.values.disbursed)
@@ -98,7 +102,7 @@ async def test_report_kill_restart_and_finish(bot: Bot) -> None:
     summary = await bot.press(SINGLE, "เป็นไปตามเป้าหมาย", "กรุณาตรวจสอบรายงานก่อนส่ง")
     assert "งบประมาณที่เบิกใช้ (ครั้งที่ 2) = 150,000 บาท" in summary
     await bot.press(SINGLE, "ยืนยันส่ง", "บันทึกรายงานครั้งที่ 2")
-    assert await stored(bot.folder, SCHOOL.code, 2) == (Decimal("60.00"), Decimal("150000.00"))
+    assert await stored(bot.data, SCHOOL.code, 2) == (Decimal("60.00"), Decimal("150000.00"))
 
     # The other officer starts (the shared school project is reported now, so only the road
     # project is offered and no project question comes), and the process dies in the middle.
@@ -116,8 +120,8 @@ async def test_report_kill_restart_and_finish(bot: Bot) -> None:
     await bot.say(OFFICER, "ฝนตกหนัก", "เป็นไปตามเป้าหมายหรือไม่")
     await bot.say(OFFICER, "ใช่", "กรุณาตรวจสอบรายงานก่อนส่ง")
     await bot.say(OFFICER, "ยืนยัน", "บันทึกรายงานครั้งที่ 1")
-    assert await stored(bot.folder, ROAD.code, 1) == (Decimal("25.00"), Decimal("300000.00"))
-    assert await stored(bot.folder, OTHER.code, 1) is None
+    assert await stored(bot.data, ROAD.code, 1) == (Decimal("25.00"), Decimal("300000.00"))
+    assert await stored(bot.data, OTHER.code, 1) is None
 
     # A clean stop: exit code 0, and the token never reached the log.
     assert await bot.terminate() == 0
@@ -141,7 +145,7 @@ async def test_a_report_typed_the_way_officers_type(bot: Bot) -> None:
     await bot.say(OFFICER, "ตามแผนครับ", "เป็นไปตามเป้าหมายหรือไม่")
     await bot.say(OFFICER, "ใช่ครับผม", "กรุณาตรวจสอบรายงานก่อนส่ง")
     await bot.say(OFFICER, "ยืนยันครับ", "บันทึกรายงานครั้งที่ 2")
-    assert await stored(bot.folder, ROAD.code, 2) == (Decimal("80.00"), Decimal("1200000.00"))
+    assert await stored(bot.data, ROAD.code, 2) == (Decimal("80.00"), Decimal("1200000.00"))
     assert await bot.terminate() == 0
 
 
@@ -160,17 +164,18 @@ async def test_an_update_redelivered_after_a_crash_is_not_applied_twice(bot: Bot
     assert await bot.terminate() == 0
 
 
-async def test_reminders_arrive_and_a_button_starts_the_report(tmp_path: Path) -> None:
-    database = tmp_path / "bot.sqlite3"
-    repo = await SqliteStorage.open(database)
+async def test_reminders_arrive_and_a_button_starts_the_report(
+    tmp_path: Path, database: Database
+) -> None:
+    repo = await database.open()
     world = await build_world(repo)
     await repo.link_identity(ChatIdentity("telegram", str(SINGLE), world.single.id))
     await repo.close()
     async with FakeBotApi(TOKEN) as fake:
         config = tmp_path / "bot.toml"
         config.write_text(
-            f'[database]\npath = "{database}"\n'
-            '[bot]\nfixed_now = "2026-11-25T09:05:00+07:00"\n'  # the window opens on 25 Nov
+            database.config()
+            + '[bot]\nfixed_now = "2026-11-25T09:05:00+07:00"\n'  # the window opens on 25 Nov
             f'[telegram]\napi_base_url = "{fake.base_url}"\npoll_timeout = 5\n',
             encoding="utf-8",
         )

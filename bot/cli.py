@@ -166,6 +166,12 @@ def _parser() -> argparse.ArgumentParser:
         "--to", dest="target", required=True, metavar="ADDRESS",
         help="postgresql://user@host:port/db, or the path of a new SQLite file",
     )  # fmt: skip
+    grants = database_sub.add_parser(
+        "grants", parents=[common],
+        help="print the SQL that lets a PostgreSQL role run the bot without rewriting history "
+        "(no UPDATE or DELETE of report revisions); run it as the database's owner",
+    )  # fmt: skip
+    grants.add_argument("--role", required=True, help="the role the bot connects as")
 
     export = sub.add_parser("export", parents=[common], help="export monthly reports")
     export.add_argument(
@@ -472,6 +478,14 @@ def _restore(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _grants(role: str) -> int:
+    from storage.pg_schema import app_role_grants
+
+    print(f"-- ให้บทบาท {role} ใช้งานบอทได้ แต่แก้ไขหรือลบประวัติรายงานไม่ได้ (รันด้วยบทบาทเจ้าของฐานข้อมูล)")
+    print(app_role_grants(role).strip())
+    return 0
+
+
 async def _database(services: Services, args: argparse.Namespace) -> int:
     from storage.copy import copy_database
     from storage.postgres import PostgresStorage, redacted
@@ -654,6 +668,8 @@ def _main(args: argparse.Namespace, environ: dict[str, str] | None) -> int:
     level = "WARNING" if args.command == "console" else config.log_level
     configure_logging(level, config.secrets)
     try:
+        if args.command == "database" and args.action == "grants":  # opens no database
+            return _grants(args.role)
         if args.command in FILE_JOBS:  # on the database file itself, without opening services
             if config.database_url is not None:
                 print(PG_BACKUP, file=sys.stderr)

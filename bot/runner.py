@@ -114,6 +114,7 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
     notifiers: dict[str, Notifier] = {}
     metered: dict[str, Metered] = {}
     servers: list[WebServer] = []
+    healthy = services.repo.healthy  # GET /healthz of every server, for a load balancer
     channel: TelegramChannel | None = None
     line_channel: LineChannel | None = None
     reminders: ReminderService | None = None
@@ -131,7 +132,7 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
             notifiers[TELEGRAM] = TelegramNotifier(channel)
         if line is not None:
             from bot.line_channel import LineNotifier
-            from bot.web_server import serve
+            from bot.web_server import serve, with_health
 
             line_channel, app = line_parts(services, line)
             if line.rich_menus:
@@ -142,7 +143,9 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
                 )
                 line_channel.menus = keeper
                 menus = asyncio.create_task(keep_menus(keeper, stop))
-            servers.append(await serve(app, line.webhook_listen, line.webhook_port))
+            servers.append(
+                await serve(with_health(app, healthy), line.webhook_listen, line.webhook_port)
+            )
             notifiers[LINE] = metered[LINE] = LineNotifier(line_channel, line)
             try:
                 basic_id = await line_channel.api.check()
@@ -156,9 +159,10 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
                 )  # fmt: skip
         web_config, dashboard = services.config.web, services.dashboard
         if web_config is not None and dashboard is not None:
-            from bot.web_server import serve
+            from bot.web_server import serve, with_health
 
-            servers.append(await serve(dashboard.app(), web_config.listen, web_config.port))
+            desk = with_health(dashboard.app(), healthy)
+            servers.append(await serve(desk, web_config.listen, web_config.port))
             log.info("web: dashboard on %s:%d", web_config.listen, web_config.port)
         if channel is not None and telegram is not None and telegram.mode == "polling":
             if not await services.repo.hold_poller("telegram"):
@@ -181,10 +185,11 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
         elif channel is not None and telegram is not None:
             from bot.telegram_channel import ALLOWED_UPDATES
             from bot.telegram_webhook import telegram_webhook
-            from bot.web_server import serve
+            from bot.web_server import serve, with_health
 
             app = telegram_webhook(channel, telegram.secret_token, telegram.webhook_path)
-            servers.append(await serve(app, telegram.webhook_listen, telegram.webhook_port))
+            hooked = with_health(app, healthy)
+            servers.append(await serve(hooked, telegram.webhook_listen, telegram.webhook_port))
             await channel.app.bot.set_webhook(
                 url=telegram.webhook_public_url,
                 secret_token=telegram.secret_token,

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -180,6 +180,22 @@ async def serve(
     loop = asyncio.get_running_loop()
     server = await loop.create_server(protocol, host, port)
     return WebServer(runner, server)
+
+
+HEALTH_PATH = "/healthz"
+
+
+def with_health(app: web.Application, healthy: Callable[[], Awaitable[bool]]) -> web.Application:
+    """`app` with GET /healthz for a load balancer: 200 "ok" while the database answers, 503
+    otherwise (so that traffic goes to another process)."""
+
+    async def health(_: web.Request) -> web.Response:
+        if await healthy():
+            return web.Response(text="ok", headers={"Cache-Control": "no-store"})
+        return web.Response(status=503, text="database unavailable")
+
+    app.router.add_get(HEALTH_PATH, health)
+    return app
 
 
 _ASCII_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

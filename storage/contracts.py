@@ -464,6 +464,9 @@ class Processes(Protocol):
         """Become the one process that polls `channel` for updates, until the storage is
         closed; False (and nothing held) while another process polls it."""
 
+    async def healthy(self) -> bool:
+        """Whether the database answers now (for a load balancer's health check)."""
+
 
 class Storage(
     ReportStore,

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from storage.pg_base import PgBase
 
 POLLERS = 0x706F6C6C  # the first half of the poller locks' two-part keys ("poll")
+HEALTH_TIMEOUT = 2.0  # seconds
 
 
 class PgProcessesPart(PgBase):
@@ -44,3 +45,10 @@ class PgProcessesPart(PgBase):
             return False
         self._pollers[channel] = conn
         return True
+
+    async def healthy(self) -> bool:
+        """Whether the server answers a query within HEALTH_TIMEOUT seconds."""
+        try:
+            return bool(await self._pool.fetchval("SELECT 1", timeout=HEALTH_TIMEOUT) == 1)
+        except Exception:  # any failure (down, unreachable, too slow) is an unhealthy answer
+            return False

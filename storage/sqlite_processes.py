@@ -40,6 +40,13 @@ class ProcessesPart(SqliteBase):
         held[channel] = descriptor
         return True
 
+    async def healthy(self) -> bool:
+        """Whether the database answers a query."""
+        try:
+            return bool(await self._one("SELECT 1") == (1,))
+        except Exception:  # any failure of the database is an unhealthy answer
+            return False
+
     async def close(self) -> None:
         """Close the connection, and let go of the poller's locks."""
         for descriptor in self._pollers.values():

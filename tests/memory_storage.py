@@ -716,6 +716,10 @@ class MemoryStorage:
         """This process is the only one."""
         return True
 
+    async def healthy(self) -> bool:
+        """Always: memory does not fail."""
+        return True
+
     async def add_nudge(self, nudge: Nudge) -> bool:
         """Record a nudge; False if the person was nudged about the project that day already."""
         self._require_person(nudge.by_person)

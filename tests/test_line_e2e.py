@@ -165,6 +165,10 @@ async def stored(
 
 async def test_a_whole_report_through_line_a_crash_and_a_redelivery(bot: Bot) -> None:
     await bot.start()
+    # The load balancer's health check, on the webhook's own server.
+    health = bot.line.webhook_url.replace("/line", "/healthz")
+    async with aiohttp.ClientSession() as client, client.get(health) as answer:
+        assert answer.status == 200 and await answer.text() == "ok"
     # A whole report by the one-project officer, typed and tapped, answered by replies only.
     await bot.say(SINGLE, "ส่งรายงาน", "กี่เปอร์เซ็นต์")
     await bot.say(SINGLE, "๖๐ %", "เบิกจ่ายสะสม")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -83,8 +85,14 @@ async def test_the_bots_own_role_cannot_rewrite_history_but_can_do_its_work(
     role = f"app_{secrets.token_hex(4)}"
     try:
         await owner._execute(f'CREATE ROLE "{role}" LOGIN')
+        command = [sys.executable, "-m", "bot", "database", "grants", "--role", role]
+        printed = (await asyncio.to_thread(
+            subprocess.run, command, capture_output=True, text=True, check=True,
+            env={"PYTHAINLP_READ_ONLY": "1"},
+        )).stdout  # fmt: skip
+        assert printed.splitlines()[1:] == app_role_grants(role).strip().splitlines()
         async with owner._transaction() as conn:
-            await conn.execute(app_role_grants(role))
+            await conn.execute(printed)  # as the owner runs what the command printed
         world = await build_world(owner)
     finally:
         await owner.close()
@@ -122,3 +130,20 @@ async def test_a_server_that_cannot_be_reached_is_a_plain_message_without_the_pa
     assert "very-secret" not in str(refused.value)
     assert redacted("postgresql://u:p@h/db") == "postgresql://u@h/db"
     assert redacted("postgresql://h/db") == "postgresql://h/db"
+
+
+async def test_health_is_false_once_the_server_is_gone() -> None:
+    from tests import pg_server
+
+    try:
+        server = pg_server.start()
+    except FileNotFoundError as error:
+        pytest.skip(str(error))
+    try:
+        repo = await PostgresStorage.open(server.url)
+        assert await repo.healthy()
+        server.stop()
+        assert not await repo.healthy(), "a load balancer takes this process out"
+        await repo.close()
+    finally:
+        server.stop()

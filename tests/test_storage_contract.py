@@ -1275,6 +1275,9 @@ class TestProcesses:
         finally:
             await third.close()
 
+    async def test_a_database_that_answers_is_healthy(self, repo: Storage) -> None:
+        assert await repo.healthy()
+
     async def test_a_persons_turn_waits_for_the_same_person_in_another_process(
         self, repo: Storage, request: pytest.FixtureRequest, tmp_path: Path
     ) -> None:

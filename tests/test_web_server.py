@@ -82,3 +82,21 @@ async def test_the_access_log_never_holds_a_full_path(caplog: pytest.LogCaptureF
     lines = [record.getMessage() for record in caplog.records]
     assert any(line.startswith("GET /line-files… 200") for line in lines), lines
     assert not any(token in line for line in lines)
+
+
+async def test_the_health_check_follows_the_database() -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.web_server import with_health
+
+    up = True
+
+    async def healthy() -> bool:
+        return up
+
+    async with TestClient(TestServer(with_health(web.Application(), healthy))) as client:
+        answer = await client.get("/healthz")
+        assert answer.status == 200 and await answer.text() == "ok"
+        up = False
+        down = await client.get("/healthz")
+        assert down.status == 503 and "database" in await down.text()

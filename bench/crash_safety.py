@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import socket
 import sys
 import tempfile
 import time
@@ -40,7 +41,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from storage.sqlite import SqliteStorage
+from tests.backends import Database
 from tests.bot_process import (
     LATE_PREFIX,
     TOKEN,
@@ -77,6 +78,13 @@ class Options:
     patience: float = 3.0
     """Seconds an officer waits for an answer before sending the last message again."""
     folder: Path | None = None
+    processes: int = 1
+    """Bot processes; more than one run in Telegram's webhook mode behind a load balancer (the
+    fake picks a process at random for each update) on one PostgreSQL database, and each kill
+    hits one of them at random (the trap kills them all: the one that stored the report is
+    among them)."""
+    database_url: str | None = None
+    """PostgreSQL instead of a SQLite file (needed for several processes)."""
 
 
 @dataclass
@@ -107,6 +115,7 @@ class Result:
     internal_errors: int = 0
     clean_exit: bool = False
     seconds: float = 0.0
+    served: dict[str, int] = field(default_factory=dict)  # webhook updates answered, per process
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -144,6 +153,11 @@ class Result:
             f"{self.without_report}; unfinished drafts left: {self.open_sessions}",
             f"internal errors in the bot log: {self.internal_errors}; "
             f"clean SIGTERM stop at the end: {self.clean_exit}",
+            *(
+                [f"updates answered per process: {sorted(self.served.values())}"]
+                if self.served
+                else []
+            ),
             *(f"PROBLEM: {p}" for p in self.problems[:20]),
             "OK" if self.ok else "FAILED",
         ]
@@ -161,12 +175,18 @@ async def run(options: Options) -> Result:
 async def _run(options: Options, folder: Path) -> Result:
     started = time.monotonic()
     result = Result(officers=options.officers)
-    database = folder / "bot.sqlite3"
+    if options.processes > 1 and options.database_url is None:
+        raise ValueError("several processes share a PostgreSQL database: give database_url")
+    database = Database(folder / "bot.sqlite3", options.database_url)
     accounts = await prepare_world(database, options.officers)
     rng = random.Random(options.seed)
     async with FakeBotApi(TOKEN) as fake:
         inboxes = Inboxes(fake)
-        bot = BotProcess(fake, folder, write_config(folder, database, fake))
+        bots = _processes(options, folder, database, fake)
+        if options.processes > 1:
+            fake.deliver_through(
+                [f"http://127.0.0.1:{b.webhook_port}/telegram" for b in bots], seed=options.seed
+            )
         officers = [
             Officer(
                 fake,
@@ -191,11 +211,13 @@ async def _run(options: Options, folder: Path) -> Result:
         async def killer() -> None:
             try:
                 for number in range(options.kills):
+                    victims = [rng.choice(bots)]
                     if options.trap_every > 0 and number % options.trap_every == 1:
                         trapped = asyncio.get_running_loop().create_future()
 
                         def spring(trapped: asyncio.Future[None] = trapped) -> None:
-                            bot.kill_now()
+                            for bot in bots:  # which one stored the report is not known here
+                                bot.kill_now()
                             trapped.set_result(None)
 
                         inboxes.trap = spring
@@ -203,6 +225,7 @@ async def _run(options: Options, folder: Path) -> Result:
                         inboxes.trap = None
                         if trapped.done() and not trapped.cancelled():
                             result.trapped += 1
+                            victims = bots
                     elif options.up_sends is not None:
                         count = rng.randint(*options.up_sends)
                         await _first(
@@ -215,14 +238,17 @@ async def _run(options: Options, folder: Path) -> Result:
                         )
                     if everyone_done.is_set():
                         return
-                    await bot.kill()
+                    for bot in victims:
+                        await bot.kill()
                     result.kills += 1
-                    await bot.start()
+                    for bot in victims:
+                        await bot.start()
             finally:
                 kills_done.set()
 
         try:
-            await bot.start()
+            for bot in bots:
+                await bot.start()
             killing = asyncio.create_task(killer())
             talking: asyncio.Future[list[None]] = asyncio.gather(
                 *(officer_loop(o) for o in officers)
@@ -236,10 +262,13 @@ async def _run(options: Options, folder: Path) -> Result:
             await talking
             everyone_done.set()
             await killing
-            result.clean_exit = await bot.terminate() == 0
+            exits = [await bot.terminate() for bot in bots]
+            result.clean_exit = all(code == 0 for code in exits)
         finally:
-            await bot.ensure_stopped()
-        result.bot_starts = bot.starts
+            for bot in bots:
+                await bot.ensure_stopped()
+        result.served = dict(fake.webhook_backends)
+        result.bot_starts = sum(bot.starts for bot in bots)
         result.stuck = outcomes[Outcome.STUCK]
         sent = [s for s in fake.sent if s.method == "sendMessage"]
     if options.folder is not None:
@@ -272,7 +301,11 @@ async def _run(options: Options, folder: Path) -> Result:
     result.confirmed = len(confirmations)
     result.confirmations_repeated = sum(1 for n in confirmations.values() if n > 1)
     await _check_database(database, officers, confirmations, result)
-    log = (folder / "bot.log").read_text(encoding="utf-8", errors="replace")
+    log = "".join(
+        bot.log_path.read_text(encoding="utf-8", errors="replace")
+        for bot in bots
+        if bot.log_path.exists()
+    )
     result.internal_errors = log.count("conversation failed")
     if TOKEN in log:
         result.problems.append("the bot token appears in the bot log")
@@ -280,11 +313,33 @@ async def _run(options: Options, folder: Path) -> Result:
     return result
 
 
+def _processes(
+    options: Options, folder: Path, database: Database, fake: FakeBotApi
+) -> list[BotProcess]:
+    """The bot processes, each in a folder of its own (config and log)."""
+    if options.processes == 1:
+        return [BotProcess(fake, folder, write_config(folder, database, fake))]
+    bots = []
+    for number in range(1, options.processes + 1):
+        place = folder / f"process-{number}"
+        place.mkdir(exist_ok=True)
+        port = _free_port()
+        config = write_config(place, database, fake, webhook_port=port)
+        bots.append(BotProcess(fake, place, config, webhook_port=port))
+    return bots
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 async def _check_database(
-    database: Path, officers: list[Officer], confirmations: Counter[Month], result: Result
+    database: Database, officers: list[Officer], confirmations: Counter[Month], result: Result
 ) -> None:
     """Compare every stored report with what was confirmed and what the officer pressed."""
-    repo = await SqliteStorage.open(database)
+    repo = await database.open()
     try:
         for officer in officers:
             account = officer.account
@@ -362,6 +417,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--trap-every", type=int, default=5, help="kill after a commit every N kills; 0: never"
     )
     parser.add_argument("--keep", type=Path, help="keep the database and bot.log in this folder")
+    parser.add_argument(
+        "--processes", type=int, default=1,
+        help="bot processes behind a load balancer, in webhook mode (needs --database-url)",
+    )  # fmt: skip
+    parser.add_argument("--database-url", help="PostgreSQL (postgresql://...) instead of SQLite")
     args = parser.parse_args(argv)
     options = Options(
         officers=args.officers,
@@ -371,6 +431,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         trap_every=args.trap_every,
         patience=args.patience,
         folder=args.keep,
+        processes=args.processes,
+        database_url=args.database_url,
     )
     result = asyncio.run(run(options))
     print("\n".join(result.lines()))

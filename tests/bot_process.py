@@ -31,10 +31,11 @@ from domain.models import ChatIdentity, ProjectData, Role
 from domain.payloads import RunCommand, StepAnswer, decode
 from domain.thaidate import format_thai_month
 from handlers import texts
-from storage.sqlite import SqliteStorage
+from tests.backends import Database
 from tests.fake_telegram import FakeBotApi, Sent
 
 TOKEN = "555000:CRASH-SAFETY-TOKEN_never-logged"
+WEBHOOK_SECRET = "crash-safety-webhook-secret_1"  # what Telegram sends with every webhook
 FIXED_NOW = "2028-09-20T10:00:00+07:00"  # report 12 of fiscal year 2571
 FIRST_YEAR = 2570
 FIRST_USER = 30_000
@@ -56,9 +57,10 @@ class Account:
     code: str
 
 
-async def prepare_world(database: Path, officers: int) -> list[Account]:
-    """One project per officer, linked to their Telegram account, in a fresh database."""
-    repo = await SqliteStorage.open(database)
+async def prepare_world(database: Path | Database, officers: int) -> list[Account]:
+    """One project per officer, linked to their Telegram account, in a fresh database (a
+    SQLite file, or a Database: SQLite or PostgreSQL)."""
+    repo = await (Database(database) if isinstance(database, Path) else database).open()
     accounts: list[Account] = []
     try:
         for n in range(officers):
@@ -97,17 +99,31 @@ def fiscal_year_of(report_no: int, buddhist_year: int) -> int:
     return buddhist_year + 1 if report_no <= 3 else buddhist_year
 
 
-def write_config(folder: Path, database: Path, fake: FakeBotApi, *, level: str = "INFO") -> Path:
-    """A config for `python -m bot run` against the fake, without reminders or rate limits."""
+def write_config(
+    folder: Path,
+    database: Path | Database,
+    fake: FakeBotApi,
+    *,
+    level: str = "INFO",
+    webhook_port: int | None = None,
+) -> Path:
+    """A config for `python -m bot run` against the fake, without reminders or rate limits;
+    with `webhook_port`, in webhook mode on that port (path /telegram), else long polling."""
     config = folder / "bot.toml"
+    data = Database(database) if isinstance(database, Path) else database
+    webhook = (
+        'mode = "webhook"\nwebhook_public_url = "https://bots.example.go.th/telegram"\n'
+        f"webhook_port = {webhook_port}\n"
+        if webhook_port is not None
+        else ""
+    )
     config.write_text(
-        f'[database]\npath = "{database}"\n'
-        f'[bot]\nfixed_now = "{FIXED_NOW}"\n'
+        data.config() + f'[bot]\nfixed_now = "{FIXED_NOW}"\n'
         f'[logging]\nlevel = "{level}"\n'
         "[reminders]\nenabled = false\n"
         f'[telegram]\napi_base_url = "{fake.base_url}"\n'
         f'api_file_url = "{fake.base_file_url}"\npoll_timeout = 5\n'
-        "messages_per_second = 10000.0\nmessages_per_chat_per_second = 10000.0\n",
+        "messages_per_second = 10000.0\nmessages_per_chat_per_second = 10000.0\n" + webhook,
         encoding="utf-8",
     )
     return config
@@ -126,6 +142,7 @@ class BotProcess:
     process: asyncio.subprocess.Process | None = None
     starts: int = 0
     token: str = TOKEN  # the bot token the fake expects, given through the environment
+    webhook_port: int | None = None  # webhook mode: ready once /healthz answers on this port
 
     @property
     def log_path(self) -> Path:
@@ -141,7 +158,12 @@ class BotProcess:
     async def start(self, timeout: float = 60) -> None:  # noqa: ASYNC109
         """Start the bot and wait until it polls for updates."""
         seen = len(self.fake.requests)
-        env = {**os.environ, "PYTHAINLP_READ_ONLY": "1", "PROGRESS_BOT_TELEGRAM_TOKEN": self.token}
+        env = {
+            **os.environ,
+            "PYTHAINLP_READ_ONLY": "1",
+            "PROGRESS_BOT_TELEGRAM_TOKEN": self.token,
+            "PROGRESS_BOT_TELEGRAM_SECRET": WEBHOOK_SECRET,
+        }
         with self.log_path.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", "--config", str(self.config), "run",
@@ -150,7 +172,9 @@ class BotProcess:
             )  # fmt: skip
         self.starts += 1
         waiting = asyncio.ensure_future(
-            self.fake.wait_for_request("getUpdates", timeout=timeout, after=seen)
+            self._healthy(timeout)
+            if self.webhook_port is not None
+            else self.fake.wait_for_request("getUpdates", timeout=timeout, after=seen)
         )
         exited = asyncio.ensure_future(self.process.wait())
         await asyncio.wait({waiting, exited}, return_when=asyncio.FIRST_COMPLETED)
@@ -161,6 +185,22 @@ class BotProcess:
             )
         exited.cancel()
         waiting.result()
+
+    async def _healthy(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Wait until the webhook's server answers its health check."""
+        import aiohttp
+
+        url = f"http://127.0.0.1:{self.webhook_port}/healthz"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        async with aiohttp.ClientSession() as session:
+            while loop.time() < deadline:
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with session.get(url) as answer:
+                        if answer.status == 200:
+                            return
+                await asyncio.sleep(0.05)
+        raise TimeoutError(f"the bot's webhook on port {self.webhook_port} never answered")
 
     def kill_now(self) -> None:
         """SIGKILL at once, from synchronous code (a hook of the fake): the bot cannot get one

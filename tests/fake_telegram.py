@@ -8,9 +8,12 @@ longer than 64 bytes (about 21 Thai characters) is refused, texts over 4096 char
 refused, only Latin command names get a bot_command entity, and optional flood control answers
 429 with retry_after.
 
-Not modelled: parse_mode (texts are stored as sent, markup and all), webhooks deliver nothing
-(setWebhook only stores the URL and makes getUpdates answer 409, as Telegram does), groups
-beyond a bare chat object, and every method not listed in ``FakeBotApi._methods`` (404).
+Webhooks: setWebhook stores the URL and makes getUpdates answer 409, as Telegram does; updates
+are POSTed only once a test calls `deliver_through(backends)`, playing Telegram and a load
+balancer in front of several bot processes: each update goes to a backend picked at random, one
+update of a chat at a time, in order, and again (to a backend picked again) until one answers
+200. Not modelled: parse_mode (texts are stored as sent, markup and all), groups beyond a bare
+chat object, and every method not listed in ``FakeBotApi._methods`` (404).
 
 All methods must be called on the event loop that runs the fake.
 
@@ -31,11 +34,12 @@ import asyncio
 import functools
 import itertools
 import json
+import random
 import re
 import signal
 import sys
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Self
@@ -175,6 +179,16 @@ class _ApiError(Exception):
         if self.parameters:
             body["parameters"] = self.parameters
         return body
+
+
+def _chat_of(update: JSONDict) -> int:
+    """The private chat an update comes from (the user's id)."""
+    for key in ("message", "edited_message", "callback_query"):
+        body = update.get(key)
+        if isinstance(body, dict):
+            sender = body.get("from") or body.get("chat") or {}
+            return int(sender.get("id", 0))
+    return 0
 
 
 class _Signal:
@@ -325,6 +339,9 @@ class FakeBotApi:
         self._send_times: deque[float] = deque()
         self._last_send_at: dict[int, float] = {}
 
+        self._deliveries: asyncio.Task[None] | None = None
+        self.webhook_posts = 0  # webhook deliveries tried (refused or failed ones included)
+        self.webhook_backends: Counter[str] = Counter()  # deliveries answered 200, per backend
         self._updates_signal = _Signal()
         self._sent_signal = _Signal()
         self._request_signal = _Signal()
@@ -391,7 +408,62 @@ class FakeBotApi:
             return
         self._closing = True
         self._updates_signal.fire()
+        if self._deliveries is not None:
+            self._deliveries.cancel()
+            await asyncio.gather(self._deliveries, return_exceptions=True)
         await runner.cleanup()
+
+    def deliver_through(self, backends: Sequence[str], *, seed: int = 1) -> None:
+        """POST every update to one of these webhook addresses (http://host:port/path), as
+        Telegram does through a load balancer: a backend picked at random for each try, one
+        update of a chat at a time and in order, tried again until a backend answers 200."""
+        self._deliveries = asyncio.create_task(self._deliver(list(backends), random.Random(seed)))
+
+    async def _deliver(self, backends: list[str], rng: random.Random) -> None:
+        import aiohttp
+
+        busy: dict[int, asyncio.Task[None]] = {}  # chat -> its update in flight
+        async with aiohttp.ClientSession() as session:
+
+            async def post(chat: int, update: JSONDict) -> None:
+                try:
+                    while not self._closing:
+                        backend = rng.choice(backends)
+                        self.webhook_posts += 1
+                        headers = {}
+                        if self.webhook_secret_token:
+                            headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret_token
+                        try:
+                            async with session.post(
+                                backend,
+                                json=update,
+                                headers=headers,
+                                timeout=aiohttp.ClientTimeout(total=60),
+                            ) as answer:
+                                if answer.status == 200:
+                                    self.webhook_backends[backend] += 1
+                                    self._pending = [
+                                        u for u in self._pending
+                                        if u["update_id"] != update["update_id"]
+                                    ]  # fmt: skip
+                                    return
+                        except (aiohttp.ClientError, TimeoutError):
+                            pass  # that process is down: the balancer tries another
+                        await asyncio.sleep(0.05)
+                finally:
+                    busy.pop(chat, None)
+                    self._updates_signal.fire()
+
+            while not self._closing:
+                waiting: set[int] = set()
+                for update in sorted(self._pending, key=lambda u: int(u["update_id"])):
+                    chat = _chat_of(update)
+                    if chat in busy or chat in waiting:
+                        waiting.add(chat)  # its older update goes first
+                        continue
+                    waiting.add(chat)
+                    busy[chat] = asyncio.create_task(post(chat, update))
+                await self._updates_signal.wait(1.0)
 
     async def __aenter__(self) -> Self:
         await self.start()

@@ -1,0 +1,148 @@
+"""Two `progress-bot run` processes on one PostgreSQL database: the reminder fan-out goes out
+once, though both processes tick at the same moment; and a second Telegram poller does not
+start. (The crash-safety run with two processes is in tests/test_crash_safety.py.)"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from domain.models import ChatIdentity, DeliveryStatus, ProjectData, Role
+from storage.postgres import PostgresStorage, empty_every_table
+from tests.backends import Database
+from tests.bot_process import TOKEN, BotProcess
+from tests.fake_telegram import FakeBotApi
+
+CHATS = 300
+FIRST_CHAT = 70_000
+WINDOW_OPENS = "2026-11-25T09:05:00+07:00"  # the window of November opens on the 25th
+
+
+async def prepare(url: str, chats: int) -> None:
+    repo = await PostgresStorage.open(url)
+    try:
+        await empty_every_table(repo)
+        for n in range(chats):
+            code = f"R-{n:04d}"
+            await repo.upsert_project(
+                ProjectData(
+                    code=code, name=f"โครงการ {n}", fiscal_year=2570,
+                    start_date=date(2026, 10, 1), end_date=date(2027, 9, 30),
+                    budget_received=Decimal(500_000), agency="สำนักงานเขตทดสอบ",
+                )
+            )  # fmt: skip
+            person = await repo.add_person(f"เจ้าหน้าที่ {n}", roles=frozenset({Role.OFFICER}))
+            await repo.link_officer(person.id, code)
+            await repo.link_identity(ChatIdentity("telegram", str(FIRST_CHAT + n), person.id))
+    finally:
+        await repo.close()
+
+
+def process(fake: FakeBotApi, folder: Path, url: str, number: int, port: int) -> BotProcess:
+    """A bot process with reminders on, in webhook mode on its own port."""
+    place = folder / f"process-{number}"
+    place.mkdir()
+    config = place / "bot.toml"
+    config.write_text(
+        Database(place / "unused.sqlite3", url).config() + f'[bot]\nfixed_now = "{WINDOW_OPENS}"\n'
+        f'[telegram]\napi_base_url = "{fake.base_url}"\nmode = "webhook"\n'
+        'webhook_public_url = "https://bots.example.go.th/telegram"\n'
+        f"webhook_port = {port}\nmessages_per_second = 10000.0\n",
+        encoding="utf-8",
+    )
+    return BotProcess(fake, place, config, webhook_port=port)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_two_processes_tick_together_and_each_reminder_goes_once(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    await prepare(postgres_url, CHATS)
+    async with FakeBotApi(TOKEN) as fake:
+        bots = [process(fake, tmp_path, postgres_url, n, free_port()) for n in (1, 2)]
+        try:
+            # Started together: each catches up at once with a tick of its own.
+            await asyncio.gather(*(bot.start() for bot in bots))
+            await fake.wait_for(lambda _: True, timeout=120, after=CHATS - 1)
+            repo = await PostgresStorage.open(postgres_url)
+            try:
+                for _ in range(600):  # both ticks finish (every claim settled)
+                    records = await repo.reminder_records()
+                    if len(records) == CHATS and all(
+                        r.status is DeliveryStatus.SENT for r in records
+                    ):
+                        break
+                    await asyncio.sleep(0.05)
+            finally:
+                await repo.close()
+            exits = [await bot.terminate() for bot in bots]
+        finally:
+            for bot in bots:
+                await bot.ensure_stopped()
+    assert exits == [0, 0]
+    reminders = [s for s in fake.sent if "ถึงเวลารายงานความก้าวหน้า" in (s.text or "")]
+    per_chat = Counter(s.chat_id for s in reminders)
+    assert len(per_chat) == CHATS, "every officer reminded"
+    assert set(per_chat.values()) == {1}, "and none twice"
+    sent_by = []
+    for bot in bots:
+        log = bot.log_path.read_text(encoding="utf-8")
+        assert "Traceback" not in log
+        sent_by.append(sum(int(n) for n in re.findall(r"reminders: (\d+) sent", log)))
+    assert sum(sent_by) == CHATS, f"what each process sent: {sent_by}"
+
+
+async def test_a_second_poller_says_so_and_does_not_poll(tmp_path: Path, postgres_url: str) -> None:
+    await prepare(postgres_url, 1)
+    async with FakeBotApi(TOKEN) as fake:
+        bots = []
+        for number in (1, 2):
+            place = tmp_path / f"poller-{number}"
+            place.mkdir()
+            config = place / "bot.toml"
+            config.write_text(
+                Database(place / "unused.sqlite3", postgres_url).config()
+                + f'[bot]\nfixed_now = "{WINDOW_OPENS}"\n[reminders]\nenabled = false\n'
+                f'[telegram]\napi_base_url = "{fake.base_url}"\npoll_timeout = 1\n',
+                encoding="utf-8",
+            )
+            bots.append(BotProcess(fake, place, config))
+        try:
+            await bots[0].start()  # polls
+            second = bots[1]
+            assert second.process is None
+            log = second.log_path
+            with log.open("ab") as out:
+                import sys
+
+                second.process = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "bot", "--config", str(second.config), "run",
+                    stdout=out, stderr=out, cwd=second.folder,
+                    env={"PYTHAINLP_READ_ONLY": "1", "PROGRESS_BOT_TELEGRAM_TOKEN": TOKEN,
+                         "PATH": "/usr/bin:/bin"},
+                )  # fmt: skip
+            for _ in range(400):
+                if log.exists() and "another process already polls" in log.read_text("utf-8"):
+                    break
+                await asyncio.sleep(0.05)
+            assert "another process already polls Telegram" in log.read_text("utf-8")
+            # Only the first one fetches updates: one officer's message is answered once.
+            fake.push_text(FIRST_CHAT, "/help")
+            await fake.wait_for(lambda s: s.chat_id == FIRST_CHAT, timeout=30)
+            assert [await bot.terminate() for bot in bots] == [0, 0]
+            answers = [s for s in fake.sent if s.chat_id == FIRST_CHAT]
+            assert len(answers) == 1
+        finally:
+            for bot in bots:
+                await bot.ensure_stopped()

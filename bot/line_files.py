@@ -1,7 +1,11 @@
 """Files for LINE users: LINE cannot carry a PDF or XLSX from a bot, so they become links.
 
 A file is kept on disk under an unguessable name (192 random bits) for a few days and served by
-the LINE webhook server; the public base URL (the TLS proxy in front of it) makes the link. A
+the LINE webhook server; the public base URL (the TLS proxy in front of it) makes the link.
+Several processes (PostgreSQL, behind a load balancer) share one folder on a volume they all
+mount, so that any of them serves a link another one made: the files are large and live a few
+days, so they stay out of the database (its WAL, replicas and backups) and are streamed from
+disk. A
 chart is sent as a picture from the same place. Without a public base URL nothing is stored:
 the person is told how to get the file instead.
 """
@@ -103,11 +107,17 @@ class FileShelf:
         limit = (self._clock() - self._keep).timestamp()
         gone = 0
         for folder in self._folder.iterdir():
-            if folder.is_dir() and _TOKEN.fullmatch(folder.name) and folder.stat().st_mtime < limit:
+            # Several processes may share the folder (PostgreSQL, README): another one may be
+            # removing the same old file at this moment; whoever comes second finds it gone.
+            try:
+                if not (_TOKEN.fullmatch(folder.name) and folder.stat().st_mtime < limit):
+                    continue
                 for file in folder.iterdir():
-                    file.unlink()
+                    file.unlink(missing_ok=True)
                 folder.rmdir()
-                gone += 1
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            gone += 1
         return gone
 
     def add_routes(self, app: web.Application) -> None:

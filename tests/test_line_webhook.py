@@ -462,3 +462,39 @@ def test_a_file_that_cannot_be_written_leaves_no_folder_behind(
     assert list(tmp_path.iterdir()) == [], "no token folder left"
     shelf.put(Attachment("รายงาน.xlsx", b"PK", "application/zip"))
     assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_two_processes_sharing_the_files_folder_serve_and_prune_each_others_files(
+    tmp_path: Path,
+) -> None:
+    """With several processes (PostgreSQL behind a load balancer) the folder is shared: a link
+    one process made is served by another, and both pruning at once lose nothing else."""
+    import asyncio
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.line_files import FileShelf
+    from domain.messages import Attachment
+
+    now = [NOW]
+    one, other = (
+        FileShelf(tmp_path, "https://bot.example.go.th", timedelta(days=7), lambda: now[0])
+        for _ in range(2)
+    )
+    link = one.put(Attachment("รายงาน.pdf", b"%PDF-1.7", "application/pdf"))
+    path = link.removeprefix("https://bot.example.go.th")
+
+    async def fetch() -> tuple[int, bytes]:
+        app = web.Application()
+        other.add_routes(app)
+        async with TestClient(TestServer(app)) as client:
+            response = await client.get(path)
+            return response.status, await response.read()
+
+    assert asyncio.run(fetch()) == (200, b"%PDF-1.7")
+    now[0] = NOW + timedelta(days=3)
+    kept = other.put(Attachment("ใหม่.pdf", b"%PDF-new", "application/pdf"))
+    now[0] = NOW + timedelta(days=8)
+    assert one.prune() + other.prune() == 1, "the old file went once, the newer one stays"
+    assert len(list(tmp_path.iterdir())) == 1 and kept

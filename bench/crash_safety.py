@@ -84,7 +84,7 @@ class Options:
     hits one of them at random (the trap kills them all: the one that stored the report is
     among them)."""
     database_url: str | None = None
-    """PostgreSQL instead of a SQLite file (needed for several processes)."""
+    """PostgreSQL instead of a SQLite file (needed for several processes); emptied first."""
 
 
 @dataclass
@@ -178,6 +178,12 @@ async def _run(options: Options, folder: Path) -> Result:
     if options.processes > 1 and options.database_url is None:
         raise ValueError("several processes share a PostgreSQL database: give database_url")
     database = Database(folder / "bot.sqlite3", options.database_url)
+    if options.database_url is not None:  # a run starts from an empty database
+        from storage.postgres import PostgresStorage, empty_every_table
+
+        emptied = await PostgresStorage.open(options.database_url)
+        await empty_every_table(emptied)
+        await emptied.close()
     accounts = await prepare_world(database, options.officers)
     rng = random.Random(options.seed)
     async with FakeBotApi(TOKEN) as fake:
@@ -421,7 +427,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--processes", type=int, default=1,
         help="bot processes behind a load balancer, in webhook mode (needs --database-url)",
     )  # fmt: skip
-    parser.add_argument("--database-url", help="PostgreSQL (postgresql://...) instead of SQLite")
+    parser.add_argument(
+        "--database-url", help="PostgreSQL (postgresql://...) instead of SQLite; emptied first"
+    )
     args = parser.parse_args(argv)
     options = Options(
         officers=args.officers,

@@ -18,6 +18,7 @@ from domain.models import (
     Person,
 )
 from storage.pg_base import PEOPLE_SELECT, PgBase, execute, mark, require_person, rows, sql
+from storage.sql_shared import SharedAccounts
 from storage.sqlite_base import _person, _utc
 
 _LINK = (
@@ -26,7 +27,7 @@ _LINK = (
 )
 
 
-class PgAccountsPart(PgBase):
+class PgAccountsPart(SharedAccounts, PgBase):
     """Chat accounts and the invites that link them."""
 
     async def link_identity(
@@ -37,32 +38,6 @@ class PgAccountsPart(PgBase):
             await require_person(conn, identity.person_id)
             await mark(conn, event)
             await execute(conn, _LINK, (identity.channel, identity.external_id, identity.person_id))
-
-    async def find_person_by_identity(self, channel: str, external_id: str) -> Person | None:
-        """The person behind a chat account, if linked."""
-        found = await self._people(
-            "WHERE p.id = (SELECT person_id FROM chat_identities "
-            "WHERE channel = ? AND external_id = ?)",
-            (channel, external_id),
-        )
-        return found[0] if found else None
-
-    async def identities_of(self, person_id: int) -> list[ChatIdentity]:
-        """Every chat account of a person."""
-        found = await self._all(
-            "SELECT channel, external_id FROM chat_identities WHERE person_id = ? "
-            'ORDER BY channel COLLATE "C", external_id COLLATE "C"',
-            (person_id,),
-        )
-        return [ChatIdentity(r[0], r[1], person_id) for r in found]
-
-    async def all_identities(self) -> list[ChatIdentity]:
-        """Every chat account, by person, channel and id."""
-        found = await self._all(
-            "SELECT channel, external_id, person_id FROM chat_identities "
-            'ORDER BY person_id, channel COLLATE "C", external_id COLLATE "C"'
-        )
-        return [ChatIdentity(r[0], r[1], r[2]) for r in found]
 
     async def set_preferred_channel(self, person_id: int, channel: str) -> bool:
         """Remember the channel a person wants messages on; False if it was that already."""
@@ -77,11 +52,6 @@ class PgAccountsPart(PgBase):
                 (person_id, channel),
             )
             return changed > 0
-
-    async def preferred_channels(self) -> dict[int, str]:
-        """Per person, the channel they want messages on (people without one are absent)."""
-        found = await self._all("SELECT person_id, channel FROM channel_preferences")
-        return {person_id: channel for person_id, channel in found}
 
     async def set_reminder_channel(
         self, person_id: int, choice: str | None, *, event: EventMark | None = None
@@ -105,16 +75,6 @@ class PgAccountsPart(PgBase):
                     (person_id, choice),
                 )
 
-    async def reminder_channels(self) -> dict[int, str]:
-        """Per person, the channel chosen for reminders (people without a choice are absent)."""
-        found = await self._all("SELECT person_id, choice FROM reminder_channels")
-        return {person_id: choice for person_id, choice in found}
-
-    async def rich_menus(self) -> dict[str, tuple[str, str]]:
-        """Per role, the LINE rich menu made for it: (its id at LINE, its name)."""
-        found = await self._all("SELECT role, rich_menu_id, name FROM line_rich_menus")
-        return {role: (menu, name) for role, menu, name in found}
-
     async def set_rich_menu(self, role: str, rich_menu_id: str, name: str) -> None:
         """Remember the LINE rich menu made for a role (replacing the one before)."""
         await self._execute(
@@ -123,11 +83,6 @@ class PgAccountsPart(PgBase):
             "name = excluded.name",
             (role, rich_menu_id, name),
         )
-
-    async def menu_links(self) -> dict[str, str]:
-        """Per LINE account, the rich menu it was last linked to (by the bot)."""
-        found = await self._all("SELECT external_id, rich_menu_id FROM line_menu_links")
-        return {external_id: menu for external_id, menu in found}
 
     async def set_menu_links(self, links: dict[str, str | None]) -> None:
         """Remember the rich menus LINE accounts were linked to (None: the default again)."""
@@ -174,11 +129,6 @@ class PgAccountsPart(PgBase):
                     "DELETE FROM blocked_accounts WHERE channel = ? AND external_id = ?",
                     (channel, external_id),
                 )
-
-    async def blocked_accounts(self) -> set[tuple[str, str]]:
-        """Every (channel, external id) that blocked the bot."""
-        found = await self._all("SELECT channel, external_id FROM blocked_accounts")
-        return {(channel, external_id) for channel, external_id in found}
 
     async def create_invite(self, invite: Invite) -> None:
         """Store a new invite (by the hash of its code)."""
@@ -244,12 +194,3 @@ class PgAccountsPart(PgBase):
                 "INSERT INTO link_failures (channel, external_id, failed_at) VALUES (?, ?, ?)",
                 (channel, external_id, _utc(at)),
             )
-
-    async def link_failures_since(self, channel: str, external_id: str, since: datetime) -> int:
-        """How many failed linking attempts a chat account made since `since`."""
-        row = await self._one(
-            "SELECT count(*) FROM link_failures "
-            'WHERE channel = ? AND external_id = ? AND failed_at >= ?::text COLLATE "C"',
-            (channel, external_id, _utc(since)),
-        )
-        return int(row[0]) if row else 0

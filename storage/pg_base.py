@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -18,6 +18,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from domain.models import EventMark, Person
 from storage.errors import NotFound, StorageError
+from storage.sql_base import SqlBase
 from storage.sqlite_base import _person, _utc
 
 # Every statement writes roles with string_agg where SQLite has group_concat.
@@ -48,37 +49,7 @@ def rowcount(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
-def under_agency(placeholder: str = "?") -> str:
-    """SQL for `domain.models.under_agency(p.agency, agency)`: whole path segments only (the
-    agency given once per placeholder, as text)."""
-    a = f"{placeholder}::text"
-    return (
-        f"({a} <> '' AND (p.agency = {a} "
-        f"OR substr(p.agency, 1, length({a}) + 1) = {a} || '/' "
-        f"OR substr(p.agency, 1, length({a}) + 2) = {a} || ' /'))"
-    )
-
-
-def project_filter(
-    *, fiscal_year: int | None = None, agency: str | None = None, code: str | None = None
-) -> tuple[str, list[Any]]:
-    """A WHERE clause (with `?` placeholders) over projects `p`, and its parameters."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if fiscal_year is not None:
-        clauses.append("p.fiscal_year = ?")
-        params.append(fiscal_year)
-    if agency:
-        clause = under_agency("?")
-        clauses.append(clause)
-        params.extend([agency.strip()] * clause.count("?"))
-    if code is not None:
-        clauses.append("p.code = ?")
-        params.append(code)
-    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
-
-
-class PgBase:
+class PgBase(SqlBase):
     """A pool of connections to one PostgreSQL database, and what every part uses.
 
     Unlike SQLite's single connection, several processes (and several connections of one) write
@@ -92,6 +63,10 @@ class PgBase:
         # from the queries' pool so that holding them can never starve a query.
         self._turns = turns or pool
         self._pollers: dict[str, PoolConnectionProxy[asyncpg.Record]] = {}
+
+    def among(self, values: Collection[Any]) -> tuple[str, Any]:
+        """Membership in a list: one array parameter."""
+        return "(SELECT unnest(CAST(? AS TEXT[])))", sorted(values)
 
     async def close(self) -> None:
         """Let go of the poller's locks and close every connection."""

@@ -14,6 +14,7 @@ from typing import Any
 from domain.models import EventMark, Person, Reach, SessionState
 from storage.contracts import Opening
 from storage.pg_base import PgBase
+from storage.sql_shared import SharedConversations
 from storage.sqlite_base import _person, _utc
 from storage.sqlite_conversations import _reach
 
@@ -23,7 +24,7 @@ _MARK = (
 )
 
 
-class PgConversationsPart(PgBase):
+class PgConversationsPart(SharedConversations, PgBase):
     """Sessions, handled updates, and the opening read of a turn."""
 
     async def open_turn(self, channel: str, external_id: str, event_id: str, day: date) -> Opening:
@@ -50,16 +51,6 @@ class PgConversationsPart(PgBase):
             return Reach()
         return _reach_of_rows(_person(found[0]), found, 5)
 
-    async def load_session(self, channel: str, external_id: str) -> SessionState | None:
-        """The half-finished conversation of this chat account, if any."""
-        row = await self._one(
-            "SELECT state, data, updated_at FROM sessions WHERE channel = ? AND external_id = ?",
-            (channel, external_id),
-        )
-        if row is None:
-            return None
-        return SessionState(channel, external_id, row[0], row[1], datetime.fromisoformat(row[2]))
-
     async def save_session(self, session: SessionState, *, event: EventMark | None = None) -> None:
         """Remember where a conversation stands (marking the event that moved it)."""
         upsert = (
@@ -82,24 +73,6 @@ class PgConversationsPart(PgBase):
         """Forget a finished or cancelled conversation."""
         delete = "DELETE FROM sessions WHERE channel = ? AND external_id = ?"
         await self._execute(*_with_mark(event, delete, [channel, external_id]))
-
-    async def sessions_older_than(self, moment: datetime) -> list[SessionState]:
-        """Conversations idle since before `moment`."""
-        found = await self._all(
-            "SELECT channel, external_id, state, data, updated_at FROM sessions "
-            'ORDER BY channel COLLATE "C", external_id COLLATE "C"'
-        )
-        idle = [SessionState(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4])) for r in found]
-        # Sorted as moments, not as ISO text: texts with different UTC offsets do not sort in time.
-        idle.sort(key=lambda s: s.updated_at)
-        return [s for s in idle if s.updated_at < moment]
-
-    async def event_handled(self, channel: str, event_id: str) -> bool:
-        """Whether an incoming update was handled already (its turn's writes committed)."""
-        row = await self._one(
-            "SELECT 1 FROM handled_events WHERE channel = ? AND event_id = ?", (channel, event_id)
-        )
-        return row is not None
 
     async def mark_event(self, event: EventMark) -> bool:
         """Mark an update handled by a turn that wrote nothing else; False if it was already."""

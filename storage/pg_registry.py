@@ -16,7 +16,6 @@ from domain.models import (
     Person,
     Project,
     ProjectData,
-    Reach,
     Role,
 )
 from storage.contracts import Account, Upsert
@@ -27,14 +26,13 @@ from storage.pg_base import (
     PgBase,
     execute,
     mark,
-    project_filter,
     project_id,
     require_person,
     rows,
     sql,
-    under_agency,
 )
 from storage.pg_base import finish_session as _finish_session  # `finish_session` is a keyword
+from storage.sql_shared import SharedRegistry, under_agency
 from storage.sqlite_base import (
     _COLUMN,
     _PROJECT_COLUMNS,
@@ -55,7 +53,7 @@ _UPDATE_PROJECT = (
 )
 
 
-class PgRegistryPart(PgBase):
+class PgRegistryPart(SharedRegistry, PgBase):
     """Projects, people and their roles, who is responsible for what, and who stands in for whom."""
 
     @asynccontextmanager
@@ -93,23 +91,6 @@ class PgRegistryPart(PgBase):
             await execute(conn, _UPDATE_PROJECT, [*params, existing.id])
             return Project(id=existing.id, **_fields(data)), Upsert.UPDATED
 
-    async def get_project(self, code: str) -> Project | None:
-        """The project with this code, if any."""
-        row = await self._one(
-            f"SELECT {_PROJECT_COLUMNS} FROM projects p WHERE p.code = ?", (code,)
-        )
-        return None if row is None else _project_from_row(row)
-
-    async def list_projects(
-        self, *, fiscal_year: int | None = None, agency: str | None = None
-    ) -> list[Project]:
-        """Projects, by code, optionally of one fiscal year and under one agency path prefix."""
-        where, params = project_filter(fiscal_year=fiscal_year, agency=agency)
-        found = await self._all(
-            f"SELECT {_PROJECT_COLUMNS} FROM projects p {where} ORDER BY p.code", params
-        )
-        return [_project_from_row(r) for r in found]
-
     async def add_person(
         self, name: str, *, phone: str = "", position: str = "", roles: frozenset[Role]
     ) -> Person:
@@ -142,11 +123,6 @@ class PgRegistryPart(PgBase):
             )
             found = await rows(conn, PEOPLE_SELECT.format(where="WHERE p.id = ?"), (person_id,))
         return _person(found[0])
-
-    async def find_person(self, name: str) -> Person | None:
-        """The person with exactly this name, if any."""
-        found = await self._people("WHERE p.name = ?", (name.strip(),))
-        return found[0] if found else None
 
     async def link_officer(self, person_id: int, project_code: str) -> bool:
         """Make the person a responsible officer of the project; False if already so."""
@@ -192,65 +168,6 @@ class PgRegistryPart(PgBase):
             )
             return added > 0
 
-    async def coordinator_scopes(self, person_id: int) -> list[CoordinatorScope]:
-        """What the coordinator looks after."""
-        found = await self._all(
-            "SELECT s.agency, p.code FROM coordinator_scopes s "
-            "LEFT JOIN projects p ON p.id = s.project_id WHERE s.person_id = ? ORDER BY s.id",
-            (person_id,),
-        )
-        return [CoordinatorScope(person_id, agency=r[0], project_code=r[1]) for r in found]
-
-    async def projects_of_officer(self, person_id: int) -> list[Project]:
-        """Projects the person is responsible for, by code."""
-        found = await self._all(
-            f"SELECT {_PROJECT_COLUMNS} FROM projects p "
-            "JOIN project_officers o ON o.project_id = p.id WHERE o.person_id = ? ORDER BY p.code",
-            (person_id,),
-        )
-        return [_project_from_row(r) for r in found]
-
-    async def officers_of_project(self, project_code: str) -> list[Person]:
-        """Responsible officers of a project."""
-        return await self._people(
-            "WHERE p.id IN (SELECT o.person_id FROM project_officers o "
-            "JOIN projects j ON j.id = o.project_id WHERE j.code = ?)",
-            (project_code,),
-        )
-
-    async def projects_of_coordinator(self, person_id: int) -> list[Project]:
-        """Projects within any of the coordinator's scopes, by code."""
-        found = await self._all(
-            f"SELECT {_PROJECT_COLUMNS} FROM projects p WHERE EXISTS ("
-            "SELECT 1 FROM coordinator_scopes s WHERE s.person_id = ? "
-            f"AND (s.project_id = p.id OR {under_agency('trim(s.agency)')})) ORDER BY p.code",
-            (person_id,),
-        )
-        return [_project_from_row(r) for r in found]
-
-    async def all_people(self) -> list[Person]:
-        """Every person, by name (for matching a shared phone number)."""
-        return await self._people("", ())
-
-    async def officer_links(self) -> list[tuple[str, int]]:
-        """Every (project code, responsible officer id), by code."""
-        found = await self._all(
-            "SELECT p.code, o.person_id FROM project_officers o "
-            "JOIN projects p ON p.id = o.project_id ORDER BY p.code, o.person_id"
-        )
-        return [(r[0], r[1]) for r in found]
-
-    async def officer_names(self, *, agency: str | None = None) -> list[tuple[str, str]]:
-        """Every (project code, responsible officer's name), by code and name; optionally only
-        projects under one agency path."""
-        where, params = project_filter(agency=agency)
-        found = await self._all(
-            "SELECT p.code, h.name FROM project_officers o JOIN projects p ON p.id = o.project_id "
-            f"JOIN people h ON h.id = o.person_id {where} ORDER BY p.code, h.name",
-            params,
-        )
-        return [(r[0], r[1]) for r in found]
-
     async def add_delegation(self, delegation: Delegation) -> Delegation:
         """Record that someone reports in a person's place for a while."""
         async with self._transaction() as conn:
@@ -258,18 +175,6 @@ class PgRegistryPart(PgBase):
             await require_person(conn, delegation.delegate_id)
             new_id = await _insert_delegation(conn, delegation)
         return dataclasses.replace(delegation, id=new_id)
-
-    async def delegations_on(self, day: date) -> list[Delegation]:
-        """Stand-ins in force on a day."""
-        found = await self._all(
-            "SELECT person_id, delegate_id, first_day, last_day, id FROM delegations "
-            "WHERE first_day <= ? AND last_day >= ? ORDER BY person_id, id",
-            (day.isoformat(), day.isoformat()),
-        )
-        return [
-            Delegation(r[0], r[1], date.fromisoformat(r[2]), date.fromisoformat(r[3]), r[4])
-            for r in found
-        ]
 
     async def end_delegations(
         self, person_id: int, day: date, *, event: EventMark | None = None
@@ -302,23 +207,6 @@ class PgRegistryPart(PgBase):
                 conn, PEOPLE_SELECT.format(where="WHERE p.id = ?"), (delegation.delegate_id,)
             )
         return _person(found[0])
-
-    async def projects_within(self, reach: Reach) -> list[Project]:
-        """Every project a reach may see, by code."""
-        if reach.everything:
-            return await self.list_projects()
-        clauses = ["p.code = ANY(?::text[])"]
-        params: list[Any] = [sorted(reach.reports_on | reach.watched)]
-        for agency in reach.agencies:
-            clause = under_agency("?")
-            clauses.append(clause)
-            params.extend([agency.strip()] * clause.count("?"))
-        found = await self._all(
-            f"SELECT {_PROJECT_COLUMNS} FROM projects p WHERE {' OR '.join(clauses)} "
-            "ORDER BY p.code",
-            params,
-        )
-        return [_project_from_row(r) for r in found]
 
     async def colleagues(self, person_id: int, *, limit: int, named: str = "") -> list[Person]:
         """Officers of projects under the same offices as the person's own, by name; with

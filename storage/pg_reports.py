@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -15,8 +14,6 @@ from domain.models import (
     EventMark,
     MonthlyReport,
     Project,
-    ProjectFile,
-    ReportFigures,
     Revision,
     Submission,
 )
@@ -27,12 +24,12 @@ from storage.pg_base import (
     PgBase,
     execute,
     mark,
-    project_filter,
     project_id,
     rows,
     sql,
 )
 from storage.pg_base import finish_session as end_session
+from storage.sql_shared import SharedReports, project_filter
 from storage.sqlite_base import (
     _PROJECT_COLUMNS,
     _REPORT_COLUMNS,
@@ -41,12 +38,10 @@ from storage.sqlite_base import (
     _monthly_report,
     _project_from_row,
     _report,
-    _report_from_row,
     _to_centi,
     _values_from_row,
     to_satang,
 )
-from storage.sqlite_reports import _FILE_SELECT, _files
 
 _REVISION_COLUMNS = (
     "reported_on, progress_centi, disbursed_satang, note, on_plan, plan_reason, "
@@ -64,26 +59,6 @@ def _revision_from_row(report_id: int, row: Sequence[Any]) -> Revision:
         channel=row[10],
         changed_at=datetime.fromisoformat(row[11]),
         reason=row[12],
-    )
-
-
-def _recent(
-    columns: str, fiscal_year: int, up_to: int, count: int, agency: str | None
-) -> tuple[str, list[Any]]:
-    """The query of the latest `count` reports of each project among reports 1..`up_to` of the
-    fiscal year (by project code and report number), selecting `columns`."""
-    where, params = project_filter(agency=agency)
-    # Per project, on the unique key's index: the report number `count` places back bounds
-    # the range.
-    return (
-        f"SELECT {columns} FROM projects p "
-        "JOIN monthly_reports r ON r.project_id = p.id AND r.fiscal_year = ? "
-        "AND r.report_no BETWEEN COALESCE((SELECT r2.report_no FROM monthly_reports r2 "
-        "WHERE r2.project_id = p.id AND r2.fiscal_year = ? AND r2.report_no <= ? "
-        "ORDER BY r2.report_no DESC LIMIT 1 OFFSET ?), 1) AND ? "
-        "JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision "
-        f"{where} ORDER BY p.code, r.report_no",
-        [fiscal_year, fiscal_year, up_to, count - 1, up_to, *params],
     )
 
 
@@ -131,7 +106,7 @@ async def _snapshot(pool: asyncpg.Pool) -> AsyncIterator[Conn]:
         yield conn
 
 
-class PgReportsPart(PgBase):
+class PgReportsPart(SharedReports, PgBase):
     """Monthly reports with every version they had, and projects read with their reports."""
 
     async def submit_report(
@@ -195,72 +170,6 @@ class PgReportsPart(PgBase):
             report_id, revision = int(found[0]), int(found[1])
             await _store_version(conn, report_id, revision, s, finish_session, event)
         return _report(report_id, revision, s)
-
-    async def get_report(
-        self, project_code: str, fiscal_year: int, report_no: int
-    ) -> MonthlyReport | None:
-        """The current version of one month's report."""
-        row = await self._one(
-            _REPORT_SELECT + " WHERE p.code = ? AND r.fiscal_year = ? AND r.report_no = ?",
-            (project_code, fiscal_year, report_no),
-        )
-        return None if row is None else _report_from_row(row)[1]
-
-    async def reports_of_project(
-        self, project_code: str, fiscal_year: int | None = None
-    ) -> list[MonthlyReport]:
-        """Current versions of a project's reports, by fiscal year and report number."""
-        where = "WHERE p.code = ?" + ("" if fiscal_year is None else " AND r.fiscal_year = ?")
-        params: list[Any] = [project_code] if fiscal_year is None else [project_code, fiscal_year]
-        found = await self._all(
-            f"SELECT {_REPORT_COLUMNS} {_REPORT_FROM} {where} ORDER BY r.fiscal_year, r.report_no",
-            params,
-        )
-        return [_monthly_report(r, project_code) for r in found]
-
-    async def project_file(
-        self, *, project_id: int | None = None, code: str | None = None
-    ) -> ProjectFile | None:
-        """One project (by id or by code) with all its reports; None if there is no such."""
-        if (project_id is None) == (code is None):
-            raise ValueError("give either project_id or code")
-        where, key = ("p.id = ?", project_id) if project_id is not None else ("p.code = ?", code)
-        files = _files(await self._all(_FILE_SELECT.format(where=where), (key,)))
-        return files[0] if files else None
-
-    async def project_files(self, codes: Collection[str] | None = None) -> list[ProjectFile]:
-        """The projects with these codes (every project: None), each with all its reports."""
-        if codes is None:
-            return _files(await self._all(_FILE_SELECT.format(where="TRUE")))
-        where = "p.code = ANY(?::text[])"
-        return _files(await self._all(_FILE_SELECT.format(where=where), (list(codes),)))
-
-    async def recent_reports(
-        self, fiscal_year: int, up_to: int, *, count: int, agency: str | None = None
-    ) -> Sequence[MonthlyReport]:
-        """The latest `count` reports of each project among reports 1..`up_to` of the fiscal
-        year, by project code and report number."""
-        if count < 1:
-            return []
-        found = await self._all(
-            *_recent(f"{_REPORT_COLUMNS}, p.code", fiscal_year, up_to, count, agency)
-        )
-        return [_monthly_report(r, r[15]) for r in found]
-
-    async def recent_figures(
-        self, fiscal_year: int, up_to: int, *, count: int, agency: str | None = None
-    ) -> Sequence[ReportFigures]:
-        """The reports of `recent_reports`, in the same order, as the figures a summary reads."""
-        if count < 1:
-            return []
-        columns = "p.code, r.report_no, v.progress_centi, v.disbursed_satang, v.note"
-        found = await self._all(*_recent(columns, fiscal_year, up_to, count, agency))
-        year = fiscal_year
-        return [
-            # Decimal(n).scaleb(-2) is `from_satang`, inline: two calls fewer a row.
-            ReportFigures(code, year, no, Decimal(centi).scaleb(-2), Decimal(paid).scaleb(-2), note)
-            for code, no, centi, paid, note in found
-        ]
 
     async def last_change_by(self, person_id: int) -> tuple[MonthlyReport, Revision] | None:
         """The report this person stored or corrected last (its current version), with that

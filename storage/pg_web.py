@@ -7,10 +7,11 @@ from datetime import datetime
 
 from storage.errors import NotFound
 from storage.pg_base import PgBase
+from storage.sql_shared import SharedWeb
 from storage.sqlite_base import _utc
 
 
-class PgWebPart(PgBase):
+class PgWebPart(SharedWeb, PgBase):
     """Single-use sign-in links and the sessions they open."""
 
     async def create_web_link(self, token_hash: str, person_id: int, expires_at: datetime) -> None:
@@ -44,14 +45,6 @@ class PgWebPart(PgBase):
             "INSERT INTO web_sessions (token_hash, person_id, expires_at) VALUES (?, ?, ?)",
             (token_hash, person_id, _utc(expires_at)),
         )
-
-    async def web_session_person(self, token_hash: str, at: datetime) -> int | None:
-        """The person of a live session, or None."""
-        row = await self._one(
-            "SELECT person_id FROM web_sessions WHERE token_hash = ? AND expires_at > ?",
-            (token_hash, _utc(at)),
-        )
-        return None if row is None else int(row[0])
 
     async def end_web_session(self, token_hash: str) -> None:
         """Sign out: the session opens nothing any more."""

@@ -13,10 +13,11 @@ from domain.models import (
     InviteResult,
     Person,
 )
+from storage.sql_shared import SharedAccounts
 from storage.sqlite_base import SqliteBase, _mark, _utc
 
 
-class AccountsPart(SqliteBase):
+class AccountsPart(SharedAccounts, SqliteBase):
     """Chat accounts and the invites that link them."""
 
     async def link_identity(
@@ -32,32 +33,6 @@ class AccountsPart(SqliteBase):
                 (identity.channel, identity.external_id, identity.person_id),
             )
 
-    async def find_person_by_identity(self, channel: str, external_id: str) -> Person | None:
-        """The person behind a chat account, if linked."""
-        found = await self._people(
-            "WHERE p.id = (SELECT person_id FROM chat_identities "
-            "WHERE channel = ? AND external_id = ?)",
-            (channel, external_id),
-        )
-        return found[0] if found else None
-
-    async def identities_of(self, person_id: int) -> list[ChatIdentity]:
-        """Every chat account of a person."""
-        rows = await self._all(
-            "SELECT channel, external_id FROM chat_identities WHERE person_id = ? "
-            "ORDER BY channel, external_id",
-            (person_id,),
-        )
-        return [ChatIdentity(r[0], r[1], person_id) for r in rows]
-
-    async def all_identities(self) -> list[ChatIdentity]:
-        """Every chat account, by person, channel and id."""
-        rows = await self._all(
-            "SELECT channel, external_id, person_id FROM chat_identities "
-            "ORDER BY person_id, channel, external_id"
-        )
-        return [ChatIdentity(r[0], r[1], r[2]) for r in rows]
-
     async def set_preferred_channel(self, person_id: int, channel: str) -> bool:
         """Remember the channel a person wants messages on; False if it was that already."""
         async with self._transaction() as db:
@@ -69,11 +44,6 @@ class AccountsPart(SqliteBase):
                 (person_id, channel),
             )
             return cursor.rowcount > 0
-
-    async def preferred_channels(self) -> dict[int, str]:
-        """Per person, the channel they want messages on (people without one are absent)."""
-        rows = await self._all("SELECT person_id, channel FROM channel_preferences")
-        return {person_id: channel for person_id, channel in rows}
 
     async def set_reminder_channel(
         self, person_id: int, choice: str | None, *, event: EventMark | None = None
@@ -94,16 +64,6 @@ class AccountsPart(SqliteBase):
                     (person_id, choice),
                 )
 
-    async def reminder_channels(self) -> dict[int, str]:
-        """Per person, the channel chosen for reminders (people without a choice are absent)."""
-        rows = await self._all("SELECT person_id, choice FROM reminder_channels")
-        return {person_id: choice for person_id, choice in rows}
-
-    async def rich_menus(self) -> dict[str, tuple[str, str]]:
-        """Per role, the LINE rich menu made for it: (its id at LINE, its name)."""
-        rows = await self._all("SELECT role, rich_menu_id, name FROM line_rich_menus")
-        return {role: (menu, name) for role, menu, name in rows}
-
     async def set_rich_menu(self, role: str, rich_menu_id: str, name: str) -> None:
         """Remember the LINE rich menu made for a role (replacing the one before)."""
         async with self._transaction() as db:
@@ -113,11 +73,6 @@ class AccountsPart(SqliteBase):
                 "name = excluded.name",
                 (role, rich_menu_id, name),
             )
-
-    async def menu_links(self) -> dict[str, str]:
-        """Per LINE account, the rich menu it was last linked to (by the bot)."""
-        rows = await self._all("SELECT external_id, rich_menu_id FROM line_menu_links")
-        return {external_id: menu for external_id, menu in rows}
 
     async def set_menu_links(self, links: dict[str, str | None]) -> None:
         """Remember the rich menus LINE accounts were linked to (None: the default again)."""
@@ -158,11 +113,6 @@ class AccountsPart(SqliteBase):
                     "DELETE FROM blocked_accounts WHERE channel = ? AND external_id = ?",
                     (channel, external_id),
                 )
-
-    async def blocked_accounts(self) -> set[tuple[str, str]]:
-        """Every (channel, external id) that blocked the bot."""
-        rows = await self._all("SELECT channel, external_id FROM blocked_accounts")
-        return {(channel, external_id) for channel, external_id in rows}
 
     async def create_invite(self, invite: Invite) -> None:
         """Store a new invite (by the hash of its code)."""
@@ -221,12 +171,3 @@ class AccountsPart(SqliteBase):
                 "INSERT INTO link_failures (channel, external_id, failed_at) VALUES (?, ?, ?)",
                 (channel, external_id, _utc(at)),
             )
-
-    async def link_failures_since(self, channel: str, external_id: str, since: datetime) -> int:
-        """How many failed linking attempts a chat account made since `since`."""
-        row = await self._one(
-            "SELECT count(*) FROM link_failures "
-            "WHERE channel = ? AND external_id = ? AND failed_at >= ?",
-            (channel, external_id, _utc(since)),
-        )
-        return int(row[0])

@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -27,6 +27,7 @@ from domain.models import (
     Submission,
 )
 from storage.errors import NotFound, StorageError
+from storage.sql_base import SqlBase
 
 _PROJECT_FIELDS = tuple(f.name for f in dataclasses.fields(ProjectData))
 _MONEY_FIELDS = {"budget_received", "budget_used"}
@@ -198,8 +199,12 @@ def _monthly_report(row: Sequence[Any], code: str) -> MonthlyReport:
     )
 
 
-class SqliteBase:
+class SqliteBase(SqlBase):
     """One aiosqlite connection for the process, and what every part of the repository uses."""
+
+    def among(self, values: Collection[Any]) -> tuple[str, Any]:
+        """Membership in a list: one JSON parameter read back with json_each (any length)."""
+        return "(SELECT value FROM json_each(?))", _json_list(values)
 
     def __init__(self, db: aiosqlite.Connection, path: Path | None = None) -> None:
         self._db = db
@@ -316,15 +321,6 @@ async def _mark(db: aiosqlite.Connection, event: EventMark | None) -> bool:
         return cur.rowcount > 0
 
 
-def _under_agency(agency: str) -> str:
-    """SQL for `domain.models.under_agency(p.agency, agency)`: whole path segments only."""
-    return (
-        f"({agency} <> '' AND (p.agency = {agency} "
-        f"OR substr(p.agency, 1, length({agency}) + 1) = {agency} || '/' "
-        f"OR substr(p.agency, 1, length({agency}) + 2) = {agency} || ' /'))"
-    )
-
-
 def _fields(data: ProjectData) -> dict[str, Any]:
     return {n: getattr(data, n) for n in _PROJECT_FIELDS}
 
@@ -341,22 +337,3 @@ def _report(report_id: int, revision: int, s: Submission) -> MonthlyReport:
         sent_at=s.sent_at,
         revision=revision,
     )
-
-
-def _project_filter(
-    *, fiscal_year: int | None = None, agency: str | None = None, code: str | None = None
-) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if fiscal_year is not None:
-        clauses.append("p.fiscal_year = ?")
-        params.append(fiscal_year)
-    if agency:
-        # Whole path segments: "สำนักงานเขตลาดกระบัง" covers its divisions, not another district.
-        clause = _under_agency("?")
-        clauses.append(clause)
-        params.extend([agency.strip()] * clause.count("?"))
-    if code is not None:
-        clauses.append("p.code = ?")
-        params.append(code)
-    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params

@@ -8,10 +8,11 @@ from typing import Any
 
 from domain.models import EventMark, Person, Reach, Role, SessionState
 from storage.contracts import Opening
+from storage.sql_shared import SharedConversations
 from storage.sqlite_base import SqliteBase, _mark_statement, _person, _utc
 
 
-class ConversationsPart(SqliteBase):
+class ConversationsPart(SharedConversations, SqliteBase):
     """Sessions, handled updates, and the opening read of a turn."""
 
     async def open_turn(self, channel: str, external_id: str, event_id: str, day: date) -> Opening:
@@ -45,16 +46,6 @@ class ConversationsPart(SqliteBase):
         rows = await self._all(_REACH_SELECT, (person.id, person.id, on, on, person.id))
         return _reach(person, rows)
 
-    async def load_session(self, channel: str, external_id: str) -> SessionState | None:
-        """The half-finished conversation of this chat account, if any."""
-        row = await self._one(
-            "SELECT state, data, updated_at FROM sessions WHERE channel = ? AND external_id = ?",
-            (channel, external_id),
-        )
-        if row is None:
-            return None
-        return SessionState(channel, external_id, row[0], row[1], datetime.fromisoformat(row[2]))
-
     async def save_session(self, session: SessionState, *, event: EventMark | None = None) -> None:
         """Remember where a conversation stands (marking the event that moved it)."""
         upsert = (
@@ -80,24 +71,6 @@ class ConversationsPart(SqliteBase):
             (channel, external_id),
         )
         await self._write(delete, *([_mark_statement(event)] if event else []))
-
-    async def sessions_older_than(self, moment: datetime) -> list[SessionState]:
-        """Conversations idle since before `moment`."""
-        rows = await self._all(
-            "SELECT channel, external_id, state, data, updated_at FROM sessions "
-            "ORDER BY channel, external_id"
-        )
-        found = [SessionState(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4])) for r in rows]
-        # Sorted as moments, not as ISO text: texts with different UTC offsets do not sort in time.
-        found.sort(key=lambda s: s.updated_at)
-        return [s for s in found if s.updated_at < moment]
-
-    async def event_handled(self, channel: str, event_id: str) -> bool:
-        """Whether an incoming update was handled already (its turn's writes committed)."""
-        row = await self._one(
-            "SELECT 1 FROM handled_events WHERE channel = ? AND event_id = ?", (channel, event_id)
-        )
-        return row is not None
 
     async def mark_event(self, event: EventMark) -> bool:
         """Mark an update handled by a turn that wrote nothing else; False if it was already."""

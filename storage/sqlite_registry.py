@@ -15,11 +15,11 @@ from domain.models import (
     Person,
     Project,
     ProjectData,
-    Reach,
     Role,
 )
 from storage.contracts import Account, Upsert
 from storage.errors import StorageError
+from storage.sql_shared import SharedRegistry, under_agency
 from storage.sqlite_base import (
     _COLUMN,
     _PEOPLE_SELECT,
@@ -27,18 +27,15 @@ from storage.sqlite_base import (
     _PROJECT_FIELDS,
     SqliteBase,
     _fields,
-    _json_list,
     _mark,
     _person,
-    _project_filter,
     _project_from_row,
     _project_params,
     _rows,
-    _under_agency,
 )
 
 
-class RegistryPart(SqliteBase):
+class RegistryPart(SharedRegistry, SqliteBase):
     """Projects, people and their roles, who is responsible for what, and who stands in for whom."""
 
     async def upsert_project(self, data: ProjectData) -> tuple[Project, Upsert]:
@@ -69,21 +66,6 @@ class RegistryPart(SqliteBase):
             )
             return Project(id=existing.id, **_fields(data)), Upsert.UPDATED
 
-    async def get_project(self, code: str) -> Project | None:
-        """The project with this code, if any."""
-        row = await self._one(f"SELECT {_PROJECT_COLUMNS} FROM projects p WHERE code = ?", (code,))
-        return None if row is None else _project_from_row(row)
-
-    async def list_projects(
-        self, *, fiscal_year: int | None = None, agency: str | None = None
-    ) -> list[Project]:
-        """Projects, by code, optionally of one fiscal year and under one agency path prefix."""
-        where, params = _project_filter(fiscal_year=fiscal_year, agency=agency)
-        rows = await self._all(
-            f"SELECT {_PROJECT_COLUMNS} FROM projects p {where} ORDER BY p.code", params
-        )
-        return [_project_from_row(r) for r in rows]
-
     async def add_person(
         self, name: str, *, phone: str = "", position: str = "", roles: frozenset[Role]
     ) -> Person:
@@ -110,11 +92,6 @@ class RegistryPart(SqliteBase):
         person = await self.get_person(row[0])
         assert person is not None
         return person
-
-    async def find_person(self, name: str) -> Person | None:
-        """The person with exactly this name, if any."""
-        found = await self._people("WHERE p.name = ?", (name.strip(),))
-        return found[0] if found else None
 
     async def link_officer(self, person_id: int, project_code: str) -> bool:
         """Make the person a responsible officer of the project; False if already so."""
@@ -159,66 +136,6 @@ class RegistryPart(SqliteBase):
             )
             return True
 
-    async def coordinator_scopes(self, person_id: int) -> list[CoordinatorScope]:
-        """What the coordinator looks after."""
-        rows = await self._all(
-            "SELECT s.agency, p.code FROM coordinator_scopes s "
-            "LEFT JOIN projects p ON p.id = s.project_id WHERE s.person_id = ? ORDER BY s.id",
-            (person_id,),
-        )
-        return [CoordinatorScope(person_id, agency=r[0], project_code=r[1]) for r in rows]
-
-    async def projects_of_officer(self, person_id: int) -> list[Project]:
-        """Projects the person is responsible for, by code."""
-        rows = await self._all(
-            f"SELECT {_PROJECT_COLUMNS} FROM projects p "
-            "JOIN project_officers o ON o.project_id = p.id WHERE o.person_id = ? ORDER BY p.code",
-            (person_id,),
-        )
-        return [_project_from_row(r) for r in rows]
-
-    async def officers_of_project(self, project_code: str) -> list[Person]:
-        """Responsible officers of a project."""
-        return await self._people(
-            "WHERE p.id IN (SELECT o.person_id FROM project_officers o "
-            "JOIN projects j ON j.id = o.project_id WHERE j.code = ?)",
-            (project_code,),
-        )
-
-    async def projects_of_coordinator(self, person_id: int) -> list[Project]:
-        """Projects within any of the coordinator's scopes, by code."""
-        rows = await self._all(
-            f"SELECT DISTINCT {_PROJECT_COLUMNS} FROM projects p "
-            "JOIN coordinator_scopes s ON s.person_id = ? "
-            f"AND (s.project_id = p.id OR {_under_agency('trim(s.agency)')})"
-            " ORDER BY p.code",
-            (person_id,),
-        )
-        return [_project_from_row(r) for r in rows]
-
-    async def all_people(self) -> list[Person]:
-        """Every person, by name (for matching a shared phone number)."""
-        return await self._people("", ())
-
-    async def officer_links(self) -> list[tuple[str, int]]:
-        """Every (project code, responsible officer id), by code."""
-        rows = await self._all(
-            "SELECT p.code, o.person_id FROM project_officers o "
-            "JOIN projects p ON p.id = o.project_id ORDER BY p.code, o.person_id"
-        )
-        return [(r[0], r[1]) for r in rows]
-
-    async def officer_names(self, *, agency: str | None = None) -> list[tuple[str, str]]:
-        """Every (project code, responsible officer's name), by code and name; optionally only
-        projects under one agency path."""
-        where, params = _project_filter(agency=agency)
-        rows = await self._all(
-            "SELECT p.code, h.name FROM project_officers o JOIN projects p ON p.id = o.project_id "
-            f"JOIN people h ON h.id = o.person_id {where} ORDER BY p.code, h.name",
-            params,
-        )
-        return [(r[0], r[1]) for r in rows]
-
     async def add_delegation(self, delegation: Delegation) -> Delegation:
         """Record that someone reports in a person's place for a while."""
         async with self._transaction() as db:
@@ -226,18 +143,6 @@ class RegistryPart(SqliteBase):
             await self._require_person(db, delegation.delegate_id)
             new_id = await _insert_delegation(db, delegation)
         return dataclasses.replace(delegation, id=new_id)
-
-    async def delegations_on(self, day: date) -> list[Delegation]:
-        """Stand-ins in force on a day."""
-        rows = await self._all(
-            "SELECT person_id, delegate_id, first_day, last_day, id FROM delegations "
-            "WHERE first_day <= ? AND last_day >= ? ORDER BY person_id, id",
-            (day.isoformat(), day.isoformat()),
-        )
-        return [
-            Delegation(r[0], r[1], date.fromisoformat(r[2]), date.fromisoformat(r[3]), r[4])
-            for r in rows
-        ]
 
     async def end_delegations(
         self, person_id: int, day: date, *, event: EventMark | None = None
@@ -271,23 +176,6 @@ class RegistryPart(SqliteBase):
         assert row is not None
         return _person(row)
 
-    async def projects_within(self, reach: Reach) -> list[Project]:
-        """Every project a reach may see, by code."""
-        if reach.everything:
-            return await self.list_projects()
-        clauses = ["p.code IN (SELECT value FROM json_each(?))"]
-        params: list[Any] = [_json_list(reach.reports_on | reach.watched)]
-        for agency in reach.agencies:
-            clause = _under_agency("?")
-            clauses.append(clause)
-            params.extend([agency.strip()] * clause.count("?"))
-        rows = await self._all(
-            f"SELECT {_PROJECT_COLUMNS} FROM projects p WHERE {' OR '.join(clauses)} "
-            "ORDER BY p.code",
-            params,
-        )
-        return [_project_from_row(r) for r in rows]
-
     async def colleagues(self, person_id: int, *, limit: int, named: str = "") -> list[Person]:
         """Officers of projects under the same offices as the person's own, by name; with
         `named`, only those whose name holds it."""
@@ -301,7 +189,7 @@ class RegistryPart(SqliteBase):
             offices = sorted({str(r[0]).split("/")[0].strip() for r in rows} - {""})
             if not offices:
                 return []
-            clause = _under_agency("?")
+            clause = under_agency("?")
             params: list[Any] = [office for office in offices for _ in range(clause.count("?"))]
             where = (
                 "WHERE p.id IN (SELECT o.person_id FROM project_officers o "

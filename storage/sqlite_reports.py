@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from domain.models import (
     EventMark,
     MonthlyReport,
     Project,
-    ProjectFile,
-    ReportFigures,
     Revision,
     Submission,
 )
 from storage.contracts import Account
 from storage.errors import AlreadyReported, NotFound, StorageError
+from storage.sql_shared import SharedReports, project_filter
 from storage.sqlite_base import (
     _PROJECT_COLUMNS,
     _REPORT_COLUMNS,
@@ -30,62 +28,14 @@ from storage.sqlite_base import (
     _json_list,
     _mark_statement,
     _monthly_report,
-    _project_filter,
     _project_from_row,
     _project_id_of,
     _report,
-    _report_from_row,
     _rows,
     _to_centi,
     _values_from_row,
     to_satang,
 )
-
-# Projects with their reports in one query: the project's columns first, then the report's
-# (NULL for a project without reports), in the order of `_REPORT_COLUMNS`.
-_FILE_SELECT = (
-    f"SELECT {_PROJECT_COLUMNS}, {_REPORT_COLUMNS} FROM projects p "
-    "LEFT JOIN monthly_reports r ON r.project_id = p.id "
-    "LEFT JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision "
-    "WHERE {where} ORDER BY p.code, r.fiscal_year, r.report_no"
-)
-_PROJECT_WIDTH = _PROJECT_COLUMNS.count(",") + 1
-
-
-def _files(rows: list[Any]) -> list[ProjectFile]:
-    """Rows of `_FILE_SELECT` gathered per project."""
-    files: list[ProjectFile] = []
-    project: Project | None = None
-    reports: list[MonthlyReport] = []
-    for row in rows:
-        if project is None or project.id != row[0]:
-            if project is not None:
-                files.append(ProjectFile(project, tuple(reports)))
-            project, reports = _project_from_row(row[:_PROJECT_WIDTH]), []
-        if row[_PROJECT_WIDTH] is not None:
-            reports.append(_monthly_report(row[_PROJECT_WIDTH:], project.code))
-    if project is not None:
-        files.append(ProjectFile(project, tuple(reports)))
-    return files
-
-
-def _recent(
-    columns: str, fiscal_year: int, up_to: int, count: int, agency: str | None
-) -> tuple[str, list[Any]]:
-    """The query of the latest `count` reports of each project among reports 1..`up_to` of the
-    fiscal year (by project code and report number), selecting `columns`."""
-    where, params = _project_filter(agency=agency)
-    # Per project, on the index: the report number `count` places back bounds the range.
-    return (
-        f"SELECT {columns} FROM projects p "
-        "JOIN monthly_reports r ON r.project_id = p.id AND r.fiscal_year = ? "
-        "AND r.report_no BETWEEN COALESCE((SELECT r2.report_no FROM monthly_reports r2 "
-        "WHERE r2.project_id = p.id AND r2.fiscal_year = ? AND r2.report_no <= ? "
-        "ORDER BY r2.report_no DESC LIMIT 1 OFFSET ?), 1) AND ? "
-        "JOIN report_revisions v ON v.report_id = r.id AND v.revision = r.current_revision "
-        f"{where} ORDER BY p.code, r.report_no",
-        [fiscal_year, fiscal_year, up_to, count - 1, up_to, *params],
-    )
 
 
 def _revision(report_id: int, revision: int, s: Submission) -> Statement:
@@ -128,7 +78,7 @@ def _finish_turn(
         conn.execute(*_mark_statement(event))
 
 
-class ReportsPart(SqliteBase):
+class ReportsPart(SharedReports, SqliteBase):
     """Monthly reports with every version they had, and projects read with their reports."""
 
     async def submit_report(
@@ -188,74 +138,6 @@ class ReportsPart(SqliteBase):
         report_id, revision = await self._transact(write)
         return _report(report_id, revision, submission)
 
-    async def get_report(
-        self, project_code: str, fiscal_year: int, report_no: int
-    ) -> MonthlyReport | None:
-        """The current version of one month's report."""
-        rows = await self._all(
-            _REPORT_SELECT + " WHERE p.code = ? AND r.fiscal_year = ? AND r.report_no = ?",
-            (project_code, fiscal_year, report_no),
-        )
-        return _report_from_row(rows[0])[1] if rows else None
-
-    async def reports_of_project(
-        self, project_code: str, fiscal_year: int | None = None
-    ) -> list[MonthlyReport]:
-        """Current versions of a project's reports, by fiscal year and report number."""
-        where = "WHERE p.code = ?" + ("" if fiscal_year is None else " AND r.fiscal_year = ?")
-        params = [project_code] if fiscal_year is None else [project_code, fiscal_year]
-        rows = await self._all(
-            f"SELECT {_REPORT_COLUMNS} {_REPORT_FROM} {where} ORDER BY r.fiscal_year, r.report_no",
-            params,
-        )
-        return [_monthly_report(r, project_code) for r in rows]
-
-    async def project_file(
-        self, *, project_id: int | None = None, code: str | None = None
-    ) -> ProjectFile | None:
-        """One project (by id or by code) with all its reports; None if there is no such."""
-        if (project_id is None) == (code is None):
-            raise ValueError("give either project_id or code")
-        where, key = ("p.id = ?", project_id) if project_id is not None else ("p.code = ?", code)
-        files = _files(await self._all(_FILE_SELECT.format(where=where), (key,)))
-        return files[0] if files else None
-
-    async def project_files(self, codes: Collection[str] | None = None) -> list[ProjectFile]:
-        """The projects with these codes (every project: None), each with all its reports."""
-        if codes is None:
-            return _files(await self._all(_FILE_SELECT.format(where="1")))
-        where = "p.code IN (SELECT value FROM json_each(?))"
-        return _files(await self._all(_FILE_SELECT.format(where=where), (_json_list(codes),)))
-
-    async def recent_reports(
-        self, fiscal_year: int, up_to: int, *, count: int, agency: str | None = None
-    ) -> Sequence[MonthlyReport]:
-        """The latest `count` reports of each project among reports 1..`up_to` of the fiscal
-        year, by project code and report number."""
-        if count < 1:
-            return []
-        rows = await self._all(
-            *_recent(f"{_REPORT_COLUMNS}, p.code", fiscal_year, up_to, count, agency)
-        )
-        return [_monthly_report(r, r[15]) for r in rows]
-
-    async def recent_figures(
-        self, fiscal_year: int, up_to: int, *, count: int, agency: str | None = None
-    ) -> Sequence[ReportFigures]:
-        """The reports of `recent_reports`, in the same order, as the figures a summary reads."""
-        if count < 1:
-            return []
-        columns = "p.code, r.report_no, v.progress_centi, v.disbursed_satang, v.note"
-        rows = await self._all(*_recent(columns, fiscal_year, up_to, count, agency))
-        # Only the columns the rules read, and two Decimals a row: about a third of what building
-        # whole reports costs, at 30,000 reports for an all-agency summary.
-        year = fiscal_year
-        return [
-            # Decimal(n).scaleb(-2) is `from_satang`, inline: two calls fewer a row.
-            ReportFigures(code, year, no, Decimal(centi).scaleb(-2), Decimal(paid).scaleb(-2), note)
-            for code, no, centi, paid, note in rows
-        ]
-
     async def last_change_by(self, person_id: int) -> tuple[MonthlyReport, Revision] | None:
         """The report this person stored or corrected last (its current version), with that
         revision of theirs."""
@@ -302,7 +184,7 @@ class ReportsPart(SqliteBase):
         agency: str | None = None,
     ) -> Sequence[tuple[Project, MonthlyReport]]:
         """Every stored report with its project, by project code, fiscal year and report number."""
-        where, params = _project_filter(agency=agency, code=project_code)
+        where, params = project_filter(agency=agency, code=project_code)
         if fiscal_year is not None:
             where += (" AND " if where else "WHERE ") + "r.fiscal_year = ?"
             params.append(fiscal_year)
@@ -330,7 +212,7 @@ class ReportsPart(SqliteBase):
         projects at a time (see the contract)."""
         if per_batch < 1:
             raise ValueError("a batch holds at least one project")
-        where, params = _project_filter(agency=agency, code=project_code)
+        where, params = project_filter(agency=agency, code=project_code)
         year = "" if fiscal_year is None else " AND r.fiscal_year = ?"
         after: str | None = None
         while True:

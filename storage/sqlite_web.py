@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from storage.sql_shared import SharedWeb
 from storage.sqlite_base import SqliteBase, _utc
 
 
-class WebPart(SqliteBase):
+class WebPart(SharedWeb, SqliteBase):
     """Single-use sign-in links and the sessions they open."""
 
     async def create_web_link(self, token_hash: str, person_id: int, expires_at: datetime) -> None:
@@ -42,14 +43,6 @@ class WebPart(SqliteBase):
                 "INSERT INTO web_sessions (token_hash, person_id, expires_at) VALUES (?, ?, ?)",
                 (token_hash, person_id, _utc(expires_at)),
             )
-
-    async def web_session_person(self, token_hash: str, at: datetime) -> int | None:
-        """The person of a live session, or None."""
-        rows = await self._all(
-            "SELECT person_id FROM web_sessions WHERE token_hash = ? AND expires_at > ?",
-            (token_hash, _utc(at)),
-        )
-        return int(rows[0][0]) if rows else None
 
     async def end_web_session(self, token_hash: str) -> None:
         """Sign out: the session opens nothing any more."""

@@ -1,0 +1,28 @@
+"""What the reads shared by the SQL backends (storage.sql_shared) ask of each of them."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import Any
+
+from domain.models import Person
+
+
+class SqlBase:
+    """What the shared reads ask of a backend."""
+
+    async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        """Every row of a query (`?` placeholders)."""
+        raise NotImplementedError
+
+    async def _one(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        """The first row of a query, or None."""
+        raise NotImplementedError
+
+    async def _people(self, where: str, params: Iterable[Any]) -> list[Person]:
+        """People with their roles, by name."""
+        raise NotImplementedError
+
+    def among(self, values: Collection[Any]) -> tuple[str, Any]:
+        """SQL for "in this list" (`x IN <sql>`) and its one parameter (texts)."""
+        raise NotImplementedError

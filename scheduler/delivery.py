@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from domain.clock import Clock
@@ -35,6 +35,9 @@ from scheduler.quota import (
 from storage.contracts import ReminderLog
 
 log = logging.getLogger(__name__)
+# A claim still SENDING this long after it was made was left by a process that stopped (a send
+# takes seconds): it is marked in doubt. Newer ones may be in the hands of a live process.
+IN_DOUBT_AFTER = timedelta(minutes=10)
 
 
 class DeliveryFailed(Exception):
@@ -108,10 +111,16 @@ class ReminderService:
         self._running = asyncio.Lock()
 
     async def recover(self) -> int:
-        """At start-up: messages whose fate a stopped process never learnt become UNKNOWN."""
-        doubtful = await self._repo.mark_in_doubt(self._clock())
+        """At start-up (and at every tick): messages whose fate a stopped process never learnt
+        become UNKNOWN. Only those claimed IN_DOUBT_AFTER ago or more: another process sharing
+        the database may be sending newer ones at this moment."""
+        return await self._in_doubt()
+
+    async def _in_doubt(self) -> int:
+        at = self._clock()
+        doubtful = await self._repo.mark_in_doubt(at, claimed_before=at - IN_DOUBT_AFTER)
         if doubtful:
-            log.warning("reminders: %d were being sent when the bot stopped; not resent", doubtful)
+            log.warning("reminders: %d were being sent when a bot stopped; not resent", doubtful)
         return doubtful
 
     async def tick(self) -> TickReport:
@@ -125,6 +134,7 @@ class ReminderService:
             pass
 
     async def _tick(self) -> TickReport:
+        await self._in_doubt()  # a process that died since the last tick left claims in doubt
         at = self._clock()
         planned, unreachable = await self._planner.plan(at)
         report = TickReport(due=sum(len(item.keys) for item in planned))

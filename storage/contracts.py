@@ -364,8 +364,10 @@ class ReminderLog(Protocol):
     ) -> list[ReminderRecord]:
         """Claimed reminders (of one status, about one subject, if given), by key."""
 
-    async def mark_in_doubt(self, at: datetime) -> int:
-        """At start-up: reminders left SENDING by a stopped process become UNKNOWN (not resent)."""
+    async def mark_in_doubt(self, at: datetime, *, claimed_before: datetime | None = None) -> int:
+        """Reminders left SENDING by a stopped process become UNKNOWN (never resent): those
+        claimed before `claimed_before` if given (with several processes, a live one may be
+        sending the newer ones right now), else all; how many."""
 
     async def snooze(
         self,

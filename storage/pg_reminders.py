@@ -57,11 +57,13 @@ class PgRemindersPart(SharedReminders, PgBase):
             (status.value, _utc(at), error[:500], retry_key, *_key(key)),
         )
 
-    async def mark_in_doubt(self, at: datetime) -> int:
-        """At start-up: reminders left SENDING by a stopped process become UNKNOWN (not resent)."""
+    async def mark_in_doubt(self, at: datetime, *, claimed_before: datetime | None = None) -> int:
+        """Reminders left SENDING (claimed before `claimed_before`, if given) become UNKNOWN."""
+        before = _utc(claimed_before if claimed_before is not None else at)
         return await self._execute(
-            "UPDATE reminder_log SET status = 'unknown', updated_at = ? WHERE status = 'sending'",
-            (_utc(at),),
+            "UPDATE reminder_log SET status = 'unknown', updated_at = ? "
+            "WHERE status = 'sending' AND (CAST(? AS BOOLEAN) OR claimed_at < ?)",
+            (_utc(at), claimed_before is None, before),
         )
 
     async def snooze(

@@ -678,9 +678,13 @@ class MemoryStorage:
             and (subject is None or r.key.subject == subject)
         ]
 
-    async def mark_in_doubt(self, at: datetime) -> int:
-        """At start-up: reminders left SENDING by a stopped process become UNKNOWN."""
-        doubtful = await self.reminder_records(DeliveryStatus.SENDING)
+    async def mark_in_doubt(self, at: datetime, *, claimed_before: datetime | None = None) -> int:
+        """Reminders left SENDING (claimed before `claimed_before`, if given) become UNKNOWN."""
+        doubtful = [
+            r
+            for r in await self.reminder_records(DeliveryStatus.SENDING)
+            if claimed_before is None or r.claimed_at < claimed_before
+        ]
         for record in doubtful:
             await self.finish_reminder(record.key, DeliveryStatus.UNKNOWN, at)
         return len(doubtful)

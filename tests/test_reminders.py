@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -261,3 +261,15 @@ async def test_a_nudge_of_an_absent_officer_goes_to_the_stand_in(world: World) -
     due = await planned(world, at(23, 10))
     assert ("1001", SCHOOL.code, "nudge:2026-11-23") in due
     assert not [d for d in due if d[0] == "1002"]
+
+
+async def test_claims_another_process_is_sending_are_not_put_in_doubt(world: World) -> None:
+    """A process starting (or ticking) beside a live one leaves that one's fresh claims alone;
+    a claim left ten minutes or more ago by a process that died is in doubt (never resent)."""
+    fresh = ReminderKey(world.officer.id, ROAD.code, 2570, 2, "window")
+    stale = ReminderKey(world.single.id, SCHOOL.code, 2570, 2, "window")
+    await world.repo.claim_reminder(stale, "telegram", "1002", at(25, 9))
+    await world.repo.claim_reminder(fresh, "telegram", "1001", at(25, 10) - timedelta(minutes=1))
+    assert await service(world, Recorder(), at(25, 10)).recover() == 1
+    statuses = {r.key: r.status for r in await world.repo.reminder_records()}
+    assert statuses == {stale: DeliveryStatus.UNKNOWN, fresh: DeliveryStatus.SENDING}

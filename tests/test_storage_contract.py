@@ -1153,6 +1153,15 @@ class TestReminderLog:
         statuses = {r.key: r.status for r in await repo.reminder_records()}
         assert statuses == {sending: DeliveryStatus.UNKNOWN, sent: DeliveryStatus.SENT}
         assert [r.key for r in await repo.reminder_records(subject="P2")] == [sent]
+        # With several processes, only claims older than a moment are in doubt.
+        older = ReminderKey(person.id, "P3", 2570, 2, "window")
+        newer = ReminderKey(person.id, "P4", 2570, 2, "window")
+        await repo.claim_reminder(older, "telegram", "42", T0)
+        await repo.claim_reminder(newer, "telegram", "42", T0 + timedelta(minutes=20))
+        later = T0 + timedelta(minutes=25)
+        assert await repo.mark_in_doubt(later, claimed_before=later - timedelta(minutes=10)) == 1
+        left = {r.key for r in await repo.reminder_records(DeliveryStatus.SENDING)}
+        assert left == {newer}
         unknown = await repo.reminder_records(DeliveryStatus.UNKNOWN, subject="P2")
         assert unknown == []
 

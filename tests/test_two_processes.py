@@ -1,6 +1,7 @@
 """Two `progress-bot run` processes on one PostgreSQL database: the reminder fan-out goes out
-once, though both processes tick at the same moment; and a second Telegram poller does not
-start. (The crash-safety run with two processes is in tests/test_crash_safety.py.)"""
+once, though both processes tick at the same moment; a second Telegram poller does not start;
+a LINE report whose events alternate between the processes is stored once. (The crash-safety
+run with two processes is in tests/test_crash_safety.py.)"""
 
 from __future__ import annotations
 
@@ -146,3 +147,72 @@ async def test_a_second_poller_says_so_and_does_not_poll(tmp_path: Path, postgre
         finally:
             for bot in bots:
                 await bot.ensure_stopped()
+
+
+async def test_a_line_report_whose_events_land_on_both_processes(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """LINE posts each event to the load balancer; here they alternate between two processes.
+    The report goes through as with one process, and is stored once."""
+    from tests.fake_line import FakeLine
+    from tests.line_support import SECRET, SINGLE
+    from tests.line_support import TOKEN as LINE_TOKEN
+    from tests.support import SCHOOL
+    from tests.test_line_e2e import FIRST_NOW, Bot, prepare
+
+    database = Database(tmp_path / "unused.sqlite3", postgres_url)
+    emptied = await PostgresStorage.open(postgres_url)
+    await empty_every_table(emptied)
+    await emptied.close()
+    await prepare(database, telegram=False)
+    async with FakeLine(SECRET, LINE_TOKEN, clock=FIRST_NOW.timestamp) as line:
+        bots, urls = [], []
+        for number in (1, 2):
+            place = tmp_path / f"line-{number}"
+            place.mkdir()
+            port = free_port()
+            config = place / "bot.toml"
+            config.write_text(
+                database.config() + f'[bot]\nfixed_now = "{FIRST_NOW.isoformat()}"\n'
+                "[reminders]\nenabled = false\n"
+                f'[line]\napi_host = "{line.base_url}"\napi_data_host = "{line.base_url}"\n'
+                f"webhook_port = {port}\n",
+                encoding="utf-8",
+            )
+            bots.append(Bot(line, place, config, database=database))
+            urls.append(f"http://127.0.0.1:{port}/line")
+        try:
+            for bot in bots:  # one after the other: each is ready once it checked its token
+                await bot.start()
+            steps = [
+                ("say", "ส่งรายงาน", "กี่เปอร์เซ็นต์"), ("say", "๖๐ %", "เบิกจ่ายสะสม"),
+                ("say", "1.5 แสน", "สรุปผลการดำเนินงาน"),
+                ("press", "ไม่มีบันทึก", "เป็นไปตามแผนหรือไม่"),
+                ("press", "เป็นไปตามแผน", "เป็นไปตามเป้าหมายหรือไม่"),
+                ("press", "เป็นไปตามเป้าหมาย", "กรุณาตรวจสอบรายงานก่อนส่ง"),
+                ("press", "ยืนยันส่ง", "บันทึกรายงานครั้งที่ 2"),
+            ]  # fmt: skip
+            for number, (how, what, expect) in enumerate(steps):
+                line.webhook_url = urls[number % 2]  # the balancer sends it to this process
+                if how == "say":
+                    await bots[0].say(SINGLE, what, expect)
+                else:
+                    await bots[0].press(SINGLE, what, expect)
+            assert [await bot.terminate() for bot in bots] == [0, 0]
+        finally:
+            for bot in bots:
+                if bot.process is not None and bot.process.returncode is None:
+                    bot.process.kill()
+                    await bot.process.wait()
+    repo = await database.open()
+    try:
+        [report] = [r for r in await repo.reports_of_project(SCHOOL.code) if r.report_no == 2]
+        assert (report.values.progress, report.values.disbursed, report.channel) == (
+            Decimal("60.00"), Decimal("150000.00"), "line",
+        )  # fmt: skip
+        assert report.revision == 1 and len(await repo.revisions(report.id)) == 1
+        assert await repo.load_session("line", SINGLE) is None, "the conversation ended"
+    finally:
+        await repo.close()
+    for bot in bots:
+        assert "Traceback" not in bot.log()

@@ -58,7 +58,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 STATES = (
     ("all", "ทุกสถานะ"),
     ("missing", "ยังไม่ส่ง"),
-    ("late", "เลยกำหนดส่ง"),
+    ("late", "เลยกำหนดหรือส่งช้า"),
     ("reported", "ส่งแล้ว"),
     ("behind", "ช้ากว่าเดือนก่อน"),
     ("check", "ตัวเลขควรตรวจสอบ"),
@@ -250,12 +250,24 @@ class Dashboard:
         state = request.query.get("state", "all")
         query = request.query.get("q", "").strip()
         deadline = await asyncio.to_thread(self._calendar.deadline, month)
-        late = today > deadline  # a report still missing now is late
+        # Late: still missing after the deadline, or first sent after it (by chat: a report
+        # imported from the old system came when it was imported, not when it was written).
+        came = await self._repo.first_sent(month.fiscal_year, month.report_no)
+        sent_late = {
+            code
+            for code, (at, channel) in came.items()
+            if channel != "import" and at.astimezone(self._zone).date() > deadline
+        }
+        overdue = today > deadline
+
+        def is_late(status: ProjectStatus) -> bool:
+            return status.project.code in sent_late or (overdue and not status.reported)
+
         shown = [
             s
             for s in summary.projects
             if (not agency or s.project.agency == agency)
-            and _in_state(s, state, late=late)
+            and _in_state(s, state, late=is_late(s))
             and (not query or query in s.project.code or query in s.project.name)
         ]
         # Long boards (an admin's thousands of projects) come a page at a time; the counts and
@@ -287,7 +299,7 @@ class Dashboard:
             state=state,
             query=query,
             rows=[
-                _row(s, late=late, nudge=nudging and reach.coordinates(s.project))
+                _row(s, late=is_late(s), nudge=nudging and reach.coordinates(s.project))
                 for s in shown[first : first + PAGE_SIZE]
             ],
             deadline=format_thai_date(deadline),
@@ -298,7 +310,7 @@ class Dashboard:
             counts={
                 "reported": sum(1 for s in shown if s.reported),
                 "missing": sum(1 for s in shown if not s.reported),
-                "late": sum(1 for s in shown if not s.reported) if late else 0,
+                "late": sum(1 for s in shown if is_late(s)),
                 "all": len(shown),
             },
             totals={"budget": baht(budget), "disbursed": baht(disbursed)},
@@ -759,7 +771,7 @@ async def _scope(repo: Storage, person: Person, day: date) -> list[Project]:
 def _in_state(status: ProjectStatus, state: str, *, late: bool) -> bool:
     return {
         "missing": not status.reported,
-        "late": late and not status.reported,
+        "late": late,
         "reported": status.reported,
         "behind": status.behind or status.standing_still,
         "check": status.contradiction is not None,
@@ -767,15 +779,12 @@ def _in_state(status: ProjectStatus, state: str, *, late: bool) -> bool:
 
 
 def _row(status: ProjectStatus, *, late: bool, nudge: bool = False) -> Row:
-    """The project as shown; `late`: the month's deadline has passed; `nudge`: the person may
-    nudge its officers (if it is missing)."""
-    flags = [
-        ("reported", "ส่งแล้ว")
-        if status.reported
-        else ("late", "เลยกำหนดส่ง")
-        if late
-        else ("missing", "ยังไม่ส่ง")
-    ]
+    """The project as shown; `late`: missing after the month's deadline, or sent after it;
+    `nudge`: the person may nudge its officers (if it is missing)."""
+    if status.reported:
+        flags = [("reported", "ส่งแล้ว")] + ([("late", "ส่งหลังกำหนด")] if late else [])
+    else:
+        flags = [("late", "เลยกำหนดส่ง") if late else ("missing", "ยังไม่ส่ง")]
     if status.behind:
         flags.append(("behind", "ช้ากว่าเดือนก่อน"))
     if status.standing_still:

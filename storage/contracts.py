@@ -129,6 +129,10 @@ class ReportStore(Protocol):
     async def revisions(self, report_id: int) -> list[Revision]:
         """Every version of a report, oldest first."""
 
+    async def first_sent(self, fiscal_year: int, report_no: int) -> dict[str, tuple[datetime, str]]:
+        """When and on which channel each project's report of that month was first stored (its
+        revision 1), by project code; projects without that report are absent."""
+
     async def report_rows(
         self,
         *,

@@ -168,6 +168,17 @@ class SharedReports(SqlBase):
         where = f"p.code IN {listed}"
         return project_files(await self._all(FILE_SELECT.format(where=where), (param,)))
 
+    async def first_sent(self, fiscal_year: int, report_no: int) -> dict[str, tuple[datetime, str]]:
+        """When and on which channel each project's report of that month was first stored."""
+        rows = await self._all(
+            "SELECT p.code, v.changed_at, v.channel FROM monthly_reports r "
+            "JOIN projects p ON p.id = r.project_id "
+            "JOIN report_revisions v ON v.report_id = r.id AND v.revision = 1 "
+            "WHERE r.fiscal_year = ? AND r.report_no = ?",
+            (fiscal_year, report_no),
+        )
+        return {code: (_at(at), channel) for code, at, channel in rows}
+
     async def recent_reports(
         self, fiscal_year: int, up_to: int, *, count: int, agency: str | None = None
     ) -> Sequence[MonthlyReport]:

@@ -465,6 +465,15 @@ class MemoryStorage:
         """Every version of a report, oldest first."""
         return list(self._history[report_id][1]) if report_id in self._history else []
 
+    async def first_sent(self, fiscal_year: int, report_no: int) -> dict[str, tuple[datetime, str]]:
+        """When and on which channel each project's report of that month was first stored."""
+        found = {}
+        for (code, year, number), report_id in self._report_ids.items():
+            if (year, number) == (fiscal_year, report_no):
+                first = self._history[report_id][1][0]
+                found[code] = (first.changed_at, first.channel)
+        return found
+
     async def report_rows(
         self,
         *,

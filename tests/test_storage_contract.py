@@ -823,6 +823,9 @@ class TestReportStore:
         corrected = await repo.correct_report(fix)
         assert corrected.id == original.id
         assert corrected.revision == 2
+        # When it first came, and how, whatever the corrections since.
+        assert await repo.first_sent(2568, 2) == {FULL_PROJECT.code: (T0, "telegram")}
+        assert await repo.first_sent(2568, 3) == {}
         assert (corrected.values, corrected.sent_by, corrected.channel) == (
             fix.values,
             coordinator.id,

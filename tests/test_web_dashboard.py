@@ -158,9 +158,17 @@ async def test_a_report_still_missing_after_the_months_deadline_is_late(
     late = await (await client.get("/board", params={**october, "state": "late"})).text()
     assert codes(late) == {ROAD.code}, "the school project starts in November"
     assert 'id="late">1<' in late and shown("เลยกำหนดส่ง") in late
-    await stored_report(world.repo, ROAD.code, 1, "10", "5000")
+    # Sent in chat on 5 November, after October's deadline (Friday 30 October): reported, late.
+    sent = Submission(
+        ROAD.code, 2570, 1, values("10", "5000"), world.officer.id, "telegram",
+        NOW.replace(day=5),
+    )  # fmt: skip
+    await world.repo.submit_report(sent)
     late = await (await client.get("/board", params={**october, "state": "late"})).text()
-    assert codes(late) == set(), "reported since: no longer late"
+    assert codes(late) == {ROAD.code} and shown("ส่งหลังกำหนด") in late
+    assert 'id="reported">1<' in late
+    on_time = await (await client.get("/board", params={"fy": "2570", "month": "2"})).text()
+    assert shown("ส่งหลังกำหนด") not in on_time, "an imported report is not judged late"
 
 
 async def test_downloads_of_a_month_hold_the_year_up_to_that_month(

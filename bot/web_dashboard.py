@@ -20,7 +20,7 @@ import hmac
 import io
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -538,13 +538,24 @@ class Dashboard:
         local = moment.astimezone(self._zone)
         return f"จะส่ง {format_thai_date(local.date())} {local:%H:%M} น. (พ้นช่วงงดส่งข้อความ)"
 
+    async def _names(self, ids: Iterable[int | None]) -> dict[int, str]:
+        """The names of these people (a page names a few: read one by one, not everyone)."""
+        names = {}
+        for person_id in {i for i in ids if i is not None}:
+            person = await self._repo.get_person(person_id)
+            if person is not None:
+                names[person_id] = person.name
+        return names
+
     async def _nudge_record(self, project: Project) -> list[dict[str, str]]:
         """Who nudged whom about the project, when, and what became of it."""
         nudges = await self._repo.nudges_of_project(project.code)
         if not nudges:
             return []
         records = await self._repo.reminder_records(subject=project.code)
-        people = {p.id: p.name for p in await self._repo.all_people()}
+        people = await self._names(
+            who for nudge in nudges[:50] for who in (nudge.by_person, nudge.person_id)
+        )
         reported = {
             (r.fiscal_year, r.report_no) for r in await self._repo.reports_of_project(project.code)
         }
@@ -616,12 +627,18 @@ class Dashboard:
         self, person: Person, session: str, project: Project, year: int
     ) -> web.StreamResponse:
         reports = await self._repo.reports_of_project(project.code, year)
-        people = {p.id: p.name for p in await self._repo.all_people()}
+        history = [
+            (report, await self._repo.revisions(report.id))
+            for report in sorted(reports, key=lambda r: r.report_no)
+        ]
+        people = await self._names(
+            revision.changed_by for _, revisions in history for revision in revisions
+        )
         zone = self._zone
         shown = []
-        for report in sorted(reports, key=lambda r: r.report_no):
+        for report, versions in history:
             revisions = []
-            for revision in await self._repo.revisions(report.id):
+            for revision in versions:
                 moment = revision.changed_at.astimezone(zone)
                 revisions.append(
                     {

@@ -77,8 +77,8 @@ MAX_NUDGED = 200  # projects in one nudge
 FORM_EXPIRED = "แบบฟอร์มนี้ใช้ไม่ได้แล้ว กรุณาเปิดกระดานรายงานใหม่แล้วลองอีกครั้ง"
 NUDGES_OFF = "ระบบแจ้งเตือนปิดอยู่ จึงส่งเตือนจากแดชบอร์ดไม่ได้ (ตั้งค่า [reminders] enabled)"
 NOTHING_TO_NUDGE = (
-    "ไม่มีโครงการที่เตือนได้ในรายการที่เลือก: เลือกโครงการที่ยังไม่ส่งรายงานของเดือนนี้หรือเดือนที่ผ่านมา "
-    "ในหน่วยงานที่คุณประสานงาน"
+    "ไม่มีผู้รับผิดชอบที่เตือนได้ในรายการที่เลือก: เลือกโครงการที่ยังไม่ส่งรายงานของเดือนนี้หรือเดือนที่ผ่านมา "
+    "ในหน่วยงานที่คุณประสานงาน และเลือกผู้รับผิดชอบอย่างน้อยหนึ่งคน"
 )
 NUDGE_STATUS = {
     DeliveryStatus.SENT: "ส่งแล้ว",
@@ -487,8 +487,8 @@ class Dashboard:
     ) -> tuple[ReportMonth, list[Picked]] | web.StreamResponse:
         """The month and projects of a nudge form, checked: the form token, the month (this
         one or an earlier one of this or the last fiscal year), and each project (one the
-        person coordinates, running that month and still missing its report); or the page
-        that says what was wrong."""
+        person coordinates, running that month and still missing its report) with its officers
+        (on the confirmation, those left ticked); or the page that says what was wrong."""
         form = await request.post()
         if not hmac.compare_digest(str(form.get("csrf", "")), _csrf(session)):
             return self._page(
@@ -513,6 +513,9 @@ class Dashboard:
                 if any(r.report_no == month.report_no for r in reports):
                     continue
                 officers = await self._repo.officers_of_project(project.code)
+                if "officers" in form:  # the confirmation: only the officers left ticked
+                    ticked = {str(v) for v in form.getall("o", [])}
+                    officers = [o for o in officers if f"{project.id}-{o.id}" in ticked]
                 if officers:
                     picked.append(Picked(project, officers))
         if not picked:

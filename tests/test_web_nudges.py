@@ -121,9 +121,11 @@ async def test_a_coordinator_nudges_with_a_confirmation_once_a_day_and_a_record(
     page = await confirm.text()
     assert confirm.status == 200 and "ยืนยันส่งเตือน" in page
     assert desk.world.officer.name in page and desk.world.single.name in page
+    ticked = re.findall(r'name="o" value="([\d-]+)" checked', page)
+    assert len(ticked) == 2, "each officer of the project, ticked"
     assert desk.channel.pushed == [] and desk.ticks == [], "nothing is sent before confirming"
 
-    done = await desk.client.post("/nudge/send", data=form(csrf, school.id))
+    done = await desk.client.post("/nudge/send", data=confirmed(csrf, school.id, ticked))
     result = await done.text()
     assert done.status == 200 and result.count("ส่งทันที") == 2
     await asyncio.wait_for(desk.ticked.wait(), timeout=10)
@@ -132,7 +134,9 @@ async def test_a_coordinator_nudges_with_a_confirmation_once_a_day_and_a_record(
         assert "ผู้ประสานงานขอให้ส่งรายงานเดือน พ.ย. 2569" in text
         assert desk.world.coordinator.name in text and SCHOOL.code in text
 
-    again = await (await desk.client.post("/nudge/send", data=form(csrf, school.id))).text()
+    again = await (
+        await desk.client.post("/nudge/send", data=confirmed(csrf, school.id, ticked))
+    ).text()
     assert again.count("เตือนไปแล้ววันนี้") == 2, "once per person and project a day"
 
     page = await (await desk.client.get(f"/project/{SCHOOL.code}")).text()
@@ -141,6 +145,25 @@ async def test_a_coordinator_nudges_with_a_confirmation_once_a_day_and_a_record(
     assert desk.world.officer.name in record and desk.world.single.name in record
     statuses = {r.status for r in await desk.world.repo.reminder_records(subject=SCHOOL.code)}
     assert statuses == {DeliveryStatus.SENT}
+
+
+def confirmed(csrf: str, project_id: int, ticked: list[str]) -> list[tuple[str, str]]:
+    """The confirmation form as sent with these officers ticked."""
+    return [*form(csrf, project_id), ("officers", "ticked"), *(("o", o) for o in ticked)]
+
+
+async def test_an_officer_left_unticked_on_the_confirmation_is_not_nudged(desk: Desk) -> None:
+    school = await project(desk, SCHOOL.code)
+    csrf = csrf_of(await desk.sign_in(desk.world.coordinator.id))
+    only = [f"{school.id}-{desk.world.single.id}"]
+    done = await desk.client.post("/nudge/send", data=confirmed(csrf, school.id, only))
+    text = await done.text()
+    assert text.count("ส่งทันที") == 1 and desk.world.single.name in text
+    assert desk.world.officer.name not in text.split('id="outcomes"')[1]
+    nobody = await desk.client.post("/nudge/send", data=confirmed(csrf, school.id, []))
+    assert nobody.status == 403, "everyone unticked: nothing to send"
+    nudged = [n.person_id for n in await desk.world.repo.nudges_of_project(SCHOOL.code)]
+    assert nudged == [desk.world.single.id]
 
 
 async def test_a_nudge_in_quiet_hours_waits_for_the_morning(desk: Desk) -> None:

@@ -52,7 +52,8 @@ async def test_a_call_that_is_never_answered_times_out() -> None:
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", hang)
-    runner = web.AppRunner(app)
+    # The handler never ends: shut it down at once, not after aiohttp's default minute.
+    runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.1)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -147,3 +148,37 @@ async def test_health_is_false_once_the_server_is_gone() -> None:
         await repo.close()
     finally:
         server.stop()
+
+
+async def test_the_command_line_works_on_postgresql(fresh_url: str, tmp_path: Path) -> None:
+    """The everyday commands with `PROGRESS_BOT_DATABASE_URL`: the demo office, lists, an
+    export, the reminders preview; SQLite's file backup says to use pg_dump."""
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {"PYTHAINLP_READ_ONLY": "1", "PROGRESS_BOT_DATABASE_URL": fresh_url,
+               "PROGRESS_BOT_FIXED_NOW": NOW.isoformat(), "PATH": "/usr/bin:/bin"}  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=tmp_path,
+            env=env, timeout=120, check=False,
+        )  # fmt: skip
+
+    def run_all() -> list[subprocess.CompletedProcess[str]]:
+        return [
+            cli("demo-data"), cli("projects", "list"), cli("people", "list"),
+            cli("export", "--format", "csv", "--out", "-"),
+            cli("reminders", "preview", "--at", "25/11/2569 09:00"),
+            cli("backup", "--out", "b.sqlite3"),
+        ]  # fmt: skip
+
+    demo, projects, people, export, preview, backup = await asyncio.to_thread(run_all)
+    for done in (demo, projects, people, export, preview):
+        assert done.returncode == 0, done.stderr
+    assert "demo-officer" in people.stdout or "console" in people.stdout
+    assert len(projects.stdout.splitlines()) >= 4
+    assert export.stdout.startswith("\ufeff") and "รหัสโครงการ" in export.stdout
+    assert backup.returncode == 1 and "pg_dump" in backup.stderr
+    repo = await PostgresStorage.open(fresh_url)
+    try:
+        assert len(await repo.list_projects()) == len(projects.stdout.splitlines())
+    finally:
+        await repo.close()

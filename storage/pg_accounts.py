@@ -10,10 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.models import (
-    REMINDER_CHANNELS,
     ChatIdentity,
     EventMark,
-    Invite,
     InviteResult,
     Person,
 )
@@ -39,51 +37,6 @@ class PgAccountsPart(SharedAccounts, PgBase):
             await mark(conn, event)
             await execute(conn, _LINK, (identity.channel, identity.external_id, identity.person_id))
 
-    async def set_preferred_channel(self, person_id: int, channel: str) -> bool:
-        """Remember the channel a person wants messages on; False if it was that already."""
-        async with self._transaction() as conn:
-            await require_person(conn, person_id)
-            # One statement: the unique key decides between two processes setting it at once.
-            changed = await execute(
-                conn,
-                "INSERT INTO channel_preferences (person_id, channel) VALUES (?, ?) "
-                "ON CONFLICT (person_id) DO UPDATE SET channel = excluded.channel "
-                "WHERE channel_preferences.channel <> excluded.channel",
-                (person_id, channel),
-            )
-            return changed > 0
-
-    async def set_reminder_channel(
-        self, person_id: int, choice: str | None, *, event: EventMark | None = None
-    ) -> None:
-        """The channel a person chose for reminders ("line", "telegram" or "both"); None
-        forgets the choice (reminders then go where the person last wrote from)."""
-        if choice is not None and choice not in REMINDER_CHANNELS:
-            raise ValueError(f"unknown reminder channel {choice!r}")
-        async with self._transaction() as conn:
-            await require_person(conn, person_id)
-            await mark(conn, event)
-            if choice is None:
-                await execute(
-                    conn, "DELETE FROM reminder_channels WHERE person_id = ?", (person_id,)
-                )
-            else:
-                await execute(
-                    conn,
-                    "INSERT INTO reminder_channels (person_id, choice) VALUES (?, ?) "
-                    "ON CONFLICT (person_id) DO UPDATE SET choice = excluded.choice",
-                    (person_id, choice),
-                )
-
-    async def set_rich_menu(self, role: str, rich_menu_id: str, name: str) -> None:
-        """Remember the LINE rich menu made for a role (replacing the one before)."""
-        await self._execute(
-            "INSERT INTO line_rich_menus (role, rich_menu_id, name) VALUES (?, ?, ?) "
-            "ON CONFLICT (role) DO UPDATE SET rich_menu_id = excluded.rich_menu_id, "
-            "name = excluded.name",
-            (role, rich_menu_id, name),
-        )
-
     async def set_menu_links(self, links: dict[str, str | None]) -> None:
         """Remember the rich menus LINE accounts were linked to (None: the default again)."""
         # Sorted, so that two processes writing overlapping links lock rows in the same order
@@ -103,44 +56,6 @@ class PgAccountsPart(SharedAccounts, PgBase):
                     "DO UPDATE SET rich_menu_id = excluded.rich_menu_id",
                     ([k for k, _ in kept], [menu for _, menu in kept]),
                 )
-
-    async def set_blocked(
-        self,
-        channel: str,
-        external_id: str,
-        blocked: bool,
-        at: datetime,
-        *,
-        event: EventMark | None = None,
-    ) -> None:
-        """Record that a chat account blocked the bot (or unblocked it)."""
-        async with self._transaction() as conn:
-            await mark(conn, event)
-            if blocked:
-                await execute(
-                    conn,
-                    "INSERT INTO blocked_accounts (channel, external_id, blocked_at) "
-                    "VALUES (?, ?, ?) ON CONFLICT (channel, external_id) DO NOTHING",
-                    (channel, external_id, _utc(at)),
-                )
-            else:
-                await execute(
-                    conn,
-                    "DELETE FROM blocked_accounts WHERE channel = ? AND external_id = ?",
-                    (channel, external_id),
-                )
-
-    async def create_invite(self, invite: Invite) -> None:
-        """Store a new invite (by the hash of its code)."""
-        async with self._transaction() as conn:
-            await require_person(conn, invite.person_id)
-            await execute(
-                conn,
-                "INSERT INTO invites (code_hash, person_id, created_at, expires_at) "
-                "VALUES (?, ?, ?, ?)",
-                (invite.code_hash, invite.person_id, _utc(invite.created_at),
-                 _utc(invite.expires_at)),
-            )  # fmt: skip
 
     async def redeem_invite(
         self,
@@ -182,15 +97,3 @@ class PgAccountsPart(SharedAccounts, PgBase):
             await execute(conn, _LINK, (channel, external_id, person_id))
             found = await rows(conn, PEOPLE_SELECT.format(where="WHERE p.id = ?"), (person_id,))
         return InviteResult.LINKED, _person(found[0]) if found else None
-
-    async def record_link_failure(
-        self, channel: str, external_id: str, at: datetime, *, event: EventMark | None = None
-    ) -> None:
-        """Count a wrong invite code or phone number typed by a chat account."""
-        async with self._transaction() as conn:
-            await mark(conn, event)
-            await execute(
-                conn,
-                "INSERT INTO link_failures (channel, external_id, failed_at) VALUES (?, ?, ?)",
-                (channel, external_id, _utc(at)),
-            )

@@ -18,7 +18,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from domain.models import EventMark, Person
 from storage.errors import NotFound, StorageError
-from storage.sql_base import SqlBase
+from storage.sql_base import SqlBase, Tx
 from storage.sqlite_base import _person, _utc
 
 # Every statement writes roles with string_agg where SQLite has group_concat.
@@ -47,6 +47,19 @@ def rowcount(status: str) -> int:
     """The rows a statement changed, from its status ("INSERT 0 1", "UPDATE 3", "DELETE 0")."""
     last = status.rsplit(" ", 1)[-1]
     return int(last) if last.isdigit() else 0
+
+
+class _PgTx:
+    """A transaction of a pooled asyncpg connection, as storage.sql_base.Tx."""
+
+    def __init__(self, conn: Conn) -> None:
+        self._conn = conn
+
+    async def execute(self, statement: str, params: Sequence[Any] = ()) -> int:
+        return rowcount(await self._conn.execute(sql(statement), *params))
+
+    async def rows(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        return [tuple(row) for row in await self._conn.fetch(sql(statement), *params)]
 
 
 class PgBase(SqlBase):
@@ -87,6 +100,11 @@ class PgBase(SqlBase):
                     yield conn
             except asyncpg.IntegrityConstraintViolationError as error:
                 raise StorageError(str(error)) from error
+
+    @asynccontextmanager
+    async def _tx(self) -> AsyncIterator[Tx]:
+        async with self._transaction() as conn:
+            yield _PgTx(conn)
 
     async def _all(self, statement: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         """Every row of a query, as tuples."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from domain.models import DeliveryStatus, EventMark, Nudge, ReminderKey
+from domain.models import EventMark, Nudge, ReminderKey
 from storage.pg_base import PgBase, execute, mark, project_id, require_person
 from storage.sql_shared import SharedReminders
 from storage.sqlite_base import _KEY_WHERE, _key, _utc
@@ -41,22 +41,6 @@ class PgRemindersPart(SharedReminders, PgBase):
         )
         return changed > 0
 
-    async def finish_reminder(
-        self,
-        key: ReminderKey,
-        status: DeliveryStatus,
-        at: datetime,
-        error: str = "",
-        retry_key: str | None = None,
-    ) -> None:
-        """Record what became of a claimed reminder, and the retry key of the request it went
-        in (kept as it was when None): a resend goes under the same key."""
-        await self._execute(
-            "UPDATE reminder_log SET status = ?, updated_at = ?, error = ?, "
-            f"retry_key = coalesce(?::text, retry_key) WHERE {_KEY_WHERE}",
-            (status.value, _utc(at), error[:500], retry_key, *_key(key)),
-        )
-
     async def mark_in_doubt(self, at: datetime, *, claimed_before: datetime | None = None) -> int:
         """Reminders left SENDING (claimed before `claimed_before`, if given) become UNKNOWN."""
         before = _utc(claimed_before if claimed_before is not None else at)
@@ -91,20 +75,6 @@ class PgRemindersPart(SharedReminders, PgBase):
                 (person_id, project_code, on.isoformat(), _utc(until)),
             )
             return changed > 0
-
-    async def set_notification(
-        self, person_id: int, kind: str, enabled: bool, *, event: EventMark | None = None
-    ) -> None:
-        """Turn one kind of message on or off for a person."""
-        async with self._transaction() as conn:
-            await require_person(conn, person_id)
-            await mark(conn, event)
-            await execute(
-                conn,
-                "INSERT INTO notification_settings (person_id, kind, enabled) VALUES (?, ?, ?) "
-                "ON CONFLICT (person_id, kind) DO UPDATE SET enabled = excluded.enabled",
-                (person_id, kind, int(enabled)),
-            )
 
     async def add_nudge(self, nudge: Nudge) -> bool:
         """Record a nudge; False if the person was nudged about the project that day already."""

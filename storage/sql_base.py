@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
-from typing import Any
+from collections.abc import Collection, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
 
 from domain.models import Person
+
+
+class Tx(Protocol):
+    """A transaction in progress, on either backend (statements with `?` placeholders)."""
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; the rows it changed."""
+
+    async def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Every row of a query."""
 
 
 class SqlBase:
@@ -25,4 +36,9 @@ class SqlBase:
 
     def among(self, values: Collection[Any]) -> tuple[str, Any]:
         """SQL for "in this list" (`x IN <sql>`) and its one parameter (texts)."""
+        raise NotImplementedError
+
+    def _tx(self) -> AbstractAsyncContextManager[Tx]:
+        """One transaction: committed when the block ends, rolled back on an error (a refusal
+        of the schema becomes a StorageError)."""
         raise NotImplementedError

@@ -16,10 +16,13 @@ from decimal import Decimal
 from typing import Any
 
 from domain.models import (
+    REMINDER_CHANNELS,
     ChatIdentity,
     CoordinatorScope,
     Delegation,
     DeliveryStatus,
+    EventMark,
+    Invite,
     MonthlyReport,
     Nudge,
     Person,
@@ -32,12 +35,15 @@ from domain.models import (
     SessionState,
     Snooze,
 )
-from storage.sql_base import SqlBase
+from storage.errors import NotFound
+from storage.sql_base import SqlBase, Tx
 from storage.sqlite_base import (
+    _KEY_WHERE,
     _PROJECT_COLUMNS,
     _REPORT_COLUMNS,
     _REPORT_FROM,
     _REPORT_SELECT,
+    _key,
     _monthly_report,
     _project_from_row,
     _report_from_row,
@@ -76,6 +82,26 @@ def project_filter(
         clauses.append("p.code = ?")
         params.append(code)
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+async def require_person(tx: Tx, person_id: int) -> None:
+    """NotFound unless a person has this id."""
+    if not await tx.rows("SELECT 1 FROM people WHERE id = ?", (person_id,)):
+        raise NotFound(f"no person with id {person_id}")
+
+
+async def mark(tx: Tx, event: EventMark | None) -> bool:
+    """Record an event as handled inside the transaction; False if it already was."""
+    if event is None:
+        return True
+    return (
+        await tx.execute(
+            "INSERT INTO handled_events (channel, event_id, handled_at) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            (event.channel, event.event_id, _utc(event.at)),
+        )
+        > 0
+    )
 
 
 # Projects with their reports in one query: the project's columns first, then the report's
@@ -167,6 +193,30 @@ class SharedReports(SqlBase):
         listed, param = self.among(codes)
         where = f"p.code IN {listed}"
         return project_files(await self._all(FILE_SELECT.format(where=where), (param,)))
+
+    async def report_rows(
+        self,
+        *,
+        fiscal_year: int | None = None,
+        project_code: str | None = None,
+        agency: str | None = None,
+    ) -> Sequence[tuple[Project, MonthlyReport]]:
+        """Every stored report with its project, by project code, fiscal year and report number."""
+        where, params = project_filter(agency=agency, code=project_code)
+        if fiscal_year is not None:
+            where += (" AND " if where else "WHERE ") + "r.fiscal_year = ?"
+            params.append(fiscal_year)
+        rows = await self._all(
+            f"{_REPORT_SELECT} {where} ORDER BY p.code, r.fiscal_year, r.report_no", params
+        )
+        projects: dict[int, Project] = {}  # built once each, not once per report
+        found: list[tuple[Project, MonthlyReport]] = []
+        for row in rows:
+            project = projects.get(row[15])
+            if project is None:
+                project = projects[row[15]] = _project_from_row(row[15:])
+            found.append((project, _monthly_report(row, project.code)))
+        return found
 
     async def first_sent(self, fiscal_year: int, report_no: int) -> dict[str, tuple[datetime, str]]:
         """When and on which channel each project's report of that month was first stored."""
@@ -387,9 +437,112 @@ class SharedAccounts(SqlBase):
         )
         return int(row[0]) if row else 0
 
+    async def create_invite(self, invite: Invite) -> None:
+        """Store a new invite (by the hash of its code)."""
+        async with self._tx() as tx:
+            await require_person(tx, invite.person_id)
+            await tx.execute(
+                "INSERT INTO invites (code_hash, person_id, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?)",
+                (invite.code_hash, invite.person_id, _utc(invite.created_at),
+                 _utc(invite.expires_at)),
+            )  # fmt: skip
+
+    async def record_link_failure(
+        self, channel: str, external_id: str, at: datetime, *, event: EventMark | None = None
+    ) -> None:
+        """Count a wrong invite code or phone number typed by a chat account."""
+        async with self._tx() as tx:
+            await mark(tx, event)
+            await tx.execute(
+                "INSERT INTO link_failures (channel, external_id, failed_at) VALUES (?, ?, ?)",
+                (channel, external_id, _utc(at)),
+            )
+
+    async def set_blocked(
+        self,
+        channel: str,
+        external_id: str,
+        blocked: bool,
+        at: datetime,
+        *,
+        event: EventMark | None = None,
+    ) -> None:
+        """Record that a chat account blocked the bot (or unblocked it)."""
+        async with self._tx() as tx:
+            await mark(tx, event)
+            if blocked:
+                await tx.execute(
+                    "INSERT INTO blocked_accounts (channel, external_id, blocked_at) "
+                    "VALUES (?, ?, ?) ON CONFLICT (channel, external_id) DO NOTHING",
+                    (channel, external_id, _utc(at)),
+                )
+            else:
+                await tx.execute(
+                    "DELETE FROM blocked_accounts WHERE channel = ? AND external_id = ?",
+                    (channel, external_id),
+                )
+
+    async def set_preferred_channel(self, person_id: int, channel: str) -> bool:
+        """Remember the channel a person wants messages on; False if it was that already."""
+        async with self._tx() as tx:
+            await require_person(tx, person_id)
+            # One statement: the unique key decides between two processes setting it at once.
+            changed = await tx.execute(
+                "INSERT INTO channel_preferences (person_id, channel) VALUES (?, ?) "
+                "ON CONFLICT (person_id) DO UPDATE SET channel = excluded.channel "
+                "WHERE channel_preferences.channel <> excluded.channel",
+                (person_id, channel),
+            )
+            return changed > 0
+
+    async def set_reminder_channel(
+        self, person_id: int, choice: str | None, *, event: EventMark | None = None
+    ) -> None:
+        """The channel a person chose for reminders ("line", "telegram" or "both"); None
+        forgets the choice (reminders then go where the person last wrote from)."""
+        if choice is not None and choice not in REMINDER_CHANNELS:
+            raise ValueError(f"unknown reminder channel {choice!r}")
+        async with self._tx() as tx:
+            await require_person(tx, person_id)
+            await mark(tx, event)
+            if choice is None:
+                await tx.execute("DELETE FROM reminder_channels WHERE person_id = ?", (person_id,))
+            else:
+                await tx.execute(
+                    "INSERT INTO reminder_channels (person_id, choice) VALUES (?, ?) "
+                    "ON CONFLICT (person_id) DO UPDATE SET choice = excluded.choice",
+                    (person_id, choice),
+                )
+
+    async def set_rich_menu(self, role: str, rich_menu_id: str, name: str) -> None:
+        """Remember the LINE rich menu made for a role (replacing the one before)."""
+        async with self._tx() as tx:
+            await tx.execute(
+                "INSERT INTO line_rich_menus (role, rich_menu_id, name) VALUES (?, ?, ?) "
+                "ON CONFLICT (role) DO UPDATE SET rich_menu_id = excluded.rich_menu_id, "
+                "name = excluded.name",
+                (role, rich_menu_id, name),
+            )
+
 
 class SharedWeb(SqlBase):
-    """The reads of `WebAccess`."""
+    """The reads of `WebAccess`, and its writes that are one statement."""
+
+    async def create_web_session(
+        self, token_hash: str, person_id: int, expires_at: datetime
+    ) -> None:
+        """Store a new session."""
+        async with self._tx() as tx:
+            await tx.execute(
+                "INSERT INTO web_sessions (token_hash, person_id, expires_at) VALUES (?, ?, ?)",
+                (token_hash, person_id, _utc(expires_at)),
+            )
+
+    async def end_web_session(self, token_hash: str) -> None:
+        """Sign out: the session opens nothing any more."""
+        async with self._tx() as tx:
+            await tx.execute("DELETE FROM web_sessions WHERE token_hash = ?", (token_hash,))
 
     async def web_session_person(self, token_hash: str, at: datetime) -> int | None:
         """The person of a live session, or None."""
@@ -433,7 +586,37 @@ class SharedConversations(SqlBase):
 
 
 class SharedReminders(SqlBase):
-    """The reads of `ReminderLog`."""
+    """The reads of `ReminderLog`, and its writes whose SQL is the same on both backends."""
+
+    async def finish_reminder(
+        self,
+        key: ReminderKey,
+        status: DeliveryStatus,
+        at: datetime,
+        error: str = "",
+        retry_key: str | None = None,
+    ) -> None:
+        """Record what became of a claimed reminder, and the retry key of the request it went
+        in (kept as it was when None): a resend goes under the same key."""
+        async with self._tx() as tx:
+            await tx.execute(
+                "UPDATE reminder_log SET status = ?, updated_at = ?, error = ?, "
+                f"retry_key = coalesce(CAST(? AS TEXT), retry_key) WHERE {_KEY_WHERE}",
+                (status.value, _utc(at), error[:500], retry_key, *_key(key)),
+            )
+
+    async def set_notification(
+        self, person_id: int, kind: str, enabled: bool, *, event: EventMark | None = None
+    ) -> None:
+        """Turn one kind of message on or off for a person."""
+        async with self._tx() as tx:
+            await require_person(tx, person_id)
+            await mark(tx, event)
+            await tx.execute(
+                "INSERT INTO notification_settings (person_id, kind, enabled) VALUES (?, ?, ?) "
+                "ON CONFLICT (person_id, kind) DO UPDATE SET enabled = excluded.enabled",
+                (person_id, kind, int(enabled)),
+            )
 
     async def reminder_records(
         self, status: DeliveryStatus | None = None, *, subject: str | None = None

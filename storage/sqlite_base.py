@@ -27,7 +27,7 @@ from domain.models import (
     Submission,
 )
 from storage.errors import NotFound, StorageError
-from storage.sql_base import SqlBase
+from storage.sql_base import SqlBase, Tx
 
 _PROJECT_FIELDS = tuple(f.name for f in dataclasses.fields(ProjectData))
 _MONEY_FIELDS = {"budget_received", "budget_used"}
@@ -199,6 +199,20 @@ def _monthly_report(row: Sequence[Any], code: str) -> MonthlyReport:
     )
 
 
+class _SqliteTx:
+    """A transaction of the aiosqlite connection, as storage.sql_base.Tx."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        async with self._db.execute(sql, tuple(params)) as cur:
+            return cur.rowcount
+
+    async def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return await _rows(self._db, sql, params)
+
+
 class SqliteBase(SqlBase):
     """One aiosqlite connection for the process, and what every part of the repository uses."""
 
@@ -232,6 +246,11 @@ class SqliteBase(SqlBase):
                 await self._db.execute("ROLLBACK")
                 raise
             await self._db.execute("COMMIT")
+
+    @asynccontextmanager
+    async def _tx(self) -> AsyncIterator[Tx]:
+        async with self._transaction() as db:
+            yield _SqliteTx(db)
 
     async def _in_thread(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
         """Run `work` on the connection in aiosqlite's thread, in one trip however many

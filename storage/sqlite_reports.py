@@ -21,7 +21,6 @@ from storage.sqlite_base import (
     _PROJECT_COLUMNS,
     _REPORT_COLUMNS,
     _REPORT_FROM,
-    _REPORT_SELECT,
     SqliteBase,
     Statement,
     _finish_statement,
@@ -175,30 +174,6 @@ class ReportsPart(SharedReports, SqliteBase):
             )
             for r in rows
         ]
-
-    async def report_rows(
-        self,
-        *,
-        fiscal_year: int | None = None,
-        project_code: str | None = None,
-        agency: str | None = None,
-    ) -> Sequence[tuple[Project, MonthlyReport]]:
-        """Every stored report with its project, by project code, fiscal year and report number."""
-        where, params = project_filter(agency=agency, code=project_code)
-        if fiscal_year is not None:
-            where += (" AND " if where else "WHERE ") + "r.fiscal_year = ?"
-            params.append(fiscal_year)
-        rows = await self._all(
-            f"{_REPORT_SELECT} {where} ORDER BY p.code, r.fiscal_year, r.report_no", params
-        )
-        projects: dict[int, Project] = {}  # built once each, not once per report
-        found: list[tuple[Project, MonthlyReport]] = []
-        for row in rows:
-            project = projects.get(row[15])
-            if project is None:
-                project = projects[row[15]] = _project_from_row(row[15:])
-            found.append((project, _monthly_report(row, project.code)))
-        return found
 
     async def report_batches(
         self,

@@ -33,18 +33,3 @@ class WebPart(SharedWeb, SqliteBase):
         ):
             row = await cur.fetchone()
         return None if row is None else int(row[0])
-
-    async def create_web_session(
-        self, token_hash: str, person_id: int, expires_at: datetime
-    ) -> None:
-        """Store a new session."""
-        async with self._transaction() as db:
-            await db.execute(
-                "INSERT INTO web_sessions (token_hash, person_id, expires_at) VALUES (?, ?, ?)",
-                (token_hash, person_id, _utc(expires_at)),
-            )
-
-    async def end_web_session(self, token_hash: str) -> None:
-        """Sign out: the session opens nothing any more."""
-        async with self._transaction() as db:
-            await db.execute("DELETE FROM web_sessions WHERE token_hash = ?", (token_hash,))

@@ -506,12 +506,10 @@ class Dashboard:
         reach = await self._repo.reach_of(person.id, today)
         picked: list[Picked] = []
         if _nudgeable(month, today) and len(ids) <= MAX_NUDGED:
+            came = await self._repo.first_sent(month.fiscal_year, month.report_no)
             for project in await self._coordinated(reach, ids):
-                if not running_in(project, month):
-                    continue
-                reports = await self._repo.reports_of_project(project.code, month.fiscal_year)
-                if any(r.report_no == month.report_no for r in reports):
-                    continue
+                if not running_in(project, month) or project.code in came:
+                    continue  # not due that month, or reported already
                 officers = await self._repo.officers_of_project(project.code)
                 if "officers" in form:  # the confirmation: only the officers left ticked
                     ticked = {str(v) for v in form.getall("o", [])}

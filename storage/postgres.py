@@ -22,8 +22,10 @@ from storage.pg_schema import PG_MIGRATIONS, PG_SCHEMA_VERSION
 from storage.pg_web import PgWebPart
 
 MIGRATION_LOCK = 0x70726F67  # the advisory lock held while migrating ("prog")
+# A process holds at most POOL_SIZE + TURN_POOL_SIZE connections (30): three processes stay
+# under PostgreSQL's default max_connections (100) with room for psql and backups.
 POOL_SIZE = 10  # connections for queries
-TURN_POOL_SIZE = 40  # connections holding a person's turn or the poller's lock
+TURN_POOL_SIZE = 20  # connections holding a person's turn (more turns at once wait) or a lock
 
 
 class PostgresStorage(

@@ -46,7 +46,9 @@ async def open_storage(config: Config) -> Storage:
     if config.database_url is not None:
         from storage.postgres import PostgresStorage  # asyncpg only where PostgreSQL is used
 
-        return await PostgresStorage.open(config.database_url)
+        return await PostgresStorage.open(
+            config.database_url, connections=config.database_connections
+        )
     return await SqliteStorage.open(config.database)
 
 

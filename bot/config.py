@@ -34,7 +34,7 @@ ENV_KEYS = {
 # Every table and key load_config reads (config.example.toml documents each one). Anything else in
 # the file is refused: a misspelt key must not be silently ignored, leaving its default in force.
 KNOWN_KEYS: Mapping[str, frozenset[str]] = {
-    "database": frozenset({"path", "url"}),
+    "database": frozenset({"path", "url", "connections"}),
     "bot": frozenset({"timezone", "fixed_now"}),
     "console": frozenset({"user"}),
     "logging": frozenset({"level"}),
@@ -172,6 +172,7 @@ class Config:
     timezone: ZoneInfo
     fixed_now: datetime | None = None
     database_url: str | None = None  # PostgreSQL in place of the SQLite file, when given
+    database_connections: int = 30  # PostgreSQL: the most one process holds
     console_user: str = DEFAULT_CONSOLE_USER
     log_level: str = "INFO"
     telegram: TelegramConfig | None = None
@@ -483,6 +484,7 @@ def load_config(path: Path | None, environ: Mapping[str, str]) -> Config:
     return Config(
         database=db if db.is_absolute() or db_path == ":memory:" else base / db,
         database_url=db_url,
+        database_connections=_integer(database, "database", "connections", 30, 4, 1000),
         timezone=zone,
         fixed_now=fixed_now,
         console_user=_string(console, "console", "user", DEFAULT_CONSOLE_USER)

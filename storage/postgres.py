@@ -22,10 +22,10 @@ from storage.pg_schema import PG_MIGRATIONS, PG_SCHEMA_VERSION
 from storage.pg_web import PgWebPart
 
 MIGRATION_LOCK = 0x70726F67  # the advisory lock held while migrating ("prog")
-# A process holds at most POOL_SIZE + TURN_POOL_SIZE connections (30): three processes stay
-# under PostgreSQL's default max_connections (100) with room for psql and backups.
-POOL_SIZE = 10  # connections for queries
-TURN_POOL_SIZE = 20  # connections holding a person's turn (more turns at once wait) or a lock
+# A process holds at most CONNECTIONS by default (`database.connections`): three processes stay
+# under PostgreSQL's default max_connections (100) with room for psql and backups. A third are
+# for queries, the rest hold a person's turn (more turns at once wait) or the poller's lock.
+CONNECTIONS = 30
 
 
 class PostgresStorage(
@@ -41,17 +41,18 @@ class PostgresStorage(
     `await PostgresStorage.open("postgresql://user@host:5432/db")`."""
 
     @classmethod
-    async def open(cls, url: str, *, pool_size: int = POOL_SIZE) -> PostgresStorage:
+    async def open(cls, url: str, *, connections: int = CONNECTIONS) -> PostgresStorage:
         """Connect, and bring the schema up to date; a server that cannot be reached or a
         database that cannot be used is a DatabaseUnusable saying why (without the password)."""
         where = redacted(url)
         try:
-            pool = await asyncpg.create_pool(url, min_size=1, max_size=pool_size)
+            queries = max(2, connections // 3)
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=queries)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             raise DatabaseUnusable(f"เชื่อมต่อฐานข้อมูล {where} ไม่ได้: {error}") from error
         try:
             await migrate(pool, where)
-            turns = await asyncpg.create_pool(url, min_size=0, max_size=TURN_POOL_SIZE)
+            turns = await asyncpg.create_pool(url, min_size=0, max_size=connections - queries)
         except BaseException:
             await pool.close()
             raise

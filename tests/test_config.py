@@ -24,6 +24,7 @@ BANGKOK = ZoneInfo("Asia/Bangkok")
 
 # The keys that are not strings (a number, true/false, a list).
 NON_STRING_KEYS = {
+    ("database", "connections"),
     ("reminders", "enabled"),
     ("line", "rich_menus"),
     ("web", "port"),
@@ -524,6 +525,9 @@ def test_a_postgresql_address_from_the_file_or_the_environment(tmp_path: Path) -
     assert config.database_url == secret
     assert "s3cret-pass" in config.secrets, "the password is masked in logs like a token"
     assert load_config(None, {}).database_url is None, "SQLite stays the default"
+    assert config.database_connections == 30
+    path.write_text('[database]\nurl = "postgresql://h/db"\nconnections = 50\n')
+    assert load_config(path, {}).database_connections == 50
 
 
 def test_a_database_address_that_is_not_postgresql_is_refused(tmp_path: Path) -> None:

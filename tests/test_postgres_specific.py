@@ -182,3 +182,21 @@ async def test_the_command_line_works_on_postgresql(fresh_url: str, tmp_path: Pa
         assert len(await repo.list_projects()) == len(projects.stdout.splitlines())
     finally:
         await repo.close()
+
+
+async def test_a_small_pool_serves_more_turns_than_it_has_connections(fresh_url: str) -> None:
+    """`database.connections = 4`: two for queries, two for turns; twenty people at once wait
+    their turn, each turn's queries still served (no turn holds the connection a query needs)."""
+    repo = await PostgresStorage.open(fresh_url, connections=4)
+    served: list[int] = []
+
+    async def turn(n: int) -> None:
+        async with repo.person_turn("telegram", str(n)):
+            await repo.add_person(f"เจ้าหน้าที่ {n}", roles=frozenset())
+            served.append(n)
+
+    try:
+        await asyncio.wait_for(asyncio.gather(*(turn(n) for n in range(20))), timeout=60)
+        assert sorted(served) == list(range(20)) and len(await repo.all_people()) == 20
+    finally:
+        await repo.close()

@@ -76,22 +76,18 @@ async def test_two_processes_tick_together_and_each_reminder_goes_once(
             # Started together: each catches up at once with a tick of its own.
             await asyncio.gather(*(bot.start() for bot in bots))
             await fake.wait_for(lambda _: True, timeout=120, after=CHATS - 1)
-            repo = await PostgresStorage.open(postgres_url)
-            try:
-                for _ in range(600):  # both ticks finish (every claim settled)
-                    records = await repo.reminder_records()
-                    if len(records) == CHATS and all(
-                        r.status is DeliveryStatus.SENT for r in records
-                    ):
-                        break
-                    await asyncio.sleep(0.05)
-            finally:
-                await repo.close()
+            # A clean stop waits for a tick in progress: then every claim is settled.
             exits = [await bot.terminate() for bot in bots]
         finally:
             for bot in bots:
                 await bot.ensure_stopped()
     assert exits == [0, 0]
+    repo = await PostgresStorage.open(postgres_url)
+    try:
+        records = await repo.reminder_records()
+    finally:
+        await repo.close()
+    assert len(records) == CHATS and {r.status for r in records} == {DeliveryStatus.SENT}
     reminders = [s for s in fake.sent if "ถึงเวลารายงานความก้าวหน้า" in (s.text or "")]
     per_chat = Counter(s.chat_id for s in reminders)
     assert len(per_chat) == CHATS, "every officer reminded"

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.calendar import CalendarSettings, ReminderKind
@@ -511,6 +512,12 @@ def _web(data: Mapping[str, Any]) -> WebConfig | None:
 
 
 def _password(url: str) -> str:
-    """The password in a database address (postgresql://user:password@host/db), if any."""
-    credentials = url.partition("://")[2].rpartition("@")[0]
-    return credentials.partition(":")[2]
+    """The password in a database address (postgresql://user:password@host/db, or
+    ?password=...), if any: masked in logs like a token."""
+    parts = urlsplit(url)
+    if parts.password:
+        return unquote(parts.password)
+    for key, value in parse_qsl(parts.query):
+        if key.lower() == "password" and value:
+            return value
+    return ""

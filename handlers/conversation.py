@@ -9,6 +9,7 @@ one at a time, in order, by a lock held here and nowhere else: the channels only
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
 from collections.abc import Awaitable, Callable, Collection
@@ -115,10 +116,12 @@ class Conversation:
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
         # Across processes sharing a database too: another process serving this account's
-        # previous message finishes first.
-        async with lock, self._store.person_turn(*key):
+        # previous message finishes first. Taking that turn can fail too (the database is
+        # down): the person is then answered with the same apology.
+        async with lock, contextlib.AsyncExitStack() as turn:
             unmarked: EventMark | None = None
             try:
+                await turn.enter_async_context(self._store.person_turn(*key))
                 reply, unmarked = await self._respond(message)
             except Exception:
                 log.exception("conversation failed on %s message", message.kind.value)

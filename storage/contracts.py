@@ -370,8 +370,8 @@ class ReminderLog(Protocol):
 
     async def mark_in_doubt(self, at: datetime, *, claimed_before: datetime | None = None) -> int:
         """Reminders left SENDING by a stopped process become UNKNOWN (never resent): those
-        claimed before `claimed_before` if given (with several processes, a live one may be
-        sending the newer ones right now), else all; how many."""
+        claimed, or taken back for another try, before `claimed_before` if given (with several
+        processes, a live one may be sending the newer ones right now), else all; how many."""
 
     async def snooze(
         self,

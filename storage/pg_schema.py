@@ -19,6 +19,7 @@ the DELETE of a report, and `app_role_grants` gives the bot's own role no right 
 from __future__ import annotations
 
 BASELINE = 8  # the schema version PostgreSQL starts at
+OLDEST_SERVER = 13  # the oldest PostgreSQL the schema and the SQL are written for
 
 _SCHEMA_8 = """
 CREATE TABLE projects (
@@ -71,9 +72,13 @@ CREATE TABLE coordinator_scopes (
     person_id BIGINT NOT NULL REFERENCES people (id) ON DELETE CASCADE,
     agency TEXT COLLATE "C",
     project_id BIGINT REFERENCES projects (id) ON DELETE CASCADE,
-    CHECK ((agency IS NULL) <> (project_id IS NULL)),
-    UNIQUE NULLS NOT DISTINCT (person_id, agency, project_id)
+    CHECK ((agency IS NULL) <> (project_id IS NULL))
 );
+-- One scope of each kind per person (two partial indexes: NULLS NOT DISTINCT needs 15).
+CREATE UNIQUE INDEX coordinator_scopes_agency ON coordinator_scopes (person_id, agency)
+    WHERE project_id IS NULL;
+CREATE UNIQUE INDEX coordinator_scopes_project ON coordinator_scopes (person_id, project_id)
+    WHERE agency IS NULL;
 
 CREATE TABLE chat_identities (
     channel TEXT COLLATE "C" NOT NULL,

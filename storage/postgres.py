@@ -9,6 +9,8 @@ applies the migrations the database has not seen (storage.pg_schema), one proces
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 import asyncpg
 
 from storage.errors import DatabaseTooNew, DatabaseUnusable
@@ -18,7 +20,7 @@ from storage.pg_processes import PgProcessesPart
 from storage.pg_registry import PgRegistryPart
 from storage.pg_reminders import PgRemindersPart
 from storage.pg_reports import PgReportsPart
-from storage.pg_schema import PG_MIGRATIONS, PG_SCHEMA_VERSION
+from storage.pg_schema import OLDEST_SERVER, PG_MIGRATIONS, PG_SCHEMA_VERSION
 from storage.pg_web import PgWebPart
 
 MIGRATION_LOCK = 0x70726F67  # the advisory lock held while migrating ("prog")
@@ -51,6 +53,12 @@ class PostgresStorage(
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             raise DatabaseUnusable(f"เชื่อมต่อฐานข้อมูล {where} ไม่ได้: {error}") from error
         try:
+            async with pool.acquire() as conn:
+                major = conn.get_server_version().major
+            if major < OLDEST_SERVER:
+                raise DatabaseUnusable(
+                    f"ฐานข้อมูล {where} เป็น PostgreSQL รุ่น {major}: ต้องใช้รุ่น {OLDEST_SERVER} ขึ้นไป"
+                )
             await migrate(pool, where)
             turns = await asyncpg.create_pool(url, min_size=0, max_size=connections - queries)
         except BaseException:
@@ -60,13 +68,16 @@ class PostgresStorage(
 
 
 def redacted(url: str) -> str:
-    """The address without its password."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return url
-    credentials, _, host = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}@{host}"
+    """The address without its password (in `user:password@` or in `?password=`)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        credentials, _, host = netloc.rpartition("@")
+        netloc = f"{credentials.split(':', 1)[0]}@{host}"
+    query = "&".join(
+        pair for pair in parts.query.split("&") if pair and not pair.lower().startswith("password=")
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 async def migrate(pool: asyncpg.Pool, where: str) -> int:
@@ -98,6 +109,10 @@ async def migrate(pool: asyncpg.Pool, where: str) -> int:
                     raise DatabaseUnusable(
                         f"ฐานข้อมูล {where} ต้องปรับโครงสร้างเป็นรุ่น {number} แต่บทบาทนี้ไม่มีสิทธิ์: "
                         "เปิดด้วยบทบาทเจ้าของฐานข้อมูลหนึ่งครั้งก่อน (เช่น progress-bot projects list)"
+                    ) from error
+                except asyncpg.PostgresError as error:  # rolled back: nothing half-made
+                    raise DatabaseUnusable(
+                        f"ปรับโครงสร้างฐานข้อมูล {where} เป็นรุ่น {number} ไม่สำเร็จ: {error}"
                     ) from error
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)

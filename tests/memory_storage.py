@@ -688,11 +688,11 @@ class MemoryStorage:
         ]
 
     async def mark_in_doubt(self, at: datetime, *, claimed_before: datetime | None = None) -> int:
-        """Reminders left SENDING (claimed before `claimed_before`, if given) become UNKNOWN."""
+        """Reminders left SENDING (since before `claimed_before`, if given) become UNKNOWN."""
         doubtful = [
             r
             for r in await self.reminder_records(DeliveryStatus.SENDING)
-            if claimed_before is None or r.claimed_at < claimed_before
+            if claimed_before is None or r.updated_at < claimed_before
         ]
         for record in doubtful:
             await self.finish_reminder(record.key, DeliveryStatus.UNKNOWN, at)

@@ -524,6 +524,8 @@ def test_a_postgresql_address_from_the_file_or_the_environment(tmp_path: Path) -
     config = load_config(path, {"PROGRESS_BOT_DATABASE_URL": secret})
     assert config.database_url == secret
     assert "s3cret-pass" in config.secrets, "the password is masked in logs like a token"
+    in_query = "postgresql://bot@10.0.0.5/progress?sslmode=require&password=q-s3cret"
+    assert "q-s3cret" in load_config(path, {"PROGRESS_BOT_DATABASE_URL": in_query}).secrets
     assert load_config(None, {}).database_url is None, "SQLite stays the default"
     assert config.database_connections == 30
     path.write_text('[database]\nurl = "postgresql://h/db"\nconnections = 50\n')

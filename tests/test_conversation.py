@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
@@ -620,6 +621,39 @@ async def test_a_failed_storage_write_is_answered_politely_and_the_next_message_
 
         repo.full = False
         await c.say("80")  # the same conversation, as the same process, goes on
+        assert "เบิกจ่ายสะสม" in c.last
+    finally:
+        await repo.close()
+
+
+class Unreachable(SqliteStorage):
+    """A database whose person's turn cannot be taken (PostgreSQL down, as another process
+    would find it) while `down`."""
+
+    down = False
+
+    @contextlib.asynccontextmanager
+    async def person_turn(self, channel: str, external_id: str) -> AsyncIterator[None]:
+        if self.down:
+            raise ConnectionRefusedError("the database server is not answering")
+        yield
+
+
+async def test_a_turn_that_cannot_be_taken_is_answered_politely(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    repo = await Unreachable.open(":memory:")
+    assert isinstance(repo, Unreachable)
+    try:
+        c = chat(await build_world(repo))
+        await to_progress_step(c)
+        repo.down = True
+        with caplog.at_level(logging.ERROR, logger="handlers.conversation"):
+            replies = await c.say("80")
+        assert [r.text for r in replies] == [INTERNAL_ERROR], "an apology, not silence"
+        assert "not answering" in caplog.text
+        repo.down = False
+        await c.say("80")  # nothing was lost: the step goes on
         assert "เบิกจ่ายสะสม" in c.last
     finally:
         await repo.close()

@@ -131,6 +131,8 @@ async def test_a_server_that_cannot_be_reached_is_a_plain_message_without_the_pa
     assert "very-secret" not in str(refused.value)
     assert redacted("postgresql://u:p@h/db") == "postgresql://u@h/db"
     assert redacted("postgresql://h/db") == "postgresql://h/db"
+    shown = redacted("postgresql://bot@db/x?password=s3cret&sslmode=require")
+    assert shown == "postgresql://bot@db/x?sslmode=require"
 
 
 async def test_health_is_false_once_the_server_is_gone() -> None:

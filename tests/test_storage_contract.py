@@ -1165,6 +1165,11 @@ class TestReminderLog:
         assert await repo.mark_in_doubt(later, claimed_before=later - timedelta(minutes=10)) == 1
         left = {r.key for r in await repo.reminder_records(DeliveryStatus.SENDING)}
         assert left == {newer}
+        # A retry taken back now is as fresh as a new claim, however old its first claim.
+        await repo.finish_reminder(newer, DeliveryStatus.RETRY, later, "timeout")
+        assert await repo.reclaim_reminder(newer, later + timedelta(minutes=30))
+        again = later + timedelta(minutes=31)
+        assert await repo.mark_in_doubt(again, claimed_before=again - timedelta(minutes=10)) == 0
         unknown = await repo.reminder_records(DeliveryStatus.UNKNOWN, subject="P2")
         assert unknown == []
 

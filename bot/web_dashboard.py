@@ -80,6 +80,7 @@ NOTHING_TO_NUDGE = (
     "ไม่มีผู้รับผิดชอบที่เตือนได้ในรายการที่เลือก: เลือกโครงการที่ยังไม่ส่งรายงานของเดือนนี้หรือเดือนที่ผ่านมา "
     "ในหน่วยงานที่คุณประสานงาน และเลือกผู้รับผิดชอบอย่างน้อยหนึ่งคน"
 )
+UNREACHABLE = "ไม่ได้ส่ง: ยังไม่ได้เชื่อมบัญชีแชท หรือบล็อกบอทไว้"
 NUDGE_STATUS = {
     DeliveryStatus.SENT: "ส่งแล้ว",
     DeliveryStatus.SENDING: "กำลังส่ง",
@@ -454,11 +455,18 @@ class Dashboard:
         day = send_after.astimezone(self._calendar.settings.timezone).date()
         outcomes: list[tuple[str, str, str]] = []  # officer, project, what happens
         stored = 0
+        # Who the reminder service will write to: the stand-in of an officer away that day, on
+        # a chat account that has not blocked the bot.
+        blocked = await self._repo.blocked_accounts()
+        stand_ins = {d.person_id: d.delegate_id for d in await self._repo.delegations_on(day)}
         for one in projects:
             for officer in one.officers:
-                accounts = await self._repo.identities_of(officer.id)
-                if not any(a.channel in PUSH_CHANNELS for a in accounts):
-                    outcomes.append((officer.name, one.project.code, "ไม่ได้ส่ง: ยังไม่ได้เชื่อมบัญชีแชท"))
+                accounts = await self._repo.identities_of(stand_ins.get(officer.id, officer.id))
+                if not any(
+                    a.channel in PUSH_CHANNELS and (a.channel, a.external_id) not in blocked
+                    for a in accounts
+                ):
+                    outcomes.append((officer.name, one.project.code, UNREACHABLE))
                     continue
                 nudge = Nudge(
                     person.id, officer.id, one.project.code, month.fiscal_year, month.report_no,
@@ -564,11 +572,21 @@ class Dashboard:
         shown = []
         for nudge in nudges[:50]:
             kind = f"{NUDGE}:{nudge.day.isoformat()}"
-            found = [
-                r.status for r in records
+            month = (nudge.fiscal_year, nudge.report_no)
+            same = [
+                r for r in records
                 if r.key.kind.split("@", 1)[0] == kind
-                and (r.key.fiscal_year, r.key.report_no) == (nudge.fiscal_year, nudge.report_no)
+                and (r.key.fiscal_year, r.key.report_no) == month
             ]  # fmt: skip
+            # The officer's own record; else, while they were away, their stand-in's: a record
+            # of someone nudged that day in their own right is not it.
+            that_day = (nudge.day, *month)
+            nudged = {
+                n.person_id for n in nudges if (n.day, n.fiscal_year, n.report_no) == that_day
+            }
+            found = [r.status for r in same if r.key.person_id == nudge.person_id] or [
+                r.status for r in same if r.key.person_id not in nudged
+            ]
             if found:
                 status = NUDGE_STATUS[min(found, key=list(NUDGE_STATUS).index)]
             elif (nudge.fiscal_year, nudge.report_no) in reported:

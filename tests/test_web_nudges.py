@@ -18,11 +18,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from markupsafe import escape
 
 from bot.config import WebConfig
-from bot.web_dashboard import FORM_EXPIRED, NOTHING_TO_NUDGE, NUDGES_OFF, Dashboard
+from bot.web_dashboard import FORM_EXPIRED, NOTHING_TO_NUDGE, NUDGES_OFF, UNREACHABLE, Dashboard
 from domain.messages import Outbound
-from domain.models import ChatIdentity, DeliveryStatus, Project
+from domain.models import ChatIdentity, Delegation, DeliveryStatus, Project
 from scheduler.calendar import CalendarSettings, ReportingCalendar
-from scheduler.delivery import ReminderService, TickReport
+from scheduler.delivery import DeliveryFailed, ReminderService, TickReport
 from scheduler.planner import ReminderPlanner
 from storage.sqlite import SqliteStorage
 from tests.support import NOW, ROAD, SCHOOL, World, build_world, stored_report
@@ -37,8 +37,11 @@ class Recorder:
     """The chat channel: what the reminder service pushed, to whom."""
 
     pushed: list[tuple[str, str]] = field(default_factory=list)
+    blocked: set[str] = field(default_factory=set)  # chats that blocked the bot
 
     async def push(self, identity: ChatIdentity, message: Outbound) -> None:
+        if identity.external_id in self.blocked:
+            raise DeliveryFailed("Forbidden: bot was blocked by the user", permanent=True)
         self.pushed.append((identity.external_id, message.text))
 
 
@@ -166,6 +169,19 @@ async def test_an_officer_left_unticked_on_the_confirmation_is_not_nudged(desk: 
     assert nudged == [desk.world.single.id]
 
 
+async def test_the_record_tells_each_officers_outcome_apart(desk: Desk) -> None:
+    desk.channel.blocked.add("1001")  # the first officer blocked the bot since
+    school = await project(desk, SCHOOL.code)
+    csrf = csrf_of(await desk.sign_in(desk.world.coordinator.id))
+    await desk.client.post("/nudge/send", data=form(csrf, school.id))
+    await asyncio.wait_for(desk.ticked.wait(), timeout=10)
+    page = await (await desk.client.get(f"/project/{SCHOOL.code}")).text()
+    cell = "<td>([^<]*)</td>"
+    row = f"<tr>{cell}{cell}{cell}{cell}{cell}</tr>"
+    outcomes = {to: status for _, _, to, _, status in re.findall(row, page)}
+    assert outcomes == {desk.world.officer.name: "ส่งไม่สำเร็จ", desk.world.single.name: "ส่งแล้ว"}
+
+
 async def test_a_nudge_in_quiet_hours_waits_for_the_morning(desk: Desk) -> None:
     desk.clock.now = NOW.replace(hour=21)
     school = await project(desk, SCHOOL.code)
@@ -186,7 +202,20 @@ async def test_an_officer_without_a_chat_account_is_named_not_nudged(desk: Desk)
     board = await desk.sign_in(desk.world.coordinator.id)
     done = await desk.client.post("/nudge/send", data=form(csrf_of(board), school.id))
     text = await done.text()
-    assert "ยังไม่ได้เชื่อมบัญชีแชท" in text and text.count("ส่งทันที") == 2
+    assert str(escape(UNREACHABLE)) in text and text.count("ส่งทันที") == 2
+    # Later that day: the second officer blocked the bot, and the newcomer is away with the
+    # first officer standing in, who can be written to.
+    await repo.set_blocked("telegram", "1002", True, NOW)
+    today = NOW.date()
+    await repo.add_delegation(Delegation(newcomer.id, desk.world.officer.id, today, today))
+    again = await desk.client.post("/nudge/send", data=form(csrf_of(board), school.id))
+    outcomes = dict(re.findall(r"<tr><td>([^<]*)</td><td><a [^>]*>[^<]*</a></td><td>([^<]*)</td>",
+                               await again.text()))  # fmt: skip
+    assert outcomes == {
+        desk.world.officer.name: "เตือนไปแล้ววันนี้ จึงไม่ส่งซ้ำ",
+        desk.world.single.name: UNREACHABLE,
+        newcomer.name: "ส่งทันที",
+    }
 
 
 async def test_nudges_need_the_form_token_a_coordinator_and_a_missing_report(

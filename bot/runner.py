@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import signal
@@ -172,7 +173,8 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
             else:
                 log.info("telegram: long polling")
                 answered = asyncio.Event()
-                polling = asyncio.create_task(channel.poll(stop, answered))
+                still = functools.partial(services.repo.still_poller, "telegram")
+                polling = asyncio.create_task(channel.poll(stop, answered, still))
                 # The updates that waited while the bot was down are answered before the
                 # reminders start (the scheduler's import, recovery and the catch-up take
                 # their share).
@@ -221,9 +223,8 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
             # soon as the holidays are loaded (in a thread, so that the loop keeps answering).
             catch_up = asyncio.create_task(_catch_up(reminders, calendar, services.clock().date()))
         if polling is not None:
-            await polling
-        else:
-            await stop.wait()
+            await polling  # until stopped, or another process took over the polling
+        await stop.wait()
     finally:
         if polling is not None and not polling.done():
             polling.cancel()  # a failed start of the reminders: the updates come again later

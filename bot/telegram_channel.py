@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from telegram import (
@@ -196,14 +196,25 @@ class TelegramChannel:
         self._unanswered.difference_update(failed)
         return failed
 
-    async def poll(self, stop: asyncio.Event, answered: asyncio.Event | None = None) -> None:
+    async def poll(
+        self,
+        stop: asyncio.Event,
+        answered: asyncio.Event | None = None,
+        still_allowed: Callable[[], Awaitable[bool]] | None = None,
+    ) -> None:
         """Long-poll getUpdates until `stop` is set, acknowledging only handled batches;
         `answered` is set once the updates waiting at the start are handled (or the first
-        fetch failed)."""
+        fetch failed). `still_allowed`, asked before each fetch, ends the polling when it says
+        no (another process polls now)."""
         await self.app.bot.delete_webhook(drop_pending_updates=False)
         offset: int | None = None
         failures = 0
         while not stop.is_set():
+            if still_allowed is not None and not await still_allowed():
+                log.error("telegram: another process polls now; this one stops polling")
+                if answered is not None:
+                    answered.set()
+                break
             fetch = asyncio.ensure_future(
                 self.app.bot.get_updates(
                     offset=offset,

@@ -470,6 +470,11 @@ class Processes(Protocol):
         """Become the one process that polls `channel` for updates, until the storage is
         closed; False (and nothing held) while another process polls it."""
 
+    async def still_poller(self, channel: str) -> bool:
+        """Whether this process still holds `channel`'s poller lock (a lock held by a database
+        connection goes with it): taken again if it was lost and nobody else took it; False
+        when another process polls now."""
+
     async def healthy(self) -> bool:
         """Whether the database answers now (for a load balancer's health check)."""
 

@@ -8,6 +8,7 @@ Telegram poller: a lock taken without waiting and held until the storage is clos
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -37,14 +38,35 @@ class PgProcessesPart(PgBase):
         if channel in self._pollers:
             return True
         conn = await self._turns.acquire()
-        taken = await conn.fetchval(
-            "SELECT pg_try_advisory_lock($1, hashtext($2))", POLLERS, channel
-        )
+        try:
+            taken = await conn.fetchval(
+                "SELECT pg_try_advisory_lock($1, hashtext($2))", POLLERS, channel
+            )
+        except BaseException:
+            await self._turns.release(conn)
+            raise
         if not taken:
             await self._turns.release(conn)
             return False
         self._pollers[channel] = conn
         return True
+
+    async def still_poller(self, channel: str) -> bool:
+        """Whether the lock's connection still answers (a server restart or a lost network
+        takes the lock with the connection); if not, take the lock again if nobody else has."""
+        conn = self._pollers.get(channel)
+        if conn is not None:
+            try:
+                await conn.fetchval("SELECT 1", timeout=HEALTH_TIMEOUT)
+                return True
+            except Exception:  # the connection is gone, and the lock with it
+                self._pollers.pop(channel, None)
+                with contextlib.suppress(Exception):
+                    await self._turns.release(conn)
+        try:
+            return await self.hold_poller(channel)
+        except Exception:  # the database is not answering: no lock, so no polling
+            return False
 
     async def healthy(self) -> bool:
         """Whether the server answers a query within HEALTH_TIMEOUT seconds."""

@@ -40,6 +40,10 @@ class ProcessesPart(SqliteBase):
         held[channel] = descriptor
         return True
 
+    async def still_poller(self, channel: str) -> bool:
+        """A lock file's lock lasts as long as this process: held if it was taken."""
+        return self._path is None or channel in self._pollers
+
     async def healthy(self) -> bool:
         """Whether the database answers a query."""
         try:

@@ -729,6 +729,10 @@ class MemoryStorage:
         """This process is the only one."""
         return True
 
+    async def still_poller(self, channel: str) -> bool:
+        """This process is the only one."""
+        return True
+
     async def healthy(self) -> bool:
         """Always: memory does not fail."""
         return True

@@ -202,3 +202,21 @@ async def test_a_small_pool_serves_more_turns_than_it_has_connections(fresh_url:
         assert sorted(served) == list(range(20)) and len(await repo.all_people()) == 20
     finally:
         await repo.close()
+
+
+async def test_a_poller_that_lost_its_connection_knows_and_takes_the_lock_again(
+    fresh_url: str,
+) -> None:
+    first = await PostgresStorage.open(fresh_url)
+    second = await PostgresStorage.open(fresh_url)
+    try:
+        assert await first.hold_poller("telegram") and await first.still_poller("telegram")
+        pid = await first._pollers["telegram"].fetchval("SELECT pg_backend_pid()")
+        await second._execute("SELECT pg_terminate_backend(?)", (pid,))  # a network cut
+        assert await second.hold_poller("telegram"), "the lock went with the connection"
+        assert not await first.still_poller("telegram"), "another process polls now"
+        await second.close()
+        assert await first.still_poller("telegram"), "free again: taken again"
+    finally:
+        await first.close()
+        await second.close()

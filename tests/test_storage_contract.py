@@ -1275,6 +1275,7 @@ class TestProcesses:
     ) -> None:
         assert await repo.hold_poller("telegram")
         assert await repo.hold_poller("telegram"), "held already by this process"
+        assert await repo.still_poller("telegram")
         other = await another_process(request, tmp_path)
         if other is None:
             return

@@ -350,6 +350,30 @@ async def test_polling_fetches_an_unanswered_update_again() -> None:
     assert len(answers) == 2, "the answer lost on the way is given when it comes again"
 
 
+async def test_polling_stops_when_another_process_took_over() -> None:
+    repo = await SqliteStorage.open(":memory:")
+    request = RecordingRequest()
+    channel = TelegramChannel(
+        TelegramConfig(token=TOKEN, poll_timeout=0), Conversation(repo, lambda: NOW),
+        request=request, rate_limiter=unlimited(), poll_backoff=0.0,
+    )  # fmt: skip
+    await channel.start()
+    asked: list[bool] = []
+
+    async def still_allowed() -> bool:
+        asked.append(len(asked) < 2)  # the lock is lost after two rounds
+        return asked[-1]
+
+    answered = asyncio.Event()
+    try:
+        await asyncio.wait_for(channel.poll(asyncio.Event(), answered, still_allowed), 10)
+    finally:
+        await channel.stop()
+        await repo.close()
+    assert asked == [True, True, False] and answered.is_set()
+    assert len([c for c in request.calls if c.method == "getUpdates"]) == 2
+
+
 async def test_the_webhook_answers_malformed_headers_and_bodies_without_an_error(
     harness: Harness,
 ) -> None:

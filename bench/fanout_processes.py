@@ -5,8 +5,9 @@ Each run fills a fresh database with `--chats` officers (one project each, linke
 starts two `python -m bot run` processes (webhook mode, reminders on, the clock at the moment
 November's window opens) against the fake Bot API, waits until every reminder is settled in the
 reminder log, and counts what the fake received per chat. Printed: reminders sent, chats reminded
-twice (must be 0) or never (must be 0), how the sending split between the processes, and the
-seconds from start to the last reminder.
+twice (must be 0) or never (must be 0), how the sending split between the processes (a tick
+runs in one process at a time: the other's finds it running and skips), and the seconds from
+start to the last reminder.
 
     PYTHAINLP_READ_ONLY=1 .venv/bin/python -m bench.fanout_processes --chats 5000
 """

@@ -215,7 +215,8 @@ async def run_channels(services: Services, stop: asyncio.Event) -> int:
             from bot.scheduling import build_scheduler
 
             if services.dashboard is not None:
-                services.dashboard.send_nudges_with(reminders.tick)
+                # A nudge goes now: after another process's tick, if one is running.
+                services.dashboard.send_nudges_with(functools.partial(reminders.tick, wait=True))
             await reminders.recover()
             scheduler = build_scheduler(reminders, services.config.reminders)
             scheduler.start()

@@ -32,12 +32,17 @@ from scheduler.quota import (
     request_key,
     urgency,
 )
-from storage.contracts import ReminderLog
+from storage.contracts import Processes, ReminderLog
 
 log = logging.getLogger(__name__)
 # A claim still SENDING this long after it was made was left by a process that stopped (a send
 # takes seconds): it is marked in doubt. Newer ones may be in the hands of a live process.
 IN_DOUBT_AFTER = timedelta(minutes=10)
+TICK_JOB = "reminders"  # the tick runs in one process at a time
+
+
+class DeliveryStore(ReminderLog, Processes, Protocol):
+    """What sending reads and writes: the reminder log, and the one tick across processes."""
 
 
 class DeliveryFailed(Exception):
@@ -94,7 +99,7 @@ class ReminderService:
 
     def __init__(
         self,
-        repo: ReminderLog,
+        repo: DeliveryStore,
         planner: ReminderPlanner,
         notifiers: Mapping[str, Notifier],
         clock: Clock,
@@ -123,9 +128,16 @@ class ReminderService:
             log.warning("reminders: %d were being sent when a bot stopped; not resent", doubtful)
         return doubtful
 
-    async def tick(self) -> TickReport:
-        """Send whatever is due now; one tick at a time."""
-        async with self._running:
+    async def tick(self, *, wait: bool = False) -> TickReport:
+        """Send whatever is due now; one tick at a time, across the processes sharing the
+        database too: a process whose tick finds another one's running skips it (that one
+        sends what is due), so a quota is read and spent by one tick at a time and the
+        bot's overall send rate is not doubled. With `wait` (a nudge asked for now, which the
+        running tick may have planned without), it runs after that one instead."""
+        async with self._running, self._repo.only_one(TICK_JOB, wait=wait) as mine:
+            if not mine:
+                log.debug("reminders: another process is ticking; skipped")
+                return TickReport()
             return await self._tick()
 
     async def idle(self) -> None:

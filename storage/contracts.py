@@ -475,6 +475,11 @@ class Processes(Protocol):
         connection goes with it): taken again if it was lost and nobody else took it; False
         when another process polls now."""
 
+    def only_one(self, job: str, *, wait: bool = False) -> AbstractAsyncContextManager[bool]:
+        """Run `job` in one process at a time: the block gets True if this process may run it
+        now (held until the block ends), False while another process runs it (with `wait`:
+        waits for that one to finish, then True)."""
+
     async def healthy(self) -> bool:
         """Whether the database answers now (for a load balancer's health check)."""
 

@@ -3,7 +3,8 @@ advisory locks (held by the server for a connection; let go if the process dies)
 
 A person's turn: the lock of their chat account, held on a connection of the locks' pool for the
 whole turn, so that a message landing on another process waits for this one's answer. The
-Telegram poller: a lock taken without waiting and held until the storage is closed.
+Telegram poller: a lock taken without waiting and held until the storage is closed. A job (the
+reminders' tick): a lock taken without waiting for the job's run.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from contextlib import asynccontextmanager
 from storage.pg_base import PgBase
 
 POLLERS = 0x706F6C6C  # the first half of the poller locks' two-part keys ("poll")
+JOBS = 0x6A6F6273  # and of the locks of jobs run by one process at a time ("jobs")
 HEALTH_TIMEOUT = 2.0  # seconds
 
 
@@ -32,6 +34,23 @@ class PgProcessesPart(PgBase):
             finally:
                 # Released with the connection in any case (the pool's reset unlocks all).
                 await conn.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", key)
+
+    @asynccontextmanager
+    async def only_one(self, job: str, *, wait: bool = False) -> AsyncIterator[bool]:
+        """The job's lock on a connection of the locks' pool, taken without waiting unless
+        `wait`."""
+        async with self._turns.acquire() as conn:
+            if wait:
+                await conn.execute("SELECT pg_advisory_lock($1, hashtext($2))", JOBS, job)
+                mine = True
+            else:
+                taken = "SELECT pg_try_advisory_lock($1, hashtext($2))"
+                mine = bool(await conn.fetchval(taken, JOBS, job))
+            try:
+                yield mine
+            finally:
+                if mine:  # (released with the connection in any case: the pool's reset)
+                    await conn.execute("SELECT pg_advisory_unlock($1, hashtext($2))", JOBS, job)
 
     async def hold_poller(self, channel: str) -> bool:
         """Take the channel's poller lock without waiting; held until `close`."""

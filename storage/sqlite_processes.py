@@ -40,6 +40,11 @@ class ProcessesPart(SqliteBase):
         held[channel] = descriptor
         return True
 
+    @asynccontextmanager
+    async def only_one(self, job: str, *, wait: bool = False) -> AsyncIterator[bool]:
+        """One process serves a SQLite database: its own job runs one at a time already."""
+        yield True
+
     async def still_poller(self, channel: str) -> bool:
         """A lock file's lock lasts as long as this process: held if it was taken."""
         return self._path is None or channel in self._pollers

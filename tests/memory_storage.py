@@ -729,6 +729,11 @@ class MemoryStorage:
         """This process is the only one."""
         return True
 
+    @contextlib.asynccontextmanager
+    async def only_one(self, job: str, *, wait: bool = False) -> AsyncIterator[bool]:
+        """This process is the only one."""
+        yield True
+
     async def still_poller(self, channel: str) -> bool:
         """This process is the only one."""
         return True

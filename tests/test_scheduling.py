@@ -16,7 +16,7 @@ class CountingService(ReminderService):
     def __init__(self) -> None:
         self.ticks = 0
 
-    async def tick(self) -> TickReport:
+    async def tick(self, *, wait: bool = False) -> TickReport:
         self.ticks += 1
         return TickReport()
 

@@ -1293,6 +1293,35 @@ class TestProcesses:
         finally:
             await third.close()
 
+    async def test_a_job_runs_in_one_process_at_a_time(
+        self, repo: Storage, request: pytest.FixtureRequest, tmp_path: Path
+    ) -> None:
+        async with repo.only_one("reminders") as mine:
+            assert mine
+        if request.node.callspec.params["repo"] != "postgres":
+            return  # one process serves a SQLite database
+        other = await another_process(request, tmp_path)
+        assert other is not None
+        order: list[str] = []
+
+        async def after_it() -> None:
+            async with other.only_one("reminders", wait=True) as mine:
+                order.append(f"waited: {mine}")
+
+        try:
+            async with repo.only_one("reminders") as mine:
+                async with other.only_one("reminders") as theirs:
+                    assert mine and not theirs, "skipped while another process runs it"
+                async with other.only_one("digest") as theirs:
+                    assert theirs, "another job is another lock"
+                waiting = asyncio.create_task(after_it())
+                await waiting_on_a_lock(other)
+                order.append("first done")
+            await waiting
+            assert order == ["first done", "waited: True"]
+        finally:
+            await other.close()
+
     async def test_a_database_that_answers_is_healthy(self, repo: Storage) -> None:
         assert await repo.healthy()
 

@@ -1,7 +1,8 @@
 """Two `progress-bot run` processes on one PostgreSQL database: the reminder fan-out goes out
-once, though both processes try to tick at the same moment (one runs, the other skips); a second Telegram poller does not start;
-a LINE report whose events alternate between the processes is stored once. (The crash-safety
-run with two processes is in tests/test_crash_safety.py.)"""
+once, though both processes try to tick at the same moment (one runs, the other skips); a
+second Telegram poller does not start; a LINE report whose events alternate between the
+processes is stored once. (The crash-safety run with two processes is in
+tests/test_crash_safety.py.)"""
 
 from __future__ import annotations
 

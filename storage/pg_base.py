@@ -77,9 +77,9 @@ class PgBase(SqlBase):
         self._turns = turns or pool
         self._pollers: dict[str, PoolConnectionProxy[asyncpg.Record]] = {}
 
-    def among(self, values: Collection[Any]) -> tuple[str, Any]:
-        """Membership in a list: one array parameter."""
-        return "(SELECT unnest(CAST(? AS TEXT[])))", sorted(values)
+    def among(self, values: Collection[Any], kind: str = "TEXT") -> tuple[str, Any]:
+        """Membership in a list: one array parameter of that kind."""
+        return f"(SELECT unnest(CAST(? AS {kind}[])))", sorted(values)
 
     async def close(self) -> None:
         """Let go of the poller's locks and close every connection."""
@@ -100,6 +100,21 @@ class PgBase(SqlBase):
                     yield conn
             except asyncpg.IntegrityConstraintViolationError as error:
                 raise StorageError(str(error)) from error
+
+    @asynccontextmanager
+    async def _snapshot(self) -> AsyncIterator[Conn]:
+        """A read-only transaction on a connection of the pool whose reads all see one state
+        of the database."""
+        async with (
+            self._pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            yield conn
+
+    @asynccontextmanager
+    async def _reads(self) -> AsyncIterator[Tx]:
+        async with self._snapshot() as conn:
+            yield _PgTx(conn)
 
     @asynccontextmanager
     async def _tx(self) -> AsyncIterator[Tx]:

@@ -4,8 +4,6 @@ for whom (see storage/sqlite_registry.py for SQLite's)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from typing import Any
 
@@ -55,15 +53,6 @@ _UPDATE_PROJECT = (
 
 class PgRegistryPart(SharedRegistry, PgBase):
     """Projects, people and their roles, who is responsible for what, and who stands in for whom."""
-
-    @asynccontextmanager
-    async def _snapshot(self) -> AsyncIterator[Conn]:
-        """A read-only transaction whose statements all see one state of the database."""
-        async with (
-            self._pool.acquire() as conn,
-            conn.transaction(isolation="repeatable_read", readonly=True),
-        ):
-            yield conn
 
     async def upsert_project(self, data: ProjectData) -> tuple[Project, Upsert]:
         """Create the project with this code, or update its fields; says which happened."""

@@ -41,15 +41,6 @@ class PgRemindersPart(SharedReminders, PgBase):
         )
         return changed > 0
 
-    async def mark_in_doubt(self, at: datetime, *, claimed_before: datetime | None = None) -> int:
-        """Reminders left SENDING (since before `claimed_before`, if given) become UNKNOWN."""
-        before = _utc(claimed_before if claimed_before is not None else at)
-        return await self._execute(
-            "UPDATE reminder_log SET status = 'unknown', updated_at = ? "
-            "WHERE status = 'sending' AND (CAST(? AS BOOLEAN) OR updated_at < ?)",
-            (_utc(at), claimed_before is None, before),
-        )
-
     async def snooze(
         self,
         person_id: int,

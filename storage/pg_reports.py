@@ -3,17 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-
-import asyncpg
 
 from domain.models import (
     EventMark,
     MonthlyReport,
-    Project,
     Revision,
     Submission,
 )
@@ -29,13 +25,11 @@ from storage.pg_base import (
     sql,
 )
 from storage.pg_base import finish_session as end_session
-from storage.sql_shared import SharedReports, project_filter
+from storage.sql_shared import SharedReports
 from storage.sqlite_base import (
-    _PROJECT_COLUMNS,
     _REPORT_COLUMNS,
     _REPORT_FROM,
     _monthly_report,
-    _project_from_row,
     _report,
     _to_centi,
     _values_from_row,
@@ -95,14 +89,6 @@ async def _store_version(
     )
     await end_session(conn, session)
     await mark(conn, event)
-
-
-@asynccontextmanager
-async def _snapshot(pool: asyncpg.Pool) -> AsyncIterator[Conn]:
-    """A read-only transaction on a connection of the pool whose reads all see one state of
-    the database."""
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        yield conn
 
 
 class PgReportsPart(SharedReports, PgBase):
@@ -173,7 +159,7 @@ class PgReportsPart(SharedReports, PgBase):
     async def last_change_by(self, person_id: int) -> tuple[MonthlyReport, Revision] | None:
         """The report this person stored or corrected last (its current version), with that
         revision of theirs."""
-        async with _snapshot(self._pool) as conn:  # the three reads see one state
+        async with self._snapshot() as conn:  # the three reads see one state
             changes = await rows(
                 conn,
                 "SELECT report_id, revision, changed_at FROM report_revisions WHERE changed_by = ?",
@@ -206,58 +192,3 @@ class PgReportsPart(SharedReports, PgBase):
             (report_id,),
         )
         return [_revision_from_row(report_id, r) for r in found]
-
-    async def report_batches(
-        self,
-        *,
-        fiscal_year: int | None = None,
-        project_code: str | None = None,
-        agency: str | None = None,
-        per_batch: int = 500,
-    ) -> AsyncIterator[Sequence[tuple[Project, MonthlyReport]]]:
-        """The rows of `report_rows`, in the same order, the reports of at most `per_batch`
-        projects at a time (see the contract)."""
-        if per_batch < 1:
-            raise ValueError("a batch holds at least one project")
-        where, params = project_filter(agency=agency, code=project_code)
-        year = "" if fiscal_year is None else " AND r.fiscal_year = ?"
-        after: str | None = None
-        while True:
-            # A page of projects by code (after the last one of the page before), then their
-            # reports: the project's columns come once, not on each of its reports. The two
-            # reads see one state; no connection is held between pages.
-            page, page_params = where, list(params)
-            if after is not None:
-                page += (" AND " if page else "WHERE ") + "p.code > ?"
-                page_params.append(after)
-            async with _snapshot(self._pool) as conn:
-                projects = await rows(
-                    conn,
-                    f"SELECT {_PROJECT_COLUMNS} FROM projects p {page} ORDER BY p.code LIMIT ?",
-                    [*page_params, per_batch],
-                )
-                if not projects:
-                    return
-                found = await rows(
-                    conn,
-                    f"SELECT {_REPORT_COLUMNS}, r.project_id FROM monthly_reports r "
-                    "JOIN report_revisions v ON v.report_id = r.id "
-                    "AND v.revision = r.current_revision "
-                    f"WHERE r.project_id = ANY(?::bigint[]){year} "
-                    "ORDER BY r.project_id, r.fiscal_year, r.report_no",
-                    [[row[0] for row in projects]] + ([] if fiscal_year is None else [fiscal_year]),
-                )
-            by_id: dict[int, list[Any]] = {}
-            for row in found:
-                by_id.setdefault(row[15], []).append(row)
-            batch: list[tuple[Project, MonthlyReport]] = []
-            for project_row in projects:
-                reports = by_id.get(project_row[0])
-                if reports:
-                    project = _project_from_row(project_row)
-                    batch.extend((project, _monthly_report(r, project.code)) for r in reports)
-            if batch:
-                yield batch
-            if len(projects) < per_batch:
-                return
-            after = projects[-1][1]

@@ -34,11 +34,16 @@ class SqlBase:
         """People with their roles, by name."""
         raise NotImplementedError
 
-    def among(self, values: Collection[Any]) -> tuple[str, Any]:
-        """SQL for "in this list" (`x IN <sql>`) and its one parameter (texts)."""
+    def among(self, values: Collection[Any], kind: str = "TEXT") -> tuple[str, Any]:
+        """SQL for "in this list" (`x IN <sql>`) and its one parameter: texts, or with `kind`
+        "BIGINT" whole numbers."""
         raise NotImplementedError
 
     def _tx(self) -> AbstractAsyncContextManager[Tx]:
         """One transaction: committed when the block ends, rolled back on an error (a refusal
         of the schema becomes a StorageError)."""
+        raise NotImplementedError
+
+    def _reads(self) -> AbstractAsyncContextManager[Tx]:
+        """Several reads that all see one state of the database (no write comes between)."""
         raise NotImplementedError

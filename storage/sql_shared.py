@@ -10,7 +10,7 @@ transactions and their guards against other processes differ.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -217,6 +217,60 @@ class SharedReports(SqlBase):
                 project = projects[row[15]] = _project_from_row(row[15:])
             found.append((project, _monthly_report(row, project.code)))
         return found
+
+    async def report_batches(
+        self,
+        *,
+        fiscal_year: int | None = None,
+        project_code: str | None = None,
+        agency: str | None = None,
+        per_batch: int = 500,
+    ) -> AsyncIterator[Sequence[tuple[Project, MonthlyReport]]]:
+        """The rows of `report_rows`, in the same order, the reports of at most `per_batch`
+        projects at a time (see the contract)."""
+        if per_batch < 1:
+            raise ValueError("a batch holds at least one project")
+        where, params = project_filter(agency=agency, code=project_code)
+        year = "" if fiscal_year is None else " AND r.fiscal_year = ?"
+        after: str | None = None
+        while True:
+            # A page of projects by code (after the last one of the page before), then their
+            # reports: the project's columns come once, not on each of its reports. The two
+            # reads see one state; nothing is held between pages.
+            page, page_params = where, list(params)
+            if after is not None:
+                page += (" AND " if page else "WHERE ") + "p.code > ?"
+                page_params.append(after)
+            async with self._reads() as tx:
+                projects = await tx.rows(
+                    f"SELECT {_PROJECT_COLUMNS} FROM projects p {page} ORDER BY p.code LIMIT ?",
+                    [*page_params, per_batch],
+                )
+                if not projects:
+                    return
+                listed, ids = self.among([row[0] for row in projects], "BIGINT")
+                rows = await tx.rows(
+                    f"SELECT {_REPORT_COLUMNS}, r.project_id FROM monthly_reports r "
+                    "JOIN report_revisions v ON v.report_id = r.id "
+                    "AND v.revision = r.current_revision "
+                    f"WHERE r.project_id IN {listed}{year} "
+                    "ORDER BY r.project_id, r.fiscal_year, r.report_no",
+                    [ids] + ([] if fiscal_year is None else [fiscal_year]),
+                )
+            by_id: dict[int, list[Any]] = {}
+            for row in rows:
+                by_id.setdefault(row[15], []).append(row)
+            batch: list[tuple[Project, MonthlyReport]] = []
+            for project_row in projects:
+                found = by_id.get(project_row[0])
+                if found:
+                    project = _project_from_row(project_row)
+                    batch.extend((project, _monthly_report(r, project.code)) for r in found)
+            if batch:
+                yield batch
+            if len(projects) < per_batch:
+                return
+            after = projects[-1][1]
 
     async def first_sent(self, fiscal_year: int, report_no: int) -> dict[str, tuple[datetime, str]]:
         """When and on which channel each project's report of that month was first stored."""
@@ -603,6 +657,17 @@ class SharedReminders(SqlBase):
                 "UPDATE reminder_log SET status = ?, updated_at = ?, error = ?, "
                 f"retry_key = coalesce(CAST(? AS TEXT), retry_key) WHERE {_KEY_WHERE}",
                 (status.value, _utc(at), error[:500], retry_key, *_key(key)),
+            )
+
+    async def mark_in_doubt(self, at: datetime, *, claimed_before: datetime | None = None) -> int:
+        """Reminders left SENDING (since before `claimed_before`, if given) become UNKNOWN."""
+        stale = "" if claimed_before is None else " AND updated_at < ?"
+        since = () if claimed_before is None else (_utc(claimed_before),)
+        async with self._tx() as tx:
+            return await tx.execute(
+                "UPDATE reminder_log SET status = 'unknown', updated_at = ? "
+                f"WHERE status = 'sending'{stale}",
+                (_utc(at), *since),
             )
 
     async def set_notification(

@@ -216,8 +216,9 @@ class _SqliteTx:
 class SqliteBase(SqlBase):
     """One aiosqlite connection for the process, and what every part of the repository uses."""
 
-    def among(self, values: Collection[Any]) -> tuple[str, Any]:
-        """Membership in a list: one JSON parameter read back with json_each (any length)."""
+    def among(self, values: Collection[Any], kind: str = "TEXT") -> tuple[str, Any]:
+        """Membership in a list: one JSON parameter read back with json_each (any length, any
+        kind)."""
         return "(SELECT value FROM json_each(?))", _json_list(values)
 
     def __init__(self, db: aiosqlite.Connection, path: Path | None = None) -> None:
@@ -277,11 +278,11 @@ class SqliteBase(SqlBase):
         )
 
     @asynccontextmanager
-    async def _reading(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def _reads(self) -> AsyncIterator[Tx]:
         """Several reads in a row: no write of this process comes between them (it holds the
         one connection); each read is one trip to the database thread (`_rows`)."""
         async with self._lock:
-            yield self._db
+            yield _SqliteTx(self._db)
 
     async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
         async with self._lock:

@@ -31,7 +31,6 @@ from storage.sqlite_base import (
     _person,
     _project_from_row,
     _project_params,
-    _rows,
 )
 
 
@@ -179,9 +178,8 @@ class RegistryPart(SharedRegistry, SqliteBase):
     async def colleagues(self, person_id: int, *, limit: int, named: str = "") -> list[Person]:
         """Officers of projects under the same offices as the person's own, by name; with
         `named`, only those whose name holds it."""
-        async with self._reading() as db:
-            rows = await _rows(
-                db,
+        async with self._reads() as tx:
+            rows = await tx.rows(
                 "SELECT DISTINCT p.agency FROM projects p "
                 "JOIN project_officers o ON o.project_id = p.id WHERE o.person_id = ?",
                 (person_id,),
@@ -198,7 +196,7 @@ class RegistryPart(SharedRegistry, SqliteBase):
                 "AND instr(p.name, ?) > 0"
             )
             query = _PEOPLE_SELECT.format(where=where) + " LIMIT ?"
-            found = await _rows(db, query, [*params, person_id, named.strip(), limit])
+            found = await tx.rows(query, [*params, person_id, named.strip(), limit])
             return [_person(r) for r in found]
 
 

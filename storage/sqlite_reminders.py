@@ -41,19 +41,6 @@ class RemindersPart(SharedReminders, SqliteBase):
         ):
             return cur.rowcount > 0
 
-    async def mark_in_doubt(self, at: datetime, *, claimed_before: datetime | None = None) -> int:
-        """Reminders left SENDING (since before `claimed_before`, if given) become UNKNOWN."""
-        before = _utc(claimed_before if claimed_before is not None else at)
-        async with (
-            self._transaction() as db,
-            db.execute(
-                "UPDATE reminder_log SET status = 'unknown', updated_at = ? "
-                "WHERE status = 'sending' AND (? OR updated_at < ?)",
-                (_utc(at), claimed_before is None, before),
-            ) as cur,
-        ):
-            return cur.rowcount
-
     async def snooze(
         self,
         person_id: int,

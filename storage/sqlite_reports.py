@@ -3,34 +3,27 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Any
 
 from domain.models import (
     EventMark,
     MonthlyReport,
-    Project,
     Revision,
     Submission,
 )
 from storage.contracts import Account
 from storage.errors import AlreadyReported, NotFound, StorageError
-from storage.sql_shared import SharedReports, project_filter
+from storage.sql_shared import SharedReports
 from storage.sqlite_base import (
-    _PROJECT_COLUMNS,
     _REPORT_COLUMNS,
     _REPORT_FROM,
     SqliteBase,
     Statement,
     _finish_statement,
-    _json_list,
     _mark_statement,
     _monthly_report,
-    _project_from_row,
     _project_id_of,
     _report,
-    _rows,
     _to_centi,
     _values_from_row,
     to_satang,
@@ -174,58 +167,3 @@ class ReportsPart(SharedReports, SqliteBase):
             )
             for r in rows
         ]
-
-    async def report_batches(
-        self,
-        *,
-        fiscal_year: int | None = None,
-        project_code: str | None = None,
-        agency: str | None = None,
-        per_batch: int = 500,
-    ) -> AsyncIterator[Sequence[tuple[Project, MonthlyReport]]]:
-        """The rows of `report_rows`, in the same order, the reports of at most `per_batch`
-        projects at a time (see the contract)."""
-        if per_batch < 1:
-            raise ValueError("a batch holds at least one project")
-        where, params = project_filter(agency=agency, code=project_code)
-        year = "" if fiscal_year is None else " AND r.fiscal_year = ?"
-        after: str | None = None
-        while True:
-            # A page of projects by code, then their reports: the project's columns come once,
-            # not on each of its reports, and the lock is let go between pages.
-            page, page_params = where, list(params)
-            if after is not None:
-                page += (" AND " if page else "WHERE ") + "p.code > ?"
-                page_params.append(after)
-            async with self._reading() as db:
-                projects = await _rows(
-                    db,
-                    f"SELECT {_PROJECT_COLUMNS} FROM projects p {page} ORDER BY p.code LIMIT ?",
-                    [*page_params, per_batch],
-                )
-                if not projects:
-                    return
-                rows = await _rows(
-                    db,
-                    f"SELECT {_REPORT_COLUMNS}, r.project_id FROM monthly_reports r "
-                    "JOIN report_revisions v ON v.report_id = r.id "
-                    "AND v.revision = r.current_revision "
-                    f"WHERE r.project_id IN (SELECT value FROM json_each(?)){year} "
-                    "ORDER BY r.project_id, r.fiscal_year, r.report_no",
-                    [_json_list(row[0] for row in projects)]
-                    + ([] if fiscal_year is None else [fiscal_year]),
-                )
-            by_id: dict[int, list[Any]] = {}
-            for row in rows:
-                by_id.setdefault(row[15], []).append(row)
-            batch: list[tuple[Project, MonthlyReport]] = []
-            for project_row in projects:
-                found = by_id.get(project_row[0])
-                if found:
-                    project = _project_from_row(project_row)
-                    batch.extend((project, _monthly_report(r, project.code)) for r in found)
-            if batch:
-                yield batch
-            if len(projects) < per_batch:
-                return
-            after = projects[-1][1]

@@ -178,12 +178,7 @@ async def _run(options: Options, folder: Path) -> Result:
     if options.processes > 1 and options.database_url is None:
         raise ValueError("several processes share a PostgreSQL database: give database_url")
     database = Database(folder / "bot.sqlite3", options.database_url)
-    if options.database_url is not None:  # a run starts from an empty database
-        from storage.postgres import PostgresStorage, empty_every_table
-
-        emptied = await PostgresStorage.open(options.database_url)
-        await empty_every_table(emptied)
-        await emptied.close()
+    await database.empty()  # a run starts from an empty database
     accounts = await prepare_world(database, options.officers)
     rng = random.Random(options.seed)
     async with FakeBotApi(TOKEN) as fake:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from domain.models import DeliveryStatus
 from storage.postgres import PostgresStorage
+from tests import pg_server
 from tests.bot_process import TOKEN
 from tests.fake_telegram import FakeBotApi
 from tests.test_two_processes import free_port, prepare, process
@@ -67,18 +68,8 @@ async def run(chats: int, url: str, folder: Path) -> int:
 
 
 async def main(chats: int, url: str | None) -> int:
-    server = None
-    if url is None:
-        from tests import pg_server
-
-        server = pg_server.start()
-        url = server.url
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            return await run(chats, url, Path(tmp))
-    finally:
-        if server is not None:
-            server.stop()
+    with pg_server.address(url) as database, tempfile.TemporaryDirectory() as tmp:
+        return await run(chats, database, Path(tmp))
 
 
 if __name__ == "__main__":

@@ -25,14 +25,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 from bench.telegram_bench import SCRIPT, Replies, percentiles
-from domain.models import ChatIdentity, ProjectData, Role
-from storage.postgres import PostgresStorage, empty_every_table
+from tests import pg_server
 from tests.backends import Database
-from tests.bot_process import TOKEN, BotProcess
+from tests.bot_process import TOKEN, BotProcess, prepare_world
 from tests.fake_telegram import FakeBotApi
 
 FIRST_USER = 10_000
@@ -49,27 +47,12 @@ class Result:
 
 
 async def prepare(database: Database, officers: int) -> None:
-    """One project per officer, starting this month, linked to their Telegram account."""
-    if database.url is not None:
-        emptied = await PostgresStorage.open(database.url)
-        await empty_every_table(emptied)
-        await emptied.close()
-    repo = await database.open()
-    try:
-        for n in range(officers):
-            code = f"B-{n:05d}"
-            await repo.upsert_project(
-                ProjectData(
-                    code=code, name=f"โครงการ {n}", fiscal_year=2570,
-                    start_date=date(2026, 11, 1), end_date=date(2027, 9, 30),
-                    budget_received=Decimal("1000000"), agency="สำนักงานเขตทดสอบ",
-                )
-            )  # fmt: skip
-            person = await repo.add_person(f"เจ้าหน้าที่ {n}", roles=frozenset({Role.OFFICER}))
-            await repo.link_officer(person.id, code)
-            await repo.link_identity(ChatIdentity("telegram", str(FIRST_USER + n), person.id))
-    finally:
-        await repo.close()
+    """One project per officer, starting this month (so no month question), linked to their
+    Telegram account, in an emptied database."""
+    await database.empty()
+    await prepare_world(
+        database, officers, first_user=FIRST_USER, prefix="B", start=date(2026, 11, 1)
+    )
 
 
 def free_port() -> int:
@@ -123,27 +106,17 @@ async def measure(
 
 
 async def main(officers: int, rounds: int, url: str | None) -> None:
-    server = None
-    if url is None:
-        from tests import pg_server
-
-        server = pg_server.start()
-        url = server.url
     by_name: dict[str, list[Result]] = {}
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            for round_number in range(1, rounds + 1):
-                for name, processes, postgres in CONFIGURATIONS:
-                    folder = Path(tmp)
-                    database = Database(
-                        folder / f"bench-{time.monotonic_ns()}.sqlite3", url if postgres else None
-                    )
-                    result = await measure(name, processes, database, officers, folder)
-                    by_name.setdefault(name, []).append(result)
-                    print(f"round {round_number}: {row(result)}", flush=True)
-    finally:
-        if server is not None:
-            server.stop()
+    with pg_server.address(url) as address, tempfile.TemporaryDirectory() as tmp:
+        for round_number in range(1, rounds + 1):
+            for name, processes, postgres in CONFIGURATIONS:
+                folder = Path(tmp)
+                database = Database(
+                    folder / f"bench-{time.monotonic_ns()}.sqlite3", address if postgres else None
+                )
+                result = await measure(name, processes, database, officers, folder)
+                by_name.setdefault(name, []).append(result)
+                print(f"round {round_number}: {row(result)}", flush=True)
     print(f"\nmedians of {rounds} rounds, {officers} officers, {len(SCRIPT)} updates each:")
     base = statistics.median(r.updates_per_s for r in by_name[CONFIGURATIONS[0][0]])
     for name, results in by_name.items():

@@ -25,6 +25,18 @@ class Database:
 
         return await PostgresStorage.open(self.url)
 
+    async def empty(self) -> None:
+        """PostgreSQL: every table emptied, ids from 1 (a SQLite file here is made fresh)."""
+        if self.url is None:
+            return
+        from storage.postgres import PostgresStorage, empty_every_table
+
+        repo = await PostgresStorage.open(self.url)
+        try:
+            await empty_every_table(repo)
+        finally:
+            await repo.close()
+
     def config(self) -> str:
         """The [database] table of the bot's config file."""
         if self.url is None:

@@ -57,28 +57,37 @@ class Account:
     code: str
 
 
-async def prepare_world(database: Path | Database, officers: int) -> list[Account]:
-    """One project per officer, linked to their Telegram account, in a fresh database (a
-    SQLite file, or a Database: SQLite or PostgreSQL)."""
+async def prepare_world(
+    database: Path | Database,
+    officers: int,
+    *,
+    first_user: int = FIRST_USER,
+    prefix: str = "CS",
+    start: date = date(2026, 10, 1),
+    end: date = date(2028, 9, 30),
+) -> list[Account]:
+    """One project per officer (running from `start` to `end`), linked to their Telegram
+    account (`first_user` on), in a fresh database (a SQLite file, or a Database: SQLite or
+    PostgreSQL)."""
     repo = await (Database(database) if isinstance(database, Path) else database).open()
     accounts: list[Account] = []
     try:
         for n in range(officers):
-            code = f"CS-{n:05d}"
+            code = f"{prefix}-{n:05d}"
             await repo.upsert_project(
                 ProjectData(
                     code=code,
                     name=f"โครงการทดสอบ {n}",
                     fiscal_year=FIRST_YEAR,
-                    start_date=date(2026, 10, 1),
-                    end_date=date(2028, 9, 30),
+                    start_date=start,
+                    end_date=end,
                     budget_received=BUDGET,
                     agency="สำนักงานเขตทดสอบ",
                 )
             )
             person = await repo.add_person(f"เจ้าหน้าที่ {n}", roles=frozenset({Role.OFFICER}))
             await repo.link_officer(person.id, code)
-            user_id = FIRST_USER + n
+            user_id = first_user + n
             await repo.link_identity(ChatIdentity("telegram", str(user_id), person.id))
             accounts.append(Account(n, user_id, code))
     finally:

@@ -42,12 +42,6 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     if request.param == "sqlite":
         yield Database(tmp_path / "bot.sqlite3")
         return
-    from storage.postgres import PostgresStorage, empty_every_table
-
-    url = request.getfixturevalue("postgres_url")
-    repo = await PostgresStorage.open(url)
-    try:
-        await empty_every_table(repo)
-    finally:
-        await repo.close()
-    yield Database(tmp_path / "unused.sqlite3", url)
+    emptied = Database(tmp_path / "unused.sqlite3", request.getfixturevalue("postgres_url"))
+    await emptied.empty()
+    yield emptied

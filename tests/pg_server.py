@@ -9,6 +9,7 @@ except under CI, where they fail: `.ci/run` installs the package.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -16,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,3 +95,17 @@ def start() -> Server:
         "-w", "start")  # fmt: skip
     run(str(folder_of / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", USER, DATABASE)
     return Server(f"postgresql://{USER}@127.0.0.1:{port}/{DATABASE}", folder, folder_of, as_user)
+
+
+@contextlib.contextmanager
+def address(given: str | None) -> Iterator[str]:
+    """The database a bench runs on: `given` (a server of one's own), or a throwaway server
+    started here and stopped afterwards."""
+    if given is not None:
+        yield given
+        return
+    server = start()
+    try:
+        yield server.url
+    finally:
+        server.stop()

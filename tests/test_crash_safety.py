@@ -39,11 +39,6 @@ async def test_two_processes_on_postgresql_lose_nothing_when_either_is_killed(
     """Two bot processes in webhook mode on one PostgreSQL database; each update goes to one of
     them at random (a load balancer), so one officer's messages land on both. Kills hit one
     process at random; the trap kills both right after a report was stored."""
-    from storage.postgres import PostgresStorage, empty_every_table
-
-    repo = await PostgresStorage.open(postgres_url)
-    await empty_every_table(repo)
-    await repo.close()
     result = await run(
         Options(
             officers=5, kills=4, seed=11, up_sends=(5, 30), trap_every=3, folder=tmp_path,

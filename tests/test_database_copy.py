@@ -35,6 +35,7 @@ from storage.copy import TABLES, copy_database
 from storage.errors import StorageError
 from storage.postgres import PostgresStorage, empty_every_table
 from storage.sqlite import SqliteStorage
+from tests.backends import Database
 from tests.support import NOW, ROAD, SCHOOL, build_world, stored_report, values
 
 
@@ -150,12 +151,7 @@ def test_the_command_copies_the_demo_office_to_postgresql(
 
     import asyncio
 
-    async def empty() -> None:
-        repo = await PostgresStorage.open(postgres_url)
-        await empty_every_table(repo)
-        await repo.close()
-
-    asyncio.run(empty())
+    asyncio.run(Database(tmp_path / "unused.sqlite3", postgres_url).empty())
     assert cli("demo-data").returncode == 0
     done = cli("database", "copy", "--to", postgres_url)
     assert done.returncode == 0, done.stderr

@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from domain.models import ChatIdentity, DeliveryStatus, ProjectData, Role
-from storage.postgres import PostgresStorage, empty_every_table
+from domain.models import DeliveryStatus
+from storage.postgres import PostgresStorage
 from tests.backends import Database
-from tests.bot_process import TOKEN, BotProcess
+from tests.bot_process import TOKEN, BotProcess, prepare_world
 from tests.fake_telegram import FakeBotApi
 
 CHATS = 300
@@ -25,23 +24,10 @@ WINDOW_OPENS = "2026-11-25T09:05:00+07:00"  # the window of November opens on th
 
 
 async def prepare(url: str, chats: int) -> None:
-    repo = await PostgresStorage.open(url)
-    try:
-        await empty_every_table(repo)
-        for n in range(chats):
-            code = f"R-{n:04d}"
-            await repo.upsert_project(
-                ProjectData(
-                    code=code, name=f"โครงการ {n}", fiscal_year=2570,
-                    start_date=date(2026, 10, 1), end_date=date(2027, 9, 30),
-                    budget_received=Decimal(500_000), agency="สำนักงานเขตทดสอบ",
-                )
-            )  # fmt: skip
-            person = await repo.add_person(f"เจ้าหน้าที่ {n}", roles=frozenset({Role.OFFICER}))
-            await repo.link_officer(person.id, code)
-            await repo.link_identity(ChatIdentity("telegram", str(FIRST_CHAT + n), person.id))
-    finally:
-        await repo.close()
+    """`chats` officers of a project each (running in November), linked on Telegram."""
+    database = Database(Path("unused.sqlite3"), url)
+    await database.empty()
+    await prepare_world(database, chats, first_user=FIRST_CHAT, prefix="R")
 
 
 def process(fake: FakeBotApi, folder: Path, url: str, number: int, port: int) -> BotProcess:
@@ -158,9 +144,7 @@ async def test_a_line_report_whose_events_land_on_both_processes(
     from tests.test_line_e2e import FIRST_NOW, Bot, prepare
 
     database = Database(tmp_path / "unused.sqlite3", postgres_url)
-    emptied = await PostgresStorage.open(postgres_url)
-    await empty_every_table(emptied)
-    await emptied.close()
+    await database.empty()
     await prepare(database, telegram=False)
     async with FakeLine(SECRET, LINE_TOKEN, clock=FIRST_NOW.timestamp) as line:
         bots, urls = [], []

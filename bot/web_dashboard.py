@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
+from multidict import MultiDict, MultiMapping
 
 from bot.config import WebConfig
 from bot.web_server import content_disposition
@@ -226,7 +227,7 @@ class Dashboard:
 
     async def _sign_out(self, request: web.Request) -> web.StreamResponse:
         found = await self._person(request)
-        form = await request.post()
+        form = await _form(request)
         if found is None or not hmac.compare_digest(str(form.get("csrf", "")), _csrf(found[1])):
             return self._page("message.html", 403, title="ทำรายการไม่ได้", text=NOT_SIGNED_IN)
         await self._repo.end_web_session(_hash(found[1]))
@@ -497,7 +498,7 @@ class Dashboard:
         one or an earlier one of this or the last fiscal year), and each project (one the
         person coordinates, running that month and still missing its report) with its officers
         (on the confirmation, those left ticked); or the page that says what was wrong."""
-        form = await request.post()
+        form = await _form(request)
         if not hmac.compare_digest(str(form.get("csrf", "")), _csrf(session)):
             return self._page(
                 "message.html", 403, title="ทำรายการไม่ได้", text=FORM_EXPIRED, person=person,
@@ -771,6 +772,15 @@ def _share(cell: tuple[int, int] | None) -> float | None:
 def _share_text(cell: tuple[int, int] | None) -> str:
     share = _share(cell)
     return "-" if share is None or cell is None else f"{share:.0f}% ({cell[0]}/{cell[1]})"
+
+
+async def _form(request: web.Request) -> MultiMapping[str | bytes | bytearray | web.FileField]:
+    """The posted form; one that cannot be read (not UTF-8) is an empty one, which holds no
+    form token and is refused as such."""
+    try:
+        return await request.post()
+    except (UnicodeDecodeError, ValueError):
+        return MultiDict()
 
 
 def _nudgeable(month: ReportMonth, today: date) -> bool:

@@ -216,5 +216,9 @@ async def test_every_form_needs_its_own_sessions_token(
             data = dict(nudge) if token is None else {**nudge, "csrf": token}
             response = await client.post(path, data=data)
             assert response.status == 403, (path, token)
+    garbled = {"Content-Type": "application/x-www-form-urlencoded"}
+    for path in ("/nudge", "/nudge/send", "/signout"):  # a body that is not UTF-8
+        answer = await client.post(path, data=b"csrf=\xff\xfe&p=1", headers=garbled)
+        assert answer.status == 403, path
     assert await repo.nudges_of_project(A.code) == []
     assert (await client.get("/board")).status == 200, "still signed in"

@@ -35,7 +35,7 @@ from domain.payloads import (
     Unknown,
     decode,
 )
-from domain.replies import Intent, Typed, command_of, intent_of, read
+from domain.replies import Intent, Typed, command_of, intent_of, read, yes_or_no
 from handlers import texts
 from handlers.closing import dated
 from handlers.commands import COMMANDS, WORDS, command_with_period, first_name, menu, menu_for
@@ -243,8 +243,16 @@ class Conversation:
         command = command_of(typed, WORDS, typos=not free_text and overlay is None)
         if overlay is not None:
             chosen = _pick(typed, overlay.choices, numbered=True)
+            if chosen is None and command is None and (overlay.yes or overlay.no):
+                # A yes/no side question: "ถูกต้องค่ะ", "ใช่ครับ", "ไม่ใช่" answer it too.
+                said = yes_or_no(typed)
+                if said is not None:
+                    chosen = (overlay.yes if said else overlay.no) or None
             if chosen is None and command is None and not _asked_by_step(overlay, ctx.step):
-                again = Choose(overlay.text, _choices(overlay.choices), hint=texts.CHOOSE_HINT)
+                again = Choose(
+                    overlay.text, _choices(overlay.choices), texts.CHOOSE_HINT,
+                    overlay.yes, overlay.no,
+                )  # fmt: skip
                 return ctx.step, again
             # A question the step itself asked back ("4 บาท: did you mean 40,000?") is passed
             # by a reply that names none of its buttons: that is the answer typed again.
@@ -328,7 +336,8 @@ class Conversation:
             return await self._stay(ctx, result)
         if isinstance(result, Choose):
             shown = tuple((c.label, c.payload) for c in result.choices)
-            ctx.draft = replace(ctx.draft, overlay=Overlay(result.text, shown))
+            overlay = Overlay(result.text, shown, result.yes, result.no)
+            ctx.draft = replace(ctx.draft, overlay=overlay)
             await self._save(ctx)
             text = f"{result.hint}\n{result.text}" if result.hint else result.text
             return [Outbound(text, result.choices)]

@@ -59,6 +59,8 @@ class Overlay:
 
     text: str
     choices: tuple[tuple[str, str], ...]
+    yes: str = ""  # the payload a typed yes ("ถูกต้องค่ะ") presses, if the question is yes/no
+    no: str = ""  # and a typed no
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +120,12 @@ class Draft:
             "trail": list(self.trail),
             "overlay": None
             if self.overlay is None
-            else {"text": self.overlay.text, "choices": [list(c) for c in self.overlay.choices]},
+            else {
+                "text": self.overlay.text,
+                "choices": [list(c) for c in self.overlay.choices],
+                "yes": self.overlay.yes,
+                "no": self.overlay.no,
+            },
         }
         return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
@@ -161,7 +168,8 @@ def _overlay_in(data: object) -> Overlay | None:
     if not isinstance(data, dict):
         raise TypeError("an overlay is a JSON object")
     choices = tuple((str(label), str(payload)) for label, payload in data.get("choices", ()))
-    return Overlay(str(data.get("text", "")), choices)
+    yes, no = str(data.get("yes", "")), str(data.get("no", ""))
+    return Overlay(str(data.get("text", "")), choices, yes, no)
 
 
 def _figure_out(figure: FigureAnswer) -> dict[str, str | None]:

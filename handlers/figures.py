@@ -182,7 +182,9 @@ def _ask_back(figure: Figure, doubt: Doubt) -> Choose:
         for reading in doubt.readings
     ]
     choices.append(button(figure.step, RETYPE, texts.BTN_RETYPE))
-    return Choose(doubt.message, tuple(choices))
+    # One reading asked back is a yes/no question: yes takes it, no types again.
+    yes = choices[0].payload if len(doubt.readings) == 1 else ""
+    return Choose(doubt.message, tuple(choices), yes=yes, no=choices[-1].payload)
 
 
 def _reading_label(figure: Figure, reading: Decimal, doubt: Doubt) -> str:

@@ -94,6 +94,8 @@ class Choose:
     text: str
     choices: tuple[Choice, ...]
     hint: str = ""  # said before the question (why it is asked again), not kept with it
+    yes: str = ""  # the payload a typed yes presses ("ถูกต้องค่ะ" to "ถูกต้อง 80.00 %?")
+    no: str = ""  # and a typed no ("ไม่ใช่")
 
 
 @dataclass(frozen=True, slots=True)

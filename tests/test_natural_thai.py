@@ -224,6 +224,27 @@ async def test_progress_jumping_in_a_month_is_asked_back(world: World) -> None:
     assert "เบิกจ่ายสะสม" in c.last
 
 
+async def test_a_figure_asked_back_is_answered_yes_or_no_as_officers_type_it(
+    world: World,
+) -> None:
+    """ "ถูกต้อง 95.00 %?" answered in words: a yes takes the figure, a no asks it again."""
+    await stored_report(world.repo, ROAD.code, 1, "10", "1000")
+    c = chat(world, "somchai")
+    for yes in ("ถูกต้องค่ะ", "ใช่ครับ", "ถูกแล้วนะคะ", "ครับ"):
+        await typed(c, "ยกเลิก", "ส่งรายงาน", "1", "95")
+        assert "85.00 จุด" in c.last
+        await c.say(yes)
+        assert "เบิกจ่ายสะสม" in c.last, yes
+    await typed(c, "ยกเลิก", "ส่งรายงาน", "1", "95", "ไม่ใช่ค่ะ")
+    assert c.last == texts.RETYPE
+    await c.say("๓๕")
+    assert "เบิกจ่ายสะสม" in c.last
+    # Several readings are no yes/no question: a yes picks none of them.
+    await typed(c, "ยกเลิก", "ส่งรายงาน", "1", "35", "1.2")
+    await c.say("ใช่ค่ะ")
+    assert "เบิกจ่ายสะสม" not in c.last and "สรุปผล" not in c.last
+
+
 async def test_progress_typed_as_a_fraction_is_asked_back(world: World) -> None:
     c = chat(world)
     await typed(c, *REPORT, "0.8")
